@@ -1,0 +1,64 @@
+"""Sign-in and sign-out routes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlmodel import select
+
+from ..db import get_session
+from ..extensions import limiter
+from ..models import StaffUser, utcnow
+from . import bp
+from .forms import LoginForm
+from .passwords import DUMMY_HASH, verify_password
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: no open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user: StaffUser) -> str:
+    """Where a staff member lands after signing in."""
+    if user.role == "translator":
+        return url_for("staff.translator_home")
+    return url_for("staff.events")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login():
+    """Staff sign-in."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = get_session().exec(select(StaffUser).where(StaffUser.email == email)).first()
+        valid = verify_password(user.password_hash if user else DUMMY_HASH, form.password.data)
+        if user is not None and valid and user.active:
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            user.last_login_at = utcnow()
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        flash(_("Wrong email or password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST only, so it carries a CSRF token)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))

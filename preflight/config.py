@@ -1,0 +1,115 @@
+"""Settings: defaults, overridden by ``PREFLIGHT_*`` environment variables.
+
+Every setting is listed once in ``SETTINGS`` with its default and a one-line
+description; the README's configuration table is generated from it
+(``flask --app wsgi config-table``), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work."""
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _json_list(value: str) -> list:
+    parsed = json.loads(value) if value.strip() else []
+    if not isinstance(parsed, list):
+        raise ValueError("expected a JSON list")
+    return parsed
+
+
+def _csv_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its Flask config key, default, parser and doc."""
+
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return f"PREFLIGHT_{self.key}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "development", str, "`production` enforces a real secret key, secure cookies and HSTS."),
+    Setting("SECRET_KEY", None, str, "Signs sessions and derives link tokens. Required in production; a random one is kept in `instance/` otherwise."),
+    Setting("DATABASE_URL", None, str, "SQLAlchemy URL. Default: SQLite file `instance/preflight.sqlite3`. Production: `postgresql+psycopg://user:pass@host/db`."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", str, "Public address used in links and emails."),
+    Setting("LINK_TTL_DAYS", 14, int, "Days after an event ends before its participant links expire."),
+    Setting("DEFAULT_LOCALE", "en", str, "Language when nothing else decides."),
+    Setting("LOCALES", ["en", "fr", "de", "es"], _csv_list, "Shipped languages (comma-separated)."),
+    Setting("SMTP_HOST", "", str, "SMTP server. Empty: mail is written to the local sink `instance/mail/` (Maildir) instead of sent."),
+    Setting("SMTP_PORT", 25, int, "SMTP port."),
+    Setting("SMTP_USER", "", str, "SMTP user name (empty: no authentication)."),
+    Setting("SMTP_PASSWORD", "", str, "SMTP password."),
+    Setting("SMTP_STARTTLS", False, _bool, "Use STARTTLS."),
+    Setting("SMTP_TIMEOUT", 10, int, "Seconds before an SMTP attempt gives up."),
+    Setting("MAIL_FROM", "Preflight <preflight@localhost>", str, "Sender of invitations and alerts."),
+    Setting("ICE_SERVERS", [], _json_list, 'JSON list of RTCIceServer objects, e.g. `[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`. Empty: none (never a public server).'),
+    Setting("MAX_CONCURRENT_CHECKS", 16, int, "Network checks one process runs at once; more get 503 + Retry-After."),
+    Setting("CHECK_TIME_LIMIT", 30, int, "Hard limit in seconds for one network check's peer connection."),
+    Setting("MAX_RESULT_BYTES", 64 * 1024, int, "Largest accepted result payload."),
+    Setting("MAX_UPLOAD_BYTES", 5 * 1024 * 1024, int, "Largest accepted participant file."),
+    Setting("RATELIMIT_STORAGE_URL", "memory://", str, "Rate-limit counters: `memory://` (one process) or `redis://127.0.0.1:6379/0` (several workers)."),
+    Setting("RATELIMIT_PUBLIC", "120 per minute", str, "Limit per client address on public endpoints (participant links)."),
+    Setting("RATELIMIT_LOGIN", "10 per minute", str, "Limit per client address on staff sign-in attempts."),
+    Setting("FRAME_ANCESTORS", [], _csv_list, "Origins allowed to embed the participant page in a frame (comma-separated). Empty: none."),
+    Setting("SESSION_HOURS", 12, int, "Staff sessions expire after this many hours."),
+    Setting("RETENTION_DAYS", 90, int, "Participant data is purged this many days after the event ends (`flask purge`)."),
+    Setting("ALERT_DIGEST_MINUTES", 15, int, "Failures are batched into one digest per event at this interval."),
+    Setting("MASS_ALERT_SHARE", 0.3, float, "Share of failing runs for one check (recent window) that fires a mass alert."),
+    Setting("MASS_ALERT_WINDOW_MINUTES", 30, int, "Window for the mass-alert share."),
+    Setting("MASS_ALERT_MIN_RUNS", 10, int, "Runs needed in the window before a mass alert can fire."),
+    Setting("ALERT_WEBHOOK_URL", "", str, "Default incoming-webhook URL for alerts (JSON; Slack/Teams compatible); events may set their own."),
+)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return a Flask config mapping built from defaults and ``PREFLIGHT_*`` variables."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            config[setting.key] = copy.deepcopy(setting.default)
+            continue
+        try:
+            config[setting.key] = setting.parse(raw)
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{setting.env}: {exc}") from None
+    # Flask reads these names itself.
+    config["PREFLIGHT_ENV"] = config.pop("ENV")
+    return config
+
+
+def settings_table() -> str:
+    """The Markdown table of settings for the README."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for setting in SETTINGS:
+        default = setting.default
+        if isinstance(default, list):
+            default = ",".join(map(str, default)) if default else "(empty)"
+        shown = "(none)" if default in (None, "") else f"`{default}`"
+        lines.append(f"| `{setting.env}` | {shown} | {setting.doc} |")
+    return "\n".join(lines)

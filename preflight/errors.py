@@ -1,0 +1,56 @@
+"""Friendly error pages: no stack traces, no 500 details for users."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+
+
+def _render(status: int, title: str, message: str):
+    if _wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers for HTTP errors, CSRF failures, database outages and crashes."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _render(400, _("Form expired"), _("The form was open too long or came from elsewhere. Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code in (301, 302, 303, 307, 308):
+            return exc
+        messages = {
+            400: _("The request could not be understood."),
+            403: _("You do not have access to this page."),
+            404: _("This page does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("What you sent is too large."),
+            429: _("Too many requests. Please wait a moment and try again."),
+        }
+        response = _render(exc.code or 500, exc.name, messages.get(exc.code, exc.description or ""))
+        if exc.code == 429 and getattr(exc, "retry_after", None):
+            response[0].headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc):
+        app.logger.error("database unavailable: %s", exc.__class__.__name__)
+        response = _render(503, _("Temporarily unavailable"), _("We cannot reach our database right now. Your results are kept in this page; please try again in a minute."))
+        response[0].headers["Retry-After"] = "30"
+        return response
+
+    @app.errorhandler(Exception)
+    def crash(exc):
+        app.logger.exception("unhandled error")
+        return _render(500, _("Something went wrong"), _("An unexpected error happened. It has been logged; please try again."))

@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound here and bound in ``create_app``."""
+
+from flask_babel import Babel
+from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+babel = Babel()
+htmx = HTMX()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+# Storage and default limits come from the app config at init_app time.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

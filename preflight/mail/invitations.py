@@ -1,0 +1,134 @@
+"""Invitations and reminders to participants, in each participant's language.
+
+Every attempt is recorded in ``participant_message``. A participant who already
+has a sent invitation is skipped (nothing goes out twice by accident); a
+reminder goes only to participants who have not run the check and have not had
+a reminder in the last ``REMINDER_GAP``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from ..links import participant_url
+from ..models import Event, Participant, ParticipantMessage, utcnow
+from .sender import MailError, build_message, send_message
+
+REMINDER_GAP = timedelta(hours=12)
+
+
+@dataclass
+class SendReport:
+    """What a send run did."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def compose(event: Event, participant: Participant, kind: str):
+    """The localised email for ``participant``."""
+    with force_locale(participant.language):
+        context = {
+            "event": event,
+            "participant": participant,
+            "link": participant_url(participant),
+            "starts": format_datetime(event.starts_at.astimezone(ZoneInfo(event.timezone)), "full"),
+            "kind": kind,
+        }
+        if kind == "reminder":
+            # i18n: email subject; %(event)s is the event name
+            subject = _("Reminder: check your setup for %(event)s", event=event.name)
+        else:
+            # i18n: email subject; %(event)s is the event name
+            subject = _("Check your camera, microphone and connection for %(event)s", event=event.name)
+        text = render_template("email/invitation.txt", **context)
+        html = render_template("email/invitation.html", **context)
+    return build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
+
+
+def _already_sent(session: Session, participant: Participant, kind: str) -> ParticipantMessage | None:
+    return session.exec(
+        select(ParticipantMessage)
+        .where(ParticipantMessage.participant_id == participant.id, ParticipantMessage.kind == kind, ParticipantMessage.status == "sent")
+        .order_by(ParticipantMessage.sent_at.desc())
+    ).first()
+
+
+def needs(session: Session, participant: Participant, kind: str) -> bool:
+    """Whether ``participant`` should get a ``kind`` email now."""
+    if participant.link_revoked_at is not None or participant.link_nonce is None:
+        return False
+    last = _already_sent(session, participant, kind)
+    if kind == "invitation":
+        return last is None
+    if participant.last_checked_at is not None:
+        return False
+    return last is None or utcnow() - last.sent_at > REMINDER_GAP
+
+
+def send_one(session: Session, event: Event, participant: Participant, kind: str) -> ParticipantMessage:
+    """Send one email now and record the attempt (committed by the caller's unit of work)."""
+    record = session.exec(
+        select(ParticipantMessage).where(
+            ParticipantMessage.participant_id == participant.id,
+            ParticipantMessage.kind == kind,
+            ParticipantMessage.status == "failed",
+        )
+    ).first() or ParticipantMessage(participant_id=participant.id, kind=kind)
+    record.attempts += 1
+    try:
+        send_message(compose(event, participant, kind))
+    except MailError as exc:
+        record.status = "failed"
+        record.last_error = str(exc)
+    else:
+        record.status = "sent"
+        record.sent_at = utcnow()
+        record.last_error = ""
+    session.add(record)
+    session.flush()
+    return record
+
+
+def send_batch(session: Session, event: Event, participants: list[Participant], kind: str, *, force: bool = False) -> SendReport:
+    """Send ``kind`` to each participant who needs it (or to all given, with ``force``)."""
+    report = SendReport()
+    for participant in participants:
+        if not force and not needs(session, participant, kind):
+            report.skipped += 1
+            continue
+        record = send_one(session, event, participant, kind)
+        if record.status == "sent":
+            report.sent += 1
+        else:
+            report.failed += 1
+            report.errors.append(f"{participant.email}: {record.last_error}")
+    return report
+
+
+def retry_failed(session: Session, event: Event) -> SendReport:
+    """Send again every invitation or reminder of ``event`` whose last attempt failed."""
+    report = SendReport()
+    failed = session.exec(
+        select(Participant, ParticipantMessage)
+        .join(ParticipantMessage, ParticipantMessage.participant_id == Participant.id)
+        .where(Participant.event_id == event.id, ParticipantMessage.status == "failed")
+        .order_by(ParticipantMessage.id)
+    ).all()
+    for participant, message in failed:
+        record = send_one(session, event, participant, message.kind)
+        if record.status == "sent":
+            report.sent += 1
+        else:
+            report.failed += 1
+            report.errors.append(f"{participant.email}: {record.last_error}")
+    return report

@@ -1,0 +1,7 @@
+"""The participant's side: the personal link and the pre-flight page."""
+
+from flask import Blueprint
+
+bp = Blueprint("participant", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,27 @@
+"""Resolving a personal link for a request, with the friendly 404/410 pages."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, render_template
+
+from ..db import get_session
+from ..links import LinkState, lookup
+
+
+def link_required(view):
+    """Resolve ``token`` into ``g.participant`` and ``g.event``, or answer 404/410 with a friendly page."""
+
+    @wraps(view)
+    def wrapped(token: str, *args, **kwargs):
+        found = lookup(get_session(), token)
+        if found.state is not LinkState.ok:
+            # The event is shown only to say whom to contact; nothing about the participant.
+            g.event = found.event
+            status = 404 if found.state is LinkState.unknown else 410
+            return render_template("participant/link_invalid.html", state=found.state.value, event=found.event), status
+        g.participant, g.event = found.participant, found.event
+        return view(token, *args, **kwargs)
+
+    return wrapped

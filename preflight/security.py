@@ -1,0 +1,47 @@
+"""Response headers: CSP, framing, referrer, HSTS, caching of personal pages."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+
+def content_security_policy(frame_ancestors: list[str]) -> str:
+    """The CSP: our own origin only, no inline script, no third party of any kind."""
+    ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "media-src 'self' blob: data:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Add the security headers to every response."""
+    csp = content_security_policy(app.config["FRAME_ANCESTORS"])
+    production = app.config["PREFLIGHT_ENV"] == "production"
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), speaker-selection=(self), geolocation=()")
+        if not app.config["FRAME_ANCESTORS"]:
+            headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint and not request.endpoint.startswith("static"):
+            # Pages carry personal links or staff data: never store them in shared caches.
+            headers.setdefault("Cache-Control", "no-store")
+        return response

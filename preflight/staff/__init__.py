@@ -1,0 +1,7 @@
+"""Staff pages: events, participants, imports, invitations."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import events, imports, invitations, participants  # noqa: E402,F401

@@ -1,0 +1,164 @@
+"""Events: list, create, edit, and the event page with its participants."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_
+from sqlmodel import select
+
+from ..auth import role_required
+from ..db import get_session
+from ..extensions import htmx
+from ..i18n import available_locales
+from ..models import Event, Participant, ParticipantMessage
+from ..templating import LANGUAGE_NAMES
+from . import bp
+from .forms import ActionForm, EventForm, ParticipantForm
+
+PAGE_SIZE = 50
+STAFF = ("admin", "agent")
+
+
+def language_choices():
+    """(code, name) for every shipped locale."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in available_locales()]
+
+
+def get_event_or_404(event_id: int) -> Event:
+    """The event, or a 404."""
+    event = get_session().get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def events():
+    """All events, soonest first, with participant counts."""
+    session = get_session()
+    rows = session.exec(
+        select(Event, func.count(Participant.id))
+        .join(Participant, Participant.event_id == Event.id, isouter=True)
+        .group_by(Event.id)
+        .order_by(Event.starts_at.desc())
+    ).all()
+    return render_template("staff/events.html", rows=rows)
+
+
+def _fill_event(form: EventForm, event: Event) -> None:
+    event.name = form.name.data.strip()
+    event.timezone = form.timezone.data
+    event.starts_at = form.aware(form.starts_at.data)
+    event.ends_at = form.aware(form.ends_at.data)
+    event.platform = form.platform.data
+    event.default_role = form.default_role.data
+    event.default_language = form.default_language.data
+    event.support_email = (form.support_email.data or "").strip()
+    event.support_phone = (form.support_phone.data or "").strip()
+    event.support_chat_url = (form.support_chat_url.data or "").strip()
+    event.webhook_url = (form.webhook_url.data or "").strip()
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_event():
+    """Create an event."""
+    form = EventForm()
+    form.default_language.choices = language_choices()
+    if form.validate_on_submit():
+        event = Event(name="", starts_at=form.aware(form.starts_at.data), ends_at=form.aware(form.ends_at.data))
+        _fill_event(form, event)
+        session = get_session()
+        session.add(event)
+        session.flush()
+        flash(_("Event created."), "success")
+        return redirect(url_for("staff.event", event_id=event.id))
+    return render_template("staff/event_form.html", form=form, event=None), 400 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def edit_event(event_id: int):
+    """Edit an event."""
+    event = get_event_or_404(event_id)
+    form = EventForm(obj=event)
+    form.default_language.choices = language_choices()
+    if request.method == "GET":
+        zone = ZoneInfo(event.timezone)
+        form.starts_at.data = event.starts_at.astimezone(zone).replace(tzinfo=None)
+        form.ends_at.data = event.ends_at.astimezone(zone).replace(tzinfo=None)
+    if form.validate_on_submit():
+        _fill_event(form, event)
+        flash(_("Event saved."), "success")
+        return redirect(url_for("staff.event", event_id=event.id))
+    return render_template("staff/event_form.html", form=form, event=event), 400 if form.errors else 200
+
+
+def participant_query(event: Event, q: str):
+    """Participants of ``event`` matching the search text."""
+    stmt = select(Participant).where(Participant.event_id == event.id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Participant.name).like(like), func.lower(Participant.email).like(like)))
+    return stmt
+
+
+@bp.get("/events/<int:event_id>")
+@role_required(*STAFF)
+def event(event_id: int):
+    """The event page; with ``HX-Request`` only the participant table (search and paging)."""
+    event = get_event_or_404(event_id)
+    session = get_session()
+    q = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = participant_query(event, q)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    participants = session.exec(stmt.order_by(Participant.name, Participant.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    messages = _latest_messages(session, [p.id for p in participants])
+    context = dict(
+        event=event,
+        participants=participants,
+        messages=messages,
+        q=q,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        total=total,
+        action_form=ActionForm(),
+        add_form=_add_form(event),
+    )
+    template = "staff/_participants.html" if htmx and htmx.target == "participants" else "staff/event.html"
+    response = render_template(template, **context)
+    return response, 200, {"Vary": "HX-Request"}
+
+
+def _add_form(event: Event) -> ParticipantForm:
+    form = ParticipantForm(prefix="add")
+    form.language.choices = language_choices()
+    if not form.is_submitted():
+        form.language.data = event.default_language
+        form.role.data = event.default_role
+    return form
+
+
+def _latest_messages(session, participant_ids: list[int]) -> dict[int, dict[str, ParticipantMessage]]:
+    """For each participant, the latest message of each kind."""
+    if not participant_ids:
+        return {}
+    found: dict[int, dict[str, ParticipantMessage]] = {}
+    rows = session.exec(
+        select(ParticipantMessage).where(ParticipantMessage.participant_id.in_(participant_ids)).order_by(ParticipantMessage.id)
+    )
+    for message in rows:
+        found.setdefault(message.participant_id, {})[message.kind] = message
+    return found
+
+
+@bp.get("/translator")
+@role_required("translator", "admin")
+def translator_home():
+    """Landing page for translators (no participant data here)."""
+    return render_template("staff/translator_home.html")

@@ -1,0 +1,150 @@
+"""Importing participants: upload, preview with the row report, then confirm.
+
+The uploaded bytes wait in ``instance/uploads/`` between preview and confirm
+(named by a random key kept in the staff session), so nothing is written to
+the database until the user confirms, and then all rows or none go in unless
+"import the valid rows" was chosen.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlmodel import select
+
+from ..auth import role_required
+from ..db import get_session
+from ..i18n import available_locales
+from ..importer import ImportFormatError, ImportPreview, parse_registrants
+from ..links import issue_link
+from ..models import Event, Participant
+from . import bp
+from .events import STAFF, get_event_or_404
+from .forms import ConfirmImportForm, UploadForm
+from .import_messages import file_error_message, format_label, row_error_message
+
+_SESSION_KEY = "pending_import"
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pending(event_id: int) -> tuple[Path, str] | None:
+    pending = session.get(_SESSION_KEY)
+    if not pending or pending.get("event_id") != event_id:
+        return None
+    key = pending.get("key", "")
+    if not key.isalnum():
+        return None
+    path = _upload_dir() / f"{key}.bin"
+    return (path, pending.get("filename", "")) if path.exists() else None
+
+
+def _parse(event: Event, data: bytes, filename: str) -> ImportPreview:
+    return parse_registrants(
+        data,
+        filename,
+        known_languages=set(available_locales()),
+        default_language=event.default_language,
+        default_role=event.default_role,
+    )
+
+
+@bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
+@role_required(*STAFF)
+def import_upload(event_id: int):
+    """Upload a file and show what was recognised, before anything is stored."""
+    event = get_event_or_404(event_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+        filename = (upload.filename or "")[:200]
+        try:
+            preview = _parse(event, data, filename)
+        except ImportFormatError as exc:
+            flash(file_error_message(exc.code), "error")
+            return render_template("staff/import_upload.html", event=event, form=form), 400
+        key = secrets.token_hex(16)
+        (_upload_dir() / f"{key}.bin").write_bytes(data)
+        session[_SESSION_KEY] = {"event_id": event.id, "key": key, "filename": filename}
+        return render_template(
+            "staff/import_preview.html",
+            event=event,
+            preview=preview,
+            filename=filename,
+            existing=_existing_emails(event, preview),
+            confirm_form=ConfirmImportForm(),
+            format_label=format_label,
+            row_error_message=row_error_message,
+        )
+    return render_template("staff/import_upload.html", event=event, form=form), 400 if form.errors else 200
+
+
+def _existing_emails(event: Event, preview: ImportPreview) -> set[str]:
+    emails = [row.email for row in preview.rows]
+    if not emails:
+        return set()
+    found = get_session().exec(select(Participant.email).where(Participant.event_id == event.id, Participant.email.in_(emails)))
+    return set(found)
+
+
+@bp.post("/events/<int:event_id>/import/confirm")
+@role_required(*STAFF)
+def import_confirm(event_id: int):
+    """Store the previewed rows: all of them, or only the valid ones when asked."""
+    event = get_event_or_404(event_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    pending = _pending(event.id)
+    if pending is None:
+        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
+        return redirect(url_for("staff.import_upload", event_id=event.id))
+    path, filename = pending
+    try:
+        preview = _parse(event, path.read_bytes(), filename)
+    except ImportFormatError as exc:
+        flash(file_error_message(exc.code), "error")
+        return redirect(url_for("staff.import_upload", event_id=event.id))
+    if preview.errors and not form.valid_only.data:
+        flash(_("Nothing was imported: the file has rows with errors. Fix them, or choose to import only the valid rows."), "error")
+        return redirect(url_for("staff.import_upload", event_id=event.id))
+    created, updated = apply_import(event, preview)
+    path.unlink(missing_ok=True)
+    session.pop(_SESSION_KEY, None)
+    flash(
+        ngettext("%(num)d participant added", "%(num)d participants added", created)
+        + ", "
+        + ngettext("%(num)d updated", "%(num)d updated", updated)
+        + ".",
+        "success",
+    )
+    return redirect(url_for("staff.event", event_id=event.id))
+
+
+def apply_import(event: Event, preview: ImportPreview) -> tuple[int, int]:
+    """Add new participants (with links) and update known ones; return (created, updated)."""
+    db = get_session()
+    existing = {p.email: p for p in db.exec(select(Participant).where(Participant.event_id == event.id))}
+    created = updated = 0
+    for row in preview.rows:
+        participant = existing.get(row.email)
+        if participant is None:
+            participant = Participant(event_id=event.id, name=row.name, email=row.email, language=row.language, role=row.role)
+            issue_link(participant)
+            db.add(participant)
+            existing[row.email] = participant
+            created += 1
+        else:
+            participant.name, participant.language, participant.role = row.name, row.language, row.role
+            updated += 1
+    db.flush()
+    return created, updated

@@ -1,0 +1,100 @@
+"""Participants: add one, revoke or renew a link, export all links."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from ..auth import role_required
+from ..db import get_session
+from ..links import issue_link, participant_url, revoke_link
+from ..models import Participant
+from . import bp
+from .events import STAFF, _add_form, get_event_or_404
+from .forms import ActionForm
+
+
+def get_participant_or_404(event_id: int, participant_id: int) -> Participant:
+    """The participant of that event, or a 404."""
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event_id:
+        abort(404)
+    return participant
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in exported text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _back(event_id: int):
+    return redirect(request.form.get("next") or url_for("staff.event", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/participants")
+@role_required(*STAFF)
+def add_participant(event_id: int):
+    """Add one participant by hand and give them a link."""
+    event = get_event_or_404(event_id)
+    form = _add_form(event)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return _back(event_id)
+    session = get_session()
+    email = form.email.data.strip().lower()
+    exists = session.exec(select(Participant).where(Participant.event_id == event.id, Participant.email == email)).first()
+    if exists:
+        flash(_("%(email)s is already a participant of this event.", email=email), "error")
+        return _back(event_id)
+    participant = Participant(event_id=event.id, name=form.name.data.strip(), email=email, language=form.language.data, role=form.role.data)
+    issue_link(participant)
+    session.add(participant)
+    flash(_("Participant added."), "success")
+    return _back(event_id)
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/revoke")
+@role_required(*STAFF)
+def revoke(event_id: int, participant_id: int):
+    """Stop a participant's link from working."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    participant = get_participant_or_404(event_id, participant_id)
+    revoke_link(participant)
+    flash(_("Link revoked for %(name)s.", name=participant.name), "success")
+    return _back(event_id)
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/renew")
+@role_required(*STAFF)
+def renew(event_id: int, participant_id: int):
+    """Give a participant a new link; the old one stops working."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    participant = get_participant_or_404(event_id, participant_id)
+    issue_link(participant)
+    flash(_("New link created for %(name)s. The old link no longer works.", name=participant.name), "success")
+    return _back(event_id)
+
+
+@bp.get("/events/<int:event_id>/links.csv")
+@role_required(*STAFF)
+def export_links(event_id: int):
+    """CSV of every participant with their personal link (UTF-8 with BOM so Excel reads accents)."""
+    event = get_event_or_404(event_id)
+    participants = get_session().exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.name)).all()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "language", "role", "link", "status"])
+    for participant in participants:
+        url = participant_url(participant)
+        writer.writerow([safe_cell(participant.name), safe_cell(participant.email), participant.language, participant.role, url or "", "active" if url else "revoked"])
+    filename = f"preflight-event-{event.id}-links.csv"
+    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

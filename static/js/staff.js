@@ -1,0 +1,20 @@
+// Staff pages: copy a participant link to the clipboard.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var text = button.getAttribute("data-copy");
+    var done = function () {
+      var original = button.textContent;
+      button.textContent = "✓";
+      setTimeout(function () { button.textContent = original; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+    } else {
+      var field = button.parentElement.querySelector(".link-field");
+      if (field) { field.select(); document.execCommand("copy"); done(); }
+    }
+  });
+})();

@@ -1,0 +1,186 @@
+"""Shared fixtures: a migrated database per test session (SQLite, or PostgreSQL when
+``PREFLIGHT_TEST_DATABASE_URL`` is set), emptied after every test; the app, its
+client and CLI runner; factories for events, participants and staff.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from preflight import create_app
+from preflight import migrate as migrations
+from preflight.auth.passwords import hash_password
+from preflight.db import session_scope
+from preflight.links import issue_link
+from preflight.models import Event, Participant, StaffUser, metadata, utcnow
+
+PASSWORD = "correct-horse-42-battery"
+SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, empty database for this test session."""
+    base = os.environ.get("PREFLIGHT_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"preflight_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url):
+    """The session's database, migrated to head once."""
+    engine = create_engine(database_url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    return database_url
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        existing = set(inspect(engine).get_table_names())
+        tables = [t for t in reversed(metadata.sorted_tables) if t.name in existing]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                if tables:
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def app_config(migrated_database, tmp_path):
+    """Settings for the test app; tests may tweak them before ``app`` is built."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": migrated_database,
+        "SECRET_KEY": SECRET,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://localhost",
+        "SMTP_HOST": "",
+        "TEST_TMP": str(tmp_path),
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path, request):
+    """The application bound to the test database, emptied afterwards."""
+    if request.node.get_closest_marker("csrf"):
+        app_config["WTF_CSRF_ENABLED"] = True
+    if request.node.get_closest_marker("ratelimit"):
+        app_config["RATELIMIT_ENABLED"] = True
+    application = create_app(app_config)
+    application.instance_path = str(tmp_path / "instance")
+    os.makedirs(application.instance_path, exist_ok=True)
+    yield application
+    application.extensions["preflight_engine"].dispose()
+    _empty_tables(app_config["DATABASE_URL"])
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_event(app):
+    """Factory: ``make_event(**fields) -> Event`` (committed)."""
+
+    def _make(**fields):
+        starts = utcnow() + timedelta(days=2)
+        values = dict(name="Test webinar", starts_at=starts, ends_at=starts + timedelta(hours=1), timezone="Europe/Paris", platform="zoom",
+                      support_email="help@example.org")
+        values.update(fields)
+        with app.app_context(), session_scope() as session:
+            event = Event(**values)
+            session.add(event)
+            session.flush()
+            return event
+
+    return _make
+
+
+@pytest.fixture
+def make_participant(app, make_event):
+    """Factory: ``make_participant(event=None, **fields) -> (Participant, token)``."""
+    counter = iter(range(1, 100000))
+
+    def _make(event=None, **fields):
+        event = event or make_event()
+        n = next(counter)
+        values = dict(name=f"Participant {n}", email=f"p{n}@example.org", language="en", role="attendee")
+        values.update(fields)
+        with app.app_context(), session_scope() as session:
+            participant = Participant(event_id=event.id, **values)
+            token = issue_link(participant)
+            session.add(participant)
+            session.flush()
+            return participant, token
+
+    return _make
+
+
+@pytest.fixture
+def make_staff(app):
+    """Factory: ``make_staff(role="agent", email=None) -> StaffUser`` with password ``PASSWORD``."""
+    _hash = hash_password(PASSWORD)
+
+    def _make(role="agent", email=None, **fields):
+        with app.app_context(), session_scope() as session:
+            user = StaffUser(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", name=role.title(), role=role, password_hash=_hash, **fields)
+            session.add(user)
+            session.flush()
+            return user
+
+    return _make
+
+
+class Auth:
+    """Sign staff in and out through the real login form."""
+
+    def __init__(self, client, make_staff):
+        self._client = client
+        self._make_staff = make_staff
+
+    def login(self, role="agent", user=None):
+        user = user or self._make_staff(role)
+        response = self._client.post("/staff/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.data
+        return user
+
+    def logout(self):
+        return self._client.post("/staff/logout")
+
+
+@pytest.fixture
+def auth(client, make_staff):
+    """Helper to sign in as a staff member of a given role."""
+    return Auth(client, make_staff)
