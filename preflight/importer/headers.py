@@ -85,8 +85,9 @@ ALIASES: dict[str, tuple[str, int]] = {
 _BARE_NOM = "nom"
 
 # Question-style headers (Google/Microsoft Forms): "Full name, as on your
-# badge", "Your email (work)". Try the part before the first such mark.
-_LEAD_CUT = re.compile(r"[,\n\r(:?\[*]")
+# badge", "Your email (work)", "Langue / Language". Try the part before the
+# first such mark.
+_LEAD_CUT = re.compile(r"[,\n\r(:?\[*/]")
 _PREFIXES = tuple(
     normalize(p) + " "
     for p in (
@@ -97,18 +98,22 @@ _PREFIXES = tuple(
 )
 
 
+def _lead(header: str) -> str:
+    """Normalised text before the first comma, bracket, colon, slash..."""
+    return normalize(_LEAD_CUT.split(header, maxsplit=1)[0])
+
+
 def _lookup(header: str) -> tuple[str, int] | None:
     """Field and priority for one header cell, or None."""
     norm = normalize(header)
     if norm in ALIASES:
         return ALIASES[norm]
-    lead = normalize(_LEAD_CUT.split(header, maxsplit=1)[0])
-    for candidate in (lead,):
-        if candidate in ALIASES:
-            return ALIASES[candidate]
-        for prefix in _PREFIXES:
-            if candidate.startswith(prefix) and candidate[len(prefix):] in ALIASES:
-                return ALIASES[candidate[len(prefix):]]
+    lead = _lead(header)
+    if lead in ALIASES:
+        return ALIASES[lead]
+    for prefix in _PREFIXES:
+        if lead.startswith(prefix) and lead[len(prefix):] in ALIASES:
+            return ALIASES[lead[len(prefix):]]
     return None
 
 
@@ -158,10 +163,11 @@ def map_columns(cells: list[str]) -> ColumnMap:
     for pos, header in enumerate(headers):
         if not header or "@" in header:
             continue
-        if normalize(header) == _BARE_NOM:
+        hit = ALIASES.get(normalize(header))
+        if hit is None and _BARE_NOM in (normalize(header), _lead(header)):
             bare_nom.append(pos)
             continue
-        hit = _lookup(header)
+        hit = hit or _lookup(header)
         if hit:
             found.append((hit[1], pos, hit[0]))
     has_first = any(f == "first_name" for _, _, f in found)

@@ -101,10 +101,11 @@ def scan(records: Iterable[Record]) -> Layout:
             layout.titles.append(section)
             current = None
             continue
-        if lone and filled[0].startswith("*"):
+        has_address = any("@" in c for c in cells)
+        if cells[0].startswith("*") and not has_address:
             current = None  # a footnote closes the table (GoTo Webinar)
             continue
-        if not any("@" in c for c in cells):
+        if not has_address:
             cmap = map_columns(record.cells)
             if cmap.is_header:
                 current = Table(record.line, cmap, section, number)
