@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlmodel import select
 
 from . import migrate as migrations
@@ -19,6 +20,7 @@ from .models import Event, Participant, StaffUser, utcnow
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command():
     """Apply database migrations up to the latest."""
     migrations.upgrade(get_engine())
@@ -26,6 +28,7 @@ def migrate_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(["admin", "agent", "translator"]), default="admin", show_default=True)
@@ -52,6 +55,7 @@ def _demo_password_file(app: Flask) -> Path:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Load demo data once (idempotent) and print a participant link and the staff sign-in."""
     app = current_app._get_current_object()
@@ -96,6 +100,7 @@ def demo_command():
 
 
 @click.command("config-table")
+@with_appcontext
 def config_table_command():
     """Print the Markdown table of settings (for the README)."""
     click.echo(settings_table())

@@ -181,6 +181,12 @@ class Auth:
 
 
 @pytest.fixture
+def staff_password():
+    """The password every ``make_staff`` user has."""
+    return PASSWORD
+
+
+@pytest.fixture
 def auth(client, make_staff):
     """Helper to sign in as a staff member of a given role."""
     return Auth(client, make_staff)

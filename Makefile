@@ -1,0 +1,66 @@
+# Preflight: the two commands are `make run` and `make test`; each does all of its own set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export PREFLIGHT_BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run test test-only setup setup-dev translations migrate demo i18n-extract i18n-update i18n-status i18n-check tutorial-videos bench clean
+
+## run: set up, migrate the SQLite database, load demo data, start the server (and the alert worker)
+run: setup translations migrate
+	@HOST=$(HOST) PORT=$(PORT) FLASK="$(FLASK)" BIN=$(BIN) scripts/run-local
+
+## test: set up with dev dependencies, then the whole suite
+test: setup-dev translations test-only
+
+test-only:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+## translations: compile the message catalogs (.mo files are built, never committed)
+translations:
+	@if $(FLASK) i18n --help >/dev/null 2>&1; then $(FLASK) i18n compile; \
+	elif ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d translations -f; fi
+
+migrate:
+	$(FLASK) migrate
+
+demo:
+	$(FLASK) demo
+
+i18n-extract:
+	$(FLASK) i18n extract
+i18n-update:
+	$(FLASK) i18n update
+i18n-status:
+	$(FLASK) i18n status
+i18n-check:
+	$(FLASK) i18n check
+
+tutorial-videos: setup-dev translations
+	$(BIN)/python bench/make_tutorial_video.py
+
+bench: setup-dev
+	$(BIN)/python bench/page_weight.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

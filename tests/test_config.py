@@ -1,0 +1,78 @@
+"""The factory and its configuration errors."""
+
+import pytest
+
+from preflight import create_app
+from preflight.config import SETTINGS, ConfigError, load_settings, settings_table
+
+
+def test_defaults_without_environment():
+    config = load_settings({})
+    assert config["PREFLIGHT_ENV"] == "development"
+    assert config["ICE_SERVERS"] == []
+    assert config["LOCALES"] == ["en", "fr", "de", "es"]
+
+
+def test_environment_overrides_are_parsed():
+    config = load_settings({"PREFLIGHT_LINK_TTL_DAYS": "3", "PREFLIGHT_SMTP_STARTTLS": "yes", "PREFLIGHT_ICE_SERVERS": '[{"urls": "stun:a"}]'})
+    assert config["LINK_TTL_DAYS"] == 3
+    assert config["SMTP_STARTTLS"] is True
+    assert config["ICE_SERVERS"] == [{"urls": "stun:a"}]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("PREFLIGHT_LINK_TTL_DAYS", "soon"), ("PREFLIGHT_SMTP_STARTTLS", "maybe"), ("PREFLIGHT_ICE_SERVERS", '{"urls": "x"}'), ("PREFLIGHT_ICE_SERVERS", "[oops")],
+)
+def test_bad_values_name_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})
+
+
+def test_production_requires_a_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFLIGHT_ENV", "production")
+    monkeypatch.delenv("PREFLIGHT_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="PREFLIGHT_SECRET_KEY"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_production_refuses_a_short_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFLIGHT_ENV", "production")
+    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="too short"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
+    monkeypatch.setenv("PREFLIGHT_ENV", "production")
+    monkeypatch.setenv("PREFLIGHT_SECRET_KEY", "x" * 40)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/healthz")
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_development_keeps_a_generated_secret(app_config):
+    del app_config["SECRET_KEY"]
+    first = create_app(app_config).config["SECRET_KEY"]
+    second = create_app(app_config).config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+
+
+def test_test_config_overrides(app):
+    assert app.testing
+    assert app.config["BASE_URL"] == "http://localhost"
+
+
+def test_settings_table_lists_every_variable():
+    table = settings_table()
+    for setting in SETTINGS:
+        assert f"`{setting.env}`" in table
+
+
+def test_readme_documents_every_variable():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [s.env for s in SETTINGS if s.env not in readme]
+    assert not missing, f"README lacks {missing}: paste `flask --app wsgi config-table`"
