@@ -25,8 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
     configure_extensions(app)
     register_blueprints(app)
-    from . import cli, errors, security, templating
+    from . import cli, errors, i18n, security, templating
 
+    i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

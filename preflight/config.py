@@ -59,6 +59,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LINK_TTL_DAYS", 14, int, "Days after an event ends before its participant links expire."),
     Setting("DEFAULT_LOCALE", "en", str, "Language when nothing else decides."),
     Setting("LOCALES", ["en", "fr", "de", "es"], _csv_list, "Shipped languages (comma-separated)."),
+    Setting("PSEUDO_LOCALES", [], _csv_list, "Debug locales selectable with `?lang=` but never shown or stored: `en_XA` (accented, longer) and/or `ar_XB` (right-to-left). Built by `flask i18n compile`."),
     Setting("SMTP_HOST", "", str, "SMTP server. Empty: mail is written to the local sink `instance/mail/` (Maildir) instead of sent."),
     Setting("SMTP_PORT", 25, int, "SMTP port."),
     Setting("SMTP_USER", "", str, "SMTP user name (empty: no authentication)."),

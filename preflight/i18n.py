@@ -3,20 +3,62 @@
 Locale, first match wins: an explicit choice (``?lang=`` or the ``pf_lang``
 cookie it sets), the participant's stored language, the event's default
 language, the browser's ``Accept-Language``, then the configured default.
+
+An explicit ``?lang=`` on a participant page is remembered twice: on the
+participant (so emails and the next visit use it) and in the ``pf_lang``
+cookie (so guides and later pages follow). Pseudo-locales (``PSEUDO_LOCALES``)
+can be chosen with ``?lang=`` for testing but are never saved on a participant
+and never shown in the switcher.
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, request
+from babel import Locale
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 LANG_COOKIE = "pf_lang"
 TZ_COOKIE = "pf_tz"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 # Right-to-left scripts; pages set dir="rtl" for these.
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+# Debug locales generated from the .pot (see preflight/l10n/pseudo.py): code -> locale whose
+# formats (dates, numbers, direction) they borrow. en_XA: accented and lengthened English;
+# ar_XB: mirrored, right-to-left. The codes are the ones Android and Chromium use.
+PSEUDO_BASES = {"en_XA": "en", "ar_XB": "ar"}
+
+
+class PseudoLocale(Locale):
+    """A locale unknown to CLDR (``en_XA``) that formats like its base (``en``).
+
+    ``str()`` gives the pseudo code, so Flask-Babel loads
+    ``translations/<code>/LC_MESSAGES/messages.mo``; dates, numbers and text
+    direction come from the base locale's data.
+    """
+
+    def __init__(self, code: str, base: str):  # noqa: D107 - Locale's own __init__ would reject the code
+        base_locale = Locale.parse(base)
+        self.code = code
+        self.base = base_locale
+        self.language = base_locale.language
+        self.territory = code.split("_")[1] if "_" in code else None
+        self.script = None
+        self.variant = None
+        self.modifier = None
+
+    def __str__(self) -> str:
+        return self.code
+
+    def __repr__(self) -> str:
+        return f"<PseudoLocale {self.code!r} base={str(self.base)!r}>"
+
+    @property
+    def _data(self):
+        return self.base._data
 
 
 def available_locales() -> list[str]:
@@ -24,10 +66,23 @@ def available_locales() -> list[str]:
     return list(current_app.config["LOCALES"])
 
 
-def _valid(code: str | None) -> str | None:
-    if not code:
+def pseudo_locales() -> list[str]:
+    """Pseudo-locales enabled by the ``PSEUDO_LOCALES`` setting (never shipped)."""
+    return [code for code in current_app.config.get("PSEUDO_LOCALES", []) if code in PSEUDO_BASES]
+
+
+def selectable_locales() -> list[str]:
+    """Every locale ``?lang=`` accepts: the shipped ones plus enabled pseudo-locales."""
+    return available_locales() + pseudo_locales()
+
+
+def _valid(code: str | None, *, pseudo: bool = False) -> str | None:
+    """``code`` normalised to a known locale (``fr-CA`` -> ``fr``), or None."""
+    if not code or len(code) > 20:
         return None
     code = code.strip().replace("-", "_")
+    if pseudo and code in pseudo_locales():
+        return code
     locales = available_locales()
     if code in locales:
         return code
@@ -35,22 +90,44 @@ def _valid(code: str | None) -> str | None:
     return base if base in locales else None
 
 
+def requested_locale() -> str | None:
+    """The locale asked for with ``?lang=`` on this request, if valid."""
+    return _valid(request.args.get("lang"), pseudo=True)
+
+
 def explicit_locale() -> str | None:
     """A language the visitor chose on this request or earlier (cookie)."""
-    return _valid(request.args.get("lang")) or _valid(request.cookies.get(LANG_COOKIE))
+    return requested_locale() or _valid(request.cookies.get(LANG_COOKIE), pseudo=True)
 
 
-def select_locale() -> str:
-    """Flask-Babel's locale selector."""
-    participant = g.get("participant")
-    event = g.get("event")
+def negotiate(explicit: str | None, stored: str | None, event_default: str | None) -> str:
+    """Apply the order: explicit, participant's stored, event default, Accept-Language, default."""
     return (
-        explicit_locale()
-        or _valid(getattr(participant, "language", None))
-        or _valid(getattr(event, "default_language", None))
+        _valid(explicit, pseudo=True)
+        or _valid(stored)
+        or _valid(event_default)
         or request.accept_languages.best_match(available_locales())
         or current_app.config["DEFAULT_LOCALE"]
     )
+
+
+def as_babel_locale(code: str) -> Locale:
+    """A Babel ``Locale`` for ``code``, including pseudo-locales."""
+    if code in PSEUDO_BASES:
+        return PseudoLocale(code, PSEUDO_BASES[code])
+    return Locale.parse(code)
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector."""
+    participant = g.get("participant")
+    event = g.get("event")
+    code = negotiate(
+        explicit_locale(),
+        getattr(participant, "language", None),
+        getattr(event, "default_language", None),
+    )
+    return as_babel_locale(code)
 
 
 def valid_timezone(name: str | None) -> str | None:
@@ -79,4 +156,33 @@ def select_timezone() -> str:
 
 def text_direction(locale: str) -> str:
     """``rtl`` or ``ltr`` for the page's ``dir`` attribute."""
-    return "rtl" if locale.split("_")[0] in RTL_LANGUAGES else "ltr"
+    return "rtl" if str(locale).split("_")[0] in RTL_LANGUAGES else "ltr"
+
+
+def remember_choice(response):
+    """After a participant page answered ``?lang=xx``: save it on the participant and in the cookie.
+
+    Runs before the database hook commits (after_request hooks run in reverse order of
+    registration, and the database registers first), so the change is committed with the page.
+    """
+    participant = g.get("participant")
+    code = requested_locale() if participant is not None and request.method == "GET" else None
+    if code is None or response.status_code >= 400:
+        return response
+    if code in available_locales() and participant.language != code:
+        participant.language = code  # pseudo-locales are for testing only: never stored
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=LANG_COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["PREFLIGHT_ENV"] == "production",
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Remember explicit choices; trim whitespace in ``{% trans %}`` blocks (as extraction does)."""
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.after_request(remember_choice)
