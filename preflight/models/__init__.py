@@ -5,12 +5,27 @@ from sqlmodel import SQLModel
 from .events import PARTICIPANT_ROLES, PLATFORMS, Event, Participant
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
+from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
+from .support import HELP_CHANNELS, HELP_LEVELS, HELP_STATUSES, ApiToken, HelpRequest, ParticipantHandled, PlaybookRevision, StaffNote, SurveyResponse
 from .staff import Role, StaffUser
 from .types import UTCDateTime, utcnow
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Alert",
+    "AlertItem",
+    "ApiToken",
+    "HELP_CHANNELS",
+    "HELP_LEVELS",
+    "HELP_STATUSES",
+    "HelpRequest",
+    "OUTBOX_KINDS",
+    "OutboxMessage",
+    "ParticipantHandled",
+    "PlaybookRevision",
+    "StaffNote",
+    "SurveyResponse",
     "CHECKS",
     "CheckResult",
     "CheckRun",
