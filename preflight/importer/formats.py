@@ -71,7 +71,7 @@ def detect_without_table(preamble: list[list[str]], titles: list[str]) -> str:
 
 
 def _is_teams(layout: Layout, headers: set[str], titles: set[str]) -> bool:
-    if headers & {"participant id upn", "first join", "in meeting duration"}:
+    if headers & {"participant id upn", "id du participant upn", "first join", "in meeting duration"}:
         return True
     if "meeting summary" in titles or {"full name", "user action"} <= headers:
         return True

@@ -45,7 +45,10 @@ ALIASES: dict[str, tuple[str, int]] = {
         "E-Mail-Adresse", "Emailadresse", "Correo", "Correo electrónico",
     ),
     # Teams' UPN is usually the work address; only used when Email is empty.
-    **_aliases("email", 5, "Participant ID (UPN)", "UPN", "User Principal Name"),
+    **_aliases(
+        "email", 5,
+        "Participant ID (UPN)", "ID du participant (UPN)", "UPN", "User Principal Name",
+    ),
     **_aliases(
         "name", 1,
         "Name", "Full Name", "Fullname", "Nom complet", "Display Name", "Nom d'affichage",
@@ -87,7 +90,7 @@ _BARE_NOM = "nom"
 # Question-style headers (Google/Microsoft Forms): "Full name, as on your
 # badge", "Your email (work)", "Langue / Language". Try the part before the
 # first such mark.
-_LEAD_CUT = re.compile(r"[,\n\r(:?\[*/]")
+_LEAD_CUT = re.compile(r"[,;\n\r(:?\[*/]")
 _PREFIXES = tuple(
     normalize(p) + " "
     for p in (

@@ -72,6 +72,11 @@ def _is_known_title(text: str) -> bool:
     return normalize(text).rstrip(" :") in SECTION_ROLES or section_number(text) is not None
 
 
+def _is_footnote(text: str) -> bool:
+    """'*If an attendee left and rejoined...': a sentence, not a '*VIP' name."""
+    return text.startswith("*") and len(text) >= 20 and text.count(" ") >= 3
+
+
 def first_header(records: Iterable[Record], limit: int = 500) -> tuple[Record, ColumnMap] | None:
     """The first header row among the first ``limit`` records, if any."""
     for count, record in enumerate(records):
@@ -102,7 +107,7 @@ def scan(records: Iterable[Record]) -> Layout:
             current = None
             continue
         has_address = any("@" in c for c in cells)
-        if cells[0].startswith("*") and not has_address:
+        if not has_address and _is_footnote(cells[0]):
             current = None  # a footnote closes the table (GoTo Webinar)
             continue
         if not has_address:

@@ -110,13 +110,13 @@ def same_person(a: str, b: str) -> bool:
     """Whether two names sharing an email can be one person.
 
     "Camille Durand" / "Durand, Camille" / "Camille" / "C. Durand" / "Cam"
-    are compatible: every token of the shorter name is a prefix of a distinct
-    token of the longer one.
+    are compatible: every token of the shorter name and a distinct token of
+    the longer one are equal or one abbreviates the other.
     """
     short, long = sorted((name_key(a), name_key(b)), key=len)
     remaining = list(long)
     for token in short:
-        match = next((t for t in remaining if t.startswith(token)), None)
+        match = next((t for t in remaining if t.startswith(token) or token.startswith(t)), None)
         if match is None:
             return False
         remaining.remove(match)
