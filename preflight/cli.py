@@ -46,7 +46,7 @@ def create_user_command(email: str, name: str, role: str, password: str):
     click.echo(f"created {role} {email}")
 
 
-DEMO_ADMIN = "admin@preflight.local"
+DEMO_ADMIN = "admin@example.com"
 DEMO_EVENT = "Demo webinar"
 
 
@@ -77,7 +77,7 @@ def demo_command():
                 timezone="Europe/Paris",
                 platform="zoom",
                 default_language="en",
-                support_email="support@preflight.local",
+                support_email="support@example.com",
                 support_phone="+33 1 23 45 67 89",
             )
             session.add(event)

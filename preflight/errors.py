@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -15,8 +15,8 @@ def _wants_json() -> bool:
 
 def _render(status: int, title: str, message: str):
     if _wants_json():
-        return jsonify(error=title, message=message), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return make_response(jsonify(error=title, message=message), status)
+    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
 
 
 def init_app(app: Flask) -> None:
@@ -40,14 +40,14 @@ def init_app(app: Flask) -> None:
         }
         response = _render(exc.code or 500, exc.name, messages.get(exc.code, exc.description or ""))
         if exc.code == 429 and getattr(exc, "retry_after", None):
-            response[0].headers["Retry-After"] = str(exc.retry_after)
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(OperationalError)
     def database_down(exc):
         app.logger.error("database unavailable: %s", exc.__class__.__name__)
         response = _render(503, _("Temporarily unavailable"), _("We cannot reach our database right now. Your results are kept in this page; please try again in a minute."))
-        response[0].headers["Retry-After"] = "30"
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(Exception)

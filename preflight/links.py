@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlmodel import Session, select
 
 from .models import Event, Participant, utcnow
@@ -68,8 +68,8 @@ def participant_url(participant: Participant) -> str | None:
     token = current_token(participant)
     if token is None:
         return None
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for("participant.check_page", token=token)
+    # Built by hand rather than url_for so it also works outside a request (CLI, worker).
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/c/{token}"
 
 
 def link_expires_at(event: Event) -> datetime:

@@ -190,3 +190,37 @@ def staff_password():
 def auth(client, make_staff):
     """Helper to sign in as a staff member of a given role."""
     return Auth(client, make_staff)
+
+
+class SMTPSink:
+    """Messages received by a real SMTP server on loopback (aiosmtpd)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app_config):
+    """Start an SMTP server on 127.0.0.1 and point the app at it; yields the sink."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    sink = SMTPSink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    app_config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    sink.port = port
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -1,0 +1,121 @@
+"""Importing participants through the staff pages: preview, all-or-nothing, valid rows only."""
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from preflight.db import session_scope
+from preflight.models import Participant
+
+FIXTURES = Path(__file__).parent / "importer" / "fixtures"
+
+GOOD = "Name,Email,Language,Role\nAda Lovelace,ada@example.org,en,presenter\nCamille Durand,camille@example.org,fr,attendee\n"
+MIXED = GOOD + ",nobody@example.org,en,attendee\nBad Email,not-an-email,en,attendee\n"
+
+
+def upload(client, event_id, content: bytes, filename="people.csv"):
+    return client.post(f"/staff/events/{event_id}/import", data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
+
+
+def participants(app, event_id):
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(Participant).where(Participant.event_id == event_id).order_by(Participant.email)).all()
+
+
+def test_preview_shows_format_columns_and_rows_without_storing(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    response = upload(client, event.id, GOOD.encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-format="csv"' in page
+    assert 'data-column="email"' in page and 'data-column="name"' in page
+    assert "Ada Lovelace" in page
+    assert participants(app, event.id) == []
+
+
+def test_confirm_imports_with_links(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    response = client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    assert response.status_code == 302
+    rows = participants(app, event.id)
+    assert [(p.email, p.language, p.role) for p in rows] == [("ada@example.org", "en", "presenter"), ("camille@example.org", "fr", "attendee")]
+    assert all(p.token_hash for p in rows)
+
+
+def test_bad_rows_are_reported_with_line_numbers(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, MIXED.encode()).get_data(as_text=True)
+    assert 'data-error="missing_name" data-line="4"' in page
+    assert 'data-error="invalid_email" data-line="5"' in page
+    assert "not-an-email" in page
+
+
+def test_all_or_nothing_by_default(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, MIXED.encode())
+    response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
+    assert "Nothing was imported" in response.get_data(as_text=True)
+    assert participants(app, event.id) == []
+
+
+def test_valid_rows_only_when_chosen(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, MIXED.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={"valid_only": "y"})
+    assert [p.email for p in participants(app, event.id)] == ["ada@example.org", "camille@example.org"]
+
+
+def test_reimport_updates_instead_of_duplicating(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    token_hashes = {p.email: p.token_hash for p in participants(app, event.id)}
+    upload(client, event.id, GOOD.replace("Ada Lovelace", "Ada King").encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    rows = participants(app, event.id)
+    assert len(rows) == 2
+    assert rows[0].name == "Ada King" and rows[0].token_hash == token_hashes["ada@example.org"]
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" * 50, "CSV"), (b"foo,bar\n1,2\n", "No column")])
+def test_unreadable_files_get_a_clear_error(client, auth, make_event, content, message):
+    auth.login("agent")
+    event = make_event()
+    response = upload(client, event.id, content)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_confirm_without_upload_asks_again(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
+    assert "upload it again" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "fixture, fmt",
+    [
+        ("zoom_webinar_attendees_2025.csv", "zoom_webinar_attendees"),
+        ("teams_attendance_2023.csv", "teams_attendance"),
+        ("eventbrite_us.csv", "eventbrite"),
+        ("google_forms.csv", "google_forms"),
+        ("excel_fr_semicolon_cp1252.csv", "csv"),
+    ],
+)
+def test_platform_exports_import_end_to_end(client, auth, make_event, app, fixture, fmt):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, (FIXTURES / fixture).read_bytes(), fixture).get_data(as_text=True)
+    assert f'data-format="{fmt}"' in page
+    client.post(f"/staff/events/{event.id}/import/confirm", data={"valid_only": "y"})
+    assert participants(app, event.id), "nothing imported"

@@ -1,0 +1,131 @@
+"""Invitations and reminders through a real SMTP server on loopback."""
+
+import socket
+
+from flask_babel import force_locale, gettext
+from sqlmodel import select
+
+from preflight.db import session_scope
+from preflight.models import Participant, ParticipantMessage, utcnow
+
+
+def _messages(app, participant_id):
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(ParticipantMessage).where(ParticipantMessage.participant_id == participant_id)).all()
+
+
+def test_invitation_is_received_with_link_in_both_parts(smtp_server, client, auth, make_event, make_participant):
+    auth.login("agent")
+    event = make_event(name="Annual meeting")
+    participant, token = make_participant(event=event, email="ada@example.org")
+    response = client.post(f"/staff/events/{event.id}/send/invitation")
+    assert response.status_code == 302
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"].addresses[0].addr_spec == "ada@example.org"
+    assert "Annual meeting" in message["Subject"]
+    assert message["Reply-To"] == "help@example.org"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert f"http://localhost/c/{token}" in text and f"http://localhost/c/{token}" in html
+
+
+def test_invitation_is_in_the_participants_language(smtp_server, client, auth, make_event, make_participant, app):
+    auth.login("agent")
+    event = make_event(name="Réunion")
+    make_participant(event=event, language="fr")
+    make_participant(event=event, language="de")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    subjects = sorted(m["Subject"] for m in smtp_server.messages)
+    with app.test_request_context():
+        for locale in ("fr", "de"):
+            with force_locale(locale):
+                expected = gettext("Check your camera, microphone and connection for %(event)s", event="Réunion")
+            assert expected in subjects
+        with force_locale("en"):
+            english = gettext("Check your camera, microphone and connection for %(event)s", event="Réunion")
+    assert english not in subjects, "the emails were not translated"
+
+
+def test_invitations_are_not_sent_twice(smtp_server, client, auth, make_event, make_participant, app):
+    auth.login("agent")
+    event = make_event()
+    participant, _ = make_participant(event=event)
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    assert len(smtp_server.messages) == 1
+    [record] = _messages(app, participant.id)
+    assert record.status == "sent" and record.sent_at is not None and record.attempts == 1
+
+
+def test_revoked_participants_get_nothing(smtp_server, client, auth, make_event, make_participant):
+    auth.login("agent")
+    event = make_event()
+    participant, _ = make_participant(event=event)
+    client.post(f"/staff/events/{event.id}/participants/{participant.id}/revoke")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    assert smtp_server.messages == []
+
+
+def test_reminders_only_to_those_who_have_not_checked(smtp_server, client, auth, make_event, make_participant, app):
+    auth.login("agent")
+    event = make_event()
+    checked, _ = make_participant(event=event, email="done@example.org")
+    waiting, _ = make_participant(event=event, email="todo@example.org")
+    with app.app_context(), session_scope() as session:
+        session.get(Participant, checked.id).last_checked_at = utcnow()
+    client.post(f"/staff/events/{event.id}/send/reminder")
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == ["todo@example.org"]
+    client.post(f"/staff/events/{event.id}/send/reminder")  # within the 12 h gap: nothing more
+    assert len(smtp_server.messages) == 1
+
+
+def test_failed_send_is_recorded_and_retried(app_config, client, auth, make_event, make_participant, app, request):
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=dead_port, SMTP_TIMEOUT=2)
+    auth.login("agent")
+    event = make_event()
+    participant, _ = make_participant(event=event)
+    response = client.post(f"/staff/events/{event.id}/send/invitation", follow_redirects=True)
+    assert "1 failed" in response.get_data(as_text=True)
+    [record] = _messages(app, participant.id)
+    assert record.status == "failed" and "Connection" in record.last_error
+
+    sink = request.getfixturevalue("smtp_server")
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port)
+    client.post(f"/staff/events/{event.id}/retry")
+    assert len(sink.messages) == 1
+    [record] = _messages(app, participant.id)
+    assert record.status == "sent" and record.attempts == 2
+    client.post(f"/staff/events/{event.id}/retry")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    assert len(sink.messages) == 1
+
+
+def test_resend_to_one_participant_on_purpose(smtp_server, client, auth, make_event, make_participant):
+    auth.login("agent")
+    event = make_event()
+    participant, _ = make_participant(event=event)
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    client.post(f"/staff/events/{event.id}/participants/{participant.id}/send/invitation")
+    assert len(smtp_server.messages) == 2
+
+
+def test_local_sink_without_smtp(client, auth, make_event, make_participant, app):
+    import mailbox
+    from pathlib import Path
+
+    auth.login("agent")
+    event = make_event()
+    make_participant(event=event)
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    box = mailbox.Maildir(str(Path(app.instance_path) / "mail"), create=False)
+    assert len(box) == 1
+
+
+def test_unknown_kind_is_400(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    assert client.post(f"/staff/events/{event.id}/send/spam").status_code == 400
