@@ -158,6 +158,20 @@ class ColumnMap:
         return ""
 
 
+# Every email alias contains one of these: a cheap test that lets the
+# parser skip the full header analysis on the vast majority of rows.
+EMAIL_HINTS = ("mail", "courriel", "upn", "messagerie", "correo", "lectronique", "principal")
+MAX_HEADER_CELLS = 1000
+
+
+def could_be_header(cells: list[str]) -> bool:
+    """Quick pre-check: not too wide, no address, some email-like header."""
+    if len(cells) > MAX_HEADER_CELLS:
+        return False
+    joined = "\x1f".join(cells).casefold()
+    return "@" not in joined and any(hint in joined for hint in EMAIL_HINTS)
+
+
 def map_columns(cells: list[str]) -> ColumnMap:
     """Map a candidate header row; check ``.is_header`` on the result."""
     headers = [_clean_header(c) for c in cells]

@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .headers import ColumnMap, map_columns, normalize
+from .headers import ColumnMap, could_be_header, map_columns, normalize
+from .model import ImportFormatError
 from .records import Record
 from .values import is_empty
 
@@ -40,6 +41,9 @@ SECTION_ROLES = {
     "session details": "",
 }
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]\s*\S")
+# Every known layout has its first header within a few dozen lines; giving
+# up after this many records keeps junk uploads cheap.
+HEADER_SEARCH_LIMIT = 1000
 
 
 @dataclass
@@ -77,12 +81,12 @@ def _is_footnote(text: str) -> bool:
     return text.startswith("*") and len(text) >= 20 and text.count(" ") >= 3
 
 
-def first_header(records: Iterable[Record], limit: int = 500) -> tuple[Record, ColumnMap] | None:
-    """The first header row among the first ``limit`` records, if any."""
+def first_header(records: Iterable[Record]) -> tuple[Record, ColumnMap] | None:
+    """The first header row among the first HEADER_SEARCH_LIMIT records, if any."""
     for count, record in enumerate(records):
-        if count >= limit:
+        if count >= HEADER_SEARCH_LIMIT:
             return None
-        if any("@" in c for c in record.cells):
+        if not could_be_header(record.cells):
             continue
         cmap = map_columns(record.cells)
         if cmap.is_header:
@@ -90,12 +94,19 @@ def first_header(records: Iterable[Record], limit: int = 500) -> tuple[Record, C
     return None
 
 
-def scan(records: Iterable[Record]) -> Layout:
-    """Split a file's records into preamble, section titles and tables."""
+def scan(records: Iterable[Record], max_records: int) -> Layout:
+    """Split a file's records into preamble, section titles and tables.
+
+    Gives up with ImportFormatError("too_large") once the tables hold more
+    than ``max_records`` records, without reading the rest.
+    """
     layout = Layout()
+    in_tables = 0
     section, number = "", None
     current: Table | None = None
-    for record in records:
+    for count, record in enumerate(records):
+        if not layout.tables and count >= HEADER_SEARCH_LIMIT:
+            break
         cells = [c.strip() for c in record.cells]
         filled = [c for c in cells if not is_empty(c)]
         if not filled:
@@ -110,7 +121,7 @@ def scan(records: Iterable[Record]) -> Layout:
         if not has_address and _is_footnote(cells[0]):
             current = None  # a footnote closes the table (GoTo Webinar)
             continue
-        if not has_address:
+        if could_be_header(record.cells):
             cmap = map_columns(record.cells)
             if cmap.is_header:
                 current = Table(record.line, cmap, section, number)
@@ -121,4 +132,7 @@ def scan(records: Iterable[Record]) -> Layout:
                 layout.preamble.append(cells)
             continue
         current.records.append(record)
+        in_tables += 1
+        if in_tables > max_records:
+            raise ImportFormatError("too_large", "too many rows")
     return layout

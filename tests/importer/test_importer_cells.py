@@ -140,3 +140,10 @@ def test_header_aliases(headers, expected):
 
 def test_a_row_holding_an_address_is_never_a_header():
     assert not map_columns(["Name", "name@exemple.fr"]).is_header
+
+
+def test_every_email_alias_passes_the_quick_header_precheck():
+    from preflight.importer.headers import ALIASES, EMAIL_HINTS
+
+    emails = [alias for alias, (field, _) in ALIASES.items() if field == "email"]
+    assert emails and all(any(h in alias for h in EMAIL_HINTS) for alias in emails)
