@@ -106,7 +106,15 @@ def config_table_command():
     click.echo(settings_table())
 
 
+@click.command("thresholds")
+def thresholds_command():
+    """Print the Markdown table of thresholds (docs/thresholds.md)."""
+    from .thresholds_doc import render
+
+    click.echo(render(), nl=False)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (migrate_command, create_user_command, demo_command, config_table_command):
+    for command in (migrate_command, create_user_command, demo_command, config_table_command, thresholds_command):
         app.cli.add_command(command)

@@ -1,0 +1,51 @@
+"""Render the platform profiles as Markdown (``docs/thresholds.md``)."""
+
+from __future__ import annotations
+
+from .profiles import PROFILES, Profile
+
+
+def _profile_section(profile: Profile) -> list[str]:
+    up_fail_att, up_warn_att = profile.upload_limits("attendee")
+    up_fail_pre, up_warn_pre = profile.upload_limits("presenter")
+    down_fail, down_warn = profile.download_limits("attendee")
+    lines = [
+        f"## {profile.label} (`{profile.key}`)",
+        "",
+        "| figure | warn | fail | source |",
+        "| --- | --- | --- | --- |",
+        f"| upload, attendee (kbit/s) | below {up_warn_att.kbps} | below {up_fail_att.kbps} | {up_warn_att.source}; {up_fail_att.source} |",
+        f"| upload, presenter (kbit/s) | below {up_warn_pre.kbps} | below {up_fail_pre.kbps} | {up_warn_pre.source}; {up_fail_pre.source} |",
+        f"| download (kbit/s) | below {down_warn.kbps} | below {down_fail.kbps} | {down_warn.source}; {down_fail.source} |",
+        f"| round-trip time (ms) | above {profile.rtt_ms.warn:g} | above {profile.rtt_ms.fail:g} | {profile.rtt_ms.source} |",
+        f"| jitter (ms) | above {profile.jitter_ms.warn:g} | above {profile.jitter_ms.fail:g} | {profile.jitter_ms.source} |",
+        f"| packet loss (%) | above {profile.loss_pct.warn:g} | above {profile.loss_pct.fail:g} | {profile.loss_pct.source} |",
+        "",
+        f"Media ports: {profile.media_ports}.",
+        "",
+        "| browser | support | from version | source |",
+        "| --- | --- | --- | --- |",
+    ]
+    for family in ("chrome", "edge", "firefox", "safari", "opera", "samsung"):
+        support = profile.browser(family)
+        lines.append(f"| {family} | {support.level} | {support.min_major} | {support.source} |")
+    lines.append("")
+    return lines
+
+
+def render() -> str:
+    """The whole thresholds document."""
+    lines = [
+        "# Thresholds",
+        "",
+        "Generated from `preflight/profiles.py` by `flask --app wsgi thresholds > docs/thresholds.md`;",
+        "a test fails when this file and the code disagree. Edit the code, not this file.",
+        "",
+        "Download: fail below the platform's minimum video rate, warn below its recommended rate.",
+        "Upload: an attendee fails below the audio rate and is warned below the minimum video rate;",
+        "a presenter fails below the minimum video rate and is warned below the recommended one.",
+        "",
+    ]
+    for profile in PROFILES.values():
+        lines += _profile_section(profile)
+    return "\n".join(lines)
