@@ -31,13 +31,23 @@ def _aliases(field_name: str, priority: int, *names: str) -> dict[str, tuple[str
 # Normalised header -> (field, priority). Lower priority wins when a table
 # has several columns for one field; the others are fallbacks for empty cells.
 ALIASES: dict[str, tuple[str, int]] = {
-    # Teams webinars: the address the person registered with beats the
-    # directory address.
-    **_aliases("email", 0, "Registration Email", "Adresse e-mail d'inscription"),
+    # Columns naming the attendee beat generic ones: Eventbrite can put the
+    # buyer's columns next to the attendee's, and Teams webinars prefer the
+    # address the person registered with over the directory address.
+    **_aliases(
+        "email", 0,
+        "Registration Email", "Adresse e-mail d'inscription",
+        "Attendee Email", "Participant Email", "Registrant Email",
+    ),
+    **_aliases("name", 0, "Attendee Name", "Participant Name", "Registrant Name", "Nom du participant"),
+    **_aliases("first_name", 0, "Attendee First Name", "Prénom du participant"),
+    **_aliases(
+        "last_name", 0, "Attendee Last Name", "Attendee Surname", "Nom de famille du participant",
+    ),
     **_aliases(
         "email", 1,
         "Email", "E-mail", "Mail", "Email Address", "E-mail Address", "Email Adress",
-        "User Email", "Attendee Email", "Participant Email", "Registrant Email",
+        "User Email",
         "Courriel", "Adresse courriel", "Adresse de courriel", "Adresse e-mail",
         "Adresse email", "Adresse mail", "Adresse électronique", "Courrier électronique",
         "Adresse de messagerie", "Your email", "Your email address", "Votre e-mail",
@@ -52,7 +62,6 @@ ALIASES: dict[str, tuple[str, int]] = {
     **_aliases(
         "name", 1,
         "Name", "Full Name", "Fullname", "Nom complet", "Display Name", "Nom d'affichage",
-        "Attendee Name", "Participant Name", "Registrant Name", "Nom du participant",
         "User Name", "User Name (Original Name)", "Name (Original Name)",
         "Nom et prénom", "Prénom et nom", "Prénom Nom", "Nom Prénom", "Nom, prénom",
         "First and last name", "First name and last name", "Name and surname",
@@ -62,12 +71,12 @@ ALIASES: dict[str, tuple[str, int]] = {
     **_aliases(
         "first_name", 1,
         "First Name", "Firstname", "Given Name", "Forename", "Prénom",
-        "Attendee First Name", "Your first name", "Votre prénom", "Vorname", "Nombre",
+        "Your first name", "Votre prénom", "Vorname", "Nombre",
     ),
     **_aliases(
         "last_name", 1,
         "Last Name", "Lastname", "Surname", "Family Name", "Nom de famille",
-        "Attendee Last Name", "Attendee Surname", "Your last name", "Your surname",
+        "Your last name", "Your surname",
         "Votre nom de famille", "Nachname", "Apellido", "Apellidos",
     ),
     **_aliases(

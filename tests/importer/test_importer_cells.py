@@ -147,3 +147,10 @@ def test_every_email_alias_passes_the_quick_header_precheck():
 
     emails = [alias for alias, (field, _) in ALIASES.items() if field == "email"]
     assert emails and all(any(h in alias for h in EMAIL_HINTS) for alias in emails)
+
+
+def test_attendee_columns_beat_generic_ones_wherever_they_sit():
+    headers = ["First Name", "Last Name", "Email", "Attendee First Name", "Attendee Last Name", "Attendee Email"]
+    assert map_columns(headers).columns == {
+        "first_name": "Attendee First Name", "last_name": "Attendee Last Name", "email": "Attendee Email",
+    }
