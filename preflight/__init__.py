@@ -89,6 +89,7 @@ def configure_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature area."""
     from .auth import bp as auth_bp
+    from .guides import bp as guides_bp
     from .health import bp as health_bp
     from .participant import bp as participant_bp
     from .staff import bp as staff_bp
@@ -97,3 +98,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(participant_bp)
+    app.register_blueprint(guides_bp)
