@@ -142,7 +142,11 @@ def valid_timezone(name: str | None) -> str | None:
 
 
 def select_timezone() -> str:
-    """The viewer's timezone: the browser's (cookie set by the page), the staff member's, the event's, UTC."""
+    """The viewer's timezone: the browser's (cookie set by the page), the staff member's, the event's, UTC.
+
+    Staff views set ``g.display_timezone`` to the event's timezone (not ``g.event``,
+    which would also switch the page to the event's language).
+    """
     tz = valid_timezone(request.cookies.get(TZ_COOKIE))
     if tz:
         return tz
@@ -151,7 +155,7 @@ def select_timezone() -> str:
         if tz and tz != "UTC":
             return tz
     event = g.get("event")
-    return valid_timezone(getattr(event, "timezone", None)) or "UTC"
+    return valid_timezone(g.get("display_timezone")) or valid_timezone(getattr(event, "timezone", None)) or "UTC"
 
 
 def text_direction(locale: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import select
@@ -32,6 +32,7 @@ def get_event_or_404(event_id: int) -> Event:
     event = get_session().get(Event, event_id)
     if event is None:
         abort(404)
+    g.display_timezone = event.timezone
     return event
 
 

@@ -18,3 +18,14 @@
     }
   });
 })();
+
+// Tell the server the browser's timezone so dates are shown in the viewer's time (read by preflight/i18n.py).
+(function () {
+  "use strict";
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && document.cookie.indexOf("pf_tz=" + encodeURIComponent(tz)) === -1) {
+      document.cookie = "pf_tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* old browser: the event's timezone is used */ }
+})();
