@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from .audit import AuditEntry
 from .events import PARTICIPANT_ROLES, PLATFORMS, Event, Participant
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
@@ -13,6 +14,7 @@ from .types import UTCDateTime, utcnow
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AuditEntry",
     "Alert",
     "AlertItem",
     "ApiToken",
