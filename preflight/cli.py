@@ -106,6 +106,21 @@ def config_table_command():
     click.echo(settings_table())
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@with_appcontext
+def purge_command(dry_run: bool):
+    """Delete participant data of events that ended more than PREFLIGHT_RETENTION_DAYS ago."""
+    from .privacy import purge
+
+    days = current_app.config["RETENTION_DAYS"]
+    with session_scope() as session:
+        counts = purge(session, days, utcnow(), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    total = sum(counts.values())
+    click.echo(f"{verb} {total} participant(s) from {len(counts)} event(s) ended more than {days} days ago")
+
+
 @click.command("thresholds")
 def thresholds_command():
     """Print the Markdown table of thresholds (docs/thresholds.md)."""
@@ -116,5 +131,5 @@ def thresholds_command():
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (migrate_command, create_user_command, demo_command, config_table_command, thresholds_command):
+    for command in (migrate_command, create_user_command, demo_command, config_table_command, thresholds_command, purge_command):
         app.cli.add_command(command)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
+from .. import audit
 from ..db import get_session
 from ..extensions import limiter
 from ..models import StaffUser, utcnow
@@ -50,6 +51,7 @@ def login():
             session.permanent = True
             login_user(user)
             user.last_login_at = utcnow()
+            audit.record("staff.login", "staff_user", user.id)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_
 from sqlmodel import select
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..extensions import htmx
@@ -76,6 +77,7 @@ def new_event():
         session = get_session()
         session.add(event)
         session.flush()
+        audit.record("event.create", "event", event.id, event.name)
         flash(_("Event created."), "success")
         return redirect(url_for("staff.event", event_id=event.id))
     return render_template("staff/event_form.html", form=form, event=None), 400 if form.errors else 200
@@ -94,6 +96,7 @@ def edit_event(event_id: int):
         form.ends_at.data = event.ends_at.astimezone(zone).replace(tzinfo=None)
     if form.validate_on_submit():
         _fill_event(form, event)
+        audit.record("event.update", "event", event.id, event.name)
         flash(_("Event saved."), "success")
         return redirect(url_for("staff.event", event_id=event.id))
     return render_template("staff/event_form.html", form=form, event=event), 400 if form.errors else 200

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlmodel import select
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..i18n import available_locales
@@ -118,6 +119,7 @@ def import_confirm(event_id: int):
         flash(_("Nothing was imported: the file has rows with errors. Fix them, or choose to import only the valid rows."), "error")
         return redirect(url_for("staff.import_upload", event_id=event.id))
     created, updated = apply_import(event, preview)
+    audit.record("participants.import", "event", event.id, f"{filename}: {created} added, {updated} updated, {len(preview.errors)} rows skipped")
     path.unlink(missing_ok=True)
     session.pop(_SESSION_KEY, None)
     flash(

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlmodel import select
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..mail.invitations import retry_failed, send_batch
@@ -40,7 +41,9 @@ def send(event_id: int, kind: str):
     event = get_event_or_404(event_id)
     session = get_session()
     participants = session.exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.id)).all()
-    _flash_report(send_batch(session, event, list(participants), kind))
+    report = send_batch(session, event, list(participants), kind)
+    audit.record(f"email.{kind}", "event", event.id, f"{report.sent} sent, {report.failed} failed")
+    _flash_report(report)
     return redirect(url_for("staff.event", event_id=event.id))
 
 

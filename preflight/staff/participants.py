@@ -9,9 +9,11 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..links import issue_link, participant_url, revoke_link
+from ..privacy import delete_participant
 from ..models import Participant
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
@@ -55,6 +57,8 @@ def add_participant(event_id: int):
     participant = Participant(event_id=event.id, name=form.name.data.strip(), email=email, language=form.language.data, role=form.role.data)
     issue_link(participant)
     session.add(participant)
+    session.flush()
+    audit.record("participant.create", "participant", participant.id)
     flash(_("Participant added."), "success")
     return _back(event_id)
 
@@ -67,6 +71,7 @@ def revoke(event_id: int, participant_id: int):
         abort(400)
     participant = get_participant_or_404(event_id, participant_id)
     revoke_link(participant)
+    audit.record("link.revoke", "participant", participant.id)
     flash(_("Link revoked for %(name)s.", name=participant.name), "success")
     return _back(event_id)
 
@@ -79,6 +84,7 @@ def renew(event_id: int, participant_id: int):
         abort(400)
     participant = get_participant_or_404(event_id, participant_id)
     issue_link(participant)
+    audit.record("link.renew", "participant", participant.id)
     flash(_("New link created for %(name)s. The old link no longer works.", name=participant.name), "success")
     return _back(event_id)
 
@@ -96,5 +102,19 @@ def export_links(event_id: int):
     for participant in participants:
         url = participant_url(participant)
         writer.writerow([safe_cell(participant.name), safe_cell(participant.email), participant.language, participant.role, url or "", "active" if url else "revoked"])
+    audit.record("links.export", "event", event.id, f"{len(participants)} links")
     filename = f"preflight-event-{event.id}-links.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/delete")
+@role_required("admin")
+def delete(event_id: int, participant_id: int):
+    """Erase a participant and all their data (a privacy request). Admins only."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    participant = get_participant_or_404(event_id, participant_id)
+    audit.record("participant.delete", "participant", participant.id, "data erased on request")
+    delete_participant(get_session(), participant)
+    flash(_("All data about this participant was deleted."), "success")
+    return redirect(url_for("staff.event", event_id=event_id))

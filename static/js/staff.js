@@ -29,3 +29,9 @@
     }
   } catch (e) { /* old browser: the event's timezone is used */ }
 })();
+
+// Ask before destructive actions (forms carrying data-confirm).
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+});

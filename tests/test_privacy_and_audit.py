@@ -1,0 +1,111 @@
+"""Audit log, retention purge, deleting one participant, rate limits and session expiry."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from preflight.db import session_scope
+from preflight.models import AuditEntry, CheckResult, CheckRun, Event, Participant, ParticipantMessage, utcnow
+
+
+def _audit(app):
+    with app.app_context(), session_scope() as session:
+        return [(e.action, e.staff_email) for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_staff_actions_are_audited(client, auth, make_participant, app):
+    user = auth.login("agent")
+    participant, _ = make_participant()
+    client.get(f"/staff/events/{participant.event_id}/links.csv")
+    client.post(f"/staff/events/{participant.event_id}/participants/{participant.id}/revoke")
+    actions = _audit(app)
+    assert ("staff.login", user.email) in actions
+    assert ("links.export", user.email) in actions
+    assert ("link.revoke", user.email) in actions
+
+
+def test_audit_page_is_for_admins_only(client, auth):
+    auth.login("agent")
+    assert client.get("/staff/audit").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/staff/audit")
+    assert page.status_code == 200 and b"staff.login" in page.data
+
+
+def _with_history(app, participant):
+    with app.app_context(), session_scope() as session:
+        run = CheckRun(participant_id=participant.id, run_key="r1", overall="fail")
+        session.add(run)
+        session.flush()
+        session.add(CheckResult(run_id=run.id, check="camera", verdict="fail", values={"camera_width": 0}))
+        session.add(ParticipantMessage(participant_id=participant.id, kind="invitation", status="sent"))
+
+
+def _count(app, model):
+    with app.app_context(), session_scope() as session:
+        return len(session.exec(select(model)).all())
+
+
+def test_purge_deletes_participant_data_after_retention(runner, app, make_event, make_participant):
+    old_end = utcnow() - timedelta(days=100)
+    old = make_event(name="Old", starts_at=old_end - timedelta(hours=1), ends_at=old_end)
+    recent = make_event(name="Recent")
+    gone, _ = make_participant(event=old)
+    kept, _ = make_participant(event=recent)
+    _with_history(app, gone)
+    _with_history(app, kept)
+
+    dry = runner.invoke(args=["purge", "--dry-run"])
+    assert "would delete 1 participant(s) from 1 event(s)" in dry.output
+    assert _count(app, Participant) == 2
+
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0 and "deleted 1 participant(s)" in result.output
+    with app.app_context(), session_scope() as session:
+        assert [p.id for p in session.exec(select(Participant))] == [kept.id]
+        assert len(session.exec(select(Event)).all()) == 2
+    assert _count(app, CheckRun) == 1 and _count(app, CheckResult) == 1 and _count(app, ParticipantMessage) == 1
+
+
+def test_admin_deletes_one_participant_on_request(client, auth, app, make_participant):
+    participant, token = make_participant()
+    _with_history(app, participant)
+    auth.login("agent")
+    assert client.post(f"/staff/events/{participant.event_id}/participants/{participant.id}/delete").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    response = client.post(f"/staff/events/{participant.event_id}/participants/{participant.id}/delete")
+    assert response.status_code == 302
+    assert _count(app, Participant) == 0 and _count(app, CheckRun) == 0 and _count(app, CheckResult) == 0
+    assert client.get(f"/c/{token}").status_code == 404
+    assert ("participant.delete",) in [(a,) for a, _ in _audit(app)]
+
+
+@pytest.mark.ratelimit
+def test_login_is_throttled_with_retry_after(client, app):
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    for _ in range(3):
+        assert client.post("/staff/login", data={"email": "x@example.org", "password": "nope-nope-nope"}).status_code == 401
+    response = client.post("/staff/login", data={"email": "x@example.org", "password": "nope-nope-nope"})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.ratelimit
+def test_link_lookups_are_rate_limited(client, app):
+    app.config["RATELIMIT_PUBLIC"] = "5 per minute"
+    statuses = [client.get(f"/c/guess{i}").status_code for i in range(7)]
+    assert statuses[:5] == [404] * 5
+    assert statuses[5:] == [429, 429]
+    response = client.get("/c/guess-more")
+    assert response.headers["Retry-After"]
+
+
+def test_staff_session_expires(client, auth, app):
+    auth.login("agent")
+    assert client.get("/staff/").status_code == 200
+    assert app.permanent_session_lifetime == timedelta(hours=app.config["SESSION_HOURS"])
+    with client.session_transaction() as session:
+        assert session.permanent
