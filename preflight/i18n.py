@@ -187,6 +187,9 @@ def remember_choice(response):
 
 
 def init_app(app: Flask) -> None:
-    """Remember explicit choices; trim whitespace in ``{% trans %}`` blocks (as extraction does)."""
+    """Remember explicit choices; trim whitespace in ``{% trans %}`` blocks (as extraction does); ``flask i18n``."""
+    from .l10n.cli import i18n as i18n_commands
+
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.after_request(remember_choice)
+    app.cli.add_command(i18n_commands)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from flask import abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
@@ -49,7 +50,7 @@ def tutorial_for(slug: str, locale: str) -> Tutorial | None:
     return None
 
 
-def render_guide(resolved: Resolved, locale: str) -> dict:
+def render_guide(resolved: Resolved, locale: str, link_for: Callable[[str, str | None], str] | None = None) -> dict:
     """Template values for one guide as shown in ``locale`` (shared with the translators' preview)."""
     slug = resolved.source.slug
     return {
@@ -57,7 +58,7 @@ def render_guide(resolved: Resolved, locale: str) -> dict:
         "guide": resolved.guide,
         "body": render_markdown(
             resolved.guide.body,
-            link_for=lambda target, anchor: guide_href(target, anchor, locale),
+            link_for=link_for or (lambda target, anchor: guide_href(target, anchor, locale)),
             anchor_label=_("Link to this section"),
         ),
         "requirements": all_requirements() if slug == "requirements" else None,
