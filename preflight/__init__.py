@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from .guides import bp as guides_bp
     from .health import bp as health_bp
     from .l10n import bp as translations_admin_bp
+    from .network import bp as network_bp
     from .participant import bp as participant_bp
     from .staff import bp as staff_bp
 
@@ -101,3 +102,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(participant_bp)
     app.register_blueprint(guides_bp)
     app.register_blueprint(translations_admin_bp)
+    app.register_blueprint(network_bp)

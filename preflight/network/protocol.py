@@ -1,0 +1,71 @@
+"""What the page and the server's peer say to each other (shared constants and formats).
+
+Signalling: one ``POST /c/<token>/network/offer`` carries every offer (one control peer
+connection and ``BULK_CONNECTIONS`` bulk ones) and returns every answer; aiortc does not
+trickle, so its answers already hold all candidates.
+
+Control peer connection (``ctl``), two data channels created by the page:
+- ``probe``: unreliable, unordered. The page sends PROBE packets (100 per second), the server
+  answers each with an ECHO. Sequence numbers counted on each side give loss per direction;
+  timestamps give round-trip time (page) and one-way jitter (each receiver).
+- ``ctl``: reliable JSON messages: ``{"t": "phase", "phase": "down"|"up"}``,
+  ``{"t": "stop"}``, ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}``
+  progress and the signed ``{"t": "summary", ...}`` from the server.
+
+Bulk peer connections (``bulk``), one reliable ordered channel each: the server fills them
+during the download phase, the page during the upload phase. Separate associations because
+one SCTP association's window caps a flow under loss and delay, and so that the probes never
+queue behind bulk data inside aiortc.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# Phases, as tagged on every probe and echo.
+PHASE_IDLE, PHASE_DOWN, PHASE_UP, PHASE_END = 0, 1, 2, 3
+PHASE_NAMES = {"idle": PHASE_IDLE, "down": PHASE_DOWN, "up": PHASE_UP, "end": PHASE_END}
+
+# Binary probe formats (network byte order).
+# PROBE (page -> server): type=1, phase, pad, seq, send time (ms, page clock).
+PROBE = struct.Struct("!BBHId")
+# ECHO (server -> page): type=2, server phase, pad, probe seq, echo seq, pad, probe time, server send time (ms).
+ECHO = struct.Struct("!BBHIIIdd")
+PROBE_TYPE, ECHO_TYPE = 1, 2
+# Added to an echo's phase tag during the first SETTLE_MS (+ one RTT) of a bulk phase, while
+# queues still hold the previous phase's data: such echoes do not count for loss.
+SETTLING = 0x80
+SETTLE_MS = 500
+
+# How many bulk peer connections a check opens, and the most a page may ask for.
+BULK_CONNECTIONS = 4
+MAX_BULK_CONNECTIONS = 8
+
+# Bulk message size and how much the server keeps queued per channel. aiortc moves one
+# message at a time into SCTP, so a small queue keeps stop latency short without starving it.
+BULK_MESSAGE_BYTES = 8 * 1024
+BULK_QUEUE_BYTES = 2 * BULK_MESSAGE_BYTES
+
+# Bulk data is paced to at most this rate (kbit/s of payload) in each direction. The judged
+# window ends at 20 Mbit/s and the profiles need at most a few; a faster link is reported as
+# "at least this" (``*_capped``). Pacing keeps one check's CPU bounded and stops a fast sender
+# from overrunning aiortc's receive path (UDP buffer drops collapse SCTP's window).
+MAX_RATE_KBPS = 30_000
+
+# Bytes on the wire per SCTP packet beyond the data-channel payload: IPv4 20 + UDP 8 +
+# DTLS 1.2 record header 13 + AES-GCM explicit nonce 8 and tag 16 + SCTP common header 12 +
+# DATA chunk header 16. Rates are reported at the IP level, as links are sold.
+PACKET_OVERHEAD_BYTES = 93
+# Data-channel payload per SCTP DATA chunk (aiortc: 1189 - 12 - 16; Chrome's dcsctp is within a few bytes).
+CHUNK_PAYLOAD_BYTES = 1161
+
+# Limits on what the page may send at signalling time.
+MAX_OFFER_REQUEST_BYTES = 64 * 1024
+MAX_SDP_BYTES = 16 * 1024
+RUN_ID_MAX = 64
+
+
+def wire_bytes(message_bytes: int) -> int:
+    """Bytes on the wire (IP level) that carried one data-channel message of ``message_bytes``."""
+    chunks = max(1, -(-message_bytes // CHUNK_PAYLOAD_BYTES))
+    return message_bytes + chunks * PACKET_OVERHEAD_BYTES

@@ -1,0 +1,85 @@
+"""The live network checks of this process: admission (the concurrency limit), lookup, close-all.
+
+Only touched from the loop thread, so admission is atomic without locks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from .host import LoopHost, get_host
+from .session import CheckSession, now_ms
+
+# A check normally ends within this many seconds; used to tell a waiting page when to retry.
+TYPICAL_CHECK_S = 15
+
+
+class Busy(Exception):
+    """Every slot is taken; ``retry_after`` is a sensible number of seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"all network-check slots are busy; retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class Registry:
+    """Strong references to every live CheckSession of this process."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, CheckSession] = {}
+
+    def admit(self, limit: int, make: Callable[[Callable[[CheckSession], None]], CheckSession]) -> CheckSession:
+        """Create a session with ``make(on_closed)`` when fewer than ``limit`` run, else raise Busy."""
+        if len(self.sessions) >= max(0, limit):
+            raise Busy(self.retry_after())
+        session = make(self._forget)
+        self.sessions[session.id] = session
+        return session
+
+    def retry_after(self) -> int:
+        """Seconds until a slot is likely free: the soonest expected end of a running check."""
+        now = now_ms()
+        ends = [max(s.created + TYPICAL_CHECK_S * 1000, now) if now - s.created < TYPICAL_CHECK_S * 1000
+                else s.created + s.time_limit_s * 1000 for s in self.sessions.values()]
+        if not ends:
+            return 1
+        return max(1, min(30, math.ceil((min(ends) - now) / 1000)))
+
+    def _forget(self, session: CheckSession) -> None:
+        self.sessions.pop(session.id, None)
+
+    def get(self, session_id: str) -> CheckSession | None:
+        """A live session by id (None when unknown, finished, or in another worker)."""
+        return self.sessions.get(session_id)
+
+    async def close_all(self, reason: str = "shutdown") -> None:
+        """Close every live session (worker exit, tests)."""
+        for session in list(self.sessions.values()):
+            await session.close(reason)
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+
+REGISTRY = Registry()
+
+
+def registry(host: LoopHost | None = None) -> Registry:
+    """The process's registry, whose sessions are closed when ``host`` shuts down."""
+    (host or get_host()).on_shutdown(REGISTRY.close_all)
+    return REGISTRY
+
+
+async def count_live() -> int:
+    """How many checks are live (runs on the loop)."""
+    return len(REGISTRY)
+
+
+def live_checks(host: LoopHost | None = None) -> int:
+    """Number of live checks in this process, from any thread (0 when the loop never started)."""
+    host = host or get_host()
+    if not host.running:
+        return 0
+    return host.run(count_live(), timeout=5)
+
