@@ -298,10 +298,10 @@ DEVICE_THRESHOLDS = DeviceThresholds(
     min_side_warn=Threshold(360, "pixels (shorter side)", "360p is the lowest video tier most platforms send (Zoom 360p, Vonage ladder 500k = 360p)"),
     mic_measure_ms=Threshold(3000, "ms", OUR_CHOICE + ": 3 s of speech; testrtc collects 2 s"),
     mic_min_ms=Threshold(2000, "ms", TESTRTC_MIC + ": collectSeconds = 2.0"),
-    mic_silent_rms_dbfs=Threshold(-60, "dBFS (max RMS)", TESTRTC_MIC + ": error when the RMS stays below -60 dB"),
+    mic_silent_rms_dbfs=Threshold(-60, "dBFS (max RMS)", TESTRTC_MIC + ": lowVolumeThreshold = -60 (error below)"),
     mic_quiet_rms_dbfs=Threshold(-40, "dBFS (max RMS)", OUR_CHOICE + ": speech near a microphone peaks around -30 to -10 dBFS RMS"),
-    clip_level=Threshold(0.99, "|sample| 0-1", TESTRTC_MIC + ": clipThreshold 0.99 (full scale)"),
-    clip_run=Threshold(6, "consecutive samples", TESTRTC_MIC + ": warning when more than 6 consecutive samples are clipped"),
+    clip_level=Threshold(0.99, "|sample| 0-1", OUR_CHOICE + " (" + TESTRTC_MIC + " uses clipThreshold 1.0): also catches limiters that stop just short of full scale"),
+    clip_run=Threshold(6, "consecutive samples", TESTRTC_MIC + ": clipCountThreshold = 6 consecutive clipped samples"),
     dbfs_floor=Threshold(-120, "dBFS", OUR_CHOICE + ": digital silence is reported as this floor (JSON has no -infinity)"),
 )
 
