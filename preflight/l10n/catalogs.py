@@ -8,6 +8,7 @@ when their messages actually changed (so an unchanged extraction leaves git clea
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,8 +194,11 @@ def compile_catalog(catalog: Catalog, target: Path) -> Compiled:
     """Write ``target`` (.mo) from ``catalog``; fuzzy entries are left out (they fall back to English)."""
     errors = [f"{message.id!r}: {'; '.join(str(e) for e in errs)}" for message, errs in catalog.check()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as fileobj:
+    # Write aside, then rename: a running server never reads a half-written catalog.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with partial.open("wb") as fileobj:
         write_mo(fileobj, catalog, use_fuzzy=False)
+    os.replace(partial, target)
     messages = [m for m in catalog if m.id]
     translated = [m for m in messages if m.string and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else True)]
     return Compiled(str(catalog.locale), len(messages), len(translated), errors)
