@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("participant", __name__)
 
-from . import views  # noqa: E402,F401
+from . import results, views  # noqa: E402,F401

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template, send_from_directory
+from flask import current_app, g, render_template, request, send_from_directory
 
+from ..checks import ORDER
+from ..checks.client import client_info
 from ..extensions import limiter
 from ..models import utcnow
+from ..profiles import get_profile
 from . import bp
 from .access import link_required
+from .page import page_config, step_scripts
+from .verdicts import STEP_LABELS, help_url
 
 
 def _public_limit() -> str:
@@ -19,10 +24,23 @@ def _public_limit() -> str:
 @link_required
 def check_page(token: str):
     """The pre-flight page reached from the personal link."""
-    participant = g.participant
+    participant, event = g.participant, g.event
     if participant.first_opened_at is None:
         participant.first_opened_at = utcnow()
-    return render_template("participant/check.html", participant=participant, event=g.event, token=token)
+    client = client_info(request.headers.get("User-Agent", ""))
+    return render_template(
+        "participant/check.html",
+        participant=participant,
+        event=event,
+        token=token,
+        profile=get_profile(event.platform),
+        client=client,
+        steps=ORDER,
+        step_labels=STEP_LABELS,
+        config=page_config(token),
+        step_scripts=step_scripts(),
+        help_url=help_url(token),
+    )
 
 
 @bp.get("/favicon.ico")

@@ -1,0 +1,46 @@
+"""Speakers check: the participant's own answer after a test sound they started.
+
+- fail: "I did not hear it";
+- warn: "I heard it" although the page could not play the sound (the answer cannot be right
+  about this sound; the participant is asked to try again);
+- pass: "I heard it".
+Whether the output device can be chosen in the browser (``setSinkId``) is reported, not judged.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .base import Context, Finding, Payload
+
+PlayError = Literal["NotAllowedError", "NotSupportedError", "AbortError", "UnknownError"]
+
+
+class SpeakersPayload(Payload):
+    """The answer and what the page knows about sound output."""
+
+    answer: Literal["yes", "no"]
+    played: bool
+    play_error: Optional[PlayError] = None
+    plays: int = Field(default=1, ge=0, le=100)
+    output_selection: bool = False
+    outputs: int = Field(default=0, ge=0, le=64)
+    output_chosen: bool = False
+
+
+def judge(payload: SpeakersPayload, ctx: Context) -> Finding:
+    """Judge the speaker answer."""
+    details = {
+        "output_selection": payload.output_selection,
+        "outputs": payload.outputs,
+        "play_error": payload.play_error,
+    }
+    if payload.answer == "no":
+        return Finding("speakers", "fail", "speakers_not_heard", "speaker-problems#no-sound", {}, details)
+    if not payload.played:
+        return Finding("speakers", "warn", "speakers_not_played", "speaker-problems#no-sound", {}, details)
+    return Finding("speakers", "pass", "speakers_ok", "", {}, details)
+
+MODEL = SpeakersPayload
