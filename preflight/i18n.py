@@ -81,8 +81,9 @@ def _valid(code: str | None, *, pseudo: bool = False) -> str | None:
     if not code or len(code) > 20:
         return None
     code = code.strip().replace("-", "_")
-    if pseudo and code in pseudo_locales():
-        return code
+    if code in PSEUDO_BASES:
+        # Debug locales only where enabled and asked for; never read as plain "en"/"ar".
+        return code if pseudo and code in pseudo_locales() else None
     locales = available_locales()
     if code in locales:
         return code
@@ -106,9 +107,18 @@ def negotiate(explicit: str | None, stored: str | None, event_default: str | Non
         _valid(explicit, pseudo=True)
         or _valid(stored)
         or _valid(event_default)
-        or request.accept_languages.best_match(available_locales())
+        or browser_locale()
         or current_app.config["DEFAULT_LOCALE"]
     )
+
+
+def browser_locale() -> str | None:
+    """The first ``Accept-Language`` entry (by quality) we ship, ``fr-CA`` counting as ``fr``."""
+    for value, quality in request.accept_languages:
+        code = _valid(value) if quality > 0 else None
+        if code:
+            return code
+    return None
 
 
 def as_babel_locale(code: str) -> Locale:
