@@ -26,6 +26,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 # "## Heading {#id}": the explicit, language-independent anchors verdicts link to.
 HEADING_ID_RE = re.compile(r"^#{1,6} .*\{#([A-Za-z0-9_-]+)\}\s*$", re.MULTILINE)
 
+RAW_SOURCE_HASH = re.compile(r"^source_hash:\s*['\"]?([0-9A-Fa-f]+)['\"]?\s*$", re.MULTILINE)
+
 log = logging.getLogger(__name__)
 
 
@@ -98,6 +100,10 @@ def parse_guide(text: str, slug: str, locale: str) -> Guide:
         raise ValueError("keywords must be a list")
     order = meta.get("order", 1000)
     source_hash = meta.get("source_hash")
+    if source_hash is not None and not isinstance(source_hash, str):
+        # YAML reads an all-digit hash (000123456789) as a number: take the text as written.
+        raw = RAW_SOURCE_HASH.search(text)
+        source_hash = raw.group(1) if raw else str(source_hash)
     return Guide(
         slug=slug,
         locale=locale,
