@@ -6,6 +6,7 @@
     flask --app wsgi i18n status           # what is left to translate; exit 1 if a shipped locale is incomplete
     flask --app wsgi i18n check            # placeholders/tags kept, nothing fuzzy or missing; exit 1 otherwise
     flask --app wsgi i18n init pt_BR       # a new locale: catalog and guides folder
+    flask --app wsgi i18n mark-updated fr camera-problems   # translation now matches the current English
     flask --app wsgi i18n pseudo           # rebuild only the pseudo-locales
 """
 
@@ -21,10 +22,11 @@ from babel.core import UnknownLocaleError
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..guides import stamp as guides_stamp
 from . import catalogs, lint, pseudo
 from .status import report
 
-i18n = AppGroup("i18n", help="Translation workflow: extract, update, compile, status, check, init, pseudo.")
+i18n = AppGroup("i18n", help="Translation workflow: extract, update, compile, status, check, init, mark-updated, pseudo.")
 
 
 def _paths() -> catalogs.Paths:
@@ -93,6 +95,19 @@ def init_command(locale: str):
         click.echo(f"created {path}")
     if locale not in _shipped():
         click.echo(f"Translate the catalog and the guides, then ship it: PREFLIGHT_LOCALES={','.join(_shipped() + [locale])}")
+
+
+@i18n.command("mark-updated")
+@click.argument("locale")
+@click.argument("slugs", nargs=-1, required=True)
+def mark_updated_command(locale: str, slugs: tuple[str, ...]):
+    """Record that guides of LOCALE are translated from the current English (sets their source_hash)."""
+    for slug in slugs:
+        try:
+            old, new = guides_stamp.mark_updated(_paths().translations, locale, slug)
+        except (FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{locale}/{slug}: source_hash {old or '(none)'} -> {new}")
 
 
 def _fmt_strings(status) -> str:

@@ -198,3 +198,23 @@ def test_pseudo_bidi_keeps_placeholders():
     source = "Hello %(name)s <b>now</b>"
     assert lint.check_pair(source, bidi(source)) == []
     assert "\u202e" in bidi(source)
+
+
+def test_mark_updated_records_the_current_english_hash(app, runner, fixture_translations):
+    from preflight.guides.library import GuideState, guide_states
+
+    beta = fixture_translations / "fr" / "guides" / "beta.md"
+    before = beta.read_text()
+    result = runner.invoke(args=["i18n", "mark-updated", "fr", "beta"])
+    assert result.exit_code == 0, result.output
+    after = beta.read_text()
+    assert [line for line in before.splitlines() if not line.startswith("source_hash")] == \
+        [line for line in after.splitlines() if not line.startswith("source_hash")]
+    assert guide_states(fixture_translations, "fr")["beta"] is GuideState.current
+    assert "000000000000 ->" in result.output
+
+
+@pytest.mark.parametrize("args", [["en", "beta"], ["fr", "gamma"], ["fr", "nope"], ["fr", "../x"]])
+def test_mark_updated_refuses_what_it_cannot_stamp(app, runner, args):
+    result = runner.invoke(args=["i18n", "mark-updated", *args])
+    assert result.exit_code != 0
