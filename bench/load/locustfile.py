@@ -1,0 +1,246 @@
+"""Locust scenario: participants arriving on their personal links, plus staff dashboards.
+
+Driven by ``bench/load/run.py`` (which seeds the database and starts gunicorn); the settings come
+from environment variables set there:
+
+- ``LOAD_SEED``: the JSON written by ``seed.py`` (tokens, event id, agent accounts);
+- ``LOAD_TOKEN_OFFSET``: first token to hand out (the breaking-point runs use fresh ones per step);
+- ``LOAD_PARTICIPANTS``: how many participants this run expects; when all of them have finished,
+  the run ends early;
+- ``LOAD_ACKS``: file where the acknowledged results are written at the end (``run.py`` checks each
+  one is in the database);
+- ``LOAD_THINK``: multiplier on the think times (1 = realistic pacing of a person doing the check).
+
+A participant does what the page does (``static/js/check.js``): open the link (page, then its
+CSS/JS), run the steps in order and post each step's raw measurements to ``POST /c/<token>/results``
+as soon as it has them, with the same ``run_id`` for the whole run and the CSRF token of the page;
+then keep the page open a while, polling the help status like the page does while a request is
+open. The WebRTC media path of the network step is not simulated here (it is one UDP peer
+connection per participant, measured separately in ``docs/capacity.md`` "Network checks"); the
+page's network result is posted with the figures a browser would send.
+
+A staff user signs in once and refreshes the dashboard's live fragment at the page's own interval.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from http.cookiejar import DefaultCookiePolicy
+
+import gevent
+from locust import FastHttpUser, between, events, task
+
+SEED = json.loads(Path(os.environ["LOAD_SEED"]).read_text()) if os.environ.get("LOAD_SEED") else {"tokens": [], "agents": [], "event_id": 0}
+OFFSET = int(os.environ.get("LOAD_TOKEN_OFFSET", "0"))
+EXPECTED = int(os.environ.get("LOAD_PARTICIPANTS", "0"))
+ACKS_FILE = os.environ.get("LOAD_ACKS")
+THINK = float(os.environ.get("LOAD_THINK", "1"))
+STAY_SECONDS = float(os.environ.get("LOAD_STAY", "60"))
+DASHBOARD_REFRESH = float(os.environ.get("LOAD_DASHBOARD_REFRESH", "10"))
+
+_lock = threading.Lock()
+_next_token = iter(range(OFFSET, len(SEED["tokens"])))
+_next_agent = iter(range(10**6))
+# (run_id, check) acknowledged by the server with a 200; finished participants.
+ACKS: list[tuple[str, str]] = []
+FINISHED = {"count": 0}
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ASSETS = re.compile(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"')
+HX_POLL = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="every (\d+)s"')
+UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36",
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Safari/605.1.15",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:142.0) Gecko/20100101 Firefox/142.0",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0")
+
+
+class LoopbackPolicy(DefaultCookiePolicy):
+    """Send ``Secure`` cookies over plain HTTP: in production TLS ends at the proxy in front of gunicorn,
+    which is absent on loopback, and browsers would send these cookies over HTTPS."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+def think(seconds: float) -> None:
+    """A person's pause, jittered ±30 %."""
+    gevent.sleep(seconds * THINK * random.uniform(0.7, 1.3))
+
+
+# Raw measurements as the page sends them (see preflight/checks/*.py for the strict models).
+def browser_payload() -> dict:
+    return {"secure_context": True,
+            "features": {"rtc_peer_connection": True, "get_user_media": True, "enumerate_devices": True,
+                         "set_sink_id": True, "get_display_media": True, "audio_context": True},
+            "video_codecs": ["VP8", "VP9", "H264", "AV1"], "audio_codecs": ["opus", "G722", "PCMU", "PCMA"],
+            "cookies_enabled": True}
+
+
+def camera_payload() -> dict:
+    frames = []
+    for i in range(30):
+        frames.append({"luma": round(random.uniform(90, 140), 1), "variance": round(random.uniform(400, 1500), 1),
+                       "diff": None if i == 0 else round(random.uniform(1.5, 8.0), 2)})
+    return {"permission": "granted", "devices": random.choice([1, 1, 2]), "width": 1280, "height": 720,
+            "fps": round(random.uniform(24, 30), 1), "settings_fps": 30.0, "duration_ms": 3000, "frames": frames}
+
+
+def microphone_payload() -> dict:
+    return {"permission": "granted", "devices": random.choice([1, 2]), "duration_ms": 3000, "sample_rate": 48000,
+            "peak_dbfs": round(random.uniform(-12, -3), 1), "rms_dbfs": round(random.uniform(-30, -18), 1),
+            "mean_rms_dbfs": round(random.uniform(-40, -28), 1), "windows": 60}
+
+
+def speakers_payload() -> dict:
+    return {"answer": "yes", "played": True, "plays": 1, "output_selection": True, "outputs": 2}
+
+
+def network_payload() -> dict:
+    return {"v": 1, "state": "connected", "connect_ms": round(random.uniform(80, 400)),
+            "candidates": {"host": 2, "srflx": 1, "udp": 3},
+            "selected": {"local_type": "srflx", "remote_type": "host", "protocol": "udp"},
+            "rtt_ms": round(random.uniform(15, 60), 1), "rtt_p90_ms": round(random.uniform(30, 90), 1),
+            "jitter_down_ms": round(random.uniform(1, 6), 2), "download_kbps": round(random.uniform(3000, 20000)),
+            "download_settled": True, "duration_ms": 12000}
+
+
+# (check, payload factory, seconds the step takes in a browser before it posts)
+STEPS = (
+    ("browser", browser_payload, 1),
+    ("camera", camera_payload, 5),
+    ("microphone", microphone_payload, 5),
+    ("speakers", speakers_payload, 8),
+    ("network", network_payload, 15),
+)
+
+
+class Participant(FastHttpUser):
+    """One person: opens the link once, runs the check, keeps the page open, then idles."""
+
+    weight = 1
+    wait_time = between(3600, 3600)  # a participant does the check once per run
+
+    def on_start(self) -> None:
+        self.client.cookiejar.set_policy(LoopbackPolicy())
+        with _lock:
+            self.index = next(_next_token, None)
+        self.user_agent = random.choice(UA)
+
+    @task
+    def do_the_check(self) -> None:
+        if self.index is None:
+            return
+        token = SEED["tokens"][self.index]
+        headers = {"User-Agent": self.user_agent, "Accept-Language": random.choice(["en", "fr-FR,fr;q=0.9", "de", "es"])}
+        page = self.client.get(f"/c/{token}", name="/c/[token]", headers=headers)
+        if page.status_code != 200:
+            return self._finish()
+        html = page.text
+        csrf = (CSRF_META.search(html) or CSRF_INPUT.search(html))
+        for asset in sorted(set(ASSETS.findall(html))):
+            self.client.get(asset, name="/static/[asset]", headers=headers)
+        polls = HX_POLL.findall(html)
+        run_id = secrets.token_urlsafe(12)
+        post_headers = {**headers, "Content-Type": "application/json", "Accept": "application/json"}
+        if csrf:
+            post_headers["X-CSRFToken"] = csrf.group(1)
+        think(5)  # reads the introduction, clicks Start
+        for check, payload, seconds in STEPS:
+            think(seconds)
+            body = json.dumps({"run_id": run_id, "checks": {check: payload()}, "context": {"attempts": {check: 1}}})
+            with self.client.post(f"/c/{token}/results", data=body, headers=post_headers, name="/c/[token]/results",
+                                  catch_response=True) as response:
+                if response.status_code == 200 and self._stored(response, check):
+                    response.success()
+                    with _lock:
+                        ACKS.append((run_id, check))
+                elif response.status_code == 200:
+                    response.failure(f"{check}: 200 without a stored result")
+        # The page stays open a while; it polls what it polls (help status while a request is open).
+        deadline = time.monotonic() + STAY_SECONDS * THINK
+        interval = min((int(s) for _, s in polls), default=30)
+        while polls and time.monotonic() < deadline:
+            gevent.sleep(interval)
+            for url, _ in polls:
+                self.client.get(url.replace("&amp;", "&"), name=_name(url, token), headers={**headers, "HX-Request": "true"})
+        self._finish()
+
+    @staticmethod
+    def _stored(response, check: str) -> bool:
+        try:
+            data = response.json()
+            return data["results"][check]["stored"] in ("created", "replaced", "unchanged")
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def _finish(self) -> None:
+        with _lock:
+            FINISHED["count"] += 1
+            done = EXPECTED and FINISHED["count"] >= EXPECTED
+        if done:
+            # Everyone has finished: end the run now rather than wait for --run-time.
+            gevent.spawn_later(2, self.environment.runner.quit)
+        self.index = None
+
+
+def _name(url: str, token: str) -> str:
+    return url.replace(token, "[token]").split("?")[0]
+
+
+class Staff(FastHttpUser):
+    """A support agent with the dashboard open all along."""
+
+    fixed_count = int(os.environ.get("LOAD_STAFF", "5"))
+    wait_time = between(DASHBOARD_REFRESH, DASHBOARD_REFRESH)
+
+    def on_start(self) -> None:
+        self.client.cookiejar.set_policy(LoopbackPolicy())
+        with _lock:
+            account = SEED["agents"][next(_next_agent) % max(1, len(SEED["agents"]))]
+        form = self.client.get("/staff/login", name="/staff/login")
+        csrf = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
+        data = {"email": account["email"], "password": account["password"], "csrf_token": csrf.group(1) if csrf else ""}
+        with self.client.post("/staff/login", data=data, name="/staff/login [POST]", allow_redirects=False,
+                              catch_response=True) as response:
+            if response.status_code != 302:
+                response.failure(f"sign-in answered {response.status_code}")
+        self.page_url, self.fragment_url = dashboard_urls(self)
+
+    @task
+    def refresh(self) -> None:
+        if self.fragment_url:
+            self.client.get(self.fragment_url, name=_staff_name(self.fragment_url), headers={"HX-Request": "true"})
+        else:
+            self.client.get(self.page_url, name=_staff_name(self.page_url))
+
+
+def dashboard_urls(user: Staff) -> tuple[str, str | None]:
+    """The dashboard page (opened once) and the fragment it refreshes, found in the page itself."""
+    event_id = SEED["event_id"]
+    for candidate in (f"/staff/events/{event_id}/dashboard", "/staff/dashboard", f"/staff/events/{event_id}"):
+        with user.client.get(candidate, name=_staff_name(candidate), catch_response=True) as response:
+            if response.status_code != 200:
+                response.success()  # probing: not every candidate exists
+                continue
+            found = HX_POLL.search(response.text)
+            return candidate, found.group(1).replace("&amp;", "&") if found else None
+    return f"/staff/events/{event_id}", None
+
+
+def _staff_name(url: str) -> str:
+    return re.sub(r"/\d+", "/[id]", url.split("?")[0])
+
+
+@events.quitting.add_listener
+def _write_acks(environment, **_kw) -> None:
+    if ACKS_FILE:
+        Path(ACKS_FILE).write_text(json.dumps({"acks": ACKS, "finished": FINISHED["count"]}))
