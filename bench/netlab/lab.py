@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -139,6 +140,7 @@ class Lab:
         self._delayqs: dict[str, subprocess.Popen] = {}
         self._procs: list[subprocess.Popen] = []
         self._is_up = False
+        self.delayq_stats: list[dict] = []  # exit summaries of stopped delay programs
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> "Lab":
@@ -212,10 +214,10 @@ class Lab:
 
     def teardown(self) -> None:
         """Stop every process we started, delete the namespaces, release the lock. Idempotent."""
-        for proc in list(self._procs) + list(self._delayqs.values()):
+        self._stop_delayqs()
+        for proc in self._procs:
             _stop_process(proc)
         self._procs.clear()
-        self._delayqs.clear()
         if self._is_up or self._lock_fd is not None:
             force_teardown()
         self._is_up = False
@@ -236,6 +238,7 @@ class Lab:
 
     def popen_in(self, ns: str, argv: list[str], **kwargs) -> subprocess.Popen:
         """Start `argv` inside namespace `ns`; the lab stops it on teardown (or use stop())."""
+        self._procs = [p for p in self._procs if p.poll() is None]
         proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv], **kwargs)
         self._procs.append(proc)
         return proc
@@ -265,15 +268,27 @@ class Lab:
         self.scenario = scenario
 
     def _clear_shaping(self) -> None:
-        for ns, proc in list(self._delayqs.items()):
-            _stop_process(proc)
-            del self._delayqs[ns]
+        self._stop_delayqs()
         for ifname in (ROUTER_CLIENT_IF, ROUTER_SERVER_IF):
             self._ns(ROUTER_NS, ["tc", "qdisc", "del", "dev", ifname, "root"], check=False)
         # Only our own table: `nft flush ruleset` would also erase iptables-nft rules.
         self._ns(ROUTER_NS, ["nft", "delete", "table", "inet", NFT_TABLE], check=False)
         for ns in (CLIENT_NS, SERVER_NS):
             self._ns(ns, ["iptables", "-t", "mangle", "-F", "PREROUTING"])
+
+    def _stop_delayqs(self) -> None:
+        """Stop the delay programs, keeping their exit summaries in `delayq_stats`."""
+        for ns, proc in list(self._delayqs.items()):
+            _stop_process(proc)
+            del self._delayqs[ns]
+            for line in (proc.stderr.read() if proc.stderr else "").splitlines():
+                if line.startswith("{"):
+                    try:
+                        stats = json.loads(line)
+                    except ValueError:
+                        continue
+                    name = self.scenario.name if self.scenario else "?"
+                    self.delayq_stats.append({"scenario": name, "ns": ns, **stats})
 
     def _apply_rate(self, ns: str, ifname: str, kbit: int, queue_ms: float = 200) -> None:
         """tbf at `kbit` on the router's egress; queue of `queue_ms` (at least ten full frames)."""
@@ -373,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="list the scenarios")
     sub.add_parser("check", help="check the requirements")
     sub.add_parser("teardown", help="remove leftover namespaces (after a crash)")
-    r = sub.add_parser("run", help="set up, apply SCENARIO, run NS CMD..., tear down")
+    r = sub.add_parser("run", help="set up, apply SCENARIO, run NS CMD..., tear down "
+                                   "(options before SCENARIO: everything after NS is the command)")
     r.add_argument("scenario")
     r.add_argument("ns", choices=NAMESPACES)
     r.add_argument("argv", nargs=argparse.REMAINDER)
@@ -404,8 +420,11 @@ def main(argv: list[str] | None = None) -> int:
         lab.apply(sc)
         if args.cmd == "run":
             argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-            res = lab.run_in(args.ns, argv, timeout=args.timeout, capture_output=False)
-            return res.returncode
+            try:
+                return lab.run_in(args.ns, argv, timeout=args.timeout, capture_output=False).returncode
+            except subprocess.TimeoutExpired:
+                print(f"lab.py: command exceeded --timeout {args.timeout:.0f}s", file=sys.stderr)
+                return 124
         print(lab.describe())
         print(f"scenario {sc.name} applied; holding for {args.seconds:.0f}s "
               f"(Ctrl-C to stop early; use `ip netns exec pf-client ...`)", flush=True)

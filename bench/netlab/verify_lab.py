@@ -210,11 +210,20 @@ def main(argv: list[str] | None = None) -> int:
             results.append(res)
             table += rows(res)
             print(f"#   done in {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
+        lab.teardown()  # stops the last delay programs so their summaries are in
+        delayq = list(lab.delayq_stats)
     print(markdown(table))
+    if delayq:
+        print("\ndelayq timer lateness (ms after the scheduled release; negative = released early):\n")
+        print("| scenario | namespace | packets | max held | late p50 | late p99 | late max |")
+        print("|---|---|---|---|---|---|---|")
+        for d in delayq:
+            print(f"| {d['scenario']} | {d['ns']} | {d['packets']} | {d['max_held']} | {d['late_ms_p50']} "
+                  f"| {d['late_ms_p99']} | {d['late_ms_max']} |")
     print(f"\n(total {time.monotonic() - started:.0f}s; rates are tbf wire rates incl. Ethernet "
           f"headers, so TCP goodput tops out near 95.6 % of them)")
     if a.json:
-        Path(a.json).write_text(json.dumps(results, indent=1))
+        Path(a.json).write_text(json.dumps({"results": results, "delayq": delayq}, indent=1))
     return 0
 
 
