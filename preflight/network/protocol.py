@@ -43,7 +43,7 @@ MAX_BULK_CONNECTIONS = 8
 
 # Bulk message size and how much the server keeps queued per channel. aiortc moves one
 # message at a time into SCTP, so a small queue keeps stop latency short without starving it.
-BULK_MESSAGE_BYTES = 8 * 1024
+BULK_MESSAGE_BYTES = 7 * 1161  # whole SCTP chunks: no partial fragment per message
 BULK_QUEUE_BYTES = 2 * BULK_MESSAGE_BYTES
 
 # Bulk data is paced to at most this rate (kbit/s of payload) in each direction. The judged

@@ -35,12 +35,20 @@ class Plan:
     upload: bool = True
     download: bool = True
     ice_servers: list[dict] = field(default_factory=list)
-    # Test hooks: stop answering after connecting (silent page) or close without "done".
-    stall_after_connect: bool = False
+    # Test hook: after connecting, stay connected but silent for this many seconds, then close.
+    stall_s: float | None = None
 
 
 def _now() -> float:
     return time.monotonic() * 1000
+
+
+def _send(channel, message: dict) -> bool:
+    """Send a control message if the channel is still open (the server may have closed it)."""
+    if channel.readyState != "open":
+        return False
+    channel.send(json.dumps(message))
+    return True
 
 
 class _Run:
@@ -135,7 +143,8 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
             result["timeouts"].append("connect")
             return result
         result.update(state="connected", connect_ms=round(_now() - started, 1))
-        if plan.stall_after_connect:
+        if plan.stall_s is not None:
+            await asyncio.sleep(plan.stall_s)
             return result
         tasks.append(asyncio.ensure_future(_send_probes(run, probe)))
         # Idle: round-trip time, jitter and loss on an unloaded link.
@@ -148,7 +157,7 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
         if plan.upload:
             await _upload(run, ctl, bulk, rtt, result)
         run.phase = P.PHASE_END
-        ctl.send(json.dumps({"t": "done", "sent": {str(k): v for k, v in run.sent.items()}}))
+        _send(ctl, {"t": "done", "sent": {str(k): v for k, v in run.sent.items()}})
         try:
             await asyncio.wait_for(run.summary_event.wait(), plan.summary_s)
         except asyncio.TimeoutError:
@@ -179,7 +188,7 @@ async def _send_probes(run: _Run, channel) -> None:
 async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
     run.phase, run.phase_started = P.PHASE_DOWN, _now()
     run.down_samples = [(run.phase_started, run.down_bytes)]
-    ctl.send(json.dumps({"t": "phase", "phase": "down", "rtt_ms": rtt}))
+    _send(ctl, {"t": "phase", "phase": "down", "rtt_ms": rtt})
     windows: list[float] = []
     while _now() - run.phase_started < run.plan.phase_cap_s * 1000:
         await asyncio.sleep(stats.WINDOW_MS / 1000)
@@ -197,7 +206,7 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
 
 async def _upload(run: _Run, ctl, bulk, rtt: float | None, result: dict) -> None:
     run.phase, run.phase_started = P.PHASE_UP, _now()
-    ctl.send(json.dumps({"t": "phase", "phase": "up", "rtt_ms": rtt}))
+    _send(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt})
     limit = 256 * 1024
     payload = bytes(P.BULK_MESSAGE_BYTES)
 
@@ -254,6 +263,15 @@ def _fill_result(run: _Run, result: dict, rtt: float | None) -> None:
     if run.summary:
         result["server"] = run.summary.get("signed")
         result["server_record"] = run.summary.get("record")
+
+
+# Keys of the result that are for the caller's inspection only, not part of the page's payload.
+INSPECTION_KEYS = ("http_status", "server_record", "retry_after", "error")
+
+
+def page_payload(result: dict[str, Any]) -> dict[str, Any]:
+    """The result as the page posts it to /c/<token>/results (checks.network)."""
+    return {k: v for k, v in result.items() if k not in INSPECTION_KEYS}
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:

@@ -1,0 +1,484 @@
+/* Preflight network step: WebRTC connectivity, round-trip time, jitter, loss per direction,
+ * download and upload rates and latency under load, measured against the server's aiortc peer.
+ *
+ * Protocol (see preflight/network/protocol.py): one POST carries every offer; a control peer
+ * connection with a reliable "ctl" channel and an unreliable unordered "probe" channel; several
+ * "bulk" peer connections (one SCTP association each) for throughput. The page counts download
+ * bytes and echoes; the server counts upload bytes and probes and returns its figures in a
+ * signed record, which this step hands back untouched with its results. Verdicts are the
+ * server's: this file only measures. Registered as Preflight.registerStep("network", {run}).
+ */
+(function () {
+  "use strict";
+
+  var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
+  var SETTLING = 0x80;
+  // Same rules as preflight/network/stats.py.
+  var WINDOW_MS = 250, WARMUP_MS = 750, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.10;
+  // Wire overhead per SCTP packet and payload per chunk (protocol.py), the pace of bulk data.
+  var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
+  var MESSAGE_BYTES = 7 * CHUNK_PAYLOAD;
+  var PLAN = {
+    gatherMs: 3000,      // ICE gathering (longer only with unreachable STUN/TURN servers)
+    connectMs: 10000,    // offer posted -> control channel open
+    idleMs: 2500,        // probes on an idle link
+    phaseCapMs: 5000,    // each bulk phase, unless settled earlier
+    probeHz: 100,
+    summaryMs: 3000,     // waiting for the server's signed record
+    busyMaxMs: 120000,   // waiting for a free slot, retrying by itself
+    httpBudgetMs: 4000   // plain HTTPS figures when WebRTC fails
+  };
+
+  function now() { return performance.now(); }
+  function sleep(ms, signal) {
+    return new Promise(function (resolve, reject) {
+      if (signal && signal.aborted) { reject(new DOMException("aborted", "AbortError")); return; }
+      function onAbort() { clearTimeout(id); reject(new DOMException("aborted", "AbortError")); }
+      var id = setTimeout(function () {
+        if (signal) { signal.removeEventListener("abort", onAbort); }
+        resolve();
+      }, ms);
+      if (signal) { signal.addEventListener("abort", onAbort, { once: true }); }
+    });
+  }
+  function wire(bytes) { return bytes + Math.max(1, Math.ceil(bytes / CHUNK_PAYLOAD)) * PACKET_OVERHEAD; }
+  function median(values) {
+    if (!values.length) { return null; }
+    var s = values.slice().sort(function (a, b) { return a - b; });
+    var m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  }
+  function quantile(values, q) {
+    if (!values.length) { return null; }
+    var s = values.slice().sort(function (a, b) { return a - b; });
+    var pos = (s.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  }
+  function round(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) { return null; }
+    var f = Math.pow(10, digits === undefined ? 1 : digits);
+    return Math.round(v * f) / f;
+  }
+  function warmupMs(rtt) { return Math.max(WARMUP_MS, 2 * (rtt || 0)); }
+  // Window rates (kbit/s) after the warm-up, from (time, cumulative bytes) samples.
+  function steady(samples, start, rtt) {
+    var out = [], cut = start + warmupMs(rtt);
+    for (var i = 1; i < samples.length; i++) {
+      var dt = samples[i][0] - samples[i - 1][0];
+      if (dt > 0 && samples[i][0] - WINDOW_MS / 2 >= cut) { out.push((samples[i][1] - samples[i - 1][1]) * 8 / dt); }
+    }
+    return out;
+  }
+  function settled(w) {
+    if (w.length < SETTLE_WINDOWS) { return false; }
+    var half = SETTLE_WINDOWS / 2;
+    var a = median(w.slice(-SETTLE_WINDOWS, -half)), b = median(w.slice(-half));
+    return Math.abs(b - a) <= SETTLE_TOLERANCE * Math.max(a, b, 1e-9);
+  }
+  function rateEstimate(w) { return w.length ? median(w.slice(-SETTLE_WINDOWS)) : null; }
+  function meanAbsDelta(values) {
+    if (values.length < 2) { return null; }
+    var sum = 0;
+    for (var i = 1; i < values.length; i++) { sum += Math.abs(values[i] - values[i - 1]); }
+    return sum / (values.length - 1);
+  }
+  function formatKbps(kbps) {
+    return kbps >= 1000 ? (kbps / 1000).toFixed(1) + " Mbit/s" : Math.round(kbps) + " kbit/s";
+  }
+
+  // Hidden tab or throttled timers make figures untrustworthy: watch both while the step runs.
+  function watchThrottling() {
+    var state = { hidden: document.visibilityState === "hidden", maxGap: 0 };
+    var last = now();
+    var timer = setInterval(function () {
+      var t = now();
+      state.maxGap = Math.max(state.maxGap, t - last);
+      last = t;
+    }, 100);
+    function onVisibility() { if (document.visibilityState === "hidden") { state.hidden = true; } }
+    document.addEventListener("visibilitychange", onVisibility);
+    return {
+      stop: function () {
+        clearInterval(timer);
+        document.removeEventListener("visibilitychange", onVisibility);
+        var gap = Math.max(state.maxGap - 100, 0);
+        return { hidden: state.hidden, throttled: gap > 1000, max_timer_gap_ms: round(gap) };
+      }
+    };
+  }
+
+  function countCandidates(pcs) {
+    var c = { host: 0, srflx: 0, prflx: 0, relay: 0, udp: 0, tcp: 0 };
+    pcs.forEach(function (pc) {
+      var sdp = (pc.localDescription && pc.localDescription.sdp) || "";
+      sdp.split(/\r?\n/).forEach(function (line) {
+        var m = /^a=candidate:\S+ \d+ (\w+) \d+ \S+ \d+ typ (\w+)/i.exec(line);
+        if (!m) { return; }
+        var proto = m[1].toLowerCase(), type = m[2].toLowerCase();
+        if (c[type] !== undefined) { c[type] += 1; }
+        if (c[proto] !== undefined) { c[proto] += 1; }
+      });
+    });
+    return c;
+  }
+
+  function waitGathering(pc, ms) {
+    if (pc.iceGatheringState === "complete") { return Promise.resolve(true); }
+    return new Promise(function (resolve) {
+      var id = setTimeout(function () { resolve(false); }, ms);
+      pc.addEventListener("icegatheringstatechange", function () {
+        if (pc.iceGatheringState === "complete") { clearTimeout(id); resolve(true); }
+      });
+    });
+  }
+
+  async function selectedPair(pc) {
+    try {
+      var report = await pc.getStats();
+      var pair = null, pairId = null;
+      report.forEach(function (r) { if (r.type === "transport" && r.selectedCandidatePairId) { pairId = r.selectedCandidatePairId; } });
+      if (pairId) { pair = report.get(pairId); }
+      if (!pair) {
+        report.forEach(function (r) { if (!pair && r.type === "candidate-pair" && r.nominated && r.state === "succeeded") { pair = r; } });
+      }
+      if (!pair) { return null; }
+      var local = report.get(pair.localCandidateId) || {}, remote = report.get(pair.remoteCandidateId) || {};
+      var types = ["host", "srflx", "prflx", "relay"];
+      return {
+        local_type: types.indexOf(local.candidateType) >= 0 ? local.candidateType : null,
+        remote_type: types.indexOf(remote.candidateType) >= 0 ? remote.candidateType : null,
+        protocol: local.protocol === "udp" || local.protocol === "tcp" ? local.protocol : null,
+        relay_protocol: ["udp", "tcp", "tls"].indexOf(local.relayProtocol) >= 0 ? local.relayProtocol : null
+      };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function headers(ctx, extra) {
+    var h = { "X-CSRFToken": ctx.csrf || "" };
+    Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+    return h;
+  }
+
+  // Plain HTTPS: does the web work where real-time media does not?
+  async function httpFallback(ctx, base) {
+    var deadline = now() + PLAN.httpBudgetMs;
+    var out = { ok: false, rtt_ms: null, down_kbps: null, up_kbps: null };
+    try {
+      var rtts = [];
+      for (var i = 0; i < 5 && now() < deadline; i++) {
+        var t = now();
+        var r = await fetch(base + "/http-ping?n=" + i, { cache: "no-store", credentials: "same-origin", signal: ctx.signal });
+        if (!r.ok) { throw new Error("http-ping " + r.status); }
+        rtts.push(now() - t);
+      }
+      out.rtt_ms = round(median(rtts));
+      out.ok = true;
+      var size = 256 * 1024;
+      while (now() < deadline) {
+        var t1 = now();
+        var resp = await fetch(base + "/http-down?bytes=" + size, { cache: "no-store", credentials: "same-origin", signal: ctx.signal });
+        var body = await resp.arrayBuffer();
+        var ms = now() - t1;
+        out.down_kbps = round(body.byteLength * 8 / ms);
+        if (ms > 700 || size >= 4 * 1024 * 1024) { break; }
+        size *= 4;
+      }
+      var up = new Uint8Array(Math.min(1024 * 1024, Math.max(64 * 1024, (out.down_kbps || 1000) * 125 / 4)));
+      if (now() < deadline) {
+        var t2 = now();
+        var ur = await fetch(base + "/http-up", { method: "POST", body: up, credentials: "same-origin", signal: ctx.signal,
+          headers: headers(ctx, { "Content-Type": "application/octet-stream" }) });
+        if (ur.ok) { out.up_kbps = round(up.byteLength * 8 / (now() - t2)); }
+      }
+    } catch (e) {
+      if (ctx.signal && ctx.signal.aborted) { throw e; }
+    }
+    return out;
+  }
+
+  async function postOffer(ctx, base, body, say) {
+    var started = now();
+    for (;;) {
+      var resp = await fetch(base + "/offer", {
+        method: "POST", credentials: "same-origin", signal: ctx.signal,
+        headers: headers(ctx, { "Content-Type": "application/json", "Accept": "application/json" }),
+        body: JSON.stringify(body)
+      });
+      if (resp.status !== 503) { return { status: resp.status, data: await resp.json().catch(function () { return {}; }) }; }
+      var wait = Math.min(30, Math.max(1, parseInt(resp.headers.get("Retry-After") || "3", 10) || 3));
+      if (now() - started + wait * 1000 > PLAN.busyMaxMs) { return { status: 503, data: {} }; }
+      say("busy", 0.02);
+      await sleep(wait * 1000, ctx.signal);
+    }
+  }
+
+  async function run(ctx) {
+    var step = ctx.el || document.querySelector('[data-check="network"]');
+    var bar = step && step.querySelector('[data-role="step-progress"]');
+    function msg(key) {
+      var el = step && step.querySelector('[data-msg="' + key + '"]');
+      return el ? el.textContent.trim() : key;
+    }
+    function say(key, fraction) {
+      if (bar) { bar.value = Math.round(100 * Math.max(0, Math.min(1, fraction))); }
+      if (ctx.progress) { ctx.progress(fraction, msg(key)); }
+    }
+    function show(name, value, text) { if (ctx.metric && value !== null && value !== undefined) { ctx.metric(name, value, text); } }
+
+    var base = "/c/" + encodeURIComponent(ctx.token) + "/network";
+    var started = now();
+    var watch = watchThrottling();
+    var result = { v: 1, state: "error", timeouts: [], candidates: { host: 0, srflx: 0, prflx: 0, relay: 0, udp: 0, tcp: 0 } };
+    var pcs = [], timers = [], session = null, closeKey = null, finished = false;
+
+    function closeAll() {
+      timers.forEach(function (t) { clearInterval(t); });
+      pcs.forEach(function (pc) { try { pc.close(); } catch (e) { /* already closed */ } });
+      if (session && !finished && navigator.sendBeacon) {
+        navigator.sendBeacon(base + "/" + session + "/close", new Blob([JSON.stringify({ key: closeKey })], { type: "application/json" }));
+      }
+    }
+    function onPageHide() { closeAll(); }
+    window.addEventListener("pagehide", onPageHide);
+
+    try {
+      say("connecting", 0.01);
+      if (!window.RTCPeerConnection) {
+        result.state = "unsupported";
+        say("web", 0.5);
+        result.http = await httpFallback(ctx, base);
+        return result;
+      }
+      var cfgResp = await fetch(base + "/config", { credentials: "same-origin", cache: "no-store", signal: ctx.signal });
+      var cfg = await cfgResp.json();
+      var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
+      var ctlPc = new RTCPeerConnection(config);
+      pcs.push(ctlPc);
+      var ctl = ctlPc.createDataChannel("ctl");
+      var serverGone = false;
+      // The server may end the check (time limit, restart): stop waiting for it at once.
+      ctl.addEventListener("close", function () { serverGone = true; });
+      function send(message) {
+        if (ctl.readyState !== "open") { return false; }
+        ctl.send(JSON.stringify(message));
+        return true;
+      }
+      var probe = ctlPc.createDataChannel("probe", { ordered: false, maxRetransmits: 0 });
+      probe.binaryType = "arraybuffer";
+      var bulk = [];
+      for (var b = 0; b < (cfg.bulk || 4); b++) {
+        var pc = new RTCPeerConnection(config);
+        pcs.push(pc);
+        var ch = pc.createDataChannel("bulk");
+        ch.binaryType = "arraybuffer";
+        bulk.push(ch);
+      }
+      var offers = [];
+      for (var i = 0; i < pcs.length; i++) {
+        await pcs[i].setLocalDescription(await pcs[i].createOffer());
+      }
+      var gathered = await Promise.all(pcs.map(function (p) { return waitGathering(p, PLAN.gatherMs); }));
+      if (gathered.indexOf(false) >= 0) { result.timeouts.push("gather"); }
+      pcs.forEach(function (p, n) { offers.push({ kind: n === 0 ? "ctl" : "bulk", sdp: p.localDescription.sdp }); });
+      result.candidates = countCandidates(pcs);
+      if (!result.candidates.host && !result.candidates.srflx && !result.candidates.relay && !result.candidates.prflx) {
+        result.state = "no_candidates";
+        say("web", 0.5);
+        result.http = await httpFallback(ctx, base);
+        return result;
+      }
+
+      var answer = await postOffer(ctx, base, { run_id: ctx.runId, offers: offers }, say);
+      if (answer.status === 503) { result.state = "busy"; result.timeouts.push("busy"); return result; }
+      if (answer.status !== 200) { result.state = "rejected"; return result; }
+      say("connecting", 0.05);
+      session = answer.data.session;
+      closeKey = answer.data.close_key;
+      result.session = session;
+      for (var k = 0; k < pcs.length; k++) {
+        await pcs[k].setRemoteDescription({ type: "answer", sdp: answer.data.answers[k].sdp });
+      }
+
+      // ----- connect --------------------------------------------------------------------
+      var opened = await new Promise(function (resolve) {
+        if (ctl.readyState === "open") { resolve(true); return; }
+        var id = setTimeout(function () { resolve(false); }, PLAN.connectMs);
+        ctl.addEventListener("open", function () { clearTimeout(id); resolve(true); });
+        ctlPc.addEventListener("connectionstatechange", function () {
+          if (ctlPc.connectionState === "failed") { clearTimeout(id); resolve(false); }
+        });
+      });
+      result.selected = await selectedPair(ctlPc);
+      if (!opened) {
+        result.state = "failed";
+        result.timeouts.push("connect");
+        say("web", 0.5);
+        result.http = await httpFallback(ctx, base);
+        return result;
+      }
+      result.state = "connected";
+      result.connect_ms = round(now() - started);
+      show("connect_ms", result.connect_ms, Math.round(result.connect_ms) + " ms");
+
+      // ----- probes (all phases) --------------------------------------------------------
+      var phase = PHASE.IDLE, seq = 0;
+      var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {};
+      var rtts = { 0: [], 1: [], 2: [] }, downTransits = [];
+      var downBytes = 0, summary = null, upProgress = {};
+      var probeStart = now(), probeInterval = 1000 / PLAN.probeHz;
+      var packet = new DataView(new ArrayBuffer(16));
+      timers.push(setInterval(function () {
+        if (probe.readyState !== "open" || phase === PHASE.END) { return; }
+        var due = Math.floor((now() - probeStart) / probeInterval);
+        // Catch up after a late timer, but never flood: at most 3 per tick, the rest skipped.
+        var n = Math.min(3, due - seq);
+        if (due - seq > 3) { seq = due - 3; }
+        for (var j = 0; j < n; j++) {
+          packet.setUint8(0, 1); packet.setUint8(1, phase); packet.setUint16(2, 0);
+          packet.setUint32(4, seq); packet.setFloat64(8, now());
+          probe.send(packet.buffer);
+          seq += 1;
+          sent[phase] += 1;
+        }
+      }, 10));
+      probe.addEventListener("message", function (ev) {
+        if (!(ev.data instanceof ArrayBuffer) || ev.data.byteLength !== 32) { return; }
+        var d = new DataView(ev.data), t = now();
+        if (d.getUint8(0) !== 2) { return; }
+        var tag = d.getUint8(1);
+        echoes[tag] = (echoes[tag] || 0) + 1;
+        if (rtts[phase]) { rtts[phase].push([t, t - d.getFloat64(16)]); }
+        if (tag === PHASE.IDLE) { downTransits.push(t - d.getFloat64(24)); }
+        if (phase === PHASE.DOWN) { downBytes += wire(32); }
+      });
+      ctl.addEventListener("message", function (ev) {
+        var data;
+        try { data = JSON.parse(ev.data); } catch (e) { return; }
+        if (data.t === "up") { upProgress = data; } else if (data.t === "summary") { summary = data; }
+      });
+      bulk.forEach(function (c) {
+        c.addEventListener("message", function (ev) {
+          if (phase === PHASE.DOWN) { downBytes += wire(ev.data.byteLength || ev.data.length || 0); }
+        });
+      });
+
+      // ----- idle: latency, jitter, loss ------------------------------------------------
+      say("latency", 0.1);
+      var idleEnd = now() + PLAN.idleMs;
+      while (now() < idleEnd && !serverGone) {
+        await sleep(250, ctx.signal);
+        var sofar = median(rtts[0].map(function (r) { return r[1]; }));
+        if (sofar !== null) { show("rtt_ms", round(sofar), Math.round(sofar) + " ms"); }
+        say("latency", 0.1 + 0.2 * (1 - (idleEnd - now()) / PLAN.idleMs));
+      }
+      var idle = rtts[0].map(function (r) { return r[1]; });
+      var rtt = median(idle);
+      result.rtt_ms = round(rtt);
+      result.rtt_p90_ms = round(quantile(idle, 0.9));
+      result.jitter_down_ms = round(meanAbsDelta(downTransits), 2);
+      show("rtt_ms", result.rtt_ms, Math.round(rtt || 0) + " ms");
+      if (result.jitter_down_ms !== null) { show("jitter_ms", result.jitter_down_ms, result.jitter_down_ms.toFixed(1) + " ms"); }
+
+      // ----- download -------------------------------------------------------------------
+      say("download", 0.3);
+      phase = PHASE.DOWN;
+      var downStart = now(), samples = [[downStart, downBytes]], windows = [];
+      send({ t: "phase", phase: "down", rtt_ms: rtt });
+      for (;;) {
+        await sleep(WINDOW_MS, ctx.signal);
+        samples.push([now(), downBytes]);
+        windows = steady(samples, downStart, rtt);
+        var est = rateEstimate(windows);
+        if (est !== null) { show("download_kbps", round(est), formatKbps(est)); }
+        say("download", 0.3 + 0.35 * Math.min(1, (now() - downStart) / PLAN.phaseCapMs));
+        if (settled(windows)) { break; }
+        if (now() - downStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("download"); break; }
+      }
+      result.download_kbps = round(rateEstimate(windows));
+      result.download_windows = windows.slice(-40).map(function (w) { return round(w); });
+      result.download_settled = settled(windows);
+      result.loaded_rtt_down_ms = round(loadedRtt(rtts[1], rtt));
+
+      // ----- upload ---------------------------------------------------------------------
+      say("upload", 0.65);
+      phase = PHASE.UP;
+      var upStart = now();
+      send({ t: "phase", phase: "up", rtt_ms: rtt });
+      var payload = new Uint8Array(MESSAGE_BYTES);
+      var tokens = 64 * 1024, stamp = now();
+      function pump() {
+        if (phase !== PHASE.UP) { return; }
+        var t = now();
+        tokens = Math.min(256 * 1024, tokens + (t - stamp) * MAX_RATE_KBPS / 8);
+        stamp = t;
+        // Keep about 200 ms of data queued per channel: enough to fill the window, quick to stop.
+        var limit = Math.max(32 * 1024, Math.min(512 * 1024, ((upProgress.kbps || 4000) * 25) / bulk.length));
+        bulk.forEach(function (c) {
+          while (c.readyState === "open" && c.bufferedAmount < limit && tokens >= MESSAGE_BYTES) {
+            c.send(payload);
+            tokens -= MESSAGE_BYTES;
+          }
+        });
+      }
+      timers.push(setInterval(pump, 5));
+      pump();
+      for (;;) {
+        await sleep(WINDOW_MS, ctx.signal);
+        if (upProgress.kbps) { show("upload_kbps", upProgress.kbps, formatKbps(upProgress.kbps)); }
+        say("upload", 0.65 + 0.3 * Math.min(1, (now() - upStart) / PLAN.phaseCapMs));
+        if (upProgress.settled) { break; }
+        if (now() - upStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("upload"); break; }
+      }
+      phase = PHASE.END;
+      result.upload_seen_kbps = upProgress.kbps || null;
+      result.loaded_rtt_up_ms = round(loadedRtt(rtts[2], rtt));
+      var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
+      if (loaded) { show("loaded_rtt_ms", loaded, Math.round(loaded) + " ms"); }
+
+      // ----- the server's signed record -------------------------------------------------
+      say("finishing", 0.96);
+      send({ t: "done", sent: sent });
+      var until = now() + PLAN.summaryMs;
+      while (!summary && !serverGone && now() < until) { await sleep(50, ctx.signal); }
+      if (!summary) { result.timeouts.push("summary"); }
+      result.probes_sent = sent;
+      result.echoes_recv = {};
+      Object.keys(echoes).forEach(function (key) { result.echoes_recv[String(key)] = echoes[key]; });
+      if (summary) {
+        result.server = summary.signed;
+        var rec = summary.record || {};
+        if (rec.upload_kbps) { show("upload_kbps", rec.upload_kbps, formatKbps(rec.upload_kbps)); }
+      }
+      finished = Boolean(summary);
+      say("finishing", 1);
+      return result;
+    } finally {
+      var flags = watch.stop();
+      result.hidden = flags.hidden;
+      result.throttled = flags.throttled;
+      result.max_timer_gap_ms = flags.max_timer_gap_ms;
+      result.duration_ms = round(now() - started);
+      closeAll();
+      window.removeEventListener("pagehide", onPageHide);
+    }
+  }
+
+  // Median RTT of the echoes of a bulk phase after its warm-up: latency under load.
+  function loadedRtt(samples, rtt) {
+    if (!samples.length) { return null; }
+    var cut = samples[0][0] + warmupMs(rtt);
+    var late = samples.filter(function (s) { return s[0] >= cut; });
+    return median((late.length ? late : samples).map(function (s) { return s[1]; }));
+  }
+
+  var api = { run: run, _internals: { steady: steady, settled: settled, wire: wire, median: median } };
+  if (window.Preflight && typeof window.Preflight.registerStep === "function") {
+    window.Preflight.registerStep("network", api);
+  } else {
+    // check.js not loaded yet: leave the step where it can pick it up.
+    window.PreflightSteps = window.PreflightSteps || {};
+    window.PreflightSteps.network = api;
+  }
+}());

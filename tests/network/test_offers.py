@@ -1,0 +1,126 @@
+"""Bad signalling requests get a clear 400 and leave no peer behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiortc import RTCPeerConnection
+
+from preflight.network import protocol as P
+from preflight.network.offer import OfferError, check_sdp
+from preflight.network.registry import live_checks
+from preflight.network.session import CheckSession
+
+
+async def _offers(audio: bool = False, bulk: int = 1) -> list[dict]:
+    offers = []
+    for kind in ["ctl"] + ["bulk"] * bulk:
+        pc = RTCPeerConnection()
+        if audio and kind == "ctl":
+            pc.addTransceiver("audio")
+        pc.createDataChannel(kind)
+        await pc.setLocalDescription(await pc.createOffer())
+        offers.append({"kind": kind, "sdp": pc.localDescription.sdp})
+        await pc.close()
+    return offers
+
+
+@pytest.fixture(scope="module")
+def good_offers():
+    """A valid set of offers (one ctl, one bulk), made once."""
+    return asyncio.run(_offers())
+
+
+def _post(client, token, body, **kwargs):
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    return client.post(f"/c/{token}/network/offer", data=body, content_type="application/json", **kwargs)
+
+
+def _replace(offers, old, new, index=0):
+    changed = [dict(o) for o in offers]
+    changed[index]["sdp"] = changed[index]["sdp"].replace(old, new)
+    return changed
+
+
+@pytest.mark.parametrize("body, code", [
+    (b"{not json", "offer_malformed"),
+    ([], "offer_malformed"),
+    ({"offers": []}, "offer_malformed"),
+    ({"run_id": "bad id!", "offers": [{"kind": "ctl", "sdp": "v=0"}]}, "offer_malformed"),
+    ({"run_id": "r1", "offers": "nope"}, "offer_malformed"),
+    ({"run_id": "r1", "offers": [{"kind": "video", "sdp": "v=0"}]}, "offer_malformed"),
+    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": 42}]}, "offer_malformed"),
+    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "hello"}]}, "offer_invalid_sdp"),
+    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "v=0\r\nm=application x"}]}, "offer_invalid_sdp"),
+])
+def test_malformed_requests_are_refused(client, link, body, code):
+    response = _post(client, link[1], body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == code
+    assert live_checks() == 0
+
+
+def test_missing_ctl_or_too_many_bulk_offers(client, link, good_offers):
+    only_bulk = [o for o in good_offers if o["kind"] == "bulk"]
+    assert _post(client, link[1], {"run_id": "r1", "offers": only_bulk}).get_json()["error"] == "offer_malformed"
+    too_many = good_offers[:1] + only_bulk * (P.MAX_BULK_CONNECTIONS + 1)
+    assert _post(client, link[1], {"run_id": "r1", "offers": too_many}).get_json()["error"] == "offer_malformed"
+    two_ctl = good_offers[:1] * 2 + only_bulk
+    assert _post(client, link[1], {"run_id": "r1", "offers": two_ctl}).status_code == 400
+    assert live_checks() == 0
+
+
+def test_oversized_requests_are_refused(client, link, good_offers):
+    huge_sdp = good_offers[0]["sdp"] + "a=x-padding:" + "x" * P.MAX_SDP_BYTES + "\r\n"
+    response = _post(client, link[1], {"run_id": "r1", "offers": [{"kind": "ctl", "sdp": huge_sdp}] + good_offers[1:]})
+    assert response.status_code == 400 and response.get_json()["error"] == "offer_too_large"
+    response = _post(client, link[1], b"{" + b" " * P.MAX_OFFER_REQUEST_BYTES + b"}")
+    assert response.status_code == 400 and response.get_json()["error"] == "offer_too_large"
+    assert live_checks() == 0
+
+
+def test_audio_or_video_offers_are_wrong_media():
+    offers = asyncio.run(_offers(audio=True))
+    assert "m=audio" in offers[0]["sdp"]
+    with pytest.raises(OfferError) as info:
+        check_sdp(offers[0]["sdp"])
+    assert info.value.code == "offer_wrong_media"
+
+
+def test_wrong_media_offer_gets_400(client, link):
+    offers = asyncio.run(_offers(audio=True))
+    response = _post(client, link[1], {"run_id": "r1", "offers": offers})
+    assert response.status_code == 400 and response.get_json()["error"] == "offer_wrong_media"
+    assert live_checks() == 0
+
+
+@pytest.mark.parametrize("old, new", [
+    ("a=ice-ufrag:", "a=x-ice-ufrag:"),
+    ("a=fingerprint:", "a=x-fingerprint:"),
+    ("UDP/DTLS/SCTP", "UDP/TLS/RTP/SAVPF"),
+])
+def test_offers_missing_essentials_are_refused(client, link, good_offers, old, new):
+    response = _post(client, link[1], {"run_id": "r1", "offers": _replace(good_offers, old, new)})
+    assert response.status_code == 400
+    assert response.get_json()["error"] in ("offer_invalid_sdp", "offer_wrong_media")
+    assert live_checks() == 0
+
+
+def test_an_offer_aiortc_refuses_closes_what_was_created(client, link, good_offers, monkeypatch, wait_no_live):
+    original = CheckSession.accept
+    created = []
+
+    async def failing_accept(self, offers):
+        created.append(self)
+        await original(self, offers[:1])  # the ctl peer connection exists...
+        raise ValueError("simulated refusal")  # ...then aiortc refuses the next one
+
+    monkeypatch.setattr(CheckSession, "accept", failing_accept)
+    response = _post(client, link[1], {"run_id": "r1", "offers": good_offers})
+    assert response.status_code == 400 and response.get_json()["error"] == "offer_rejected"
+    assert wait_no_live() == 0
+    assert created and created[0].closed.is_set() and created[0].close_reason == "bad_offer"
+    assert created[0].ctl_pc.connectionState == "closed"

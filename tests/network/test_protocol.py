@@ -1,0 +1,123 @@
+"""The network check's protocol end to end: an aiortc client against the app's own peer."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight.network import protocol as P
+from preflight.network.summary import verify
+
+def test_full_check_measures_both_directions_and_signs_the_server_figures(app, net, link, wait_no_live):
+    participant, _ = link
+    result = net.run("run-full-1", idle_s=1.0, phase_cap_s=2.5)
+    assert result["state"] == "connected", result
+    assert 0 < result["connect_ms"] < 5000
+    assert result["rtt_ms"] is not None and result["rtt_ms"] < 50
+    assert result["download_kbps"] > 1000
+    assert result["probes_sent"]["0"] > 50
+    record = result["server_record"]
+    assert record["upload_kbps"] > 1000
+    assert record["pid"] == participant.id and record["run"] == "run-full-1"
+    assert record["loss_up_pct"] == 0.0
+    assert record["bulk_connections"] == 2
+    # The echoes the server says it sent in the idle phase all arrived (loopback).
+    assert result["echoes_recv"][str(P.PHASE_IDLE)] == record["echoes_sent"][str(P.PHASE_IDLE)]
+    with app.app_context():
+        secret = app.config["SECRET_KEY"]
+    assert verify(secret, result["server"], participant.id, "run-full-1") == record
+    assert wait_no_live() == 0
+
+
+def test_signed_record_is_bound_to_participant_run_and_secret(app, net, link):
+    participant, _ = link
+    result = net.run("run-sign-1", download=False, upload=False)
+    signed, secret = result["server"], app.config["SECRET_KEY"]
+    assert verify(secret, signed, participant.id, "run-sign-1")
+    assert verify(secret, signed, participant.id + 1, "run-sign-1") is None
+    assert verify(secret, signed, participant.id, "run-sign-2") is None
+    assert verify("another-secret-key-of-sufficient-length-000", signed, participant.id, "run-sign-1") is None
+    assert verify(secret, signed[:-2] + "xx", participant.id, "run-sign-1") is None
+    assert verify(secret, None, participant.id, "run-sign-1") is None
+
+
+def test_rates_are_paced_to_the_cap(net):
+    result = net.run("run-cap-1", idle_s=0.5, phase_cap_s=3.0)
+    cap_wire = P.MAX_RATE_KBPS * (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES) / P.CHUNK_PAYLOAD_BYTES
+    assert result["download_kbps"] <= cap_wire * 1.1
+    assert result["server_record"]["upload_kbps"] <= cap_wire * 1.1
+
+
+def test_config_gives_no_ice_server_by_default(client, link):
+    _, token = link
+    data = client.get(f"/c/{token}/network/config").get_json()
+    assert data["ice_servers"] == []
+    assert data["bulk"] == P.BULK_CONNECTIONS
+
+
+def test_config_turns_a_shared_secret_into_ephemeral_turn_credentials(app, client, link):
+    _, token = link
+    app.config["ICE_SERVERS"] = [{"urls": "turn:turn.example.org:3478?transport=tcp", "secret": "s3cret"},
+                                 {"urls": ["stun:stun.example.org"]}]
+    servers = client.get(f"/c/{token}/network/config").get_json()["ice_servers"]
+    assert servers[0]["urls"] == ["turn:turn.example.org:3478?transport=tcp"]
+    expiry, name = servers[0]["username"].split(":")
+    assert int(expiry) > 0 and name.startswith("p")
+    assert servers[0]["credential"] and "s3cret" not in servers[0]["credential"]
+    assert servers[1] == {"urls": ["stun:stun.example.org"]}
+
+
+def test_unknown_link_is_refused(client):
+    assert client.post("/c/not-a-token/network/offer", json={}).status_code == 404
+    assert client.get("/c/not-a-token/network/config").status_code == 404
+
+
+def test_http_fallback_endpoints(client, link):
+    _, token = link
+    assert client.get(f"/c/{token}/network/http-ping").status_code == 204
+    down = client.get(f"/c/{token}/network/http-down?bytes=300000")
+    assert down.status_code == 200 and len(down.data) == 300000
+    assert down.headers["Cache-Control"] == "no-store"
+    assert len(client.get(f"/c/{token}/network/http-down?bytes=999999999").data) == 4 * 1024 * 1024
+    up = client.post(f"/c/{token}/network/http-up", data=b"x" * 123456, content_type="application/octet-stream")
+    assert up.get_json() == {"bytes": 123456}
+    too_big = client.post(f"/c/{token}/network/http-up", data=b"x" * (4 * 1024 * 1024 + 1), content_type="application/octet-stream")
+    assert too_big.status_code == 400
+
+
+def test_results_post_joins_the_server_record_and_stores_the_figures(app, client, net, link):
+    from sqlmodel import select
+
+    from preflight.db import session_scope
+    from preflight.models import CheckResult
+    from preflight.network.testclient import page_payload
+
+    participant, token = link
+    result = net.run("run-store-0001", idle_s=1.0, phase_cap_s=2.0)
+    body = {"run_id": "run-store-0001", "checks": {"network": page_payload(result)}}
+    response = client.post(f"/c/{token}/results", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    judged = response.get_json()["results"]["network"]
+    assert judged["verdict"] == "pass", judged
+    assert judged["reason"] == "network_ok"
+    metrics = judged["metrics"]
+    assert metrics["upload_kbps"] == result["server_record"]["upload_kbps"]
+    assert set(metrics) >= {"connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps",
+                            "download_kbps", "loaded_rtt_ms", "mos"}
+    for name in ("rtt_ms", "upload_kbps", "download_kbps", "mos"):
+        assert f'data-metric="{name}"' in judged["html"]
+    with app.app_context(), session_scope() as session:
+        stored = session.exec(select(CheckResult).where(CheckResult.check == "network")).one()
+        assert stored.verdict == "pass"
+        assert stored.values["metrics"]["download_kbps"] == metrics["download_kbps"]
+        assert stored.values["details"]["server_measured"] is True
+
+
+def test_results_with_a_record_of_another_run_do_not_count(client, net, link):
+    from preflight.network.testclient import page_payload
+
+    _, token = link
+    result = net.run("run-store-0002", download=False, upload=False)
+    body = {"run_id": "run-store-9999", "checks": {"network": page_payload(result)}}
+    judged = client.post(f"/c/{token}/results", json=body).get_json()["results"]["network"]
+    assert judged["reason"] == "measurement_incomplete"
+    assert "upload_kbps" not in judged["metrics"]
