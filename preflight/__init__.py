@@ -88,12 +88,18 @@ def configure_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature area."""
+    from .alerts import bp as alerts_bp
+    from .api import bp as api_bp
+    from .api.pages import bp as api_tokens_bp
     from .auth import bp as auth_bp
+    from .dashboard import bp as dashboard_bp
     from .guides import bp as guides_bp
     from .health import bp as health_bp
+    from .help import bp as helpdesk_bp
     from .l10n import bp as translations_admin_bp
     from .network import bp as network_bp
     from .participant import bp as participant_bp
+    from .playbook import bp as playbook_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
@@ -103,3 +109,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(guides_bp)
     app.register_blueprint(translations_admin_bp)
     app.register_blueprint(network_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(playbook_bp)
+    app.register_blueprint(helpdesk_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)

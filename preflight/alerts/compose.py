@@ -1,0 +1,65 @@
+"""Alert messages for the support team: the email and the webhook body from one summary.
+
+A summary is plain JSON (kept in ``alert.summary``): the event, the participants
+with their failing checks and measured values, and links to the dashboard. It is
+rendered in the configured default language, the support team's.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext, ngettext
+
+from ..dashboard.format import CHECK_LABELS, format_value
+from . import webhook
+
+
+def _title(summary: dict) -> str:
+    event = summary["event"]["name"]
+    if summary["kind"] == "mass":
+        # i18n: alert title; %(check)s is a check name (Camera, Network...), %(share)s a percentage
+        return gettext("Mass failure on %(check)s: %(share)s of recent runs fail (%(event)s)",
+                       check=CHECK_LABELS.get(summary["check"], summary["check"]), share=f"{round(summary['share'] * 100)} %", event=event)
+    if summary["kind"] == "help_request":
+        # i18n: alert title; a participant asked for help
+        return gettext("Help requested by %(name)s (%(event)s)", name=summary["participant"]["name"], event=event)
+    count = summary["count"]
+    # i18n: alert title of a digest of failing participants
+    return ngettext("%(num)d participant not ready: %(event)s", "%(num)d participants not ready: %(event)s", count, event=event)
+
+
+def _facts(summary: dict) -> list[tuple[str, str]]:
+    if summary["kind"] == "mass":
+        return [(gettext("Failing runs"), f"{summary['failing']} / {summary['runs']}"), (gettext("Window"), f"{summary['window_minutes']} min")]
+    if summary["kind"] == "help_request":
+        return [(gettext("Channel"), summary["channel"] + (f" {summary['phone']}" if summary.get("phone") else "")),
+                (gettext("Email"), summary["participant"]["email"])]
+    facts = []
+    for line in summary["participants"][:10]:
+        checks = "; ".join(
+            f"{CHECK_LABELS.get(c['check'], c['check'])}: " + ", ".join(f"{k} {format_value(k, v)}" for k, v in list(c["values"].items())[:4])
+            for c in line["checks"] if c["verdict"] == "fail"
+        )
+        facts.append((line["name"], checks or "–"))
+    return facts
+
+
+def render(summary: dict) -> dict:
+    """{'subject', 'text', 'html', 'title', 'facts'} in the support team's language."""
+    with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        title = _title(summary)
+        context = {"summary": summary, "title": title, "check_labels": CHECK_LABELS, "format_value": format_value}
+        return {
+            "subject": "[Preflight] " + title,
+            "title": title,
+            "text": render_template("email/alert.txt", **context),
+            "html": render_template("email/alert.html", **context),
+            "facts": _facts(summary),
+            "link_label": gettext("Open in Preflight"),
+        }
+
+
+def webhook_body(url: str, summary: dict, rendered: dict) -> dict:
+    """The webhook JSON for ``url``."""
+    link = summary.get("url") or summary["dashboard_url"]
+    return webhook.body(url, rendered["title"], rendered["text"], rendered["facts"], link, rendered["link_label"], summary)

@@ -1,0 +1,105 @@
+"""``flask worker``: build digests and mass alerts, queue survey invitations, deliver the outbox.
+
+One pass (``tick``) does each job once; the loop repeats it every ``--interval``
+seconds until SIGTERM/SIGINT, finishing the current pass first. Several workers
+may run at once (see outbox.py for why nothing is sent twice).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import asdict, dataclass
+
+import click
+from flask import current_app
+from sqlmodel import Session
+
+from ..db import get_engine
+from ..models import utcnow
+from . import bp
+from .delivery import DeliveryError, deliver
+from .digest import build_digests
+from .mass import check_mass_alerts
+from .outbox import claim, record
+
+
+@dataclass
+class TickReport:
+    """What one pass did."""
+
+    digests: int = 0
+    mass_alerts: int = 0
+    surveys: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+def deliver_due(limit_batches: int = 50) -> tuple[int, int]:
+    """Deliver every due outbox message, batch by batch; returns (sent, failed)."""
+    sent = failed = 0
+    with Session(get_engine(), expire_on_commit=False) as session:
+        for _ in range(limit_batches):
+            batch = claim(session)
+            if not batch:
+                break
+            for message in batch:
+                try:
+                    deliver(message)
+                except DeliveryError as exc:
+                    error = str(exc) or exc.__class__.__name__
+                else:
+                    error = None
+                record(session, message, error)
+                if error is None:
+                    sent += 1
+                else:
+                    failed += 1
+                    current_app.logger.warning("outbox %s (%s) attempt %s failed: %s", message.id, message.kind, message.attempts + 1, error)
+    return sent, failed
+
+
+def tick() -> TickReport:
+    """One pass of every job. Needs an app context and a request context (for url_for)."""
+    from ..survey.invitations import queue_survey_invitations
+
+    now = utcnow()
+    report = TickReport()
+    report.digests = build_digests(now)
+    report.mass_alerts = check_mass_alerts(now)
+    report.surveys = queue_survey_invitations(now)
+    report.sent, report.failed = deliver_due()
+    return report
+
+
+def run_tick() -> TickReport:
+    """``tick`` inside a request context on BASE_URL, so links can be built outside requests."""
+    app = current_app._get_current_object()
+    with app.test_request_context("/"):
+        return tick()
+
+
+@bp.cli.command("worker")
+@click.option("--once", is_flag=True, help="Do one pass and exit (tests, cron).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+def worker_command(once: bool, interval: float):
+    """Deliver alerts, replies and surveys (run it next to the web server)."""
+    stop = threading.Event()
+    if not once:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo(f"worker started (every {interval:g} s)")
+    while True:
+        try:
+            report = run_tick()
+        except Exception:  # keep the loop alive through a database blip; the next pass retries
+            current_app.logger.exception("worker pass failed")
+            report = None
+        if once:
+            click.echo(" ".join(f"{k}={v}" for k, v in asdict(report).items()) if report else "pass failed")
+            if report is None:
+                raise SystemExit(1)
+            return
+        if stop.wait(interval):
+            click.echo("worker stopped")
+            return

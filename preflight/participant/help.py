@@ -1,0 +1,89 @@
+"""The participant's "I need help": a message and how they want to be reached, in their language."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from ..db import get_session
+from ..extensions import htmx, limiter
+from ..help.requests import MAX_UNRESOLVED, create, unresolved_count
+from ..models import HelpRequest, StaffNote
+from . import bp
+from .access import link_required
+from .views import _public_limit
+
+# i18n: preferred way to be contacted by the support team
+CHANNELS = {"email": _l("Email"), "phone": _l("Phone"), "chat": _l("Chat")}
+
+
+class HelpForm(FlaskForm):
+    """What went wrong and how to reach the participant."""
+
+    message = TextAreaField(_l("What is the problem?"), validators=[DataRequired(), Length(max=2000)])
+    channel = RadioField(_l("How should we contact you?"), choices=[], default="email")
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=50), Regexp(r"^\+?[0-9 ().\-/]{6,}$", message=_l("Enter a phone number, digits and spaces, for example +33 1 23 45 67 89."))])
+
+    def validate_phone(self, field):
+        if self.channel.data == "phone" and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the phone number we should call."))
+
+
+def _form(event) -> HelpForm:
+    form = HelpForm()
+    form.channel.choices = [(key, label) for key, label in CHANNELS.items() if key != "chat" or event.support_chat_url]
+    return form
+
+
+@bp.app_template_global("help_requests_for")
+def help_requests_for(participant, limit: int = 3) -> list[dict]:
+    """The participant's latest help requests with the replies sent to them (for ``_help_status.html``)."""
+    session = get_session()
+    requests = session.execute(
+        select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc()).limit(limit)
+    ).scalars().all()
+    replies: dict[int, list[StaffNote]] = {}
+    if requests:
+        notes = session.execute(
+            select(StaffNote).where(StaffNote.help_request_id.in_([r.id for r in requests]), StaffNote.kind == "reply").order_by(StaffNote.id)
+        ).scalars()
+        for note in notes:
+            replies.setdefault(note.help_request_id, []).append(note)
+    return [{"request": r, "replies": replies.get(r.id, [])} for r in requests]
+
+
+@bp.route("/c/<token>/help", methods=["GET", "POST"])
+@limiter.limit(_public_limit)
+@link_required
+def help(token: str):
+    """Ask the support team for help; the page then shows the request's status."""
+    participant, event = g.participant, g.event
+    form = _form(event)
+    if form.validate_on_submit():
+        session = get_session()
+        if unresolved_count(session, participant) >= MAX_UNRESOLVED:
+            flash(_("You already have open requests. Our team will contact you; you can also use the contacts below."), "error")
+            status = 429
+        else:
+            create(session, event, participant, form.message.data, form.channel.data, form.phone.data or "", str(get_locale()))
+            flash(_("Your request was sent. Our support team will contact you."), "success")
+            if htmx:
+                return render_template("participant/_help_status.html", participant=participant, event=event, token=token), 200, {"Vary": "HX-Request"}
+            return redirect(url_for("participant.help", token=token))
+    else:
+        status = 400 if form.errors else 200
+    return render_template("participant/help.html", participant=participant, event=event, token=token, form=form), status, {"Vary": "HX-Request"}
+
+
+@bp.get("/c/<token>/help/status")
+@limiter.limit(_public_limit)
+@link_required
+def help_status(token: str):
+    """Only the help status fragment (the check page polls it while a request is open)."""
+    return render_template("participant/_help_status.html", participant=g.participant, event=g.event, token=token), 200, {"Vary": "HX-Request"}

@@ -1,0 +1,1 @@
+"""The satisfaction survey sent after an event: invitations (worker) and figures (report)."""
