@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
+from ..alerts import on_run_judged
 from ..checks import Context, get, names
 from ..checks.client import client_info
 from ..checks.guides import guide_url
@@ -39,6 +40,7 @@ def post_results(token: str):
     findings = {name: get(name).judge(payload, ctx) for name, payload in submission.checks.items()}
 
     run, saved, all_results = save(get_session(), participant, submission, findings, client)
+    on_run_judged(get_session(), run)  # a failing run is queued for the support team's next alert digest
     verdicts = {name: r.verdict for name, r in all_results.items()}
     results = {}
     for name, finding in findings.items():
