@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -14,8 +15,22 @@ def redact(text: str) -> str:
     return _TOKEN.sub("/c/[token]", text)
 
 
+class RedactingFilter(logging.Filter):
+    """Removes link tokens from a record's formatted message (gunicorn's debug log prints request paths)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/c/" in message:
+            record.msg, record.args = redact(message), None
+        return True
+
+
 class RedactingLogger(Logger):
-    """Access log atoms with tokens removed from the path and request line."""
+    """Access log atoms with tokens removed from the path and request line; error log filtered too."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.error_log.addFilter(RedactingFilter())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, request
+
+from .config import ConfigError
+
+# A frame ancestor is an origin (scheme, host, optional port; "*." may lead the host) or 'self':
+# anything else could smuggle extra directives (";") or wildcards into the policy.
+_ORIGIN = re.compile(r"^(?:'self'|https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)$")
+
+
+def check_frame_ancestors(values: list[str]) -> list[str]:
+    """The FRAME_ANCESTORS setting, or ConfigError naming the first value that is not an origin."""
+    for value in values:
+        if not _ORIGIN.match(value):
+            raise ConfigError(f"PREFLIGHT_FRAME_ANCESTORS: {value!r} is not an origin such as https://events.example.org")
+    return values
 
 
 def content_security_policy(frame_ancestors: list[str]) -> str:
@@ -27,7 +43,7 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
 
 def init_app(app: Flask) -> None:
     """Add the security headers to every response."""
-    csp = content_security_policy(app.config["FRAME_ANCESTORS"])
+    csp = content_security_policy(check_frame_ancestors(app.config["FRAME_ANCESTORS"]))
     production = app.config["PREFLIGHT_ENV"] == "production"
 
     @app.after_request

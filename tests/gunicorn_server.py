@@ -1,0 +1,99 @@
+"""gunicorn as a real subprocess for tests that need the production server (log redaction, crashes).
+
+Import it from a test as ``from gunicorn_server import GunicornServer`` (``tests/`` is on ``sys.path``
+because it holds the root ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class GunicornServer:
+    """``gunicorn -c gunicorn.conf.py wsgi:app`` in its own process group, output in ``log_path``."""
+
+    def __init__(self, database_url: str, secret_key: str, log_path: Path, *, workers: int = 1, threads: int = 2,
+                 extra_args: tuple[str, ...] = (), env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.args = extra_args
+        self.env = dict(os.environ)
+        self.env.update(
+            PREFLIGHT_DATABASE_URL=database_url,
+            PREFLIGHT_SECRET_KEY=secret_key,
+            PREFLIGHT_BIND=f"127.0.0.1:{self.port}",
+            PREFLIGHT_BASE_URL=self.url,
+            PREFLIGHT_WORKERS=str(workers),
+            PREFLIGHT_THREADS=str(threads),
+            PREFLIGHT_SMTP_HOST="",
+        )
+        self.env.update(env or {})
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "GunicornServer":
+        """Start and wait for ``/healthz``."""
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, "wsgi:app"],
+                                     cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn not healthy after {timeout} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def pids(self) -> list[int]:
+        """Master and workers."""
+        if self.proc is None:
+            return []
+        try:
+            workers = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            workers = []
+        return [self.proc.pid, *map(int, workers)]
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once: no graceful anything."""
+        if self.proc is None:
+            return
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM); SIGKILL after 10 s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._log.close()
+
+    def log(self) -> str:
+        """Everything gunicorn and the app wrote so far."""
+        return self.log_path.read_text(errors="replace")
