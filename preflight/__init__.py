@@ -23,6 +23,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     configure(app, test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address (rate limits, network check) and scheme come from the proxies' headers,
+        # trusting exactly as many hops as there are proxies: a client cannot forge its own address.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     configure_extensions(app)
     register_blueprints(app)
     from . import cli, errors, i18n, security, templating

@@ -75,6 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_STORAGE_URL", "memory://", str, "Rate-limit counters: `memory://` (one process) or `redis://127.0.0.1:6379/0` (several workers)."),
     Setting("RATELIMIT_PUBLIC", "120 per minute", str, "Limit per client address on public endpoints (participant links)."),
     Setting("RATELIMIT_LOGIN", "10 per minute", str, "Limit per client address on staff sign-in attempts."),
+    Setting("TRUSTED_PROXIES", 0, int, "Reverse proxies in front of gunicorn that set `X-Forwarded-For`/`-Proto` (usually 1). 0: the client address is the connection's; behind a proxy that would put every participant under one rate limit."),
     Setting("FRAME_ANCESTORS", [], _csv_list, "Origins allowed to embed the participant page in a frame (comma-separated). Empty: none."),
     Setting("SESSION_HOURS", 12, int, "Staff sessions expire after this many hours."),
     Setting("RETENTION_DAYS", 90, int, "Participant data is purged this many days after the event ends (`flask purge`)."),
