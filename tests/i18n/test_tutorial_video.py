@@ -50,7 +50,7 @@ def test_encode_gives_a_constant_rate_webm(tmp_path):
 
 @pytest.mark.parametrize("locale", ["en", "fr", "de", "es"])
 def test_captions_are_webvtt_in_the_language(app, tmp_path, locale):
-    moments = [(0.5, "open"), (3.0, "start"), (3.2, "browser"), (6.0, "results")]
+    moments = [(0.5, "open"), (3.0, "start"), (5.8, "browser"), (6.0, "results")]
     target = tmp_path / "c.vtt"
     recorder.write_captions(app, locale, moments, 9.0, target)
     text = target.read_text(encoding="utf-8")
