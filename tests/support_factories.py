@@ -37,6 +37,19 @@ GUIDES = {"browser": "browser-problems#unsupported", "camera": "camera-problems#
           "speakers": "speaker-problems#no-sound", "network": "firewall-vpn-proxy#udp-blocked"}
 
 
+class SMTPSink:
+    """Messages received by a real SMTP server on loopback (aiosmtpd)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:

@@ -36,7 +36,8 @@ def insert_ignore(session: Session, row: SQLModel, *conflict_columns: str) -> bo
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns))
-    return session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: drivers report rowcount differently for INSERT .. ON CONFLICT.
+    return session.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 
 def enqueue(session: Session, key: str, kind: str, channel: str, target: str, payload: dict, *,
@@ -73,7 +74,9 @@ def claim(session: Session, limit: int = BATCH) -> list[OutboxMessage]:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return list(session.execute(select(OutboxMessage).where(OutboxMessage.claim == token).order_by(OutboxMessage.id)).scalars())
+    # populate_existing: a row this session saw before must show the claim just written, not its old copy.
+    rows = session.execute(select(OutboxMessage).where(OutboxMessage.claim == token).order_by(OutboxMessage.id).execution_options(populate_existing=True))
+    return list(rows.scalars())
 
 
 def backoff(attempts: int) -> timedelta:
