@@ -323,7 +323,7 @@
       show("connect_ms", result.connect_ms, Math.round(result.connect_ms) + " ms");
 
       // ----- probes (all phases) --------------------------------------------------------
-      var phase = PHASE.IDLE, seq = 0;
+      var phase = PHASE.IDLE, seq = 0, slot = 0;
       var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {};
       var rtts = { 0: [], 1: [], 2: [] }, downTransits = [];
       var downBytes = 0, summary = null, upProgress = {};
@@ -332,9 +332,11 @@
       timers.push(setInterval(function () {
         if (probe.readyState !== "open" || phase === PHASE.END) { return; }
         var due = Math.floor((now() - probeStart) / probeInterval);
-        // Catch up after a late timer, but never flood: at most 3 per tick, the rest skipped.
-        var n = Math.min(3, due - seq);
-        if (due - seq > 3) { seq = due - 3; }
+        // Catch up after a late timer, but never flood: at most 3 per tick, the other slots are
+        // skipped. Sequence numbers stay contiguous (a gap would count as a lost probe).
+        if (due - slot > 3) { slot = due - 3; }
+        var n = Math.max(0, due - slot);
+        slot += n;
         for (var j = 0; j < n; j++) {
           packet.setUint8(0, 1); packet.setUint8(1, phase); packet.setUint16(2, 0);
           packet.setUint32(4, seq); packet.setFloat64(8, now());

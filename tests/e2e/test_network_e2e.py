@@ -1,0 +1,146 @@
+"""The network step in headless Chromium against the app's own aiortc peer, on loopback."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from preflight.db import session_scope
+from preflight.models import CheckResult, CheckRun
+from preflight.network.registry import live_checks
+
+SLOW = 30_000
+FIGURES = ("connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps", "download_kbps",
+           "loaded_rtt_ms", "mos")
+
+
+def network(page):
+    return page.locator('[data-check="network"]')
+
+
+def start(page, token):
+    """Open the page, start, and get past the speakers question so the network step runs."""
+    page.goto(f"/c/{token}")
+    page.locator('[data-action="start"]').click()
+    play = page.locator('[data-check="speakers"] [data-action="play-sound"]')
+    expect(play).to_be_enabled(timeout=SLOW)
+    play.click()
+    yes = page.locator('[data-answer="yes"]')
+    expect(yes).to_be_enabled()
+    yes.click()
+
+
+def network_result(app, participant_id):
+    with app.app_context(), session_scope() as session:
+        runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
+        return session.exec(select(CheckResult).where(CheckResult.check == "network",
+                                                      CheckResult.run_id.in_([r.id for r in runs]))).first()
+
+
+def wait_no_live(timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and live_checks():
+        time.sleep(0.1)
+    return live_checks()
+
+
+def test_network_step_completes_on_loopback_and_its_figures_are_stored(page, make_participant, app):
+    participant, token = make_participant(role="presenter")
+    start(page, token)
+    step = network(page)
+    # Live figures appear while it runs, with a progress bar of its own.
+    expect(step.locator('[data-role="live"] [data-metric="rtt_ms"]')).to_have_attribute("data-value", re.compile(r"^\d"), timeout=SLOW)
+    expect(step).to_have_attribute("data-verdict", "pass", timeout=SLOW)
+    expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "network_ok")
+    shown = {}
+    for name in FIGURES:
+        value = step.locator(f'[data-role="verdict"] [data-metric="{name}"]').get_attribute("data-value")
+        shown[name] = float(value)  # plain numbers
+    assert shown["rtt_ms"] < 50 and shown["loss_up_pct"] == 0 and shown["loss_down_pct"] == 0
+    assert shown["upload_kbps"] > 3000 and shown["download_kbps"] > 3000
+    assert 4 < shown["mos"] <= 4.5
+    assert step.locator('[data-role="step-progress"]').get_attribute("value") == "100"
+
+    stored = network_result(app, participant.id)
+    assert stored is not None and stored.verdict == "pass"
+    metrics = stored.values["metrics"]
+    assert {k: metrics[k] for k in FIGURES} == pytest.approx(shown)
+    raw = stored.values["raw"]
+    assert raw["state"] == "connected" and raw["duration_ms"] < 15_000
+    assert raw["candidates"]["host"] >= 1 and raw["selected"]["protocol"] == "udp"
+    assert stored.values["details"]["server_measured"] is True
+    assert not [e for e in page.errors if "Content Security Policy" in e]
+    assert wait_no_live() == 0
+
+
+def test_waits_for_a_free_slot_and_retries_by_itself(page, make_participant, live_app, app):
+    participant, token = make_participant()
+    live_app.config["MAX_CONCURRENT_CHECKS"] = 0
+    try:
+        start(page, token)
+        status = network(page).locator('[data-role="status"]')
+        expect(status).to_contain_text("Waiting for a free slot", timeout=SLOW)
+        live_app.config["MAX_CONCURRENT_CHECKS"] = 16
+        expect(network(page)).to_have_attribute("data-verdict", re.compile("^(pass|warn)$"), timeout=SLOW)
+    finally:
+        live_app.config["MAX_CONCURRENT_CHECKS"] = 16
+    assert network_result(app, participant.id).values["raw"]["state"] == "connected"
+
+
+def test_closing_the_page_closes_the_peers(page, make_participant):
+    _, token = make_participant()
+    start(page, token)
+    expect(network(page).locator('[data-role="status"]')).to_contain_text("Measuring", timeout=SLOW)
+    assert live_checks() == 1
+    page.close()
+    assert wait_no_live(8) == 0
+
+
+# Rewrites every ICE candidate address in the offers and answers to a black-hole address, so
+# WebRTC cannot connect while plain HTTPS still works: what a firewall dropping UDP looks like.
+BLOCK_UDP = """
+(() => {
+  const blackhole = (sdp) => sdp.replace(/^(a=candidate:\\S+ \\d+ \\w+ \\d+ )\\S+/gm, "$1192.0.2.1");
+  const fetch0 = window.fetch;
+  window.fetch = (url, opts) => {
+    if (String(url).endsWith("/network/offer") && opts && opts.body) {
+      const body = JSON.parse(opts.body);
+      body.offers.forEach((o) => { o.sdp = blackhole(o.sdp); });
+      opts = Object.assign({}, opts, { body: JSON.stringify(body) });
+    }
+    return fetch0(url, opts);
+  };
+  const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (d) {
+    return setRemote.call(this, { type: d.type, sdp: blackhole(d.sdp) });
+  };
+})();
+"""
+
+
+def test_udp_blocked_is_reported_with_the_web_figures(page, make_participant, app):
+    participant, token = make_participant()
+    page.add_init_script(BLOCK_UDP)
+    start(page, token)
+    step = network(page)
+    expect(step).to_have_attribute("data-verdict", "fail", timeout=40_000)
+    expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "udp_blocked")
+    assert "firewall-vpn-proxy" in step.locator(".guide-link a").get_attribute("href")
+    assert step.locator(".guide-link a").get_attribute("href").endswith("#udp-blocked")
+    details = network_result(app, participant.id).values["details"]
+    assert details["http"]["ok"] is True and details["http"]["down_kbps"] > 0
+    assert wait_no_live() == 0
+
+
+def test_no_webrtc_in_the_browser_is_no_connection(page, make_participant):
+    _, token = make_participant()
+    page.add_init_script("delete window.RTCPeerConnection;")
+    start(page, token)
+    step = network(page)
+    expect(step).to_have_attribute("data-verdict", "fail", timeout=SLOW)
+    expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "no_connection")
+    assert step.locator(".guide-link a").get_attribute("href").endswith("#no-connection")
