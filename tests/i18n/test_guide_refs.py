@@ -18,6 +18,7 @@ from preflight import PROJECT_ROOT
 from preflight.checks.base import permission_guide
 from preflight.config import load_settings
 from preflight.guides.library import load_locale
+from preflight.profiles import PROFILES
 
 REF = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)#([a-z0-9]+(?:-[a-z0-9]+)*)$")
 JUDGING_CODE = ("preflight/checks", "preflight/network", "preflight/participant")
@@ -43,7 +44,12 @@ def permission_refs() -> set[str]:
     return {permission_guide(SimpleNamespace(family=f, device_type=d)) for f in families for d in devices}
 
 
-ALL_REFS = sorted(literal_refs() | permission_refs())
+def platform_refs() -> set[str]:
+    """The run summary links to how to join the event's platform."""
+    return {f"join-platform#{key}" for key in PROFILES if key != "generic"}
+
+
+ALL_REFS = sorted(literal_refs() | permission_refs() | platform_refs())
 
 
 def test_the_judges_do_point_to_guides():
