@@ -283,7 +283,7 @@ class DeviceThresholds:
 
 
 DEVICE_THRESHOLDS = DeviceThresholds(
-    camera_measure_ms=Threshold(2000, "ms", OUR_CHOICE + ": enough for 10+ frames at 5 fps; testrtc samples for 8 s"),
+    camera_measure_ms=Threshold(1500, "ms", OUR_CHOICE + ": 7+ frames even at 5 fps; testrtc samples for 8 s"),
     camera_min_frames=Threshold(5, "frames", OUR_CHOICE + ": fewer analysed frames means the camera delivers almost nothing"),
     black_luma=Threshold(20, "luma 0-255", TESTRTC_CAMERA + ": nonBlackPixelLumaThreshold = 20 (Rec. 709 luma)"),
     black_share=Threshold(1 / 3, "share of frames", TESTRTC_CAMERA + ": error when blackFrames > testedFrames / 3"),

@@ -1,0 +1,322 @@
+"""The participant's pre-flight page in headless Chromium with fake devices.
+
+Each test drives the real page (real clicks and keys, the real CSRF token, the real server
+judging) and checks the public contract: ``data-check`` / ``data-verdict`` per step,
+``data-metric`` + ``data-value`` figures, ``data-answer`` buttons, the summary.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import gettext
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from preflight.db import session_scope
+from preflight.models import CheckResult, CheckRun
+
+IE11 = "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko"
+SLOW = 20_000  # a full run takes a few seconds; a loaded 2-core machine needs slack
+
+
+def step(page, name):
+    """The step container of a check."""
+    return page.locator(f'[data-check="{name}"]')
+
+
+def verdict_of(page, name, timeout=SLOW):
+    """Wait for the server's verdict on a step and return it."""
+    locator = step(page, name)
+    expect(locator).to_have_attribute("data-verdict", re.compile("^(pass|warn|fail)$"), timeout=timeout)
+    return locator.get_attribute("data-verdict")
+
+
+def metric(page, name):
+    """The number shown for a figure (``data-value``)."""
+    return float(page.locator(f'[data-metric="{name}"]').get_attribute("data-value"))
+
+
+def start(page, token, skip_network=True):
+    """Open the participant's page and click Start (the network step is left out unless asked)."""
+    if skip_network:
+        page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.goto(f"/c/{token}")
+    page.locator('[data-action="start"]').click()
+
+
+def answer_speakers(page, answer):
+    """Play the test sound, then answer."""
+    play = step(page, "speakers").locator('[data-action="play-sound"]')
+    expect(play).to_be_enabled(timeout=SLOW)
+    play.click()
+    button = page.locator(f'[data-answer="{answer}"]')
+    expect(button).to_be_enabled()
+    button.click()
+
+
+def results(app, participant_id):
+    """(runs, {check: result}) stored for a participant."""
+    with app.app_context(), session_scope() as session:
+        runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
+        stored = session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        return runs, {r.check: r for r in stored}
+
+
+def csp_violations(page):
+    return [e for e in page.errors if "Content Security Policy" in e]
+
+
+def test_happy_path_reaches_ready(page, make_participant, app):
+    participant, token = make_participant(role="presenter")
+    start(page, token, skip_network=False)
+    for name in ("browser", "camera", "microphone"):
+        assert verdict_of(page, name) == "pass", step(page, name).inner_text()
+    assert metric(page, "camera_width") == 640 and metric(page, "camera_height") == 480
+    assert metric(page, "camera_fps") >= 5
+    assert -60 < metric(page, "mic_rms_dbfs") <= 0
+    assert metric(page, "mic_peak_dbfs") >= metric(page, "mic_rms_dbfs")
+    answer_speakers(page, "yes")
+    assert verdict_of(page, "speakers") == "pass"
+    summary = page.locator('[data-role="summary"]')
+    expect(summary).to_be_visible(timeout=60_000)
+    assert verdict_of(page, "network", timeout=1000) == "pass", step(page, "network").inner_text()
+    expect(summary).to_have_attribute("data-overall", "pass")
+    expect(summary.locator("h2")).to_have_text("You are ready")
+    expect(page.locator('[data-role="progress"]')).to_have_attribute("value", "100")
+    assert csp_violations(page) == []
+
+    runs, stored = results(app, participant.id)
+    assert len(runs) == 1 and runs[0].overall == "pass"
+    assert {name: r.verdict for name, r in stored.items()} == dict.fromkeys(("browser", "camera", "microphone", "speakers", "network"), "pass")
+
+
+@pytest.mark.browser_context_args(permissions=[])
+def test_camera_permission_denied(page, make_participant):
+    _, token = make_participant(role="presenter")
+    start(page, token)
+    assert verdict_of(page, "camera") == "fail"
+    camera = step(page, "camera")
+    expect(camera.locator("[data-reason]")).to_have_attribute("data-reason", "camera_denied")
+    expect(camera).to_contain_text("not allowed to use your camera")
+    # The fix links to the guide section for this browser.
+    link = camera.locator(".guide-link a")
+    assert re.search(r"/guides/allow-camera-microphone\?lang=en#chrome$", link.get_attribute("href"))
+    assert verdict_of(page, "microphone") == "fail"
+
+
+@pytest.mark.browser_context_args(permissions=["microphone"])
+def test_attendee_without_camera_permission_only_gets_a_warning(page, make_participant):
+    _, token = make_participant(role="attendee")
+    start(page, token)
+    assert verdict_of(page, "camera") == "warn"
+    expect(step(page, "camera")).to_contain_text("others will not see you")
+    assert verdict_of(page, "microphone") == "pass"
+
+
+@pytest.mark.parametrize("browser_type_launch_args", [{"devices": "none"}], indirect=True)
+def test_no_camera(page, make_participant):
+    _, token = make_participant(role="presenter")
+    start(page, token)
+    assert verdict_of(page, "camera") == "fail"
+    camera = step(page, "camera")
+    expect(camera.locator("[data-reason]")).to_have_attribute("data-reason", "camera_not_found")
+    expect(camera).to_contain_text("No camera was found")
+    assert "camera-problems" in camera.locator(".guide-link a").get_attribute("href")
+
+
+@pytest.mark.parametrize("browser_type_launch_args", [{"video": "black"}], indirect=True)
+def test_black_camera(page, make_participant):
+    _, token = make_participant(role="presenter")
+    start(page, token)
+    assert verdict_of(page, "camera") == "fail"
+    camera = step(page, "camera")
+    expect(camera.locator("[data-reason]")).to_have_attribute("data-reason", "camera_black")
+    assert metric(page, "camera_luma") < 20
+    assert metric(page, "camera_width") == 640
+    expect(camera).to_contain_text("privacy shutter")
+
+
+@pytest.mark.parametrize("browser_type_launch_args", [{"video": "frozen"}], indirect=True)
+def test_frozen_camera(page, make_participant):
+    _, token = make_participant(role="presenter")
+    start(page, token)
+    assert verdict_of(page, "camera") == "fail"
+    expect(step(page, "camera").locator("[data-reason]")).to_have_attribute("data-reason", "camera_frozen")
+
+
+@pytest.mark.parametrize("browser_type_launch_args", [{"audio": "silence"}], indirect=True)
+def test_silent_microphone(page, make_participant):
+    _, token = make_participant(role="presenter")
+    start(page, token)
+    assert verdict_of(page, "camera") == "pass"
+    assert verdict_of(page, "microphone") == "fail"
+    mic = step(page, "microphone")
+    expect(mic.locator("[data-reason]")).to_have_attribute("data-reason", "microphone_silent")
+    assert metric(page, "mic_rms_dbfs") < -60
+    expect(mic).to_contain_text("picks up no sound")
+
+
+def test_camera_busy(page, make_participant):
+    _, token = make_participant(role="presenter")
+    page.add_init_script("""
+      (() => {
+        const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = (constraints) => constraints && constraints.video
+          ? Promise.reject(new DOMException("Could not start video source", "NotReadableError"))
+          : original(constraints);
+      })();
+    """)
+    start(page, token)
+    assert verdict_of(page, "camera") == "fail"
+    camera = step(page, "camera")
+    expect(camera.locator("[data-reason]")).to_have_attribute("data-reason", "camera_busy")
+    expect(camera).to_contain_text("used by another program")
+    assert camera.locator(".guide-link a").get_attribute("href").endswith("#busy")
+
+
+@pytest.mark.browser_context_args(user_agent=IE11)
+def test_unsupported_browser(page, make_participant):
+    _, token = make_participant()
+    start(page, token)
+    # The server warns before anything runs, from the request's User-Agent.
+    expect(page.locator(".check-intro [role=alert]")).to_contain_text("Internet Explorer")
+    assert verdict_of(page, "browser") == "fail"
+    browser = step(page, "browser")
+    expect(browser.locator("[data-reason]")).to_have_attribute("data-reason", "browser_unsupported")
+    expect(browser).to_contain_text("Google Chrome")
+
+
+@pytest.mark.browser_context_args(permissions=[])  # camera and microphone fail at once: straight to the speakers
+def test_speakers_answered_no_with_keyboard_only(page, make_participant, app):
+    participant, token = make_participant()
+    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.goto(f"/c/{token}")
+    page.locator('[data-action="start"]').focus()
+    page.keyboard.press("Enter")
+    play = step(page, "speakers").locator('[data-action="play-sound"]')
+    expect(play).to_be_focused(timeout=SLOW)  # the step that needs the participant takes focus
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-answer="no"]')).to_be_enabled()
+    page.keyboard.press("Tab")
+    expect(page.locator('[data-answer="yes"]')).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert verdict_of(page, "speakers") == "fail"
+    expect(step(page, "speakers").locator("[data-reason]")).to_have_attribute("data-reason", "speakers_not_heard")
+    summary = page.locator('[data-role="summary"]')
+    expect(summary).to_have_attribute("data-overall", "fail")
+    expect(summary.locator("#summary-title")).to_be_focused()
+    expect(summary).to_contain_text("You are not ready yet")
+    expect(summary).to_contain_text("help@example.org")
+
+    _, stored = results(app, participant.id)
+    assert stored["speakers"].values["raw"]["answer"] == "no"
+    assert stored["speakers"].reason == "speakers_not_heard"
+
+
+def test_verdicts_and_raw_values_stored(page, make_participant, app):
+    participant, token = make_participant(role="presenter")
+    start(page, token)
+    verdict_of(page, "microphone")
+    runs, stored = results(app, participant.id)
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.browser_family in ("Chrome", "HeadlessChrome") and run.user_agent.startswith("Mozilla/5.0")
+    assert run.os_family == "Linux"
+    assert set(stored) == {"browser", "camera", "microphone"}
+    browser = stored["browser"]
+    assert browser.verdict == "pass" and browser.values["raw"]["features"]["rtc_peer_connection"] is True
+    assert "VP8" in browser.values["raw"]["video_codecs"]
+    camera = stored["camera"].values
+    assert stored["camera"].verdict == "pass" and camera["raw"]["width"] == 640 and camera["raw"]["height"] == 480
+    assert len(camera["raw"]["frames"]) >= 5 and camera["metrics"]["camera_width"] == 640
+    mic = stored["microphone"]
+    assert mic.verdict == "pass" and mic.values["raw"]["duration_ms"] >= 2000
+    assert mic.values["metrics"]["mic_rms_dbfs"] == pytest.approx(mic.values["raw"]["rms_dbfs"], abs=0.06)
+    assert participant.id and stored["camera"].attempts == 1
+
+
+def test_retried_post_is_stored_once(page, make_participant, app):
+    participant, token = make_participant()
+    calls = []
+
+    def flaky(route):
+        # The first post reaches the server, but its answer is lost on the way back.
+        calls.append(route.request.post_data_json["checks"])
+        response = route.fetch()
+        if len(calls) == 1:
+            route.fulfill(status=503, body="{}", content_type="application/json")
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/results", flaky)
+    start(page, token)
+    expect(step(page, "browser").locator('[data-role="status"]')).to_have_text("Saved on this device, sending…")
+    expect(page.locator('[data-role="connection"]')).to_contain_text("Saved on this device")
+    assert verdict_of(page, "browser") == "pass"
+    assert calls[0] == calls[1]  # the same post, sent again
+    _, stored = results(app, participant.id)
+    assert stored["browser"].attempts == 1
+    runs, _ = results(app, participant.id)
+    assert len(runs) == 1
+
+
+@pytest.mark.browser_context_args(permissions=[])  # straight to the speakers
+def test_rerun_one_check_replaces_its_result(page, make_participant, app):
+    participant, token = make_participant(role="presenter")
+    start(page, token)
+    answer_speakers(page, "no")
+    assert verdict_of(page, "speakers") == "fail"
+    rerun = step(page, "speakers").locator('[data-action="rerun"]')
+    expect(rerun).to_be_visible(timeout=SLOW)
+    rerun.click()
+    expect(step(page, "speakers")).not_to_have_attribute("data-verdict", re.compile("."))
+    answer_speakers(page, "yes")
+    expect(step(page, "speakers")).to_have_attribute("data-verdict", "pass", timeout=SLOW)
+    runs, stored = results(app, participant.id)
+    assert len(runs) == 1
+    assert stored["speakers"].verdict == "pass" and stored["speakers"].attempts == 2
+
+
+@pytest.mark.browser_context_args(permissions=[])  # failures render the most markup: fixes, links, details
+def test_axe_finds_no_violations(page, make_participant, axe_source):
+    _, token = make_participant()
+    start(page, token)
+    answer_speakers(page, "no")
+    expect(page.locator('[data-role="summary"]')).to_be_visible(timeout=SLOW)
+    page.evaluate(axe_source)
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+    page.goto(page.url)  # and the page before anything ran
+    page.evaluate(axe_source)
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+@pytest.mark.browser_context_args(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+def test_readable_on_a_360px_phone(page, make_participant):
+    _, token = make_participant()
+    start(page, token)
+    expect(step(page, "camera").locator("video")).to_be_visible(timeout=SLOW)  # the widest moment: the live preview
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+
+
+def test_page_in_french(page, make_participant, app):
+    participant, token = make_participant(language="fr")
+    page.goto(f"/c/{token}")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator('.lang-switcher [aria-current="true"]')).to_have_text("Français")
+    # Dates come from CLDR, so they are French even before the catalog is translated.
+    expect(page.locator("time[data-format]")).to_contain_text(re.compile(r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"))
+    # Strings: French once the i18n owner has translated the catalog; until then Babel falls back to English.
+    with app.test_request_context(f"/c/{token}?lang=fr"):
+        start_label = gettext("Start the check")
+        ready = gettext("Your browser is ready for %(platform)s.", platform="Zoom")
+    expect(page.locator('[data-action="start"]')).to_have_text(start_label)
+    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.locator('[data-action="start"]').click()
+    assert verdict_of(page, "browser") == "pass"
+    expect(step(page, "browser").locator(".verdict-title")).to_contain_text(ready)
