@@ -1,0 +1,350 @@
+"""Authorisation matrix: every route of ``app.url_map``, every method, against every kind of caller.
+
+Callers: anonymous, a participant (their browser, holding their own link), translator, agent, admin,
+and for the JSON API bearer tokens of each staff role. ``POLICY`` says who may use each endpoint;
+a route added without an entry fails ``test_every_route_has_a_policy``, which forces a decision.
+
+Besides "who gets in", participant routes are checked for leaks: with participant A's link, nothing
+of participant B (name, email, help message, run) ever appears; translators never see participant
+data on any page they can open; the API ignores session cookies and takes only API tokens.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+from sqlmodel import select
+
+from preflight.api.tokens import create_token
+from preflight.db import session_scope
+from preflight.links import issue_link, revoke_link
+from preflight.models import ApiToken, CheckResult, CheckRun, HelpRequest, Participant, StaffUser, utcnow
+
+# Who may use an endpoint:
+#   public       anyone (no data behind it, or the data is public)
+#   link         only with a valid participant link in the URL (the token is the credential)
+#   staff        signed-in admins and agents
+#   admin        signed-in admins
+#   translation  signed-in translators and admins
+#   api          an API bearer token of an admin or agent (session cookies never count)
+POLICY: dict[str, str] = {
+    "static": "public",
+    "health.healthz": "public",
+    "participant.favicon": "public",
+    "guides.index": "public",
+    "guides.guide": "public",
+    "auth.login": "public",
+    "auth.logout": "public",
+    "api.openapi": "public",
+    "participant.check_page": "link",
+    "participant.post_results": "link",
+    "participant.help": "link",
+    "participant.help_status": "link",
+    "participant.survey": "link",
+    "network.config": "link",
+    "network.offer": "link",
+    "network.close": "link",
+    "network.http_ping": "link",
+    "network.http_down": "link",
+    "network.http_up": "link",
+    "api.events": "api",
+    "api.participants": "api",
+    "api.participant": "api",
+    "api.help_requests": "api",
+    "api_tokens.index": "staff",
+    "api_tokens.create": "staff",
+    "api_tokens.revoke": "staff",
+    "staff.events": "staff",
+    "staff.new_event": "staff",
+    "staff.edit_event": "staff",
+    "staff.event": "staff",
+    "staff.add_participant": "staff",
+    "staff.revoke": "staff",
+    "staff.renew": "staff",
+    "staff.export_links": "staff",
+    "staff.delete": "admin",
+    "staff.audit_log": "admin",
+    "staff.import_upload": "staff",
+    "staff.import_confirm": "staff",
+    "staff.send": "staff",
+    "staff.retry": "staff",
+    "staff.send_one_participant": "staff",
+    "staff.translator_home": "translation",
+    "dashboard.event": "staff",
+    "dashboard.summary": "staff",
+    "dashboard.charts_fragment": "staff",
+    "dashboard.chart": "staff",
+    "dashboard.participant": "staff",
+    "dashboard.export_csv": "staff",
+    "dashboard.report": "staff",
+    "dashboard.report_csv": "staff",
+    "dashboard.resend": "staff",
+    "dashboard.remind": "staff",
+    "dashboard.mark_handled": "staff",
+    "dashboard.unmark_handled": "staff",
+    "dashboard.add_note": "staff",
+    "helpdesk.queue": "staff",
+    "helpdesk.request": "staff",
+    "helpdesk.update": "staff",
+    "helpdesk.note": "staff",
+    "helpdesk.send_reply": "staff",
+    "playbook.index": "staff",
+    "playbook.show": "staff",
+    "playbook.edit": "staff",
+    "translations_admin.status": "translation",
+    "translations_admin.locale_guides": "translation",
+    "translations_admin.preview": "translation",
+}
+ALLOWED = {
+    "public": {"anonymous", "participant", "translator", "agent", "admin"},
+    "link": {"participant"},
+    "staff": {"agent", "admin"},
+    "admin": {"admin"},
+    "translation": {"translator", "admin"},
+    "api": {"agent", "admin"},
+}
+ACTORS = ("anonymous", "participant", "translator", "agent", "admin")
+STAFF_ROLES = ("translator", "agent", "admin")
+# Participant B's identifying data: must never reach participant A or a translator.
+B_NAME, B_EMAIL, B_MESSAGE = "Bertha Zwieback", "bertha.zwieback@example.org", "B-PRIVATE-HELP-MESSAGE"
+A_NAME, A_EMAIL = "Arthur Quince", "arthur.quince@example.org"
+VALUES = {"slug": "privacy", "locale": "fr", "kind": "invitation", "name": "readiness", "session_id": "abcdef0123456789"}
+PLAYBOOK_SLUG = "no-sound"
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_policy(app):
+    missing = sorted({rule.endpoint for rule, _m in _rules(app)} - set(POLICY))
+    stale = sorted(set(POLICY) - {rule.endpoint for rule, _m in _rules(app)})
+    assert not missing, f"routes without an access decision (add them to POLICY): {missing}"
+    assert not stale, f"POLICY names endpoints that no longer exist: {stale}"
+
+
+def test_policy_matches_the_url_layout(app):
+    """Participant routes live under /c/<token>, staff routes under /staff, the API under /api."""
+    for rule, _method in _rules(app):
+        policy = POLICY.get(rule.endpoint)
+        if policy == "link":
+            assert rule.rule.startswith("/c/<token>"), rule.rule
+        elif policy in ("staff", "admin", "translation"):
+            assert rule.rule.startswith("/staff/"), rule.rule
+        elif policy == "api":
+            assert rule.rule.startswith("/api/"), rule.rule
+        if rule.rule.startswith("/c/<token>"):
+            assert policy == "link", rule.endpoint
+
+
+@dataclass
+class World:
+    """The data every check runs against."""
+
+    event_id: int
+    token_a: str
+    token_b: str
+    participant_b: int
+    request_b: int
+    clients: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+    api_tokens: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(app, make_event, make_participant, auth, make_staff, staff_password) -> World:
+    from datetime import timedelta
+
+    # The event ended an hour ago, so the survey is open too; links last LINK_TTL_DAYS longer.
+    event = make_event(starts_at=utcnow() - timedelta(hours=2), ends_at=utcnow() - timedelta(hours=1))
+    a, token_a = make_participant(event=event, name=A_NAME, email=A_EMAIL)
+    b, token_b = make_participant(event=event, name=B_NAME, email=B_EMAIL)
+    with app.app_context(), session_scope() as session:
+        run = CheckRun(participant_id=b.id, run_key="run-of-bertha-1", overall="fail")
+        session.add(run)
+        session.flush()
+        session.add(CheckResult(run_id=run.id, check="camera", verdict="fail", reason="camera_black", values={"raw": {}}))
+        request = HelpRequest(event_id=event.id, participant_id=b.id, run_id=run.id, message=B_MESSAGE)
+        session.add(request)
+        session.flush()
+        request_id = request.id
+    w = World(event_id=event.id, token_a=token_a, token_b=token_b, participant_b=b.id, request_b=request_id)
+    for role in STAFF_ROLES:
+        user = make_staff(role)
+        client = app.test_client()
+        assert client.post("/staff/login", data={"email": user.email, "password": staff_password}).status_code == 302
+        w.clients[role], w.users[role] = client, user
+        with app.app_context(), session_scope() as session:
+            w.api_tokens[role] = create_token(session, session.get(StaffUser, user.id), f"{role} integration")[1]
+    w.clients["anonymous"] = app.test_client()
+    participant = app.test_client()
+    assert participant.get(f"/c/{token_a}").status_code == 200  # the participant's browser has been on its page
+    w.clients["participant"] = participant
+    return w
+
+
+_TARGETS = itertools.count()
+
+
+def _fresh_targets(app, w: World, actor: str) -> dict:
+    """New objects for a state-changing request, so no check depends on the order of the others."""
+    with app.app_context(), session_scope() as session:
+        person = Participant(event_id=w.event_id, name="Target person", email=f"target{next(_TARGETS)}@example.org")
+        issue_link(person)
+        session.add(person)
+        session.flush()
+        request = HelpRequest(event_id=w.event_id, participant_id=person.id, message="target request")
+        session.add(request)
+        session.flush()
+        owner = w.users.get(actor) or w.users["agent"]
+        token_row, _token = create_token(session, session.get(StaffUser, owner.id), "to revoke")
+        return {"participant_id": person.id, "request_id": request.id, "token_id": token_row.id}
+
+
+def _url(rule, w: World, token: str, targets: dict) -> str:
+    values = {**VALUES, "token": token, "event_id": w.event_id, "participant_id": w.participant_b, "request_id": w.request_b,
+              "token_id": 0, **targets}
+    if rule.endpoint.startswith("playbook."):
+        values["slug"] = PLAYBOOK_SLUG
+    if rule.endpoint == "static":
+        return "/static/css/app.css"
+    path = rule.rule
+    for converter in ("int:", "path:", ""):
+        for name in rule.arguments:
+            path = path.replace(f"<{converter}{name}>", str(values[name]))
+    return path
+
+
+def _denied(policy: str, response) -> bool:
+    """Did the app refuse? Each policy has its own way of saying no."""
+    status = response.status_code
+    if policy == "link":
+        return status in (404, 410) and b"data-link-state" in response.data
+    if policy == "api":
+        return status in (401, 403)
+    # Staff pages: anonymous callers go to the sign-in page; signed-in callers of the wrong role get 403.
+    return status == 403 or (status in (302, 303) and "/staff/login" in response.headers.get("Location", ""))
+
+
+def _call(client, method: str, url: str, headers: dict | None = None):
+    response = client.open(url, method=method, headers=headers or {}, data={} if method == "POST" else None)
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_matrix(app, world):
+    w = world
+    problems = []
+    for rule, method in _rules(app):
+        policy = POLICY[rule.endpoint]
+        if rule.endpoint == "auth.logout":
+            continue  # signs the caller out; covered by tests/test_auth.py
+        for actor in ACTORS:
+            allowed = actor in ALLOWED[policy] if policy != "api" else False  # the API ignores sessions
+            targets = _fresh_targets(app, w, actor) if method != "GET" and allowed else {}
+            # Participant routes: the participant uses their own link; everyone else can only guess one.
+            token = w.token_a if actor == "participant" else "guessed-Zq8c0RkF1vPl3eY2"
+            response = _call(w.clients[actor], method, _url(rule, w, token, targets))
+            if response.status_code >= 500:
+                problems.append(f"{actor} {method} {rule.rule}: {response.status_code}")
+                continue
+            denied = _denied(policy, response)
+            if allowed and (denied or response.status_code in (401, 403, 404, 410)):
+                problems.append(f"{actor} {method} {rule.rule}: refused ({response.status_code}) but allowed by policy {policy}")
+            elif not allowed and not denied:
+                problems.append(f"{actor} {method} {rule.rule}: got {response.status_code}, policy {policy} should refuse")
+    assert not problems, "\n".join(problems)
+
+
+def test_api_takes_only_api_tokens(app, world):
+    w = world
+    with app.app_context(), session_scope() as session:
+        revoked_row, revoked = create_token(session, session.get(StaffUser, w.users["agent"].id), "old")
+        revoked_row.revoked_at = utcnow()
+    problems = []
+    for rule, method in _rules(app):
+        if POLICY[rule.endpoint] != "api":
+            continue
+        url = _url(rule, w, "", {})
+        cases = {
+            "agent bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['agent']}"}, 200),
+            "admin bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['admin']}"}, 200),
+            "translator bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['translator']}"}, 403),
+            "revoked bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {revoked}"}, 401),
+            "participant link as bearer": (w.clients["participant"], {"Authorization": f"Bearer {w.token_a}"}, 401),
+            "admin session cookie only": (w.clients["admin"], {}, 401),
+            "basic auth": (w.clients["anonymous"], {"Authorization": "Basic YWRtaW46YWRtaW4="}, 401),
+        }
+        for name, (client, headers, expected) in cases.items():
+            response = _call(client, method, url, headers)
+            if response.status_code != expected:
+                problems.append(f"{name} {method} {rule.rule}: {response.status_code}, expected {expected}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_participant_link_reaches_nothing_of_another_participant(app, world):
+    w = world
+    client = w.clients["participant"]
+    for rule, method in _rules(app):
+        if POLICY[rule.endpoint] != "link" or method != "GET":
+            continue
+        response = _call(client, method, _url(rule, w, w.token_a, {}))
+        body = response.get_data()
+        for secret in (B_NAME, B_EMAIL, B_MESSAGE, "run-of-bertha-1", w.token_b):
+            assert secret.encode() not in body, (rule.rule, secret)
+    # Posting with B's run key under A's link creates A's own run and leaves B's untouched.
+    page = client.get(f"/c/{w.token_a}")
+    assert page.status_code == 200
+    payload = {"run_id": "run-of-bertha-1", "checks": {"speakers": {"answer": "no", "played": True}}}
+    response = client.post(f"/c/{w.token_a}/results", json=payload)
+    assert response.status_code == 200, response.data
+    with app.app_context(), session_scope() as session:
+        runs = session.exec(select(CheckRun).where(CheckRun.run_key == "run-of-bertha-1")).all()
+        owners = sorted(r.participant_id for r in runs)
+        b_results = session.exec(select(CheckResult).join(CheckRun).where(CheckRun.participant_id == w.participant_b)).all()
+    assert len(owners) == 2 and w.participant_b in owners
+    assert [(r.check, r.verdict) for r in b_results] == [("camera", "fail")]
+
+
+def test_revoked_link_opens_nothing(app, world):
+    w = world
+    with app.app_context(), session_scope() as session:
+        b = session.get(Participant, w.participant_b)
+        revoke_link(b)
+    problems = []
+    for rule, method in _rules(app):
+        if POLICY[rule.endpoint] != "link":
+            continue
+        response = _call(w.clients["participant"], method, _url(rule, w, w.token_b, {}))
+        if response.status_code != 410 or b"data-link-state" not in response.data:
+            problems.append(f"{method} {rule.rule}: {response.status_code}")
+    assert not problems, problems
+
+
+def test_translator_never_sees_participant_data(app, world):
+    w = world
+    client = w.clients["translator"]
+    for rule, method in _rules(app):
+        if method != "GET" or "translator" not in ALLOWED[POLICY[rule.endpoint]] or rule.endpoint == "static":
+            continue
+        for slug in ("privacy", "how-to-run-check"):
+            response = _call(client, "GET", _url(rule, w, w.token_a, {"slug": slug}))
+            body = response.get_data()
+            assert response.status_code < 400, (rule.rule, response.status_code)
+            for secret in (A_NAME, A_EMAIL, B_NAME, B_EMAIL, B_MESSAGE, w.token_a, w.token_b):
+                assert secret.encode() not in body, (rule.rule, secret)
+
+
+def test_agents_cannot_revoke_someone_elses_api_token(app, world):
+    w = world
+    with app.app_context(), session_scope() as session:
+        row, _token = create_token(session, session.get(StaffUser, w.users["admin"].id), "admin's")
+        token_id = row.id
+    assert w.clients["agent"].post(f"/staff/api-tokens/{token_id}/revoke").status_code == 404
+    with app.app_context(), session_scope() as session:
+        assert session.get(ApiToken, token_id).revoked_at is None
