@@ -119,9 +119,8 @@ def _base(cols: Columns, *columns):
 def counts(session: Session, event_id: int, before: datetime | None = None) -> dict[str, int]:
     """Number of participants in each status (every status present, zero included)."""
     cols = _columns(event_id, before)
+    # Everyone invited counts, even if added late: without a run before ``before`` they had not started.
     stmt = _base(cols, cols.status, func.count()).where(Participant.event_id == event_id)
-    if before is not None:
-        stmt = stmt.where(Participant.created_at < before)
     found = dict(session.execute(stmt.group_by(cols.status)).all())
     return {status: int(found.get(status, 0)) for status in STATUSES}
 

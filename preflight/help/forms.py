@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 # i18n: status of a help request
@@ -16,8 +16,8 @@ LEVEL_LABELS = {"L1": _l("L1"), "L2": _l("L2"), "expert": _l("Expert")}
 class UpdateForm(FlaskForm):
     """Status, escalation level and assignee."""
 
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()))
-    level = SelectField(_l("Escalation"), choices=list(LEVEL_LABELS.items()))
+    status = SelectField(_l("Status"), choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
+    level = SelectField(_l("Escalation"), choices=[SelectChoice(k, v) for k, v in LEVEL_LABELS.items()])
     assigned_to = SelectField(_l("Assigned to"), choices=[], coerce=str)
 
 

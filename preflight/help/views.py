@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from ..alerts.summary import latest_runs_of, results_by_run
 from ..auth import role_required
@@ -97,7 +98,7 @@ def _detail(help_request: HelpRequest, update_form=None, note_form=None, reply_f
     if update_form is None:
         update_form = UpdateForm(formdata=None, status=help_request.status, level=help_request.level,
                                  assigned_to=str(help_request.assigned_to_id or ""))
-    update_form.assigned_to.choices = [("", _("Nobody"))] + [(str(a.id), a.name) for a in agents]
+    update_form.assigned_to.choices = [SelectChoice("", _("Nobody"))] + [SelectChoice(str(a.id), a.name) for a in agents]
     prio = priority(run.overall if run else None, participant.role, utcnow(), event.starts_at, event.ends_at)
     context = dict(
         help_request=help_request, participant=participant, event=event, run=run, asked_run=asked_run, results=results, history=history,
@@ -120,7 +121,7 @@ def update(event_id: int, request_id: int):
     """Change status, escalation level or assignee (each change is logged)."""
     help_request = _request_or_404(event_id, request_id)
     form = UpdateForm()
-    form.assigned_to.choices = [("", "")] + [(str(a.id), a.name) for a in _agents(get_session())]
+    form.assigned_to.choices = [SelectChoice("", "")] + [SelectChoice(str(a.id), a.name) for a in _agents(get_session())]
     if not form.validate_on_submit():
         return _detail(help_request, update_form=form, status=400)
     session = get_session()

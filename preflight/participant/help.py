@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..db import get_session
 from ..extensions import htmx, limiter
@@ -30,14 +30,18 @@ class HelpForm(FlaskForm):
     channel = RadioField(_l("How should we contact you?"), choices=[], default="email")
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=50), Regexp(r"^\+?[0-9 ().\-/]{6,}$", message=_l("Enter a phone number, digits and spaces, for example +33 1 23 45 67 89."))])
 
-    def validate_phone(self, field):
-        if self.channel.data == "phone" and not (field.data or "").strip():
-            raise ValidationError(_l("Enter the phone number we should call."))
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Optional() stops the phone field's own chain when empty, so "required for phone" is checked here.
+        if self.channel.data == "phone" and not (self.phone.data or "").strip():
+            self.phone.errors = [*self.phone.errors, _l("Enter the phone number we should call.")]
+            return False
+        return ok
 
 
 def _form(event) -> HelpForm:
     form = HelpForm()
-    form.channel.choices = [(key, label) for key, label in CHANNELS.items() if key != "chat" or event.support_chat_url]
+    form.channel.choices = [SelectChoice(key, label) for key, label in CHANNELS.items() if key != "chat" or event.support_chat_url]
     return form
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..db import get_session
@@ -19,7 +19,8 @@ from .access import link_required
 from .views import _public_limit
 
 # i18n: satisfaction scale of the survey, 1 is worst
-RATINGS = [("1", _l("1 – very poor")), ("2", _l("2 – poor")), ("3", _l("3 – fair")), ("4", _l("4 – good")), ("5", _l("5 – excellent"))]
+RATINGS = [SelectChoice("1", _l("1 – very poor")), SelectChoice("2", _l("2 – poor")), SelectChoice("3", _l("3 – fair")), SelectChoice("4", _l("4 – good")),
+           SelectChoice("5", _l("5 – excellent"))]
 
 
 class SurveyForm(FlaskForm):

@@ -1,0 +1,37 @@
+"""Webhook bodies (Slack, Teams connector, Teams workflow) and the worker command."""
+
+from __future__ import annotations
+
+from preflight.alerts.webhook import body, flavour
+
+
+def test_flavour_by_host():
+    assert flavour("https://hooks.slack.com/services/T0/B0/x") == "slack"
+    assert flavour("https://contoso.webhook.office.com/webhookb2/abc") == "teams-connector"
+    assert flavour("https://prod-12.westeurope.logic.azure.com:443/workflows/abc") == "teams-workflow"
+    assert flavour("http://127.0.0.1:9000/hook") == "slack"  # generic receivers get the Slack-compatible body
+
+
+def test_bodies_carry_title_text_facts_and_link():
+    facts = [("Ada", "Camera: camera_black")]
+    slack = body("https://hooks.slack.com/x", "2 not ready", "text", facts, "https://pf/x", "Open", {"kind": "digest"})
+    assert slack["text"].startswith("2 not ready") and slack["preflight"] == {"kind": "digest"}
+    assert slack["blocks"][-1]["elements"][0]["url"] == "https://pf/x"
+    card = body("https://a.webhook.office.com/x", "2 not ready", "text", facts, "https://pf/x", "Open", {})
+    assert card["@type"] == "MessageCard" and card["sections"][0]["facts"][0] == {"name": "Ada", "value": "Camera: camera_black"}
+    assert card["potentialAction"][0]["targets"][0]["uri"] == "https://pf/x"
+    flow = body("https://x.logic.azure.com/workflows/1", "2 not ready", "text", facts, "https://pf/x", "Open", {})
+    adaptive = flow["attachments"][0]
+    assert flow["type"] == "message" and adaptive["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert adaptive["content"]["type"] == "AdaptiveCard" and adaptive["content"]["actions"][0]["url"] == "https://pf/x"
+
+
+def test_worker_command_once(runner, app, make_event, make_participant, make_run, judged, webhook_receiver):
+    app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
+    p, _ = make_participant(event=make_event(support_email=""))
+    judged(make_run(p, "fail"))
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "digests=1" in result.output and "sent=1" in result.output
+    assert len(webhook_receiver.posts) == 1
+    assert "sent=0" in runner.invoke(args=["worker", "--once"]).output
