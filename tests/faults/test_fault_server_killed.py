@@ -1,0 +1,143 @@
+"""Fault: the server is killed (SIGKILL, master and workers) while participants are posting results.
+
+Real gunicorn on the test database. Participants post their first checks, then the rest are posted
+concurrently and the whole process group is killed in the middle; some posts never get an answer.
+After a restart every participant's browser posts its run again (as check.js does for anything it
+has no answer for; here even the answered ones): each run is stored once, every check once, and the
+database is consistent.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from gunicorn_server import GunicornServer
+from sqlalchemy import create_engine, text
+
+SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+PARTICIPANTS = 8
+
+PAYLOADS = {
+    "browser": {"secure_context": True, "features": {"rtc_peer_connection": True, "get_user_media": True, "enumerate_devices": True,
+                                                      "set_sink_id": True, "get_display_media": True, "audio_context": True},
+                "video_codecs": ["VP8", "H264"], "audio_codecs": ["opus"]},
+    "camera": {"permission": "granted", "devices": 1, "width": 1280, "height": 720, "fps": 30.0, "duration_ms": 3000,
+               "frames": [{"luma": 120.0, "variance": 900.0, "diff": None if i == 0 else 4.0} for i in range(30)]},
+    "microphone": {"permission": "granted", "devices": 1, "duration_ms": 3000, "sample_rate": 48000, "peak_dbfs": -6.0,
+                   "rms_dbfs": -24.0, "mean_rms_dbfs": -32.0, "windows": 60},
+    "speakers": {"answer": "yes", "played": True},
+    "network": {"state": "failed", "timeouts": ["connect"]},
+}
+FIRST, REST = ("browser", "camera"), ("microphone", "speakers", "network")
+
+
+class Browser:
+    """One participant's browser: cookies, the page's CSRF token, its run id."""
+
+    def __init__(self, base: str, token: str, n: int):
+        self.base, self.token, self.run_id = base, token, f"killtest-run-{n:04d}"
+        policy = http.cookiejar.DefaultCookiePolicy()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy)))
+        self.csrf = ""
+        self.answered: set[str] = set()
+
+    def open_page(self) -> None:
+        with self.opener.open(f"{self.base}/c/{self.token}", timeout=10) as page:
+            self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.read().decode()).group(1)
+
+    def post(self, check: str) -> int | None:
+        """Post one check's result; the status, or None when the connection died."""
+        body = json.dumps({"run_id": self.run_id, "checks": {check: PAYLOADS[check]}, "context": {"attempts": {check: 1}}}).encode()
+        request = urllib.request.Request(f"{self.base}/c/{self.token}/results", data=body, method="POST",
+                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                json.loads(response.read())
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            return None
+        if status == 200:
+            self.answered.add(check)
+        return status
+
+
+def _integrity(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+                assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+            orphans = conn.execute(text("SELECT count(*) FROM check_result c LEFT JOIN check_run r ON r.id = c.run_id WHERE r.id IS NULL"))
+            assert orphans.scalar_one() == 0
+            rows = conn.execute(text(
+                'SELECT r.participant_id, r.run_key, c."check", c.attempts FROM check_run r JOIN check_result c ON c.run_id = r.id')).all()
+            runs = conn.execute(text("SELECT participant_id, count(*) FROM check_run GROUP BY participant_id")).all()
+    finally:
+        engine.dispose()
+    return rows, runs
+
+
+def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(app_config, make_event, make_participant, tmp_path):
+    event = make_event()
+    tokens = [make_participant(event=event)[1] for _ in range(PARTICIPANTS)]
+    url = app_config["DATABASE_URL"]
+    server = GunicornServer(url, SECRET, tmp_path / "gunicorn.log", workers=2, threads=4).start()
+    try:
+        browsers = [Browser(server.url, token, n) for n, token in enumerate(tokens)]
+        for browser in browsers:
+            browser.open_page()
+            for check in FIRST:
+                assert browser.post(check) == 200
+
+        # The rest of every run, all at once; the server dies while they are in flight.
+        statuses: list[int | None] = []
+        started = threading.Event()
+
+        def post(job):
+            started.set()
+            statuses.append(job[0].post(job[1]))
+
+        jobs = [(b, check) for check in REST for b in browsers]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures = [pool.submit(post, job) for job in jobs]
+            started.wait(5)
+            time.sleep(0.05)
+            server.kill()
+            for future in futures:
+                future.result()
+        assert None in statuses, "the kill should have cut some posts off"
+    finally:
+        server.kill() if server.proc and server.proc.poll() is None else None
+
+    _integrity(url)  # consistent straight after the crash, before anything repairs it
+
+    restarted = GunicornServer(url, SECRET, tmp_path / "gunicorn-2.log", workers=2, threads=4)
+    restarted.port, restarted.url = server.port, server.url  # same address: the pages' fetches go to the same origin
+    restarted.env.update(PREFLIGHT_BIND=f"127.0.0.1:{server.port}")
+    restarted.start()
+    try:
+        for browser in browsers:
+            browser.base = restarted.url
+            # The browser retries what it has no answer for; send everything again to prove idempotency.
+            for check in (*FIRST, *REST):
+                assert browser.post(check) == 200, check
+    finally:
+        restarted.stop()
+
+    rows, runs = _integrity(url)
+    assert sorted(count for _pid, count in runs) == [1] * PARTICIPANTS
+    per_run: dict[str, list[str]] = {}
+    for _pid, run_key, check, attempts in rows:
+        per_run.setdefault(run_key, []).append(check)
+        assert attempts == 1, (run_key, check, attempts)  # identical reposts change nothing
+    assert {key: sorted(checks) for key, checks in per_run.items()} == {b.run_id: sorted(PAYLOADS) for b in browsers}
