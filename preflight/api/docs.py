@@ -13,6 +13,7 @@ from apispec import APISpec
 from flask import Flask
 from pydantic import BaseModel
 
+from ..urlids import MAX_ID
 from .schemas import MODELS, Error
 
 ERROR_RESPONSES = {
@@ -44,7 +45,7 @@ def _components(spec: APISpec) -> None:
 
 
 def _parameters(query: type[BaseModel] | None, path_args: list[str]) -> list[dict[str, Any]]:
-    params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}} for arg in path_args]
+    params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}} for arg in path_args]
     if query is not None:
         schema = query.model_json_schema()
         for name, prop in schema["properties"].items():
@@ -55,6 +56,8 @@ def _parameters(query: type[BaseModel] | None, path_args: list[str]) -> list[dic
             if "anyOf" in prop:
                 options = [p for p in prop.pop("anyOf") if p.get("type") != "null"]
                 prop.update(options[0] if len(options) == 1 else {"anyOf": options})
+                if prop.get("default", 0) is None:
+                    del prop["default"]
             param = {"name": name, "in": "query", "required": False, "schema": prop}
             if description:
                 param["description"] = description
