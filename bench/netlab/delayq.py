@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import random
 import select
 import signal
@@ -116,9 +117,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--queue", type=int, required=True, help="NFQUEUE number to bind")
     p.add_argument("--delay-ms", type=float, default=0.0, help="fixed one-way delay")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="std dev of the extra delay")
-    p.add_argument("--early-us", type=float, default=150.0,
+    p.add_argument("--early-us", type=float, default=100.0,
                    help="release packets this early to offset late timer wake-ups")
     p.add_argument("--max-len", type=int, default=50_000, help="kernel queue length (packets)")
+    p.add_argument("--rt-priority", type=int, default=20,
+                   help="SCHED_FIFO priority (0 = normal scheduling); keeps the delay honest when "
+                        "other work saturates the CPUs - delayq sleeps between packets, never spins")
     p.add_argument("--seed", type=int, default=None, help="jitter RNG seed (reproducible runs)")
     p.add_argument("--max-seconds", type=float, default=4 * 3600,
                    help="exit after this long whatever happens (bounded runtime)")
@@ -137,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+
+    if args.rt_priority > 0:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.rt_priority))
+        except (OSError, AttributeError) as exc:  # not root / no RT: run, but say so
+            sys.stderr.write(f"delayq: real-time priority unavailable ({exc}); delays may wobble more\n")
 
     nfq = NetfilterQueue()
     # COPY_META: the kernel sends only metadata, not the payload - we never look at it.

@@ -29,6 +29,9 @@ import lab as netlab  # noqa: E402
 import scenarios as scen  # noqa: E402
 
 UDPSEQ = str(Path(__file__).resolve().parent / "udpseq.py")
+# The probes run at real-time priority like delayq, so that other work on the machine (other
+# test suites on the same two cores) does not show up as "delay" in the ground truth itself.
+RT = ["chrt", "-f", "10"] if netlab.shutil.which("chrt") else []
 PY = sys.executable
 
 
@@ -72,7 +75,7 @@ def last_json(text: str) -> dict:
 
 def ping_rtt(lab: netlab.Lab, sc: scen.Scenario, count: int) -> dict:
     """RTT percentiles and loss from `ping -U` client -> server."""
-    res = lab.run_in(netlab.CLIENT_NS, ["ping", "-U", "-n", "-c", str(count), "-i", "0.02", "-W", "3",
+    res = lab.run_in(netlab.CLIENT_NS, [*RT, "ping", "-U", "-n", "-c", str(count), "-i", "0.02", "-W", "3",
                                         netlab.SERVER_IP], timeout=count * 0.05 + sc.rtt_ms / 1000 + 15)
     times = [float(t) for t in re.findall(r"time=([\d.]+) ms", res.stdout)]
     out = {"sent": count, "received": len(times)}
@@ -92,12 +95,12 @@ def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: boo
     receivers, senders = {}, {}
     budget = seconds + 10
     for name, _, rx_ns, rx_ip, port in legs:
-        receivers[name] = lab.popen_in(rx_ns, [PY, UDPSEQ, "recv", "--bind", rx_ip, "--port", str(port),
+        receivers[name] = lab.popen_in(rx_ns, [*RT, PY, UDPSEQ, "recv", "--bind", rx_ip, "--port", str(port),
                                                "--seconds", str(budget)], stdout=netlab.subprocess.PIPE,
                                        text=True)
         wait_for_line(receivers[name], "LISTENING", 10)
     for name, tx_ns, _, rx_ip, port in legs:
-        senders[name] = lab.popen_in(tx_ns, [PY, UDPSEQ, "send", "--to", rx_ip, "--port", str(port),
+        senders[name] = lab.popen_in(tx_ns, [*RT, PY, UDPSEQ, "send", "--to", rx_ip, "--port", str(port),
                                              "--seconds", str(seconds), *sender_args],
                                      stdout=netlab.subprocess.PIPE, text=True)
     out = {}
