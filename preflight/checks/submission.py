@@ -85,6 +85,8 @@ def parse(body: bytes, content_type: str | None, max_bytes: int) -> Submission:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(400, f"Results are not valid JSON: {exc}") from None
+    except RecursionError:  # nested deeper than Python's recursion limit
+        raise PayloadError(400, "Results are not valid JSON: nested too deeply.") from None
     if not isinstance(data, dict):
         raise PayloadError(400, "Results must be a JSON object.")
     try:
