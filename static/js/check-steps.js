@@ -298,7 +298,12 @@
           enable(true);
           ctx.status(S.speakers_answer);
         }
-        function onAnswer(event) { out.answer = event.currentTarget.getAttribute("data-answer"); finish(); resolve(out); }
+        function onAnswer(event) {
+          out.answer = event.currentTarget.getAttribute("data-answer");
+          el.focus(); // the answer buttons are disabled now; the verdict is announced (aria-live)
+          finish();
+          resolve(out);
+        }
         play.addEventListener("click", onPlay);
         answers.forEach(function (b) { b.addEventListener("click", onAnswer); });
         ctx.signal.addEventListener("abort", function () { finish(); reject(aborted()); }, { once: true });

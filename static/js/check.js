@@ -1,10 +1,6 @@
-/* Preflight participant page: runs the steps in page order, posts each step's raw measurements
- * to POST /c/<token>/results and shows the server's verdict (HTML in the participant's language).
- * Steps: Preflight.registerStep(name, {run: async (ctx) => raw | null}); ctx has token, runId,
- * csrf, signal (aborted on restart), el, attempt, config, strings, progress(fraction, label),
- * status(text), metric(name, value, text), audio() and hidden (the tab was hidden).
- * Failed posts stay queued (memory + localStorage) and are retried with backoff.
- */
+/* Preflight participant page: runs the steps in page order, posts each step's raw measurements to
+ * POST /c/<token>/results, shows the server's verdicts. Step API: DEVELOPERS-NOTES.md; failed posts
+ * stay queued (memory + localStorage) and are retried with backoff. */
 (function () {
   "use strict";
   var P = (window.Preflight = window.Preflight || {});
@@ -54,7 +50,7 @@
     if (i < 0) return;
     var value = Math.round((100 * (i + Math.max(0, Math.min(1, fraction)))) / steps.length);
     if (value >= Number(bar.value || 0)) bar.value = value;
-    var title = $("h2", stepEl(name)).textContent.trim();
+    var title = ($("h2", stepEl(name)) || {}).textContent || name;
     var text = fmt(S.progress, { n: i + 1, total: steps.length, name: title });
     if (label.textContent !== text) label.textContent = text;
   }
@@ -69,7 +65,7 @@
       progress: function (fraction, label) { progress(name, fraction); if (label) setStatus(el, label); },
       status: function (text) { setStatus(el, text); },
       metric: function (metric, value, text) {
-        var live = $('[data-role="live"]', el), item = $('[data-metric="' + metric + '"]', live);
+        var live = $('[data-role="live"]', el) || el, item = $('[data-metric="' + metric + '"]', live);
         if (!item) {
           item = live.appendChild(document.createElement("span"));
           item.className = "metric";
@@ -84,11 +80,12 @@
     return ctx;
   }
 
+  function clear(el, role) { var node = $('[data-role="' + role + '"]', el); if (node) node.textContent = ""; return node; }
   function reset(el) {
     el.removeAttribute("data-verdict");
     el.classList.remove("has-error");
-    $('[data-role="verdict"]', el).textContent = "";
-    $('[data-role="live"]', el).textContent = "";
+    clear(el, "verdict");
+    clear(el, "live");
     setStatus(el, S.waiting);
   }
   function busy(el, on) {
@@ -149,6 +146,7 @@
     $('[data-role="progress"]').value = 0;
     $('[data-action="start"]').hidden = true;
     $('.check-intro [data-action="restart"]').hidden = false;
+    $('[data-role="progress-label"]').focus(); // the start button is gone: keep the keyboard nearby
     rerunButtons(false);
     var steps = active();
     for (var i = 0; i < steps.length && !mine.controller.signal.aborted; i++) await runStep(steps[i], false);
@@ -165,6 +163,7 @@
     if (state.running || !state.runId) return;
     var mine = state;
     mine.running = true;
+    stepEl(name).focus(); // its button is disabled while it runs; the verdict takes focus after
     rerunButtons(false);
     await runStep(name, true);
     if (mine !== state) return;
@@ -223,8 +222,8 @@
     Object.keys(data.results || {}).forEach(function (name) {
       var result = data.results[name], el = stepEl(name);
       if (!el) return;
-      $('[data-role="live"]', el).textContent = "";
-      var box = $('[data-role="verdict"]', el);
+      clear(el, "live");
+      var box = clear(el, "verdict") || el;
       box.innerHTML = result.html; // rendered and escaped by the server
       el.setAttribute("data-verdict", result.verdict);
       setStatus(el, S.done);
@@ -267,17 +266,14 @@
 
   /* Time zone: tell the server (cookie pf_tz) and show the start in the browser's zone now. */
   function timeZone() {
-    var tz, lang = document.documentElement.lang || undefined;
-    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
-    if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(tz)) return;
-    if ((document.cookie.match(/(?:^|; )pf_tz=([^;]*)/) || [])[1] !== tz) document.cookie = "pf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
-    $$("time[data-format]").forEach(function (node) {
-      var date = new Date(node.getAttribute("datetime"));
-      try {
-        var zone = new Intl.DateTimeFormat(lang, { timeZoneName: "short", timeZone: tz }).formatToParts(date).filter(function (p) { return p.type === "timeZoneName"; })[0];
-        node.textContent = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short", timeZone: tz }).format(date) + (zone ? " (" + zone.value + ")" : "");
-      } catch (e) { /* keep the server's text */ }
-    });
+    try {
+      var tz = Intl.DateTimeFormat().resolvedOptions().timeZone, lang = document.documentElement.lang;
+      if (!/^[\w+\-\/]{1,64}$/.test(tz)) return;
+      if ((document.cookie.match(/(?:^|; )pf_tz=([^;]*)/) || [])[1] !== tz) document.cookie = "pf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
+      var format = new Intl.DateTimeFormat(lang, { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "numeric",
+        minute: "2-digit", timeZoneName: "short", timeZone: tz });
+      $$("time[data-format]").forEach(function (node) { node.textContent = format.format(new Date(node.getAttribute("datetime"))); });
+    } catch (e) { /* keep the server's text */ }
   }
 
   function onClick(event) {

@@ -320,3 +320,20 @@ def test_page_in_french(page, make_participant, app):
     page.locator('[data-action="start"]').click()
     assert verdict_of(page, "browser") == "pass"
     expect(step(page, "browser").locator(".verdict-title")).to_contain_text(ready)
+
+
+def test_results_survive_going_offline_and_a_reload(page, make_participant, app):
+    participant, token = make_participant()
+    page.route("**/results", lambda route: route.abort("internetdisconnected"))
+    start(page, token)
+    expect(step(page, "browser").locator('[data-role="status"]')).to_have_text("Saved on this device, sending…")
+    saved = page.evaluate(f"JSON.parse(localStorage.getItem('pf-results:{token}'))")
+    assert saved and saved[0]["body"]["checks"]["browser"]["secure_context"] is True
+    assert results(app, participant.id)[0] == []
+    # Back online, the participant reloads: what the browser kept is sent and stored once.
+    page.unroute("**/results")
+    page.reload()
+    expect(page.locator('[data-role="connection"]')).to_have_text("Your saved results have been sent.", timeout=SLOW)
+    assert page.evaluate(f"localStorage.getItem('pf-results:{token}')") is None
+    runs, stored = results(app, participant.id)
+    assert len(runs) == 1 and stored["browser"].verdict == "pass"
