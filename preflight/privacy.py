@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from .alerts.privacy import forget_event_people, forget_participant
 from .models import Event, Participant
 
 
@@ -28,9 +29,11 @@ def purge(session: Session, retention_days: int, now: datetime, *, dry_run: bool
         counts[event.id] = len(ids)
         if not dry_run:
             session.exec(delete(Participant).where(Participant.event_id == event.id))
+            forget_event_people(session, event.id)  # team alerts name them too
     return counts
 
 
 def delete_participant(session: Session, participant: Participant) -> None:
     """Erase one participant and everything recorded about them (a data-subject request)."""
+    forget_participant(session, participant)  # team alerts name them too
     session.exec(delete(Participant).where(Participant.id == participant.id))
