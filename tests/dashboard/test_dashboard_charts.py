@@ -1,0 +1,71 @@
+"""Chart figures: readiness over time, failures by category, bandwidth and RTT distributions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from preflight.dashboard import charts
+from preflight.db import session_scope
+from preflight.models import Participant, utcnow
+
+
+def _table(app, fn, event, **kw):
+    with app.test_request_context(), session_scope() as session:
+        return fn(session, event, **kw)
+
+
+def test_readiness_over_time_sweeps_runs_in_order(app, make_event, make_participant, make_run):
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    event = make_event(starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3))
+    a, _ = make_participant(event=event)
+    b, _ = make_participant(event=event)
+    with app.app_context(), session_scope() as session:
+        session.execute(update(Participant).values(created_at=now - timedelta(hours=10)))
+    make_run(a, "fail", at=now - timedelta(hours=8, minutes=30))
+    make_run(a, "pass", at=now - timedelta(hours=4, minutes=30))
+    make_run(b, "warn", at=now - timedelta(hours=2, minutes=30))
+    table = _table(app, charts.readiness_data, event, now=now)
+    assert table.columns[1:] == ["Ready", "Warnings", "Not ready", "Not started"]
+    rows = [row[1:] for row in table.rows]
+    assert len(rows) == 10  # hourly from the first invitation until now (the event has not started)
+    assert rows[0] == [0, 0, 0, 2]  # after 1 h
+    assert rows[2] == [0, 0, 1, 1]  # a failed at -8:30
+    assert rows[6] == [1, 0, 0, 1]  # a fixed it at -4:30
+    assert rows[-1] == [1, 1, 0, 0]  # b warned at -2:30
+
+
+def test_failures_count_participants_once_per_category(app, make_event, make_participant, make_run):
+    event = make_event()
+    p, _ = make_participant(event=event)
+    q, _ = make_participant(event=event)
+    make_run(p, "fail", checks={"microphone": "fail", "speakers": "fail", "network": "warn"})
+    make_run(q, "warn", checks={"microphone": "warn", "browser": "fail"})
+    rows = {row[0]: row[1:] for row in _table(app, charts.failures_data, event).rows}
+    assert rows == {"Audio": [1, 1], "Video": [0, 0], "Network": [0, 1], "Browser": [1, 0]}
+
+
+def test_bandwidth_and_rtt_histograms_use_latest_network_values(app, make_event, make_participant, make_run):
+    event = make_event()
+    for up, down, rtt in ((300, 900, 40), (1500, 25000, 120), (8000, 60000, 700)):
+        p, _ = make_participant(event=event)
+        make_run(p, "pass", checks={"network": "pass"}, values={"network": {"upload_kbps": up, "download_kbps": down, "rtt_ms": rtt}}, at=utcnow() - timedelta(minutes=5))
+    old, _ = make_participant(event=event)
+    make_run(old, "pass", checks={"network": "pass"}, values={"network": {"upload_kbps": "n/a", "rtt_ms": True}})  # junk is ignored
+    bandwidth = _table(app, charts.bandwidth_data, event)
+    assert bandwidth.rows[0] == ["< 0.5 Mbit/s", 1, 0]
+    assert bandwidth.rows[1] == ["0.5–1 Mbit/s", 0, 1]
+    assert bandwidth.rows[2] == ["1–2 Mbit/s", 1, 0]
+    assert bandwidth.rows[4] == ["5–10 Mbit/s", 1, 0]
+    assert bandwidth.rows[6] == ["20–50 Mbit/s", 0, 1]
+    assert bandwidth.rows[7] == ["≥ 50 Mbit/s", 0, 1]
+    rtt = {row[0]: row[1] for row in _table(app, charts.rtt_data, event).rows}
+    assert rtt == {"< 50 ms": 1, "50–100 ms": 0, "100–200 ms": 1, "200–300 ms": 0, "300–500 ms": 0, "≥ 500 ms": 1}
+
+
+def test_empty_event_charts_render(app, make_event):
+    event = make_event()
+    for name, (data, svg) in charts.CHARTS.items():
+        with app.test_request_context(), session_scope() as session:
+            assert svg(data(session, event)).startswith(b"<svg"), name
