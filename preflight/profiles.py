@@ -289,7 +289,7 @@ DEVICE_THRESHOLDS = DeviceThresholds(
     black_share=Threshold(1 / 3, "share of frames", TESTRTC_CAMERA + ": error when blackFrames > testedFrames / 3"),
     frozen_diff=Threshold(
         0.05,
-        "mean |luma difference| 0-255",
+        "mean absolute luma difference, 0-255",
         OUR_CHOICE + " (testrtc counts SSIM > 0.985 as identical): a repeated frame differs by exactly 0, sensor noise keeps a still scene above ~0.1 at 160x120",
     ),
     frozen_share=Threshold(1 / 3, "share of frame pairs", TESTRTC_CAMERA + ": error when frozenFrames > testedFrames / 3"),
@@ -300,7 +300,7 @@ DEVICE_THRESHOLDS = DeviceThresholds(
     mic_min_ms=Threshold(2000, "ms", TESTRTC_MIC + ": collectSeconds = 2.0"),
     mic_silent_rms_dbfs=Threshold(-60, "dBFS (max RMS)", TESTRTC_MIC + ": lowVolumeThreshold = -60 (error below)"),
     mic_quiet_rms_dbfs=Threshold(-40, "dBFS (max RMS)", OUR_CHOICE + ": speech near a microphone peaks around -30 to -10 dBFS RMS"),
-    clip_level=Threshold(0.99, "|sample| 0-1", OUR_CHOICE + " (" + TESTRTC_MIC + " uses clipThreshold 1.0): also catches limiters that stop just short of full scale"),
+    clip_level=Threshold(0.99, "absolute sample value, 0-1", OUR_CHOICE + " (" + TESTRTC_MIC + " uses clipThreshold 1.0): also catches limiters that stop just short of full scale"),
     clip_run=Threshold(6, "consecutive samples", TESTRTC_MIC + ": clipCountThreshold = 6 consecutive clipped samples"),
     dbfs_floor=Threshold(-120, "dBFS", OUR_CHOICE + ": digital silence is reported as this floor (JSON has no -infinity)"),
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .profiles import PROFILES, Profile
+from dataclasses import fields
+
+from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROFILES, Profile
 
 
 def _profile_section(profile: Profile) -> list[str]:
@@ -48,4 +50,26 @@ def render() -> str:
     ]
     for profile in PROFILES.values():
         lines += _profile_section(profile)
+    lines += _device_section()
     return "\n".join(lines)
+
+
+def _device_section() -> list[str]:
+    """Camera and microphone limits (the same for every platform) and what each role needs."""
+    lines = [
+        "## Camera and microphone (every platform)",
+        "",
+        "Judged in `preflight/checks/camera.py` and `microphone.py`; durations, the clip level and the",
+        "dBFS floor also shape the measurement in the page.",
+        "",
+        "| name | value | unit | source |",
+        "| --- | --- | --- | --- |",
+    ]
+    for item in fields(DEVICE_THRESHOLDS):
+        threshold = getattr(DEVICE_THRESHOLDS, item.name)
+        lines.append(f"| `{item.name}` | {threshold.value:.4g} | {threshold.unit} | {threshold.source} |")
+    lines += ["", "Failures of a device a role only recommends are warnings:", ""]
+    for role, needs in DEVICE_NEEDS.items():
+        lines.append(f"- {role}: " + ", ".join(f"{check} {need}" for check, need in needs.items()))
+    lines.append("")
+    return lines
