@@ -84,6 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MASS_ALERT_WINDOW_MINUTES", 30, int, "Window for the mass-alert share."),
     Setting("MASS_ALERT_MIN_RUNS", 10, int, "Runs needed in the window before a mass alert can fire."),
     Setting("ALERT_WEBHOOK_URL", "", str, "Default incoming-webhook URL for alerts (JSON; Slack/Teams compatible); events may set their own."),
+    Setting("WEBHOOK_TIMEOUT", 10, int, "Seconds before a webhook post gives up (it is then retried)."),
+    Setting("OUTBOX_RETRY_SECONDS", 30, int, "First retry delay of a failed alert, reply or survey email/webhook; doubles each time, at most an hour."),
+    Setting("OUTBOX_MAX_ATTEMPTS", 25, int, "Attempts before an outbox message is set aside as dead (visible, and retried by `flask outbox retry-dead`)."),
 )
 
 

@@ -103,3 +103,39 @@ def worker_command(once: bool, interval: float):
         if stop.wait(interval):
             click.echo("worker stopped")
             return
+
+
+@bp.cli.group("outbox")
+def outbox_group():
+    """Inspect and retry the delivery outbox."""
+
+
+@outbox_group.command("status")
+def outbox_status():
+    """Messages by kind and status, and the latest errors."""
+    from sqlalchemy import func, select
+
+    from ..db import session_scope
+    from ..models import OutboxMessage
+
+    with session_scope() as session:
+        for kind, status, count in session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(OutboxMessage.kind, OutboxMessage.status).order_by(OutboxMessage.kind)
+        ):
+            click.echo(f"{kind}\t{status}\t{count}")
+        for message in session.execute(
+            select(OutboxMessage).where(OutboxMessage.last_error != "", OutboxMessage.status != "sent").order_by(OutboxMessage.id.desc()).limit(10)
+        ).scalars():
+            click.echo(f"#{message.id} {message.kind} {message.channel} {message.target} attempts={message.attempts}: {message.last_error}")
+
+
+@outbox_group.command("retry-dead")
+@click.option("--event-id", type=int, default=None, help="Only this event's messages.")
+def outbox_retry_dead(event_id):
+    """Give messages that ran out of attempts a fresh round (after fixing the mail server or webhook)."""
+    from ..db import session_scope
+    from .outbox import requeue_dead
+
+    with session_scope() as session:
+        count = requeue_dead(session, event_id)
+    click.echo(f"{count} messages queued again")

@@ -35,3 +35,20 @@ def test_worker_command_once(runner, app, make_event, make_participant, make_run
     assert "digests=1" in result.output and "sent=1" in result.output
     assert len(webhook_receiver.posts) == 1
     assert "sent=0" in runner.invoke(args=["worker", "--once"]).output
+
+
+def test_outbox_commands(runner, app, make_event, offline_receiver):
+    from preflight.alerts.outbox import enqueue
+    from preflight.db import session_scope
+
+    app.config.update(OUTBOX_MAX_ATTEMPTS=1)
+    event = make_event()
+    with app.app_context(), session_scope() as session:
+        enqueue(session, "dead:1", "mass_alert", "webhook", offline_receiver.url, {"json": {}}, event_id=event.id)
+    runner.invoke(args=["worker", "--once"])
+    status = runner.invoke(args=["outbox", "status"]).output
+    assert "mass_alert\tdead\t1" in status and "Connection refused" in status
+    assert "1 messages queued again" in runner.invoke(args=["outbox", "retry-dead", "--event-id", str(event.id)]).output
+    offline_receiver.start()
+    assert "sent=1" in runner.invoke(args=["worker", "--once"]).output
+    assert offline_receiver.posts == [{}]
