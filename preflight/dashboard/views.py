@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..auth import role_required
 from ..db import get_session
 from ..extensions import htmx
-from ..models import CHECKS, PARTICIPANT_ROLES, CheckRun, Event, HelpRequest, Participant, ParticipantHandled, ParticipantMessage, StaffNote, StaffUser, utcnow
+from ..models import (CHECKS, PARTICIPANT_ROLES, CheckRun, Event, HelpRequest, OutboxMessage, Participant, ParticipantHandled, ParticipantMessage,
+                      StaffNote, StaffUser, utcnow)
 from . import bp, charts
 from .format import CHECK_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
 from .forms import ActionForm, NoteForm
@@ -44,7 +45,13 @@ def summary_context(event: Event) -> dict:
     total = sum(numbers.values())
     shares = {status: (round(100 * n / total) if total else 0) for status, n in numbers.items()}
     open_help = len(session.execute(select(HelpRequest.id).where(HelpRequest.event_id == event.id, HelpRequest.status != "resolved")).all())
-    return dict(event=event, counts=numbers, shares=shares, total=total, time_left=time_left(event), open_help=open_help, updated=utcnow())
+    # Alerts the team may be missing: messages of this event that failed at least once and are not sent.
+    stuck = session.execute(
+        select(OutboxMessage.last_error).where(OutboxMessage.event_id == event.id, OutboxMessage.attempts > 0, OutboxMessage.status.in_(("pending", "dead")))
+        .order_by(OutboxMessage.id.desc())
+    ).scalars().all()
+    return dict(event=event, counts=numbers, shares=shares, total=total, time_left=time_left(event), open_help=open_help, updated=utcnow(),
+                undelivered=len(stuck), delivery_error=stuck[0] if stuck else "")
 
 
 def table_context(event: Event, filters: Filters) -> dict:

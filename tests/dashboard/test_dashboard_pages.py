@@ -194,3 +194,16 @@ def test_a_participant_link_opens_no_staff_page(client, scene, make_participant)
     assert client.get(f"/c/{token}").status_code == 200
     assert client.get(f"/staff/events/{scene['event'].id}/dashboard").status_code == 302
     assert client.get("/staff/help").status_code == 302
+
+
+def test_summary_warns_when_alerts_cannot_be_delivered(client, auth, app, make_event, offline_receiver, worker):
+    from preflight.alerts.outbox import enqueue
+
+    event = make_event()
+    with app.app_context(), session_scope() as session:
+        enqueue(session, "stuck:1", "alert_digest", "webhook", offline_receiver.url, {"json": {}}, event_id=event.id)
+    auth.login("agent")
+    assert "data-undelivered" not in client.get(f"/staff/events/{event.id}/dashboard/summary").get_data(as_text=True)
+    worker()
+    html = client.get(f"/staff/events/{event.id}/dashboard/summary").get_data(as_text=True)
+    assert 'data-undelivered="1"' in html and "Connection refused" in html
