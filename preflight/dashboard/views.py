@@ -89,11 +89,11 @@ def summary(event_id: int):
 @bp.get("/dashboard/charts")
 @role_required(*STAFF)
 def charts_fragment(event_id: int):
-    """Chart images with their data tables (loaded after the page)."""
+    """Chart images with their data tables: a fragment loaded after the page, or a page of its own without htmx."""
     event = get_event(event_id)
     session = get_session()
     tables = {name: data(session, event) for name, (data, _svg) in charts.CHARTS.items()}
-    return _fragment("dashboard/_charts.html", event=event, tables=tables)
+    return _fragment("dashboard/_charts.html" if htmx else "dashboard/charts.html", event=event, tables=tables)
 
 
 @bp.get("/dashboard/charts/<name>.svg")

@@ -160,6 +160,7 @@ def test_charts_are_svg_images_without_script_with_tables(client, auth, scene):
     # text alternatives: the failures table says one participant fails video and network
     assert "<th scope=\"row\">Video</th><td>1</td><td>0</td>" in html
     assert "<th scope=\"row\">Network</th><td>1</td><td>1</td>" in html
+    assert "<html" in client.get(f"/staff/events/{event.id}/dashboard/charts").get_data(as_text=True)  # without htmx: a page
     failures = client.get(f"/staff/events/{event.id}/dashboard/charts/failures.svg").get_data(as_text=True)
     assert "url(#hatch)" in failures  # warnings are hatched, not only coloured
     readiness = client.get(f"/staff/events/{event.id}/dashboard/charts/readiness.svg").get_data(as_text=True)
