@@ -32,9 +32,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     configure_extensions(app)
     register_blueprints(app)
-    from . import cli, errors, i18n, safe_input, security, templating
+    from . import cli, errors, i18n, privacy, safe_input, security, templating
 
     safe_input.init_app(app)
+    privacy.init_app(app)
 
     i18n.init_app(app)
     errors.init_app(app)

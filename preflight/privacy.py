@@ -37,3 +37,23 @@ def delete_participant(session: Session, participant: Participant) -> None:
     """Erase one participant and everything recorded about them (a data-subject request)."""
     forget_participant(session, participant)  # team alerts name them too
     session.exec(delete(Participant).where(Participant.id == participant.id))
+
+
+def privacy_notice() -> dict:
+    """What the participant page's privacy notice shows: the privacy guide's title and summary in
+    the page's language (English when not translated) and the retention period."""
+    from flask import current_app
+    from flask_babel import get_locale
+
+    from .guides.library import resolve
+    from .guides.links import translations_root
+
+    resolved = resolve(translations_root(), "privacy", str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
+    guide = resolved.guide if resolved else None
+    return {"title": guide.title if guide else "", "summary": guide.summary if guide else "",
+            "lang": guide.locale if guide else "en", "retention_days": current_app.config["RETENTION_DAYS"]}
+
+
+def init_app(app) -> None:
+    """``privacy_notice()`` for templates (``participant/_privacy_notice.html``)."""
+    app.add_template_global(privacy_notice, "privacy_notice")

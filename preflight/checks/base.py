@@ -6,7 +6,7 @@ The page sends raw measurements only; every verdict is decided here on the serve
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,8 @@ class Payload(BaseModel):
     """Base of every check payload: exact types, no unknown keys, no NaN or infinity."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    # Fields used for judging but never stored (personal data the verdict no longer needs).
+    NOT_STORED: ClassVar[frozenset[str]] = frozenset()
 
 
 class MediaAccess(Payload):

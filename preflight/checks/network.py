@@ -32,7 +32,7 @@ Reasons, worst first (each with its guide section):
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 from flask import current_app, has_app_context
 from pydantic import Field
@@ -103,6 +103,10 @@ class HttpFallback(Payload):
 
 class NetworkPayload(Payload):
     """Raw facts from the page about the network check."""
+
+    # The signed server record carries the participant's IP addresses (HTTP and ICE): it is verified
+    # and judged, and the figures it holds are kept in the finding's details, but it is not stored.
+    NOT_STORED: ClassVar[frozenset[str]] = frozenset({"server"})
 
     v: Literal[1] = 1
     state: Literal["connected", "failed", "unsupported", "no_candidates", "busy", "rejected", "error"]

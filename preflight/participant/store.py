@@ -26,8 +26,10 @@ class Saved:
 
 
 def _values(submission: Submission, name: str, finding: Finding) -> dict:
+    payload = submission.checks[name]
     return {
-        "raw": submission.checks[name].model_dump(mode="json"),
+        # Minus what the check declares NOT_STORED (personal data such as IP addresses).
+        "raw": payload.model_dump(mode="json", exclude=set(getattr(payload, "NOT_STORED", ())) or None),
         "metrics": dict(finding.metrics),
         "details": dict(finding.details),
     }
