@@ -12,7 +12,7 @@ from ..alerts.summary import latest_runs_of, results_by_run
 from ..auth import role_required
 from ..dashboard.format import playbook_slug
 from ..db import get_session
-from ..models import HELP_LEVELS, HELP_STATUSES, CheckRun, Event, HelpRequest, Participant, StaffNote, StaffUser, utcnow
+from ..models import HELP_STATUSES, CheckRun, Event, HelpRequest, Participant, StaffNote, StaffUser, utcnow
 from . import bp
 from .forms import LEVEL_LABELS, STATUS_LABELS, NoteForm, ReplyForm, UpdateForm
 from .priority import PRIORITY_LABELS, priority
