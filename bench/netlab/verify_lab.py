@@ -113,11 +113,11 @@ def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: boo
 
 def iperf_tcp(lab: netlab.Lab, seconds: int, omit: int, reverse: bool) -> float | None:
     """iperf3 TCP goodput in kbit/s (reverse=True measures download, server -> client)."""
-    server = lab.popen_in(netlab.SERVER_NS, ["iperf3", "-s", "-1", "-B", netlab.SERVER_IP, "-p", "5201"],
+    server = lab.popen_in(netlab.SERVER_NS, [*RT, "iperf3", "-s", "-1", "-B", netlab.SERVER_IP, "-p", "5201"],
                           stdout=netlab.subprocess.DEVNULL, stderr=netlab.subprocess.DEVNULL)
     try:
         wait_for_listen(lab, netlab.SERVER_NS, 5201, 10)
-        argv = ["iperf3", "-c", netlab.SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", str(omit),
+        argv = [*RT, "iperf3", "-c", netlab.SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", str(omit),
                 "-J", "--connect-timeout", "5000"] + (["-R"] if reverse else [])
         res = lab.run_in(netlab.CLIENT_NS, argv, timeout=seconds + omit + 30)
         data = json.loads(res.stdout)
