@@ -250,6 +250,9 @@ class CpuMeter:
         total = self.machine_end[1] - self.machine_start[1]
         used["machine_busy_share"] = busy / total if total else 0.0
         used["machine_peak_busy_share"] = self.peak_busy
+        # Everything else that ran meanwhile (other jobs on a shared machine skew the latencies).
+        used["other"] = max(0.0, busy / CLK_TCK - used["gunicorn"] - used["postgres"] - used["locust"])
+        used["cores"] = os.cpu_count() or 1
         return used
 
 

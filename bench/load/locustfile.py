@@ -13,13 +13,16 @@ from environment variables set there:
 
 A participant does what the page does (``static/js/check.js``): open the link (page, then its
 CSS/JS), run the steps in order and post each step's raw measurements to ``POST /c/<token>/results``
-as soon as it has them, with the same ``run_id`` for the whole run and the CSRF token of the page;
-then keep the page open a while, polling the help status like the page does while a request is
-open. The WebRTC media path of the network step is not simulated here (it is one UDP peer
-connection per participant, measured separately in ``docs/capacity.md`` "Network checks"); the
-page's network result is posted with the figures a browser would send.
+as soon as it has them, with the same ``run_id`` for the whole run and the CSRF token of the page.
+The network step fetches its configuration first; its WebRTC media path is not simulated here (one
+UDP peer connection per participant, measured separately in ``docs/capacity.md`` "Network checks"),
+and its result is posted with the figures a browser would send. Then the page stays open a while;
+``LOAD_HELP_SHARE`` of the participants (default 10 %) ask for help and the page polls the request's
+status at the interval the fragment itself sets (``hx-trigger="every 30s"``).
 
-A staff user signs in once and refreshes the dashboard's live fragment at the page's own interval.
+A staff user signs in once, opens the event dashboard, loads its charts once (fragment and SVG
+images, as the browser does when they scroll into view) and then refreshes every live fragment the
+page declares at its own interval (summary every 10 s, participant table every 30 s).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ EXPECTED = int(os.environ.get("LOAD_PARTICIPANTS", "0"))
 ACKS_FILE = os.environ.get("LOAD_ACKS")
 THINK = float(os.environ.get("LOAD_THINK", "1"))
 STAY_SECONDS = float(os.environ.get("LOAD_STAY", "60"))
-DASHBOARD_REFRESH = float(os.environ.get("LOAD_DASHBOARD_REFRESH", "10"))
+HELP_SHARE = float(os.environ.get("LOAD_HELP_SHARE", "0.1"))
 
 _lock = threading.Lock()
 _next_token = iter(range(OFFSET, len(SEED["tokens"])))
@@ -57,6 +60,8 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ASSETS = re.compile(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"')
 HX_POLL = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="every (\d+)s"')
+HX_REVEALED = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="revealed"')
+IMAGES = re.compile(r'<img[^>]+src="(/[^"]+)"')
 UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36",
       "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Safari/605.1.15",
       "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:142.0) Gecko/20100101 Firefox/142.0",
@@ -156,6 +161,8 @@ class Participant(FastHttpUser):
         think(5)  # reads the introduction, clicks Start
         for check, payload, seconds in STEPS:
             think(seconds)
+            if check == "network":
+                self.client.get(f"/c/{token}/network/config", name="/c/[token]/network/config", headers=headers)
             body = json.dumps({"run_id": run_id, "checks": {check: payload()}, "context": {"attempts": {check: 1}}})
             with self.client.post(f"/c/{token}/results", data=body, headers=post_headers, name="/c/[token]/results",
                                   catch_response=True) as response:
@@ -165,14 +172,31 @@ class Participant(FastHttpUser):
                         ACKS.append((run_id, check))
                 elif response.status_code == 200:
                     response.failure(f"{check}: 200 without a stored result")
-        # The page stays open a while; it polls what it polls (help status while a request is open).
+        if random.random() < HELP_SHARE:
+            polls += self._ask_for_help(token, headers)
+        # The page stays open a while, polling what it declares (help status while a request is open).
         deadline = time.monotonic() + STAY_SECONDS * THINK
         interval = min((int(s) for _, s in polls), default=30)
-        while polls and time.monotonic() < deadline:
+        while polls and time.monotonic() + interval < deadline:
             gevent.sleep(interval)
             for url, _ in polls:
                 self.client.get(url.replace("&amp;", "&"), name=_name(url, token), headers={**headers, "HX-Request": "true"})
+        if not polls:
+            gevent.sleep(max(0.0, deadline - time.monotonic()))
         self._finish()
+
+    def _ask_for_help(self, token: str, headers: dict) -> list[tuple[str, str]]:
+        """Open the help form and send it; return the polls the answer declares."""
+        think(10)
+        form = self.client.get(f"/c/{token}/help", name="/c/[token]/help", headers=headers)
+        csrf = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
+        data = {"message": "The camera check says my picture is black.", "channel": "email", "phone": "",
+                "csrf_token": csrf.group(1) if csrf else ""}
+        think(20)
+        # htmx posts the form and swaps in the status fragment it answers with.
+        answer = self.client.post(f"/c/{token}/help", data=data, name="/c/[token]/help [POST]",
+                                  headers={**headers, "HX-Request": "true"})
+        return HX_POLL.findall(answer.text)
 
     @staticmethod
     def _stored(response, check: str) -> bool:
@@ -197,10 +221,10 @@ def _name(url: str, token: str) -> str:
 
 
 class Staff(FastHttpUser):
-    """A support agent with the dashboard open all along."""
+    """A support agent with the event dashboard open all along."""
 
     fixed_count = int(os.environ.get("LOAD_STAFF", "5"))
-    wait_time = between(DASHBOARD_REFRESH, DASHBOARD_REFRESH)
+    wait_time = between(3600, 3600)  # the task below loops by itself
 
     def on_start(self) -> None:
         self.client.cookiejar.set_policy(LoopbackPolicy())
@@ -213,27 +237,23 @@ class Staff(FastHttpUser):
                               catch_response=True) as response:
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}")
-        self.page_url, self.fragment_url = dashboard_urls(self)
 
     @task
-    def refresh(self) -> None:
-        if self.fragment_url:
-            self.client.get(self.fragment_url, name=_staff_name(self.fragment_url), headers={"HX-Request": "true"})
-        else:
-            self.client.get(self.page_url, name=_staff_name(self.page_url))
-
-
-def dashboard_urls(user: Staff) -> tuple[str, str | None]:
-    """The dashboard page (opened once) and the fragment it refreshes, found in the page itself."""
-    event_id = SEED["event_id"]
-    for candidate in (f"/staff/events/{event_id}/dashboard", "/staff/dashboard", f"/staff/events/{event_id}"):
-        with user.client.get(candidate, name=_staff_name(candidate), catch_response=True) as response:
-            if response.status_code != 200:
-                response.success()  # probing: not every candidate exists
-                continue
-            found = HX_POLL.search(response.text)
-            return candidate, found.group(1).replace("&amp;", "&") if found else None
-    return f"/staff/events/{event_id}", None
+    def watch_dashboard(self) -> None:
+        url = f"/staff/events/{SEED['event_id']}/dashboard"
+        page = self.client.get(url, name=_staff_name(url))
+        polls = [(link.replace("&amp;", "&"), int(seconds)) for link, seconds in HX_POLL.findall(page.text)]
+        for link in HX_REVEALED.findall(page.text):
+            fragment = self.client.get(link.replace("&amp;", "&"), name=_staff_name(link), headers={"HX-Request": "true"})
+            for image in sorted(set(IMAGES.findall(fragment.text))):
+                self.client.get(image.replace("&amp;", "&"), name=_staff_name(image))
+        due = {link: time.monotonic() + seconds * random.uniform(0, 1) for link, seconds in polls}
+        while True:
+            gevent.sleep(1)
+            for link, seconds in polls:
+                if time.monotonic() >= due[link]:
+                    due[link] = time.monotonic() + seconds
+                    self.client.get(link, name=_staff_name(link) + " [poll]", headers={"HX-Request": "true"})
 
 
 def _staff_name(url: str) -> str:

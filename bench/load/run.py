@@ -57,7 +57,7 @@ def parse_args(argv=None):
 
 def flow_seconds(think: float, stay: float) -> float:
     """Longest time one participant spends on the page (think times +30 %, the stay, slack for latency)."""
-    return (5 + 1 + 5 + 5 + 8 + 15) * think * 1.3 + stay * think + 60
+    return (5 + 1 + 5 + 5 + 8 + 15 + 10 + 20) * think * 1.3 + stay * think + 60
 
 
 def run(args) -> dict:
@@ -125,7 +125,8 @@ def report(summary: dict) -> bool:
           f"check_result rows: {rows['results']} stored / {rows['results_expected']} expected; "
           f"acknowledged results missing from the database: {rows['lost']}")
     cpu = summary["cpu_seconds"]
-    print(f"CPU seconds: gunicorn {cpu['gunicorn']:.0f}, postgres {cpu['postgres']:.0f}, locust {cpu['locust']:.0f}; "
+    print(f"CPU seconds: gunicorn {cpu['gunicorn']:.0f}, postgres {cpu['postgres']:.0f}, locust {cpu['locust']:.0f}, "
+          f"other processes {cpu.get('other', 0):.0f} (of {duration * cpu.get('cores', 1):.0f} available); "
           f"machine busy {100 * cpu['machine_busy_share']:.0f}% on average, {100 * cpu['machine_peak_busy_share']:.0f}% at the busiest second")
     ok = errors == 0 and rows["lost"] == 0 and rows["results"] == rows["results_expected"] and rows["runs"] == rows["runs_expected"]
     for name in harness.TARGETED:
