@@ -57,7 +57,7 @@ i18n-check:
 	$(FLASK) i18n check
 
 tutorial-videos: setup-dev translations
-	$(BIN)/python bench/make_tutorial_video.py
+	$(BIN)/python scripts/make_tutorial_video.py
 
 bench: setup-dev
 	$(BIN)/python bench/page_weight.py

@@ -64,3 +64,17 @@ def test_captions_are_webvtt_in_the_language(app, tmp_path, locale):
 
 def test_vtt_time():
     assert recorder.vtt_time(3725.5) == "01:02:05.500"
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "de", "es"])
+def test_every_shipped_language_has_its_clip_with_captions(client, locale):
+    folder = PROJECT_ROOT / "static" / "tutorials" / locale
+    video, captions = folder / "how-to-run-check.webm", folder / "how-to-run-check.vtt"
+    assert 20_000 < video.stat().st_size < 600_000  # a real clip, yet small
+    text = captions.read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT")
+    html = client.get(f"/guides/how-to-run-check?lang={locale}").get_data(as_text=True)
+    assert f'src="/static/tutorials/{locale}/how-to-run-check.webm"' in html
+    assert f'srclang="{locale}"' in html
+    with client.application.test_request_context(f"/?lang={locale}"):
+        assert str(CAPTIONS["results"]) in text
