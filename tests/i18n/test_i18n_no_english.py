@@ -215,3 +215,32 @@ def test_shipped_locales_leave_no_english(app, client, person, locale):
     same = tuple(SAME_AS_ENGLISH[locale])
     left = sorted({t for html in translated for t in visible_texts(html, locale) if t in english_texts and english_left(t, same)})
     assert left == [], "\n".join(left)
+
+
+def emails(app, person, locale: str) -> list[str]:
+    """Invitation, reminder and survey emails (subject, text and HTML) as sent to a ``locale`` participant."""
+    from preflight.mail.invitations import compose as compose_invitation
+    from preflight.survey.invitations import compose as compose_survey
+
+    event, participant, _ = person
+    participant.language = locale
+    parts = []
+    with app.test_request_context("/"):
+        for kind in ("invitation", "reminder"):
+            message = compose_invitation(event, participant, kind)
+            parts.append(f"<p>{message['Subject']}</p>")
+            parts += [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
+        survey = compose_survey(event, participant, "http://localhost/survey")
+        parts += [f"<p>{survey['subject']}</p>", survey["text"], survey["html"]]
+    # Plain-text parts: one line per text node.
+    return [p if p.lstrip().startswith("<") else "".join(f"<p>{line}</p>" for line in p.splitlines()) for p in parts]
+
+
+@pytest.mark.parametrize("locale", SHIPPED_TRANSLATIONS)
+def test_emails_leave_no_english(app, person, locale):
+    english_texts = {t for html in emails(app, person, "en") for t in visible_texts(html, "en") if english_left(t)}
+    assert len(english_texts) > 8
+    same = tuple(SAME_AS_ENGLISH[locale])
+    left = sorted({t for html in emails(app, person, locale) for t in visible_texts(html, locale)
+                   if t in english_texts and english_left(t, same)})
+    assert left == [], "\n".join(left)
