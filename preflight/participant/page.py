@@ -59,6 +59,7 @@ def page_config(token: str) -> dict:
     return {
         "token": token,
         "resultsUrl": url_for("participant.post_results", token=token),
+        "toneUrl": url_for("static", filename="audio/test-tone.wav"),
         "steps": list(ORDER),
         "judged": names(),
         "thresholds": {

@@ -1,6 +1,5 @@
-/* Preflight steps: browser, camera, microphone, speakers. They measure and return raw facts;
- * the server judges them (preflight/checks/). Durations, the clip level and the dBFS floor come
- * from the page's config, i.e. from DEVICE_THRESHOLDS in preflight/profiles.py. */
+/* Preflight steps: browser, camera, microphone, speakers. Raw facts only; the server judges
+ * (preflight/checks/). Durations and levels come from DEVICE_THRESHOLDS via the page config. */
 (function () {
   "use strict";
   var P = window.Preflight;
@@ -27,7 +26,7 @@
     try { return (await md().enumerateDevices()).filter(function (d) { return d.kind === kind; }); } catch (e) { return []; }
   }
 
-  /* Fill a device list (names exist only once permission was given). */
+  /* Device names exist only once permission was given. */
   function fill(select, list, currentId, labelKey, S) {
     list = list.filter(function (d) { return d.deviceId; });
     if (!list.length) return;
@@ -42,7 +41,7 @@
     select.disabled = false;
   }
 
-  /* Opens a camera or microphone, or fills ``out`` with the failure's raw facts and returns null. */
+  /* A stream, or null with the failure's facts in ``out``. */
   async function open(kind, select, out) {
     out.permission = await permission(kind === "video" ? "camera" : "microphone");
     out.devices = 0;
@@ -65,7 +64,7 @@
     }
   }
 
-  /* Picking another device re-runs the step (once it has run). */
+  /* Picking another device re-runs the step. */
   function rerunOnChange(name) {
     var el = document.querySelector('[data-check="' + name + '"]'), select = el && $('[data-role="device"]', el);
     if (select) select.addEventListener("change", function () { if (el.hasAttribute("data-verdict") && P.rerun) P.rerun(name); });
@@ -104,10 +103,9 @@
     }
   });
 
-  /* ---- camera ----
-   * Per analysed frame (160x120 copy): mean luma (Rec. 709), luma variance, mean |difference| to
-   * the previous analysed frame. requestVideoFrameCallback analyses each new frame and counts the
-   * frame rate delivered; without it frames are sampled every 150 ms (rate from the settings). */
+  /* ---- camera: per frame (160x120 copy) mean luma, luma variance, mean |difference| to the
+   * previous frame. requestVideoFrameCallback sees each new frame and gives the delivered rate;
+   * without it, sample every 150 ms (the rate then comes from the track settings). */
   function measureVideo(video, ms, ctx) {
     return new Promise(function (resolve, reject) {
       var canvas = document.createElement("canvas"), g, frames = [], previous = null, start = performance.now();
@@ -182,8 +180,7 @@
     }
   });
 
-  /* ---- microphone ----
-   * Every 40 ms reads the last 2048 samples (~43 ms): peak, RMS, longest run of clipped samples.
+  /* ---- microphone: every 40 ms the last 2048 samples (~43 ms): peak, RMS, clipped runs.
    * Judged on the loudest window, not the mean: speech has pauses. */
   function dbfs(v, floor) { return v > 0 ? Math.max(floor, Math.min(6, 20 * Math.log10(v))) : floor; }
 
@@ -242,25 +239,7 @@
     }
   });
 
-  /* ---- speakers: a 1.2 s three-note chime, made as a WAV in memory, started by a click ---- */
-  var tone = null;
-  function toneUrl() {
-    if (tone) return tone;
-    var rate = 22050, notes = [523.25, 659.25, 783.99], len = 0.4, n = Math.floor(rate * len * 3);
-    var view = new DataView(new ArrayBuffer(44 + n * 2));
-    function text(at, s) { for (var i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i)); }
-    text(0, "RIFF"); view.setUint32(4, 36 + n * 2, true); text(8, "WAVEfmt ");
-    [[16, 16, 4], [20, 1, 2], [22, 1, 2], [24, rate, 4], [28, rate * 2, 4], [32, 2, 2], [34, 16, 2], [40, n * 2, 4]].forEach(function (f) {
-      if (f[2] === 4) view.setUint32(f[0], f[1], true); else view.setUint16(f[0], f[1], true);
-    });
-    text(36, "data");
-    for (var i = 0; i < n; i++) {
-      var t = i / rate, within = t % len, envelope = Math.min(1, within / 0.02, (len - within) / 0.05);
-      view.setInt16(44 + i * 2, Math.round(16000 * envelope * Math.sin(2 * Math.PI * notes[Math.min(2, Math.floor(t / len))] * t)), true);
-    }
-    return (tone = URL.createObjectURL(new Blob([view.buffer], { type: "audio/wav" })));
-  }
-
+  /* ---- speakers: a chime started by the participant's click (autoplay rules) ---- */
   P.registerStep("speakers", {
     run: function (ctx) {
       var S = ctx.strings, el = ctx.el, play = $('[data-action="play-sound"]', el), answers = Array.prototype.slice.call(el.querySelectorAll("[data-answer]"));
@@ -282,7 +261,7 @@
         async function onPlay() {
           ctx.status(S.speakers_playing);
           if (sound) sound.pause();
-          sound = new Audio(toneUrl());
+          sound = new Audio(ctx.config.toneUrl);
           if (sink && !row.hidden && select.value) {
             try { await sound.setSinkId(select.value); out.output_chosen = select.value !== "default"; } catch (e) { /* default output */ }
           }
@@ -300,7 +279,7 @@
         }
         function onAnswer(event) {
           out.answer = event.currentTarget.getAttribute("data-answer");
-          el.focus(); // the answer buttons are disabled now; the verdict is announced (aria-live)
+          el.focus(); // its buttons get disabled; keep focus in the step
           finish();
           resolve(out);
         }

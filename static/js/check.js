@@ -36,7 +36,7 @@
 
   P.registerStep = function (name, impl) { impls[name] = impl; if (config) markAvailability(); };
   P.format = fmt;
-  /* One AudioContext for the page, made during a click so that autoplay rules allow it. */
+  /* One AudioContext, made during a click (autoplay rules). */
   P.audio = function () {
     var Ctor = window.AudioContext || window.webkitAudioContext;
     if (!Ctor) return null;
@@ -100,7 +100,7 @@
     });
   }
 
-  /* Runs one step and queues its measurements for delivery (not waited for). */
+  /* Runs a step; its post is queued, not waited for. */
   async function runStep(name, focus) {
     var el = stepEl(name), impl = impls[name];
     if (!el || !impl) return;
@@ -146,7 +146,7 @@
     $('[data-role="progress"]').value = 0;
     $('[data-action="start"]').hidden = true;
     $('.check-intro [data-action="restart"]').hidden = false;
-    $('[data-role="progress-label"]').focus(); // the start button is gone: keep the keyboard nearby
+    $('[data-role="progress-label"]').focus(); // the start button is gone
     rerunButtons(false);
     var steps = active();
     for (var i = 0; i < steps.length && !mine.controller.signal.aborted; i++) await runStep(steps[i], false);
@@ -163,7 +163,7 @@
     if (state.running || !state.runId) return;
     var mine = state;
     mine.running = true;
-    stepEl(name).focus(); // its button is disabled while it runs; the verdict takes focus after
+    stepEl(name).focus(); // its button gets disabled; the verdict takes focus after
     rerunButtons(false);
     await runStep(name, true);
     if (mine !== state) return;
@@ -176,7 +176,7 @@
     try {
       if (queue.length) localStorage.setItem(key(), JSON.stringify(queue.map(function (q) { return { body: q.body }; })));
       else localStorage.removeItem(key());
-    } catch (e) { /* storage full or off: the in-memory queue still retries */ }
+    } catch (e) { /* storage off: memory still retries */ }
   }
   function current(item) { return item.body.run_id === state.runId; }
   function retryable(status) { return status === 408 || status === 425 || status === 429 || status >= 500; }
@@ -243,7 +243,7 @@
     if (!state.running) rerunButtons(true);
   }
 
-  /* The summary appears once the run is done and every result has been answered. */
+  /* The summary: once the run is done and every post answered. */
   function showSummary(focus) {
     if (!state.flowDone || state.pending > 0 || !state.summary) return;
     var summary = $('[data-role="summary"]');
@@ -254,7 +254,7 @@
     state.shown = true;
   }
 
-  /* Results an earlier visit could not send: send them now (the server stores them once). */
+  /* Results an earlier visit could not send (stored once by the server). */
   function restore() {
     var saved;
     try { saved = JSON.parse(localStorage.getItem(key()) || "[]"); } catch (e) { saved = []; }
@@ -264,7 +264,7 @@
     notice(S.queued);
   }
 
-  /* Time zone: tell the server (cookie pf_tz) and show the start in the browser's zone now. */
+  /* Time zone: cookie pf_tz for the server, and the start shown in this zone now. */
   function timeZone() {
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone, lang = document.documentElement.lang;
