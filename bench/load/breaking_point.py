@@ -68,7 +68,7 @@ def print_step(line: dict) -> None:
     wall = line["duration_s"] * cpu.get("cores", 1)
     share = lambda key: 100 * cpu.get(key, 0) / wall if wall else 0  # noqa: E731
     print(f"{line['rate']:>5.1f}/s  {line['rps']:>6.1f} req/s  page p50/p95/p99 {_fmt(line['page'])}  post {_fmt(line['post'])}  "
-          f"errors {line['errors']:>4}  results {line['results']}/{line['results_expected']}  "
+          f"errors {line['errors']:>4}  resent {line.get('resent')}  results {line['results']}/{line['results_expected']}  "
           f"CPU gunicorn {share('gunicorn'):.0f}% pg {share('postgres'):.0f}% locust {share('locust'):.0f}% other {share('other'):.0f}%",
           flush=True)
 
@@ -109,6 +109,8 @@ def main(argv=None) -> int:
             expected += count * len(CHECKS)
             rows = harness.count_rows(database_url, seed["event_id"])
             line = step_line(rate, harness.read_stats(prefix), duration, rows, expected, cpu)
+            acks = Path(f"{prefix}-acks.json")
+            line["resent"] = json.loads(acks.read_text()).get("resent", 0) if acks.exists() else None
             lines.append(line)
             print_step(line)
             worst = max((line["page"] or [0, 0, 0])[1], (line["post"] or [0, 0, 0])[1])

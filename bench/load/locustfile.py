@@ -39,6 +39,7 @@ from pathlib import Path
 from http.cookiejar import DefaultCookiePolicy
 
 import gevent
+from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser, between, events, task
 
 SEED = json.loads(Path(os.environ["LOAD_SEED"]).read_text()) if os.environ.get("LOAD_SEED") else {"tokens": [], "agents": [], "event_id": 0}
@@ -55,6 +56,9 @@ _next_agent = iter(range(10**6))
 # (run_id, check) acknowledged by the server with a 200; finished participants.
 ACKS: list[tuple[str, str]] = []
 FINISHED = {"count": 0}
+# Requests sent again because the server closed the kept-alive connection just as they went out.
+RESENT = {"count": 0}
+RACE_ERRORS = (HTTPConnectionClosed, ConnectionResetError, BrokenPipeError)
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -74,6 +78,29 @@ class LoopbackPolicy(DefaultCookiePolicy):
 
     def return_ok_secure(self, cookie, request):
         return True
+
+
+def send(client, method: str, url: str, name: str, check=None, **kwargs):
+    """One request as a browser sends it: resent once when the kept-alive connection it went out on
+    was closed by the server at that moment (gunicorn closes idle connections after ``keepalive``
+    seconds; browsers resend on a reused connection that fails before any answer). Such resends are
+    listed as ``[resent after keep-alive close]`` and counted, not hidden. ``check(response)`` may
+    return a failure message."""
+    for attempt in (1, 2):
+        with client.request(method, url, name=name, catch_response=True, **kwargs) as response:
+            error = response.request_meta.get("exception")
+            if attempt == 1 and isinstance(error, RACE_ERRORS):
+                response.request_meta["name"] = "[resent after keep-alive close]"
+                response.success()
+                with _lock:
+                    RESENT["count"] += 1
+                continue
+            if error is None and check is not None and response.status_code < 400:
+                problem = check(response)
+                if problem:
+                    response.failure(problem)
+            return response
+    return response
 
 
 def think(seconds: float) -> None:
@@ -146,13 +173,13 @@ class Participant(FastHttpUser):
             return
         token = SEED["tokens"][self.index]
         headers = {"User-Agent": self.user_agent, "Accept-Language": random.choice(["en", "fr-FR,fr;q=0.9", "de", "es"])}
-        page = self.client.get(f"/c/{token}", name="/c/[token]", headers=headers)
+        page = send(self.client, "GET", f"/c/{token}", "/c/[token]", headers=headers)
         if page.status_code != 200:
             return self._finish()
         html = page.text
         csrf = (CSRF_META.search(html) or CSRF_INPUT.search(html))
         for asset in sorted(set(ASSETS.findall(html))):
-            self.client.get(asset, name="/static/[asset]", headers=headers)
+            send(self.client, "GET", asset, "/static/[asset]", headers=headers)
         polls = HX_POLL.findall(html)
         run_id = secrets.token_urlsafe(12)
         post_headers = {**headers, "Content-Type": "application/json", "Accept": "application/json"}
@@ -162,16 +189,13 @@ class Participant(FastHttpUser):
         for check, payload, seconds in STEPS:
             think(seconds)
             if check == "network":
-                self.client.get(f"/c/{token}/network/config", name="/c/[token]/network/config", headers=headers)
+                send(self.client, "GET", f"/c/{token}/network/config", "/c/[token]/network/config", headers=headers)
             body = json.dumps({"run_id": run_id, "checks": {check: payload()}, "context": {"attempts": {check: 1}}})
-            with self.client.post(f"/c/{token}/results", data=body, headers=post_headers, name="/c/[token]/results",
-                                  catch_response=True) as response:
-                if response.status_code == 200 and self._stored(response, check):
-                    response.success()
-                    with _lock:
-                        ACKS.append((run_id, check))
-                elif response.status_code == 200:
-                    response.failure(f"{check}: 200 without a stored result")
+            response = send(self.client, "POST", f"/c/{token}/results", "/c/[token]/results", data=body, headers=post_headers,
+                            check=lambda r, c=check: None if self._stored(r, c) else f"{c}: 200 without a stored result")
+            if response.status_code == 200 and self._stored(response, check):
+                with _lock:
+                    ACKS.append((run_id, check))
         if random.random() < HELP_SHARE:
             polls += self._ask_for_help(token, headers)
         # The page stays open a while, polling what it declares (help status while a request is open).
@@ -180,7 +204,7 @@ class Participant(FastHttpUser):
         while polls and time.monotonic() + interval < deadline:
             gevent.sleep(interval)
             for url, _ in polls:
-                self.client.get(url.replace("&amp;", "&"), name=_name(url, token), headers={**headers, "HX-Request": "true"})
+                send(self.client, "GET", url.replace("&amp;", "&"), _name(url, token), headers={**headers, "HX-Request": "true"})
         if not polls:
             gevent.sleep(max(0.0, deadline - time.monotonic()))
         self._finish()
@@ -188,14 +212,14 @@ class Participant(FastHttpUser):
     def _ask_for_help(self, token: str, headers: dict) -> list[tuple[str, str]]:
         """Open the help form and send it; return the polls the answer declares."""
         think(10)
-        form = self.client.get(f"/c/{token}/help", name="/c/[token]/help", headers=headers)
+        form = send(self.client, "GET", f"/c/{token}/help", "/c/[token]/help", headers=headers)
         csrf = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
         data = {"message": "The camera check says my picture is black.", "channel": "email", "phone": "",
                 "csrf_token": csrf.group(1) if csrf else ""}
         think(20)
         # htmx posts the form and swaps in the status fragment it answers with.
-        answer = self.client.post(f"/c/{token}/help", data=data, name="/c/[token]/help [POST]",
-                                  headers={**headers, "HX-Request": "true"})
+        answer = send(self.client, "POST", f"/c/{token}/help", "/c/[token]/help [POST]", data=data,
+                      headers={**headers, "HX-Request": "true"})
         return HX_POLL.findall(answer.text)
 
     @staticmethod
@@ -241,19 +265,19 @@ class Staff(FastHttpUser):
     @task
     def watch_dashboard(self) -> None:
         url = f"/staff/events/{SEED['event_id']}/dashboard"
-        page = self.client.get(url, name=_staff_name(url))
+        page = send(self.client, "GET", url, _staff_name(url))
         polls = [(link.replace("&amp;", "&"), int(seconds)) for link, seconds in HX_POLL.findall(page.text)]
         for link in HX_REVEALED.findall(page.text):
-            fragment = self.client.get(link.replace("&amp;", "&"), name=_staff_name(link), headers={"HX-Request": "true"})
+            fragment = send(self.client, "GET", link.replace("&amp;", "&"), _staff_name(link), headers={"HX-Request": "true"})
             for image in sorted(set(IMAGES.findall(fragment.text))):
-                self.client.get(image.replace("&amp;", "&"), name=_staff_name(image))
+                send(self.client, "GET", image.replace("&amp;", "&"), _staff_name(image))
         due = {link: time.monotonic() + seconds * random.uniform(0, 1) for link, seconds in polls}
         while True:
             gevent.sleep(1)
             for link, seconds in polls:
                 if time.monotonic() >= due[link]:
                     due[link] = time.monotonic() + seconds
-                    self.client.get(link, name=_staff_name(link) + " [poll]", headers={"HX-Request": "true"})
+                    send(self.client, "GET", link, _staff_name(link) + " [poll]", headers={"HX-Request": "true"})
 
 
 def _staff_name(url: str) -> str:
@@ -263,4 +287,4 @@ def _staff_name(url: str) -> str:
 @events.quitting.add_listener
 def _write_acks(environment, **_kw) -> None:
     if ACKS_FILE:
-        Path(ACKS_FILE).write_text(json.dumps({"acks": ACKS, "finished": FINISHED["count"]}))
+        Path(ACKS_FILE).write_text(json.dumps({"acks": ACKS, "finished": FINISHED["count"], "resent": RESENT["count"]}))

@@ -94,7 +94,7 @@ def run(args) -> dict:
     summary = {
         "participants": args.participants, "arrival_seconds": args.arrival_seconds, "staff": args.staff,
         "workers": args.workers, "threads": args.threads, "redis": bool(args.redis), "duration_s": round(duration, 1),
-        "locust_exit": code, "finished": acks["finished"],
+        "locust_exit": code, "finished": acks["finished"], "resent": acks.get("resent", 0),
         "endpoints": [vars(s) for s in stats], "failures": failures, "cpu_seconds": cpu,
         "rows": {"runs": rows["runs"], "runs_expected": args.participants, "results": rows["results"],
                  "results_expected": args.participants * len(CHECKS), "acknowledged": len(acked), "lost": len(lost)},
@@ -120,7 +120,8 @@ def report(summary: dict) -> bool:
     for failure in summary["failures"][:10]:
         print(f"  {failure.get('Occurrences')} x {failure.get('Method')} {failure.get('Name')}: {failure.get('Error')}")
     rows = summary["rows"]
-    print(f"participants finished: {summary['finished']} / {summary['participants']}")
+    print(f"participants finished: {summary['finished']} / {summary['participants']}; requests resent after a keep-alive close "
+          f"(as browsers do, listed above, not errors): {summary.get('resent', 0)}")
     print(f"check_run rows: {rows['runs']} stored / {rows['runs_expected']} expected; "
           f"check_result rows: {rows['results']} stored / {rows['results_expected']} expected; "
           f"acknowledged results missing from the database: {rows['lost']}")
