@@ -32,9 +32,9 @@ def server(app_config, pseudo_locales, app):
     srv.shutdown()
 
 
-@pytest.fixture
-def phone_page(server):
-    """A phone-sized page with fake camera and microphone (skips without Chromium, fails under CI)."""
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser for the module (skips without Chromium, fails under CI), fake camera and microphone."""
     if not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
             pytest.fail(f"no Chromium at {CHROMIUM}")
@@ -43,10 +43,16 @@ def phone_page(server):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--use-fake-device-for-media-stream"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=server,
-                                      permissions=["camera", "microphone"])
-        yield context.new_page()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium, server):
+    """A phone-sized page on this test's server."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=server, permissions=["camera", "microphone"])
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.parametrize(("locale", "direction"), [("en_XA", "ltr"), ("ar_XB", "rtl"), ("de", "ltr")])
@@ -67,6 +73,8 @@ def test_verdicts_and_summary_hold_right_to_left(phone_page, make_participant):
 
     _, token = make_participant(name="Maximilian Mustermann-Oberhauser")
     page = phone_page
+    # The connection step takes ~10 s and its layout is the same card as the others: leave it out here.
+    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.goto(f"/c/{token}?lang=ar_XB")
     page.click('[data-action="start"]')
     page.locator('[data-answer="yes"]:not([disabled])').or_(page.locator('[data-action="play-sound"]:not([disabled])')).first.wait_for(timeout=30000)
@@ -78,4 +86,4 @@ def test_verdicts_and_summary_hold_right_to_left(phone_page, make_participant):
     assert result["dir"] == "rtl"
     assert result["overflow"] <= 0, result
     assert result["clipped"] == [], result["clipped"]
-    assert page.locator("[data-verdict]").count() >= 4
+    assert page.locator("[data-verdict]").count() >= 3
