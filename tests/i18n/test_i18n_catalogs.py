@@ -218,3 +218,35 @@ def test_mark_updated_records_the_current_english_hash(app, runner, fixture_tran
 def test_mark_updated_refuses_what_it_cannot_stamp(app, runner, args):
     result = runner.invoke(args=["i18n", "mark-updated", *args])
     assert result.exit_code != 0
+
+
+@pytest.fixture
+def project_app(app):
+    """The app on the project's own catalogs (not the fixture ones)."""
+    app.config.pop("TRANSLATIONS_DIR", None)
+    return app
+
+
+@pytest.mark.usefixtures("project_app")
+def test_project_catalogs_pass_the_check(runner):
+    """The CI gate: .pot current, shipped locales complete, placeholders and tags kept."""
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.usefixtures("project_app")
+def test_project_status_is_complete(runner):
+    result = runner.invoke(args=["i18n", "status"])
+    assert result.exit_code == 0, result.output
+
+
+def test_compiled_catalogs_are_not_committed():
+    import shutil
+    import subprocess
+
+    from preflight import PROJECT_ROOT
+
+    if not shutil.which("git") or not (PROJECT_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(["git", "ls-files", "*.mo"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    assert tracked.strip() == ""
