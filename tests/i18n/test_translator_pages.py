@@ -88,3 +88,10 @@ def test_translator_home_links_to_status_and_previews(auth, client):
     html = client.get("/staff/translator").get_data(as_text=True)
     assert 'href="/staff/translations/"' in html
     assert 'href="/staff/translations/de/"' in html
+
+
+@pytest.mark.parametrize(("role", "shown"), [("translator", True), ("admin", True), ("agent", False)])
+def test_staff_menu_links_translations(auth, client, role, shown):
+    auth.login(role)
+    html = client.get("/staff/translator" if role == "translator" else "/staff/").get_data(as_text=True)
+    assert ('href="/staff/translations/"' in html) is shown
