@@ -155,3 +155,13 @@ def test_numbers_follow_locale(app):
         assert render_template_string("{{ 1234.5|decimalformat }}") == "1.234,5"
     with app.test_request_context("/?lang=fr"):
         assert render_template_string("{{ 1234.5|decimalformat }}") == "1\u202f234,5"
+
+
+@pytest.mark.parametrize("suffix", ["", "/help", "/survey"])
+def test_every_participant_page_has_the_switcher(client, person, suffix):
+    _, token = person
+    response = client.get(f"/c/{token}{suffix}?lang=es")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert page_lang(response)[0] == "es"
+    assert f'href="/c/{token}{suffix}?lang=fr"' in html
