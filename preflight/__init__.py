@@ -111,7 +111,10 @@ def register_blueprints(app: Flask) -> None:
     from .participant import bp as participant_bp
     from .playbook import bp as playbook_bp
     from .staff import bp as staff_bp
+    from .urlids import reject_huge_ids
 
+    # Every ``*_id`` in every URL: ids beyond the column range are a 404, not a database error.
+    app.url_value_preprocessor(reject_huge_ids)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)

@@ -145,3 +145,10 @@ def test_times_are_shown_in_the_viewers_timezone(client, auth, make_event):
     assert "12:00:00\u202fPM" in new_york
     client.set_cookie("pf_tz", "Not/AZone")
     assert "6:00:00\u202fPM" in client.get(f"/staff/events/{event.id}").get_data(as_text=True)
+
+
+def test_huge_ids_are_404_not_500(client, auth):
+    auth.login("admin")
+    huge = 10**30
+    assert client.get(f"/staff/events/{huge}").status_code == 404
+    assert client.post(f"/staff/events/1/participants/{huge}/revoke").status_code == 404

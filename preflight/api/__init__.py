@@ -3,7 +3,6 @@
 from flask import Blueprint, current_app
 
 from ..extensions import csrf, limiter
-from ..urlids import reject_huge_ids
 
 bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
 # Token-authenticated and never cookie-authenticated, so cross-site requests carry no credential: no CSRF.
@@ -11,7 +10,6 @@ csrf.exempt(bp)
 # Reachable by anyone (the token is checked in the view): limited per client address like every public endpoint.
 limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])(bp)
 
-bp.url_value_preprocessor(reject_huge_ids)
 
 from . import cli, views  # noqa: E402,F401
 

@@ -14,11 +14,9 @@ from wtforms.validators import DataRequired, Length
 from ..auth import role_required
 from ..db import get_session
 from ..models import ApiToken, StaffUser
-from ..urlids import reject_huge_ids
 from .tokens import API_ROLES, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/api-tokens")
-bp.url_value_preprocessor(reject_huge_ids)
 
 
 class TokenForm(FlaskForm):
