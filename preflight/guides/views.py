@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import htmx, limiter
+from ..i18n import text_direction
 from . import bp
 from .library import Resolved, published, resolve
 from .links import current_locale, guide_href, translations_root
@@ -65,6 +66,8 @@ def render_guide(resolved: Resolved, locale: str, link_for: Callable[[str, str |
         "tutorial": tutorial_for(slug, locale),
         "english_url": guide_href(slug, locale="en"),
         "shown_lang": resolved.guide.locale.split("_")[0],
+        # An English fallback inside a right-to-left page still reads left to right.
+        "shown_dir": text_direction(resolved.guide.locale),
     }
 
 

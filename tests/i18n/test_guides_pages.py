@@ -194,3 +194,9 @@ def test_resolve_states(use_fixture_translations):
     assert resolve(root, "alpha", "en").state is GuideState.source
     assert resolve(root, "orphan", "fr") is None
     assert resolve(root, "../x", "fr") is None
+
+
+def test_english_fallback_reads_left_to_right_in_a_rtl_page(pseudo_locales, client):
+    html = client.get("/guides/camera-problems?lang=ar_XB").get_data(as_text=True)
+    assert '<html lang="ar-XB" dir="rtl">' in html
+    assert 'lang="en" dir="ltr" data-guide="camera-problems"' in html
