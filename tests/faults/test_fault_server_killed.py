@@ -9,6 +9,7 @@ database is consistent.
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import re
@@ -53,7 +54,7 @@ class Browser:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code
-        except OSError:
+        except (OSError, http.client.HTTPException):  # refused, reset, or cut off half-way through the answer
             return None
         if status == 200:
             self.answered.add(check)
