@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export PREFLIGHT_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-only setup setup-dev translations migrate demo i18n-extract i18n-update i18n-status i18n-check tutorial-videos bench clean
+.PHONY: run test test-only setup setup-dev translations migrate demo i18n-extract i18n-update i18n-status i18n-check tutorial-videos bench load-test load-test-quick clean
 
 ## run: set up, migrate the SQLite database, load demo data, start the server (and the alert worker)
 run: setup translations migrate
@@ -61,6 +61,13 @@ tutorial-videos: setup-dev translations
 
 bench: setup-dev
 	$(BIN)/python bench/page_weight.py
+
+## load-test: 1,000 participants over 10 minutes against gunicorn + PostgreSQL on loopback (bench/load/run.py)
+load-test: setup-dev translations
+	$(BIN)/python bench/load/run.py $(LOAD_ARGS)
+
+load-test-quick: setup-dev translations
+	$(BIN)/python bench/load/run.py --quick $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
