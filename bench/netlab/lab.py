@@ -387,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the scenarios")
     sub.add_parser("check", help="check the requirements")
-    sub.add_parser("teardown", help="remove leftover namespaces (after a crash)")
+    t = sub.add_parser("teardown", help="remove leftover namespaces (after a crash)")
+    t.add_argument("--force", action="store_true", help="even if another run holds the lab lock")
     r = sub.add_parser("run", help="set up, apply SCENARIO, run NS CMD..., tear down "
                                    "(options before SCENARIO: everything after NS is the command)")
     r.add_argument("scenario")
@@ -410,7 +411,19 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) or "ok")
         return 1 if problems else 0
     if args.cmd == "teardown":
-        force_teardown()
+        if args.force:
+            force_teardown()
+            return 0
+        lab = Lab(lock_timeout=5)
+        try:
+            lab._acquire_lock()  # a live run holds it: do not pull its link from under it
+        except LabError as exc:
+            print(f"{exc}\n(use --force to remove the namespaces anyway)", file=sys.stderr)
+            return 1
+        try:
+            force_teardown()
+        finally:
+            lab._release_lock()
         return 0
     exit_on_signals()
     sc = scen.get(args.scenario)
