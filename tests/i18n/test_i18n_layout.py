@@ -33,18 +33,15 @@ def server(app_config, pseudo_locales, app):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """One browser for the module (skips without Chromium, fails under CI), fake camera and microphone."""
+def chromium(playwright):
+    """One browser for the module, from pytest-playwright's session (skips without Chromium, fails under CI)."""
     if not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
             pytest.fail(f"no Chromium at {CHROMIUM}")
         pytest.skip("no Chromium (apt-get install chromium, or set PREFLIGHT_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--use-fake-device-for-media-stream"])
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--use-fake-device-for-media-stream"])
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
