@@ -11,14 +11,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
+from dbutil import temporary_database
 from preflight import create_app
 from preflight import migrate as migrations
 from preflight.auth.passwords import hash_password
 from preflight.db import session_scope
 from preflight.links import issue_link
 from preflight.models import Event, Participant, StaffUser, metadata, utcnow
+from support_factories import SMTPSink, free_port
 
 PASSWORD = "correct-horse-42-battery"
 SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
@@ -27,20 +28,8 @@ SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A fresh, empty database for this test session."""
-    base = os.environ.get("PREFLIGHT_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        return
-    name = f"preflight_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(os.environ.get("PREFLIGHT_TEST_DATABASE_URL"), tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -192,30 +181,13 @@ def auth(client, make_staff):
     return Auth(client, make_staff)
 
 
-class SMTPSink:
-    """Messages received by a real SMTP server on loopback (aiosmtpd)."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server(app_config):
     """Start an SMTP server on 127.0.0.1 and point the app at it; yields the sink."""
-    import socket
-
     from aiosmtpd.controller import Controller
 
     sink = SMTPSink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     app_config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)

@@ -1,14 +1,13 @@
 """The schema comes only from migrations, on SQLite and PostgreSQL alike."""
 
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from dbutil import temporary_database
+from sqlalchemy import create_engine, inspect
 
 from preflight import migrate as migrations
 from preflight.models import metadata
@@ -16,20 +15,8 @@ from preflight.models import metadata
 
 @pytest.fixture
 def empty_database(tmp_path):
-    base = os.environ.get("PREFLIGHT_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    name = f"preflight_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(os.environ.get("PREFLIGHT_TEST_DATABASE_URL"), tmp_path, "preflight_mig") as url:
+        yield url
 
 
 def test_single_head():

@@ -33,6 +33,14 @@ class SendReport:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def count(self, participant: Participant, record: ParticipantMessage) -> None:
+        """Tally one attempt."""
+        if record.status == "sent":
+            self.sent += 1
+        else:
+            self.failed += 1
+            self.errors.append(f"{participant.email}: {record.last_error}")
+
 
 def compose(event: Event, participant: Participant, kind: str):
     """The localised email for ``participant``."""
@@ -106,12 +114,7 @@ def send_batch(session: Session, event: Event, participants: list[Participant], 
         if not force and not needs(session, participant, kind):
             report.skipped += 1
             continue
-        record = send_one(session, event, participant, kind)
-        if record.status == "sent":
-            report.sent += 1
-        else:
-            report.failed += 1
-            report.errors.append(f"{participant.email}: {record.last_error}")
+        report.count(participant, send_one(session, event, participant, kind))
     return report
 
 
@@ -125,10 +128,5 @@ def retry_failed(session: Session, event: Event) -> SendReport:
         .order_by(ParticipantMessage.id)
     ).all()
     for participant, message in failed:
-        record = send_one(session, event, participant, message.kind)
-        if record.status == "sent":
-            report.sent += 1
-        else:
-            report.failed += 1
-            report.errors.append(f"{participant.email}: {record.last_error}")
+        report.count(participant, send_one(session, event, participant, message.kind))
     return report
