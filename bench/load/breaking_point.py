@@ -34,7 +34,8 @@ def parse_args(argv=None):
     parser.add_argument("--rates", default="2,4,6,8,12,16,24,32", help="participants arriving per second, one step each")
     parser.add_argument("--step-seconds", type=float, default=60, help="arrival window of each step")
     parser.add_argument("--staff", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", 4)))
+    # Default: what gunicorn.conf.py picks (one per core, at most 4).
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", min(4, os.cpu_count() or 1))))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("PREFLIGHT_THREADS", 8)))
     parser.add_argument("--port", type=int, default=5078)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -40,7 +40,8 @@ def parse_args(argv=None):
     parser.add_argument("--participants", type=int, help="participants arriving (default 1000, quick 100)")
     parser.add_argument("--arrival-seconds", type=float, help="over how long they arrive (default 600, quick 60)")
     parser.add_argument("--staff", type=int, default=5, help="dashboards refreshing")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", 4)))
+    # Default: what gunicorn.conf.py picks (one per core, at most 4).
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", min(4, os.cpu_count() or 1))))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("PREFLIGHT_THREADS", 8)))
     parser.add_argument("--port", type=int, default=5077)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL of the PostgreSQL server")
