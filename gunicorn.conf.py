@@ -14,3 +14,10 @@ accesslog = "-"
 # Participant tokens are removed from the logged request line by the logger class below.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 logger_class = "preflight.gunicorn_logging.RedactingLogger"
+
+
+def worker_exit(server, worker):
+    """Close every WebRTC peer of the exiting worker (network check), then stop its loop thread."""
+    from preflight.network.host import shutdown
+
+    shutdown()

@@ -279,7 +279,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
     if record:
         details["server"] = {k: record.get(k) for k in ("upload_windows", "upload_settled", "probes_up_sent",
                                                          "probes_up_recv", "jitter_up_ms", "sctp_rtt_ms",
-                                                         "bulk_connections")}
+                                                         "down_connections", "up_connections")}
         remote = record.get("ice_remote")
         details["server"]["remote_type"] = remote.get("type") if isinstance(remote, dict) else None
     return Finding("network", verdict, reason, GUIDES.get(reason, ""), metrics, details)

@@ -44,5 +44,14 @@ def resolve(config: list[Any], name: str, now: float | None = None) -> list[dict
 
 
 def for_aiortc(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
-    """The same list as aiortc objects (aiortc itself uses only the first STUN and first TURN)."""
-    return [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in servers]
+    """The STUN part of the list as aiortc objects, for the server's own peers.
+
+    The server needs STUN only when it sits behind NAT; a relay on its side would add a TURN
+    allocation per peer connection for nothing (the page relays when its network needs it).
+    """
+    out = []
+    for server in servers:
+        stun = [u for u in server["urls"] if u.startswith(("stun:", "stuns:"))]
+        if stun:
+            out.append(RTCIceServer(urls=stun))
+    return out

@@ -35,7 +35,7 @@ class OfferRequest:
 
 
 def parse_request(data: Any, max_bulk: int = P.MAX_BULK_CONNECTIONS) -> OfferRequest:
-    """Check the JSON body ``{"run_id": str, "offers": [{"kind": "ctl"|"bulk", "sdp": str}, ...]}``."""
+    """Check the JSON body ``{"run_id": str, "offers": [{"kind": "ctl"|"down"|"up", "sdp": str}, ...]}``."""
     if not isinstance(data, dict):
         raise OfferError("offer_malformed", "expected a JSON object")
     run_id = data.get("run_id")
@@ -46,8 +46,8 @@ def parse_request(data: Any, max_bulk: int = P.MAX_BULK_CONNECTIONS) -> OfferReq
         raise OfferError("offer_malformed", "offers must be a non-empty list")
     parsed: list[Offer] = []
     for item in offers:
-        if not isinstance(item, dict) or item.get("kind") not in ("ctl", "bulk") or not isinstance(item.get("sdp"), str):
-            raise OfferError("offer_malformed", "each offer needs kind (ctl or bulk) and sdp (string)")
+        if not isinstance(item, dict) or item.get("kind") not in ("ctl", "down", "up") or not isinstance(item.get("sdp"), str):
+            raise OfferError("offer_malformed", "each offer needs kind (ctl, down or up) and sdp (string)")
         if len(item["sdp"].encode()) > P.MAX_SDP_BYTES:
             raise OfferError("offer_too_large", f"an SDP offer is limited to {P.MAX_SDP_BYTES} bytes")
         check_sdp(item["sdp"])
@@ -55,8 +55,9 @@ def parse_request(data: Any, max_bulk: int = P.MAX_BULK_CONNECTIONS) -> OfferReq
     kinds = [o.kind for o in parsed]
     if kinds.count("ctl") != 1:
         raise OfferError("offer_malformed", "exactly one ctl offer is needed")
-    if not 1 <= kinds.count("bulk") <= max_bulk:
-        raise OfferError("offer_malformed", f"between 1 and {max_bulk} bulk offers are needed")
+    for kind in ("down", "up"):
+        if not 1 <= kinds.count(kind) <= max_bulk:
+            raise OfferError("offer_malformed", f"between 1 and {max_bulk} {kind} offers are needed")
     # The control connection first: its data channels carry the probes and the protocol.
     parsed.sort(key=lambda o: o.kind != "ctl")
     return OfferRequest(run_id=run_id, offers=parsed)

@@ -1,8 +1,8 @@
 """What the page and the server's peer say to each other (shared constants and formats).
 
 Signalling: one ``POST /c/<token>/network/offer`` carries every offer (one control peer
-connection and ``BULK_CONNECTIONS`` bulk ones) and returns every answer; aiortc does not
-trickle, so its answers already hold all candidates.
+connection, ``DOWN_CONNECTIONS`` download and ``UP_CONNECTIONS`` upload ones) and returns
+every answer; aiortc does not trickle, so its answers already hold all candidates.
 
 Control peer connection (``ctl``), two data channels created by the page:
 - ``probe``: unreliable, unordered. The page sends PROBE packets (100 per second), the server
@@ -12,14 +12,21 @@ Control peer connection (``ctl``), two data channels created by the page:
   ``{"t": "stop"}``, ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}``
   progress and the signed ``{"t": "summary", ...}`` from the server.
 
-Bulk peer connections (``bulk``), one reliable ordered channel each: the server fills them
-during the download phase, the page during the upload phase. Separate associations because
-one SCTP association's window caps a flow under loss and delay, and so that the probes never
-queue behind bulk data inside aiortc.
+Bulk peer connections (``down`` and ``up``), one reliable ordered ``bulk`` channel each: the
+server fills the download ones, the page the upload ones. Separate associations because one
+SCTP association's window caps a flow under loss and delay, so that the probes never queue
+behind bulk data inside aiortc, and so that the download's retransmissions end with it: the
+download connections are closed before the upload starts (on a thin uplink, the
+acknowledgements of a recovering download alone can fill the link for seconds).
+
+Control messages: ``{"t": "down", "last", "best", "queue_ms"}`` each window of the download
+(the server paces by it), ``{"t": "down", "saturate": true, "kbps"}``, ``{"t": "down", "stop": true}``;
+``{"t": "up", "saturate": true}`` once the page has the upload rate.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 
 # Phases, as tagged on every probe and echo.
@@ -37,20 +44,23 @@ PROBE_TYPE, ECHO_TYPE = 1, 2
 SETTLING = 0x80
 SETTLE_MS = 500
 
-# How many bulk peer connections a check opens, and the most a page may ask for.
-BULK_CONNECTIONS = 4
+# How many bulk peer connections a check opens per direction, and the most a page may ask for.
+DOWN_CONNECTIONS = 2
+UP_CONNECTIONS = 4
 MAX_BULK_CONNECTIONS = 8
 
-# Bulk message size and how much the server keeps queued per channel. aiortc moves one
-# message at a time into SCTP, so a small queue keeps stop latency short without starving it.
-BULK_MESSAGE_BYTES = 7 * 1161  # whole SCTP chunks: no partial fragment per message
-BULK_QUEUE_BYTES = 2 * BULK_MESSAGE_BYTES
+# Largest bulk message (see message_bytes): whole SCTP chunks, so no partial fragment per
+# message. Senders keep about two messages queued per channel: aiortc moves one message at a
+# time into SCTP, so this keeps the pace in charge without starving it.
+BULK_MESSAGE_BYTES = 7 * 1161
 
 # Bulk data is paced to at most this rate (kbit/s of payload) in each direction. The judged
 # window ends at 20 Mbit/s and the profiles need at most a few; a faster link is reported as
 # "at least this" (``*_capped``). Pacing keeps one check's CPU bounded and stops a fast sender
 # from overrunning aiortc's receive path (UDP buffer drops collapse SCTP's window).
-MAX_RATE_KBPS = 30_000
+# Benches may lower it (PREFLIGHT_NETWORK_RATE_CAP_KBPS) to model slower participants; the
+# page learns the value from /network/config.
+MAX_RATE_KBPS = int(os.environ.get("PREFLIGHT_NETWORK_RATE_CAP_KBPS", "30000"))
 
 # Bytes on the wire per SCTP packet beyond the data-channel payload: IPv4 20 + UDP 8 +
 # DTLS 1.2 record header 13 + AES-GCM explicit nonce 8 and tag 16 + SCTP common header 12 +
@@ -63,6 +73,12 @@ CHUNK_PAYLOAD_BYTES = 1161
 MAX_OFFER_REQUEST_BYTES = 64 * 1024
 MAX_SDP_BYTES = 16 * 1024
 RUN_ID_MAX = 64
+
+
+def message_bytes(kbps: float) -> int:
+    """Bulk message size for a pace: whole SCTP chunks, about 20 ms of data, 1 to 7 chunks."""
+    chunks = max(1, min(7, round(kbps * 125 * 0.02 / CHUNK_PAYLOAD_BYTES)))
+    return chunks * CHUNK_PAYLOAD_BYTES
 
 
 def wire_bytes(message_bytes: int) -> int:

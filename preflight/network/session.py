@@ -13,7 +13,10 @@ import json
 import logging
 import os
 import secrets
+import statistics
+import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,6 +30,21 @@ log = logging.getLogger(__name__)
 # Bulk payload: random bytes once per process (DTLS encrypts them anyway; no compression).
 _PAYLOAD = os.urandom(P.BULK_MESSAGE_BYTES)
 
+# Bench diagnostics: PREFLIGHT_NETWORK_TRACE=1 prints every pacing decision to stderr.
+TRACE = os.environ.get("PREFLIGHT_NETWORK_TRACE") == "1"
+
+
+def trace(session: "CheckSession", event: str, **values: Any) -> None:
+    """One line of pacing diagnostics (benches only)."""
+    if TRACE:
+        stamp = now_ms() - session.created
+        print(f"[{session.id[:6]} {stamp:8.0f}ms] {event} " + " ".join(f"{k}={v}" for k, v in values.items()),
+              file=sys.stderr, flush=True)
+
+
+# Largest SCTP window forced on a download association (see _open_window).
+OPEN_WINDOW_BYTES = 4 * 1024 * 1024
+
 # Server-side caps per phase (the page has its own, shorter ones): a silent page is dropped.
 CONNECT_TIMEOUT_S = 12.0
 DOWN_PHASE_CAP_S = 7.0
@@ -36,7 +54,7 @@ IDLE_CAP_S = 6.0
 
 @dataclass
 class Offer:
-    """One peer connection's offer: ``ctl`` (control + probes) or ``bulk``."""
+    """One peer connection's offer: ``ctl`` (control + probes), ``down`` or ``up`` (bulk)."""
 
     kind: str
     sdp: str
@@ -50,6 +68,9 @@ class Counters:
     probe_seq_range: dict[int, list[int]] = field(default_factory=dict)  # phase -> [min, max]
     echoes_sent: dict[int, int] = field(default_factory=dict)  # echo tag (phase | SETTLING) -> count
     up_transits: list[float] = field(default_factory=list)  # idle phase: server recv - page send (ms)
+    recent_transits: deque = field(default_factory=lambda: deque(maxlen=256))  # (recv time, transit), any phase
+    up_transit_base: float | None = None  # median idle transit: zero of the upload queue
+    up_frozen: bool = False
     up_bytes_wire: int = 0  # bulk + probe bytes received, IP level
     up_bulk_payload: int = 0
     up_samples: list[tuple[float, int]] = field(default_factory=list)
@@ -59,19 +80,51 @@ class Counters:
     down_payload_sent: int = 0
 
 
+# Receive buffer for the peers' UDP sockets. A data-channel burst at 20 Mbit/s outruns the
+# default 208 KiB (about 90 full packets once kernel overhead is counted) whenever the loop is
+# busy for a few tens of ms; the drops then look like a slow link. The kernel caps the size
+# at net.core.rmem_max (docs/capacity.md).
+RCVBUF_BYTES = 4 * 1024 * 1024
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = RCVBUF_BYTES) -> int:
+    """Raise SO_RCVBUF on the UDP sockets aioice gathered for ``pc``; returns how many were set."""
+    import socket
+
+    done = 0
+    try:
+        protocols = pc.sctp.transport.transport.iceGatherer._connection._protocols  # private: guarded
+    except AttributeError:
+        return 0
+    for protocol in protocols:
+        sock = getattr(getattr(protocol, "transport", None), "get_extra_info", lambda _name: None)("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+                done += 1
+            except OSError:
+                pass
+    return done
+
+
 def now_ms() -> float:
     """Monotonic milliseconds on the server."""
     return time.monotonic() * 1000
 
 
 class Pacer:
-    """A token bucket: at most ``kbps`` of payload on average, bursts of ``burst`` bytes."""
+    """A token bucket: at most ``kbps`` of payload on average, bursts of 20 ms (two messages at least)."""
 
-    def __init__(self, kbps: float, burst: int = 64 * 1024) -> None:
-        self.bytes_per_ms = kbps / 8
-        self.burst = burst
-        self.tokens = float(burst)
+    def __init__(self, kbps: float) -> None:
         self.stamp = now_ms()
+        self.set_kbps(kbps)
+        self.tokens = float(self.burst)
+
+    def set_kbps(self, kbps: float) -> None:
+        """Change the rate (kbit/s of payload)."""
+        self.kbps = kbps
+        self.bytes_per_ms = kbps / 8
+        self.burst = max(2 * P.message_bytes(kbps), self.bytes_per_ms * 20)
 
     def take(self, size: int) -> bool:
         """Spend ``size`` bytes if the bucket holds them."""
@@ -107,10 +160,12 @@ class CheckSession:
         self.phase_started = self.created
         self.counters = Counters()
         self.ctl_pc: RTCPeerConnection | None = None
-        self.bulk_pcs: list[RTCPeerConnection] = []
+        self.down_pcs: list[RTCPeerConnection] = []
+        self.up_pcs: list[RTCPeerConnection] = []
         self.ctl = None
         self.probe = None
-        self.bulk_channels: list[Any] = []
+        self.down_channels: list[Any] = []
+        self.up_channels: list[Any] = []
         self.connected_at: float | None = None
         self.close_reason: str | None = None
         self.closed = asyncio.Event()
@@ -118,6 +173,12 @@ class CheckSession:
         self._last_heard = self.created
         self._pacer = Pacer(P.MAX_RATE_KBPS)
         self._refill: asyncio.TimerHandle | None = None
+        self._saturating = False
+        self._pause_until = 0.0
+        self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, None)
+        self._stopped = False
+        self._down_count = 0
+        self._pcs: list[RTCPeerConnection] = []
 
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer]) -> list[dict]:
@@ -125,15 +186,20 @@ class CheckSession:
         answers = []
         for offer in offers:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
+            self._pcs.append(pc)  # every connection ever created, closed by close()
             if offer.kind == "ctl":
                 self.ctl_pc = pc
                 pc.on("datachannel", self._on_ctl_channel)
                 pc.on("connectionstatechange", self._on_ctl_state)
+            elif offer.kind == "down":
+                self.down_pcs.append(pc)
+                pc.on("datachannel", self._on_down_channel)
             else:
-                self.bulk_pcs.append(pc)
-                pc.on("datachannel", self._on_bulk_channel)
+                self.up_pcs.append(pc)
+                pc.on("datachannel", self._on_up_channel)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
+            enlarge_receive_buffers(pc)
             answers.append({"kind": offer.kind, "sdp": pc.localDescription.sdp})
         self._spawn(self._watchdog())
         return answers
@@ -156,14 +222,23 @@ class CheckSession:
         else:
             channel.close()
 
-    def _on_bulk_channel(self, channel) -> None:
+    def _on_down_channel(self, channel) -> None:
         if channel.label != "bulk":
             channel.close()
             return
-        self.bulk_channels.append(channel)
-        channel.bufferedAmountLowThreshold = P.BULK_MESSAGE_BYTES
-        channel.on("message", self._on_bulk_message)
+        self.down_channels.append(channel)
+        self._down_count += 1
+        channel.bufferedAmountLowThreshold = P.CHUNK_PAYLOAD_BYTES
         channel.on("bufferedamountlow", lambda ch=channel: self._fill(ch))
+        if self.phase == P.PHASE_DOWN:
+            self._fill(channel)
+
+    def _on_up_channel(self, channel) -> None:
+        if channel.label != "bulk":
+            channel.close()
+            return
+        self.up_channels.append(channel)
+        channel.on("message", self._on_bulk_message)
 
     def _on_ctl_state(self) -> None:
         if self.ctl_pc is not None and self.ctl_pc.connectionState in ("failed", "closed"):
@@ -174,16 +249,17 @@ class CheckSession:
         if not isinstance(message, bytes) or len(message) != P.PROBE.size:
             return
         kind, phase, _pad, seq, t_page = P.PROBE.unpack(message)
-        if kind != P.PROBE_TYPE or phase > P.PHASE_END:
+        if kind != P.PROBE_TYPE or (phase & ~P.SETTLING) > P.PHASE_END:
             return
         received = now_ms()
         self._last_heard = received
         c = self.counters
-        c.probes_recv[phase] += 1
+        c.probes_recv[phase] = c.probes_recv.get(phase, 0) + 1
         lo_hi = c.probe_seq_range.setdefault(phase, [seq, seq])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], seq), max(lo_hi[1], seq)
         if phase == P.PHASE_IDLE:
             c.up_transits.append(received - t_page)
+        c.recent_transits.append((received, received - t_page))
         if self.phase == P.PHASE_UP:
             c.up_bytes_wire += P.wire_bytes(len(message))
         channel = self.probe
@@ -204,18 +280,30 @@ class CheckSession:
 
     def _fill(self, channel) -> None:
         """Keep a bulk channel's queue topped up while the download phase lasts, within the pace."""
-        while self.phase == P.PHASE_DOWN and channel.readyState == "open" and channel.bufferedAmount < P.BULK_QUEUE_BYTES:
-            if not self._pacer.take(len(_PAYLOAD)):
+        if self.phase == P.PHASE_DOWN and not self._saturating:
+            # Room for the pace's bandwidth-delay product (plus the queue it aims at), split over
+            # the connections: enough for the pace to rule, too little for a retransmission storm.
+            rtt = self.counters.idle_rtt_hint_ms or 50.0
+            window = self._pacer.bytes_per_ms * (rtt + 4 * self._pacing.target + 50) * 1.5
+            _open_window(channel, int(window / max(1, len(self.down_channels))))
+        if now_ms() < self._pause_until:
+            if self._refill is None:
+                self._refill = asyncio.get_running_loop().call_later((self._pause_until - now_ms()) / 1000, self._fill_all)
+            return
+        payload = _PAYLOAD[: P.message_bytes(self._pacer.kbps)]
+        while (self.phase == P.PHASE_DOWN and not self._stopped and channel.readyState == "open"
+               and channel.bufferedAmount < 2 * len(payload)):
+            if not self._pacer.take(len(payload)):
                 if self._refill is None:
-                    delay = self._pacer.wait_ms(len(_PAYLOAD)) / 1000
+                    delay = self._pacer.wait_ms(len(payload)) / 1000
                     self._refill = asyncio.get_running_loop().call_later(delay, self._fill_all)
                 return
-            channel.send(_PAYLOAD)
-            self.counters.down_payload_sent += len(_PAYLOAD)
+            channel.send(payload)
+            self.counters.down_payload_sent += len(payload)
 
     def _fill_all(self) -> None:
         self._refill = None
-        for channel in self.bulk_channels:
+        for channel in self.down_channels:
             self._fill(channel)
 
     # ----- control ----------------------------------------------------------------------
@@ -236,6 +324,10 @@ class CheckSession:
         kind = data.get("t")
         if kind == "phase" and data.get("phase") in ("down", "up"):
             self._enter(P.PHASE_NAMES[data["phase"]], data)
+        elif kind == "down" and self.phase == P.PHASE_DOWN:
+            self._steer_download(data)
+        elif kind == "up" and self.phase == P.PHASE_UP and data.get("saturate") is True:
+            self.counters.up_frozen = True  # the page now fills the uplink: the rate stands as measured
         elif kind == "stop":
             self._enter(P.PHASE_END, data)
         elif kind == "done":
@@ -250,8 +342,11 @@ class CheckSession:
         rtt = data.get("rtt_ms")
         if isinstance(rtt, (int, float)) and 0 <= rtt < 10_000:
             self.counters.idle_rtt_hint_ms = float(rtt)
+        if phase != P.PHASE_IDLE and self.counters.up_transit_base is None and self.counters.up_transits:
+            self.counters.up_transit_base = statistics.median(self.counters.up_transits)
         if phase == P.PHASE_DOWN:
-            self._pacer = Pacer(P.MAX_RATE_KBPS)
+            self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, self.counters.idle_rtt_hint_ms)
+            self._pacer = Pacer(self._pacing.pace)
             self._fill_all()
         elif phase == P.PHASE_UP:
             rtt = data.get("rtt_ms")
@@ -260,15 +355,75 @@ class CheckSession:
             self.counters.up_samples = [(self.phase_started, self.counters.up_bytes_wire)]
             self._spawn(self._sample_upload())
 
+    def _steer_download(self, data: dict) -> None:
+        """Set the download pace from the page's feedback (stats.Pacing)."""
+        if data.get("stop") is True:
+            # Closing the download connections ends their retransmissions at once: the upload
+            # must not start against a recovering download flow.
+            self._stopped = True
+            trace(self, "down stop")
+            self._spawn(self._close_down())
+            return
+        pacing = self._pacing
+        if data.get("saturate") is True:
+            # The rate is known: send at SATURATE_GAIN times it, under aiortc's own congestion
+            # control, so the bottleneck queue fills (bufferbloat).
+            measured = _number(data.get("kbps")) or pacing.pace
+            self._saturating = True
+            self._pacer.set_kbps(min(P.MAX_RATE_KBPS, stats.SATURATE_GAIN * max(measured, pacing.bottleneck())))
+            trace(self, "down saturate", pace=round(self._pacer.kbps))
+            return
+        if data.get("brake") is True:
+            pace = pacing.on_brake()
+            self._pacer.set_kbps(pace)
+            self._pacer.tokens = 0.0
+            self._pause_until = now_ms() + pacing.target  # let the queue shrink before sending again
+            trace(self, "down brake", queue_ms=data.get("queue_ms"), pace=round(pace))
+            return
+        best, queue = _number(data.get("best")) or _number(data.get("last")), _number(data.get("queue_ms"))
+        if best is None:
+            return
+        delivered = best * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+        pace = pacing.on_window(delivered, queue)
+        self._pacer.set_kbps(pace)
+        trace(self, "down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace))
+        self._fill_all()
+
+    async def _close_down(self) -> None:
+        pcs, self.down_pcs, self.down_channels = self.down_pcs, [], []
+        for pc in pcs:
+            try:
+                await asyncio.wait_for(pc.close(), 5)
+            except Exception:
+                log.exception("closing a download connection failed")
+
+    def up_queue_ms(self) -> float | None:
+        """How much the upload one-way delay grew over the idle phase's (median of the last 300 ms)."""
+        c = self.counters
+        if c.up_transit_base is None:
+            return None
+        cut = now_ms() - 300
+        recent = [transit for t, transit in c.recent_transits if t >= cut]
+        return statistics.median(recent) - c.up_transit_base if recent else None
+
     async def _sample_upload(self) -> None:
         """Sample the upload counter every window and tell the page how it stands."""
         c = self.counters
-        while self.phase == P.PHASE_UP and not self.closed.is_set():
+        while self.phase == P.PHASE_UP and not self.closed.is_set() and not c.up_frozen:
             await asyncio.sleep(stats.WINDOW_MS / 1000)
+            if c.up_frozen:
+                break
             c.up_samples.append((now_ms(), c.up_bytes_wire))
             windows = self.upload_windows()
-            self._send_ctl({"t": "up", "kbps": _round(stats.rate_estimate(windows)), "n": len(windows),
-                            "settled": stats.settled(windows), "bytes": c.up_bulk_payload})
+            recent = [kbps for _, kbps in stats.window_rates(c.up_samples[-3:])]
+            # "last": the latest window's rate (warm-up included); "best": the better of the last
+            # two; "queue_ms": upload one-way delay growth. The page paces by them.
+            progress = {"t": "up", "kbps": _round(stats.rate_estimate(windows)), "n": len(windows),
+                        "settled": stats.settled(windows), "bytes": c.up_bulk_payload,
+                        "last": _round(recent[-1]) if recent else None, "best": _round(max(recent)) if recent else None,
+                        "queue_ms": _round(self.up_queue_ms())}
+            trace(self, "up", **{k: progress[k] for k in ("last", "best", "queue_ms", "kbps", "settled")})
+            self._send_ctl(progress)
 
     def _settle_ms(self) -> float:
         return P.SETTLE_MS + (self.counters.up_rtt_hint_ms or self.counters.idle_rtt_hint_ms or 0)
@@ -310,7 +465,8 @@ class CheckSession:
             "echoes_sent": {str(k): v for k, v in c.echoes_sent.items()},
             "jitter_up_ms": _round(stats.mean_abs_delta(c.up_transits), 2),
             "sctp_rtt_ms": _round(self._sctp_rtt_ms()),
-            "bulk_connections": len(self.bulk_channels),
+            "down_connections": self._down_count,
+            "up_connections": len(self.up_channels),
             "ice_remote": self._remote_candidate(),
             "http_addr": self.http_addr,
             "download_payload_sent": c.down_payload_sent,
@@ -356,7 +512,7 @@ class CheckSession:
         self.closed.set()
         self.close_reason = reason
         self.phase = P.PHASE_END
-        pcs = [pc for pc in [self.ctl_pc, *self.bulk_pcs] if pc is not None]
+        pcs = list(self._pcs)
         for pc in pcs:
             try:
                 await asyncio.wait_for(pc.close(), 5)
@@ -365,12 +521,31 @@ class CheckSession:
         if self._refill is not None:
             self._refill.cancel()
         self.ctl = self.probe = None
-        self.bulk_channels = []
+        self.down_channels, self.up_channels = [], []
         self._on_closed(self)
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
+
+
+def _open_window(channel, size: int) -> None:
+    """Let the pace, not aiortc's congestion window, set the download rate.
+
+    aiortc's SCTP grows its window slowly and collapses it to one packet on every timeout:
+    seconds to fill a 10 Mbit/s satellite link. The pace (stats.Pacing) is driven by the page's
+    one-way queue measurement instead, so the window only has to hold the pace's
+    bandwidth-delay product. Private attributes, hence the guard.
+    """
+    transport = getattr(channel, "transport", None)
+    size = max(4 * P.CHUNK_PAYLOAD_BYTES, min(size, OPEN_WINDOW_BYTES))
+    if transport is not None and hasattr(transport, "_cwnd"):
+        transport._cwnd = max(transport._cwnd, size)
+        transport._ssthresh = max(getattr(transport, "_ssthresh", 0) or 0, size)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e7 else None
 
 
 def _phase_counts(value: Any) -> dict[int, int]:

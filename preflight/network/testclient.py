@@ -19,14 +19,15 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 
 from . import protocol as P
 from . import stats
-from .session import Pacer
+from .session import enlarge_receive_buffers
 
 
 @dataclass
 class Plan:
     """Durations and caps of one run (the page uses the same defaults)."""
 
-    bulk: int = P.BULK_CONNECTIONS
+    down: int = P.DOWN_CONNECTIONS
+    up: int = P.UP_CONNECTIONS
     connect_s: float = 10.0
     idle_s: float = 2.5
     phase_cap_s: float = 5.0
@@ -61,6 +62,9 @@ class _Run:
         self.echoes_recv: dict[int, int] = {}
         self.rtts: dict[int, list[tuple[float, float]]] = {p: [] for p in range(4)}  # (recv time, rtt)
         self.down_transits: list[float] = []
+        self.recent_down: list[tuple[float, float]] = []
+        self.down_brake = None
+        self.settling = 0  # P.SETTLING while a queue is filled on purpose or drains
         self.down_bytes = 0
         self.down_samples: list[tuple[float, int]] = []
         self.up_progress: dict[str, Any] = {}
@@ -79,6 +83,11 @@ class _Run:
         self.rtts[self.phase].append((now, now - t_page))
         if tag == P.PHASE_IDLE:
             self.down_transits.append(now - t_server)
+        self.recent_down.append((now, now - t_server))
+        if len(self.recent_down) > 256:
+            del self.recent_down[:64]
+        if self.phase == P.PHASE_DOWN and self.down_brake is not None:
+            self.down_brake()
         if self.phase == P.PHASE_DOWN:
             self.down_bytes += P.wire_bytes(len(message))
 
@@ -108,22 +117,25 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
     result: dict[str, Any] = {"v": 1, "state": "error", "timeouts": []}
     config = RTCConfiguration(iceServers=[RTCIceServer(**s) for s in plan.ice_servers])
     ctl_pc = RTCPeerConnection(config)
-    bulk_pcs = [RTCPeerConnection(config) for _ in range(plan.bulk)]
-    pcs = [ctl_pc, *bulk_pcs]
+    down_pcs = [RTCPeerConnection(config) for _ in range(plan.down)]
+    up_pcs = [RTCPeerConnection(config) for _ in range(plan.up)]
+    pcs = [ctl_pc, *down_pcs, *up_pcs]
     ctl = ctl_pc.createDataChannel("ctl")
     probe = ctl_pc.createDataChannel("probe", ordered=False, maxRetransmits=0)
-    bulk = [pc.createDataChannel("bulk") for pc in bulk_pcs]
+    down = [pc.createDataChannel("bulk") for pc in down_pcs]
+    bulk = [pc.createDataChannel("bulk") for pc in up_pcs]
     opened = asyncio.Event()
     ctl.on("open", opened.set)
     ctl.on("message", run.on_ctl)
     probe.on("message", run.on_echo)
-    for channel in bulk:
+    for channel in down:
         channel.on("message", run.on_bulk)
     tasks: list[asyncio.Task] = []
     try:
         offers = []
-        for kind, pc in [("ctl", ctl_pc)] + [("bulk", pc) for pc in bulk_pcs]:
+        for kind, pc in [("ctl", ctl_pc)] + [("down", pc) for pc in down_pcs] + [("up", pc) for pc in up_pcs]:
             await pc.setLocalDescription(await pc.createOffer())
+            enlarge_receive_buffers(pc)
             offers.append({"kind": kind, "sdp": pc.localDescription.sdp})
         status, headers, body = await post_offer({"run_id": run_id, "offers": offers})
         result["http_status"] = status
@@ -154,6 +166,8 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
         rtt = median(idle_rtts) if idle_rtts else None
         if plan.download:
             await _download(run, ctl, rtt, result)
+        for pc in down_pcs:  # the server closes its side too: no download leftovers during the upload
+            await pc.close()
         if plan.upload:
             await _upload(run, ctl, bulk, rtt, result)
         run.phase = P.PHASE_END
@@ -178,73 +192,136 @@ async def _send_probes(run: _Run, channel) -> None:
     next_at = _now()
     while True:
         if channel.readyState == "open" and run.phase != P.PHASE_END:
-            channel.send(P.PROBE.pack(P.PROBE_TYPE, run.phase, 0, run.seq, _now()))
+            tag = run.phase | run.settling
+            channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, run.seq, _now()))
             run.seq += 1
-            run.sent[run.phase] += 1
+            run.sent[tag] = run.sent.get(tag, 0) + 1
         next_at += interval
         await asyncio.sleep(max(0, next_at - _now()) / 1000)
 
 
+async def _saturated(run: _Run, phase: int) -> float | None:
+    """Median RTT of the echoes of the last 400 ms while the sender fills the queue."""
+    start = _now()
+    await asyncio.sleep(stats.SATURATE_MS / 1000)
+    cut = start + stats.SATURATE_MS - 400
+    values = [r for t, r in run.rtts[phase] if t >= cut]
+    return median(values) if values else None
+
+
+def _queue_ms(recent: list[tuple[float, float]], base: float | None) -> float | None:
+    if base is None:
+        return None
+    cut = _now() - 300
+    values = [transit for t, transit in recent if t >= cut]
+    return median(values) - base if values else None
+
+
 async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
+    base = median(run.down_transits) if run.down_transits else None
     run.phase, run.phase_started = P.PHASE_DOWN, _now()
     run.down_samples = [(run.phase_started, run.down_bytes)]
+    target, last_brake = stats.queue_target_ms(rtt), [0.0]
+
+    def brake() -> None:
+        now = _now()
+        if now - last_brake[0] < 100 or base is None:
+            return
+        queue = median([transit for _, transit in run.recent_down[-5:]]) - base
+        if queue > stats.BRAKE * target:
+            last_brake[0] = now
+            _send(ctl, {"t": "down", "brake": True, "queue_ms": _r(queue)})
+
+    run.down_brake = brake
     _send(ctl, {"t": "phase", "phase": "down", "rtt_ms": rtt})
     windows: list[float] = []
-    while _now() - run.phase_started < run.plan.phase_cap_s * 1000:
+    while True:
         await asyncio.sleep(stats.WINDOW_MS / 1000)
         run.down_samples.append((_now(), run.down_bytes))
+        recent = [kbps for _, kbps in stats.window_rates(run.down_samples[-3:])]
+        _send(ctl, {"t": "down", "last": _r(recent[-1]) if recent else None, "best": _r(max(recent)) if recent else None,
+                    "queue_ms": _r(_queue_ms(run.recent_down, base))})
         windows = stats.steady(stats.window_rates(run.down_samples), run.phase_started, rtt)
         if stats.settled(windows):
             break
-    else:
-        result["timeouts"].append("download")
+        if _now() - run.phase_started >= run.plan.phase_cap_s * 1000:
+            result["timeouts"].append("download")
+            break
     result["download_kbps"] = _r(stats.rate_estimate(windows))
-    result["download_windows"] = [_r(w) for w in windows]
+    result["download_windows"] = [_r(w) for w in windows][-40:]
     result["download_settled"] = stats.settled(windows)
-    result["loaded_rtt_down_ms"] = _r(_loaded_rtt(run, P.PHASE_DOWN, rtt))
+    run.down_brake = None
+    run.settling = P.SETTLING
+    _send(ctl, {"t": "down", "saturate": True, "kbps": result["download_kbps"]})
+    result["loaded_rtt_down_ms"] = _r(await _saturated(run, P.PHASE_DOWN))
+    _send(ctl, {"t": "down", "stop": True})
+    drain_end = _now() + stats.DRAIN_MAX_MS
+    while _now() < drain_end:
+        await asyncio.sleep(0.05)
+        recent_rtts = [r for t, r in run.rtts[P.PHASE_DOWN] if t >= _now() - 200]
+        if stats.drained(median(recent_rtts) if recent_rtts else None, rtt):
+            break
 
 
 async def _upload(run: _Run, ctl, bulk, rtt: float | None, result: dict) -> None:
-    run.phase, run.phase_started = P.PHASE_UP, _now()
+    run.phase, run.phase_started, run.settling = P.PHASE_UP, _now(), 0
     _send(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt})
-    limit = 256 * 1024
     payload = bytes(P.BULK_MESSAGE_BYTES)
+    pacing = stats.Pacing(stats.PACE_START_UP_KBPS, P.MAX_RATE_KBPS, rtt)
+    state = {"pace": pacing.pace, "saturating": False}
 
-    pacer = Pacer(P.MAX_RATE_KBPS)
+    def up_queue_now() -> float | None:
+        values = [r for t, r in run.rtts[P.PHASE_UP] if t >= _now() - 60]
+        return median(values) - (rtt or 0) if values else None
 
     async def pump() -> None:
-        # Every 5 ms top up each channel, within the pace and a bounded send queue.
+        # Every 5 ms top up each channel within the pace (as network.js does), braking at once
+        # when the round trip shows the upload queue shooting up.
+        tokens, stamp = 0.0, _now()
         while run.phase == P.PHASE_UP:
+            now = _now()
+            if not state["saturating"] and pacing.braking(up_queue_now()):
+                state["pace"], tokens, stamp = pacing.on_brake(), 0.0, now
+                await asyncio.sleep(0.005)
+                continue
+            pace = state["pace"]
+            size = P.message_bytes(pace)
+            tokens = min(max(2 * size, pace * 125 * 0.02), tokens + (now - stamp) * pace / 8)
+            stamp = now
+            limit = max(2 * size, min(64 * 1024, pace * 125 * ((rtt or 0) + 100) / 1000 / len(bulk)))
             for channel in bulk:
-                while channel.readyState == "open" and channel.bufferedAmount < limit and pacer.take(len(payload)):
-                    channel.send(payload)
+                while channel.readyState == "open" and channel.bufferedAmount < limit and tokens >= size:
+                    channel.send(payload[:size])
+                    tokens -= size
             await asyncio.sleep(0.005)
 
     pumping = asyncio.ensure_future(pump())
-    while _now() - run.phase_started < run.plan.phase_cap_s * 1000:
+    seen = None
+    while True:
+        if _now() - run.phase_started >= run.plan.phase_cap_s * 1000:
+            result["timeouts"].append("upload")
+            break
         run.progress_event.clear()
         try:
             await asyncio.wait_for(run.progress_event.wait(), 1.0)
         except asyncio.TimeoutError:
             continue
-        if run.up_progress.get("settled"):
+        progress = run.up_progress
+        if progress is not seen and progress.get("last") is not None:
+            seen = progress
+            delivered = (progress.get("best") or progress["last"]) * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+            state["pace"] = pacing.on_window(delivered, progress.get("queue_ms"))
+        if progress.get("settled"):
             break
-    else:
-        result["timeouts"].append("upload")
+    result["upload_seen_kbps"] = run.up_progress.get("kbps")
+    _send(ctl, {"t": "up", "saturate": True})
+    seen_kbps = (run.up_progress.get("kbps") or 0) * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+    state["saturating"] = True
+    run.settling = P.SETTLING
+    state["pace"] = min(P.MAX_RATE_KBPS, stats.SATURATE_GAIN * max(pacing.bottleneck(), seen_kbps))
+    result["loaded_rtt_up_ms"] = _r(await _saturated(run, P.PHASE_UP))
     run.phase = P.PHASE_END
     await pumping
-    result["upload_seen_kbps"] = run.up_progress.get("kbps")
-    result["loaded_rtt_up_ms"] = _r(_loaded_rtt(run, P.PHASE_UP, rtt))
-
-
-def _loaded_rtt(run: _Run, phase: int, rtt: float | None) -> float | None:
-    """Median RTT of the echoes that came back during a bulk phase, after its warm-up."""
-    start = min((t for t, _ in run.rtts[phase]), default=None)
-    if start is None:
-        return None
-    cut = start + stats.warmup_ms(rtt)
-    values = [r for t, r in run.rtts[phase] if t >= cut] or [r for _, r in run.rtts[phase]]
-    return median(values)
 
 
 def _fill_result(run: _Run, result: dict, rtt: float | None) -> None:

@@ -3,7 +3,7 @@
  *
  * Protocol (see preflight/network/protocol.py): one POST carries every offer; a control peer
  * connection with a reliable "ctl" channel and an unreliable unordered "probe" channel; several
- * "bulk" peer connections (one SCTP association each) for throughput. The page counts download
+ * "down" and "up" peer connections (one SCTP association each) for throughput. The page counts download
  * bytes and echoes; the server counts upload bytes and probes and returns its figures in a
  * signed record, which this step hands back untouched with its results. Verdicts are the
  * server's: this file only measures. Registered as Preflight.registerStep("network", {run}).
@@ -14,10 +14,9 @@
   var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
   var SETTLING = 0x80;
   // Same rules as preflight/network/stats.py.
-  var WINDOW_MS = 250, WARMUP_MS = 750, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.10;
+  var WINDOW_MS = 250, WARMUP_MS = 1000, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.10, ESTIMATE_WINDOWS = 6;
   // Wire overhead per SCTP packet and payload per chunk (protocol.py), the pace of bulk data.
   var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
-  var MESSAGE_BYTES = 7 * CHUNK_PAYLOAD;
   var PLAN = {
     gatherMs: 3000,      // ICE gathering (longer only with unreachable STUN/TURN servers)
     connectMs: 10000,    // offer posted -> control channel open
@@ -30,6 +29,8 @@
   };
 
   function now() { return performance.now(); }
+  // Bench diagnostics: set window.PREFLIGHT_TRACE = true before the step runs.
+  function trace() { if (window.PREFLIGHT_TRACE) { console.log("[network] " + Array.prototype.join.call(arguments, " ")); } }
   function sleep(ms, signal) {
     return new Promise(function (resolve, reject) {
       if (signal && signal.aborted) { reject(new DOMException("aborted", "AbortError")); return; }
@@ -69,13 +70,65 @@
     }
     return out;
   }
+  function mean(values) { return values.reduce(function (a, b) { return a + b; }, 0) / values.length; }
   function settled(w) {
     if (w.length < SETTLE_WINDOWS) { return false; }
     var half = SETTLE_WINDOWS / 2;
-    var a = median(w.slice(-SETTLE_WINDOWS, -half)), b = median(w.slice(-half));
+    var a = mean(w.slice(-SETTLE_WINDOWS, -half)), b = mean(w.slice(-half));
     return Math.abs(b - a) <= SETTLE_TOLERANCE * Math.max(a, b, 1e-9);
   }
-  function rateEstimate(w) { return w.length ? median(w.slice(-SETTLE_WINDOWS)) : null; }
+  function messageBytes(kbps) {
+    return CHUNK_PAYLOAD * Math.max(1, Math.min(7, Math.round(kbps * 125 * 0.02 / CHUNK_PAYLOAD)));
+  }
+  // Trimmed mean of the last ESTIMATE_WINDOWS windows (stats.rate_estimate).
+  function rateEstimate(w) {
+    if (!w.length) { return null; }
+    var r = w.slice(-ESTIMATE_WINDOWS).sort(function (a, b) { return a - b; });
+    if (r.length >= 5) { r = r.slice(1, -1); }
+    return mean(r);
+  }
+  // Sender pacing during a bulk phase: stats.Pacing (same constants and rules).
+  var PACE_START_UP_KBPS = 200, PACE_MIN_KBPS = 64, QUEUE_MS = 20, QUEUE_SHARE = 0.1, QUEUE_MAX_MS = 40, BRAKE = 3, BTL_WINDOWS = 4;
+  var SATURATE_MS = 700, SATURATE_GAIN = 1.5, DRAIN_MAX_MS = 1500;
+  function queueTarget(idleRtt) { return Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))); }
+  function Pacing(start, cap, idleRtt) {
+    this.pace = Math.min(start, cap); this.cap = cap; this.target = queueTarget(idleRtt);
+    this.delivered = []; this.startup = true;
+  }
+  Pacing.prototype.bottleneck = function () {
+    var recent = this.delivered.slice(-BTL_WINDOWS);
+    if (!recent.length) { return this.pace; }
+    return this.startup ? Math.max.apply(null, recent) : mean(recent);
+  };
+  Pacing.prototype.onWindow = function (delivered, queue) {
+    if (delivered === null || delivered === undefined) { return this.pace; }
+    this.delivered.push(delivered);
+    var btl = this.bottleneck(), q = queue === null || queue === undefined ? 0 : queue;
+    if (this.startup) {
+      if (q <= this.target) {
+        this.pace = Math.min(this.cap, Math.max(this.pace, 2 * btl));
+        return this.pace;
+      }
+      this.leaveStartup();
+      btl = this.bottleneck();
+    }
+    var gain = q > 2 * this.target ? 0.9 : q > this.target / 2 ? 1 : 1.25;
+    this.pace = Math.max(PACE_MIN_KBPS, Math.min(this.cap, btl * gain));
+    return this.pace;
+  };
+  // A queue has formed: the best window so far ran at the bottleneck rate (stats.Pacing).
+  Pacing.prototype.leaveStartup = function () {
+    if (!this.startup) { return; }
+    this.startup = false;
+    var recent = this.delivered.slice(-BTL_WINDOWS);
+    this.delivered = recent.length ? [Math.max.apply(null, recent)] : [];
+  };
+  Pacing.prototype.onBrake = function () {
+    this.leaveStartup();
+    this.pace = Math.max(PACE_MIN_KBPS, Math.min(this.pace, 0.9 * this.bottleneck()));
+    return this.pace;
+  };
+  Pacing.prototype.braking = function (queue) { return queue !== null && queue !== undefined && queue > BRAKE * this.target; };
   function meanAbsDelta(values) {
     if (values.length < 2) { return null; }
     var sum = 0;
@@ -254,6 +307,7 @@
       var cfgResp = await fetch(base + "/config", { credentials: "same-origin", cache: "no-store", signal: ctx.signal });
       var cfg = await cfgResp.json();
       var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
+      var rateCap = cfg.rate_cap_kbps || MAX_RATE_KBPS;
       var ctlPc = new RTCPeerConnection(config);
       pcs.push(ctlPc);
       var ctl = ctlPc.createDataChannel("ctl");
@@ -267,21 +321,26 @@
       }
       var probe = ctlPc.createDataChannel("probe", { ordered: false, maxRetransmits: 0 });
       probe.binaryType = "arraybuffer";
-      var bulk = [];
-      for (var b = 0; b < (cfg.bulk || 4); b++) {
-        var pc = new RTCPeerConnection(config);
-        pcs.push(pc);
-        var ch = pc.createDataChannel("bulk");
-        ch.binaryType = "arraybuffer";
-        bulk.push(ch);
-      }
+      // Download and upload each on their own connections: the download ones are closed before
+      // the upload starts, which ends their retransmissions at once (protocol.py).
+      var down = [], bulk = [], downPcs = [], kinds = ["ctl"];
+      [["down", cfg.down || 2], ["up", cfg.up || 4]].forEach(function (spec) {
+        for (var b = 0; b < spec[1]; b++) {
+          var pc = new RTCPeerConnection(config);
+          pcs.push(pc);
+          kinds.push(spec[0]);
+          var ch = pc.createDataChannel("bulk");
+          ch.binaryType = "arraybuffer";
+          if (spec[0] === "down") { down.push(ch); downPcs.push(pc); } else { bulk.push(ch); }
+        }
+      });
       var offers = [];
       for (var i = 0; i < pcs.length; i++) {
         await pcs[i].setLocalDescription(await pcs[i].createOffer());
       }
       var gathered = await Promise.all(pcs.map(function (p) { return waitGathering(p, PLAN.gatherMs); }));
       if (gathered.indexOf(false) >= 0) { result.timeouts.push("gather"); }
-      pcs.forEach(function (p, n) { offers.push({ kind: n === 0 ? "ctl" : "bulk", sdp: p.localDescription.sdp }); });
+      pcs.forEach(function (p, n) { offers.push({ kind: kinds[n], sdp: p.localDescription.sdp }); });
       result.candidates = countCandidates(pcs);
       if (!result.candidates.host && !result.candidates.srflx && !result.candidates.relay && !result.candidates.prflx) {
         result.state = "no_candidates";
@@ -325,8 +384,26 @@
       // ----- probes (all phases) --------------------------------------------------------
       var phase = PHASE.IDLE, seq = 0, slot = 0;
       var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {};
+      // SETTLING marks probes sent while a queue is filled on purpose or drains: not for loss.
+      var settling = 0;
       var rtts = { 0: [], 1: [], 2: [] }, downTransits = [];
       var downBytes = 0, summary = null, upProgress = {};
+      var recentDown = [];  // [receive time, one-way transit] of every echo, for the download queue
+      var downBrake = null;   // set during the download: tells the server to stop at once when the queue shoots up
+      function queueMs(recent, base) {
+        if (base === null) { return null; }
+        var cut = now() - 300;
+        var m = median(recent.filter(function (r) { return r[0] >= cut; }).map(function (r) { return r[1]; }));
+        return m === null ? null : m - base;
+      }
+      // Median RTT of the echoes that come back while the sender fills the queue (last 400 ms).
+      async function saturated(which) {
+        var from = now();
+        await sleep(SATURATE_MS, ctx.signal);
+        var cut = from + SATURATE_MS - 400;
+        var values = rtts[which].filter(function (r) { return r[0] >= cut; }).map(function (r) { return r[1]; });
+        return values.length ? median(values) : null;
+      }
       var probeStart = now(), probeInterval = 1000 / PLAN.probeHz;
       var packet = new DataView(new ArrayBuffer(16));
       timers.push(setInterval(function () {
@@ -338,11 +415,12 @@
         var n = Math.max(0, due - slot);
         slot += n;
         for (var j = 0; j < n; j++) {
-          packet.setUint8(0, 1); packet.setUint8(1, phase); packet.setUint16(2, 0);
+          var tag = phase | settling;
+          packet.setUint8(0, 1); packet.setUint8(1, tag); packet.setUint16(2, 0);
           packet.setUint32(4, seq); packet.setFloat64(8, now());
           probe.send(packet.buffer);
           seq += 1;
-          sent[phase] += 1;
+          sent[tag] = (sent[tag] || 0) + 1;
         }
       }, 10));
       probe.addEventListener("message", function (ev) {
@@ -353,6 +431,9 @@
         echoes[tag] = (echoes[tag] || 0) + 1;
         if (rtts[phase]) { rtts[phase].push([t, t - d.getFloat64(16)]); }
         if (tag === PHASE.IDLE) { downTransits.push(t - d.getFloat64(24)); }
+        recentDown.push([t, t - d.getFloat64(24)]);
+        if (recentDown.length > 256) { recentDown.splice(0, 64); }
+        if (phase === PHASE.DOWN && downBrake) { downBrake(); }
         if (phase === PHASE.DOWN) { downBytes += wire(32); }
       });
       ctl.addEventListener("message", function (ev) {
@@ -360,7 +441,7 @@
         try { data = JSON.parse(ev.data); } catch (e) { return; }
         if (data.t === "up") { upProgress = data; } else if (data.t === "summary") { summary = data; }
       });
-      bulk.forEach(function (c) {
+      down.forEach(function (c) {
         c.addEventListener("message", function (ev) {
           if (phase === PHASE.DOWN) { downBytes += wire(ev.data.byteLength || ev.data.length || 0); }
         });
@@ -384,43 +465,98 @@
       if (result.jitter_down_ms !== null) { show("jitter_ms", result.jitter_down_ms, result.jitter_down_ms.toFixed(1) + " ms"); }
 
       // ----- download -------------------------------------------------------------------
+      // The server paces (stats.next_pace) from what this page reports each window: the rate
+      // that arrived and how much the download one-way delay grew (the queue on the way down).
       say("download", 0.3);
       phase = PHASE.DOWN;
+      var downBase = median(downTransits);
       var downStart = now(), samples = [[downStart, downBytes]], windows = [];
+      var brakeTarget = queueTarget(rtt), lastBrake = 0;
+      downBrake = function () {
+        var t = now();
+        if (t - lastBrake < 100 || downBase === null) { return; }
+        var q = median(recentDown.slice(-5).map(function (r) { return r[1]; })) - downBase;
+        if (q > BRAKE * brakeTarget) {
+          lastBrake = t;
+          send({ t: "down", brake: true, queue_ms: round(q) });
+          trace("down brake", Math.round(t - downStart), round(q));
+        }
+      };
       send({ t: "phase", phase: "down", rtt_ms: rtt });
       for (;;) {
         await sleep(WINDOW_MS, ctx.signal);
         samples.push([now(), downBytes]);
+        var n = samples.length;
+        var last = (samples[n - 1][1] - samples[n - 2][1]) * 8 / Math.max(1, samples[n - 1][0] - samples[n - 2][0]);
+        var before = n > 2 ? (samples[n - 2][1] - samples[n - 3][1]) * 8 / Math.max(1, samples[n - 2][0] - samples[n - 3][0]) : 0;
+        send({ t: "down", last: round(last), best: round(Math.max(last, before)), queue_ms: round(queueMs(recentDown, downBase)) });
         windows = steady(samples, downStart, rtt);
         var est = rateEstimate(windows);
         if (est !== null) { show("download_kbps", round(est), formatKbps(est)); }
-        say("download", 0.3 + 0.35 * Math.min(1, (now() - downStart) / PLAN.phaseCapMs));
+        say("download", 0.3 + 0.3 * Math.min(1, (now() - downStart) / PLAN.phaseCapMs));
         if (settled(windows)) { break; }
         if (now() - downStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("download"); break; }
       }
       result.download_kbps = round(rateEstimate(windows));
       result.download_windows = windows.slice(-40).map(function (w) { return round(w); });
       result.download_settled = settled(windows);
-      result.loaded_rtt_down_ms = round(loadedRtt(rtts[1], rtt));
+      // The rate is known: let the server fill the queue and time the probes (bufferbloat).
+      downBrake = null;
+      settling = SETTLING;
+      send({ t: "down", saturate: true, kbps: result.download_kbps });
+      result.loaded_rtt_down_ms = round(await saturated(PHASE.DOWN));
+      // Stop the download, close its connections and let the queues drain before the upload
+      // starts (stats.drained).
+      send({ t: "down", stop: true });
+      downPcs.forEach(function (p) { try { p.close(); } catch (e) { /* already closed */ } });
+      var drainEnd = now() + DRAIN_MAX_MS;
+      while (now() < drainEnd && !serverGone) {
+        await sleep(50, ctx.signal);
+        var cutD = now() - 200;
+        var recentR = median(rtts[1].filter(function (r) { return r[0] >= cutD; }).map(function (r) { return r[1]; }));
+        if (recentR !== null && recentR <= rtt + queueTarget(rtt)) { break; }
+        trace("drain", Math.round(drainEnd - now()), "rtt", recentR);
+      }
 
       // ----- upload ---------------------------------------------------------------------
       say("upload", 0.65);
+      settling = 0;
       phase = PHASE.UP;
       var upStart = now();
       send({ t: "phase", phase: "up", rtt_ms: rtt });
-      var payload = new Uint8Array(MESSAGE_BYTES);
-      var tokens = 64 * 1024, stamp = now();
+      // Paced by the server's feedback (stats.next_pace): ramp while it keeps up, then hold the
+      // rate that arrives once the upload one-way delay shows a queue.
+      var pacing = new Pacing(PACE_START_UP_KBPS, rateCap, rtt), pace = pacing.pace, seen = null;
+      var tokens = 0, stamp = now(), payloads = {}, saturating = false;
+      function upQueueNow() {
+        // The round trip of the last few echoes over the idle one: during the upload the
+        // download direction is idle, so this is the upload queue, seen within ~60 ms.
+        var cut = now() - 60;
+        var m = median(rtts[2].filter(function (r) { return r[0] >= cut; }).map(function (r) { return r[1]; }));
+        return m === null ? null : m - rtt;
+      }
       function pump() {
         if (phase !== PHASE.UP) { return; }
         var t = now();
-        tokens = Math.min(256 * 1024, tokens + (t - stamp) * MAX_RATE_KBPS / 8);
+        if (!saturating && pacing.braking(upQueueNow())) {
+          pace = pacing.onBrake();
+          tokens = 0;
+          stamp = t;
+          return;
+        }
+        // Messages of whole SCTP chunks, about 20 ms of data (one chunk at the slowest, seven at most),
+        // and no more than ~50 ms of data waiting in the browser: the pace, not a backlog, sets the rate.
+        var size = messageBytes(pace);
+        var payload = payloads[size] || (payloads[size] = new Uint8Array(size));
+        tokens = Math.min(Math.max(2 * size, pace * 125 * 0.02), tokens + (t - stamp) * pace / 8);
         stamp = t;
-        // Keep about 200 ms of data queued per channel: enough to fill the window, quick to stop.
-        var limit = Math.max(32 * 1024, Math.min(512 * 1024, ((upProgress.kbps || 4000) * 25) / bulk.length));
+        // Enough waiting data to fill a growing congestion window on a long round trip (the
+        // browser then sends below the pace anyway), at most 64 KB per connection.
+        var limit = Math.max(2 * size, Math.min(64 * 1024, (pace * 125 * ((rtt || 0) + 100) / 1000) / bulk.length));
         bulk.forEach(function (c) {
-          while (c.readyState === "open" && c.bufferedAmount < limit && tokens >= MESSAGE_BYTES) {
+          while (c.readyState === "open" && c.bufferedAmount < limit && tokens >= size) {
             c.send(payload);
-            tokens -= MESSAGE_BYTES;
+            tokens -= size;
           }
         });
       }
@@ -428,14 +564,26 @@
       pump();
       for (;;) {
         await sleep(WINDOW_MS, ctx.signal);
+        if (upProgress !== seen && upProgress.last !== undefined && upProgress.last !== null) {
+          seen = upProgress;
+          var delivered = (upProgress.best || upProgress.last) * CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
+          pace = pacing.onWindow(delivered, upProgress.queue_ms);
+        }
+        trace("up", Math.round(now() - upStart), "pace", Math.round(pace), "last", upProgress.last, "best", upProgress.best,
+          "queue", upProgress.queue_ms, "buffered", bulk.reduce(function (a, c) { return a + c.bufferedAmount; }, 0));
         if (upProgress.kbps) { show("upload_kbps", upProgress.kbps, formatKbps(upProgress.kbps)); }
-        say("upload", 0.65 + 0.3 * Math.min(1, (now() - upStart) / PLAN.phaseCapMs));
+        say("upload", 0.65 + 0.27 * Math.min(1, (now() - upStart) / PLAN.phaseCapMs));
         if (upProgress.settled) { break; }
         if (now() - upStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("upload"); break; }
       }
-      phase = PHASE.END;
       result.upload_seen_kbps = upProgress.kbps || null;
-      result.loaded_rtt_up_ms = round(loadedRtt(rtts[2], rtt));
+      // The server keeps the rate it measured so far; now send faster to fill the uplink queue.
+      send({ t: "up", saturate: true });
+      saturating = true;
+      settling = SETTLING;
+      pace = Math.min(rateCap, SATURATE_GAIN * Math.max(pacing.bottleneck(), (upProgress.kbps || 0) * CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD)));
+      result.loaded_rtt_up_ms = round(await saturated(PHASE.UP));
+      phase = PHASE.END;
       var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
       if (loaded) { show("loaded_rtt_ms", loaded, Math.round(loaded) + " ms"); }
 
@@ -465,14 +613,6 @@
       closeAll();
       window.removeEventListener("pagehide", onPageHide);
     }
-  }
-
-  // Median RTT of the echoes of a bulk phase after its warm-up: latency under load.
-  function loadedRtt(samples, rtt) {
-    if (!samples.length) { return null; }
-    var cut = samples[0][0] + warmupMs(rtt);
-    var late = samples.filter(function (s) { return s[0] >= cut; });
-    return median((late.length ? late : samples).map(function (s) { return s[1]; }));
   }
 
   var api = { run: run, _internals: { steady: steady, settled: settled, wire: wire, median: median } };

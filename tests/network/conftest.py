@@ -13,7 +13,7 @@ from preflight.network.registry import REGISTRY, live_checks
 from preflight.network.testclient import Plan, run_check
 
 # Short phases: the protocol is the same, the figures are not what these tests look at.
-FAST = dict(idle_s=0.6, phase_cap_s=1.2, connect_s=5.0, summary_s=3.0, bulk=2)
+FAST = dict(idle_s=0.6, phase_cap_s=1.2, connect_s=5.0, summary_s=3.0, down=1, up=2)
 
 
 @pytest.fixture

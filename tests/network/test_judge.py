@@ -35,7 +35,7 @@ def record(**changes) -> dict:
     base = {"v": 1, "sid": "sess1", "pid": 1, "run": "run-judge-1", "upload_kbps": 10000.0, "upload_windows": [10000.0] * 6,
             "upload_settled": True, "loss_up_pct": 0.0, "probes_up_sent": 550, "probes_up_recv": 550,
             "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300}, "jitter_up_ms": 1.0, "sctp_rtt_ms": 21.0,
-            "bulk_connections": 4, "ice_remote": {"addr": "10.0.0.2", "type": "host"}, "http_addr": "10.0.0.2"}
+            "down_connections": 2, "up_connections": 4, "ice_remote": {"addr": "10.0.0.2", "type": "host"}, "http_addr": "10.0.0.2"}
     base.update(changes)
     return base
 
@@ -210,9 +210,9 @@ def test_rate_rules():
     rates = stats.window_rates(samples)
     assert all(abs(k - 1000) < 1e-6 for _, k in rates)
     windows = stats.steady(rates, 0, rtt_ms=20)
-    assert len(windows) == len(rates) - 3  # 750 ms warm-up discarded
+    assert len(windows) == len(rates) - 4  # 1 s warm-up discarded
     assert stats.settled(windows) and stats.rate_estimate(windows) == pytest.approx(1000)
     assert not stats.settled([100, 200, 300, 400, 500, 600])  # still ramping
-    assert stats.warmup_ms(600) == 1200
+    assert stats.warmup_ms(600) == 1200 and stats.warmup_ms(20) == 1000
     assert stats.mean_abs_delta([10, 12, 10, 12]) == 2
     assert stats.loss_pct(0, 0) is None and stats.loss_pct(100, 97) == 3

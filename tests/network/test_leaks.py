@@ -13,7 +13,7 @@ from preflight.network.registry import live_checks
 CYCLES = 200
 PARALLEL = 4
 # The shortest complete check: connect, a few probes, the signed summary, close.
-SHORT = dict(idle_s=0.05, download=False, upload=False, bulk=1, summary_s=3.0)
+SHORT = dict(idle_s=0.05, download=False, upload=False, down=1, up=1, summary_s=3.0)
 
 
 def _fds() -> int:

@@ -13,9 +13,9 @@ from preflight.network.registry import REGISTRY, live_checks
 from preflight.network.session import CheckSession
 
 
-async def _offers(bulk: int = 1) -> tuple[list[RTCPeerConnection], list[dict]]:
+async def _offers() -> tuple[list[RTCPeerConnection], list[dict]]:
     pcs, offers = [], []
-    for kind in ["ctl"] + ["bulk"] * bulk:
+    for kind in ["ctl", "down", "up"]:
         pc = RTCPeerConnection()
         pc.createDataChannel(kind)
         await pc.setLocalDescription(await pc.createOffer())
@@ -83,7 +83,7 @@ def test_concurrent_checks_up_to_the_limit(app, net, wait_no_live):
     results = {}
 
     def one(i):
-        results[i] = net.run(f"run-conc-{i}", idle_s=1.5, download=False, upload=False, bulk=1)
+        results[i] = net.run(f"run-conc-{i}", idle_s=1.5, download=False, upload=False, down=1, up=1)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
     for t in threads:

@@ -14,9 +14,9 @@ from preflight.network.registry import live_checks
 from preflight.network.session import CheckSession
 
 
-async def _offers(audio: bool = False, bulk: int = 1) -> list[dict]:
+async def _offers(audio: bool = False) -> list[dict]:
     offers = []
-    for kind in ["ctl"] + ["bulk"] * bulk:
+    for kind in ["ctl", "down", "up"]:
         pc = RTCPeerConnection()
         if audio and kind == "ctl":
             pc.addTransceiver("audio")
@@ -29,7 +29,7 @@ async def _offers(audio: bool = False, bulk: int = 1) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def good_offers():
-    """A valid set of offers (one ctl, one bulk), made once."""
+    """A valid set of offers (one ctl, one down, one up), made once."""
     return asyncio.run(_offers())
 
 
@@ -64,10 +64,13 @@ def test_malformed_requests_are_refused(client, link, body, code):
 
 
 def test_missing_ctl_or_too_many_bulk_offers(client, link, good_offers):
-    only_bulk = [o for o in good_offers if o["kind"] == "bulk"]
+    only_bulk = [o for o in good_offers if o["kind"] != "ctl"]
+    down, up = only_bulk
     assert _post(client, link[1], {"run_id": "r1", "offers": only_bulk}).get_json()["error"] == "offer_malformed"
-    too_many = good_offers[:1] + only_bulk * (P.MAX_BULK_CONNECTIONS + 1)
+    too_many = good_offers[:1] + [down] * (P.MAX_BULK_CONNECTIONS + 1) + [up]
     assert _post(client, link[1], {"run_id": "r1", "offers": too_many}).get_json()["error"] == "offer_malformed"
+    no_up = good_offers[:1] + [down]
+    assert _post(client, link[1], {"run_id": "r1", "offers": no_up}).get_json()["error"] == "offer_malformed"
     two_ctl = good_offers[:1] * 2 + only_bulk
     assert _post(client, link[1], {"run_id": "r1", "offers": two_ctl}).status_code == 400
     assert live_checks() == 0

@@ -19,7 +19,7 @@ def test_full_check_measures_both_directions_and_signs_the_server_figures(app, n
     assert record["upload_kbps"] > 1000
     assert record["pid"] == participant.id and record["run"] == "run-full-1"
     assert record["loss_up_pct"] == 0.0
-    assert record["bulk_connections"] == 2
+    assert record["down_connections"] == 1 and record["up_connections"] == 2
     # The echoes the server says it sent in the idle phase all arrived (loopback).
     assert result["echoes_recv"][str(P.PHASE_IDLE)] == record["echoes_sent"][str(P.PHASE_IDLE)]
     with app.app_context():
@@ -51,7 +51,7 @@ def test_config_gives_no_ice_server_by_default(client, link):
     _, token = link
     data = client.get(f"/c/{token}/network/config").get_json()
     assert data["ice_servers"] == []
-    assert data["bulk"] == P.BULK_CONNECTIONS
+    assert (data["down"], data["up"]) == (P.DOWN_CONNECTIONS, P.UP_CONNECTIONS)
 
 
 def test_config_turns_a_shared_secret_into_ephemeral_turn_credentials(app, client, link):
@@ -121,3 +121,13 @@ def test_results_with_a_record_of_another_run_do_not_count(client, net, link):
     judged = client.post(f"/c/{token}/results", json=body).get_json()["results"]["network"]
     assert judged["reason"] == "measurement_incomplete"
     assert "upload_kbps" not in judged["metrics"]
+
+
+def test_server_peers_use_only_the_stun_part_of_the_ice_servers():
+    from preflight.network import ice
+
+    servers = ice.resolve([{"urls": ["turn:t.example.org:3478", "stun:t.example.org:3478"], "secret": "s"},
+                           {"urls": "turns:t.example.org:443"}], "server")
+    aiortc_servers = ice.for_aiortc(servers)
+    assert [s.urls for s in aiortc_servers] == [["stun:t.example.org:3478"]]
+    assert ice.for_aiortc(ice.resolve([], "server")) == []
