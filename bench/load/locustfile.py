@@ -248,6 +248,8 @@ class Staff(FastHttpUser):
     """A support agent with the event dashboard open all along."""
 
     fixed_count = int(os.environ.get("LOAD_STAFF", "5"))
+    # locust reads fixed_count 0 as "not fixed" and would share users with Participant: none at all then.
+    abstract = fixed_count == 0
     wait_time = between(3600, 3600)  # the task below loops by itself
 
     def on_start(self) -> None:
