@@ -101,9 +101,10 @@ def main(argv=None) -> int:
                               LOAD_ACKS=f"{prefix}-acks.json", LOAD_THINK=str(args.think), LOAD_STAY=str(args.stay), LOAD_STAFF=str(args.staff))
             meter = harness.CpuMeter(server)
             started = time.monotonic()
-            harness.run_locust(server.url, prefix, users=count + args.staff, spawn_rate=rate,
-                               run_time=int(args.step_seconds + flow_seconds(args.think, args.stay) + 120), env=locust_env, meter=meter,
-                               log_path=out / "locust.log")
+            with harness.Analyzer(database_url):  # autovacuum's statistics (off on this machine's PostgreSQL)
+                harness.run_locust(server.url, prefix, users=count + args.staff, spawn_rate=rate,
+                                   run_time=int(args.step_seconds + flow_seconds(args.think, args.stay) + 120), env=locust_env,
+                                   meter=meter, log_path=out / "locust.log")
             duration = time.monotonic() - started
             cpu = meter.end()
             offset += count

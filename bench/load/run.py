@@ -80,8 +80,9 @@ def run(args) -> dict:
         run_time = int(args.arrival_seconds + flow_seconds(args.think, args.stay))
         meter = harness.CpuMeter(server)
         started = time.monotonic()
-        code = harness.run_locust(server.url, out / "locust", users=args.participants + args.staff, spawn_rate=spawn_rate,
-                                  run_time=run_time, env=locust_env, meter=meter, log_path=out / "locust.log")
+        with harness.Analyzer(database_url) as analyzer:
+            code = harness.run_locust(server.url, out / "locust", users=args.participants + args.staff, spawn_rate=spawn_rate,
+                                      run_time=run_time, env=locust_env, meter=meter, log_path=out / "locust.log")
         duration = time.monotonic() - started
         cpu = meter.end()
     finally:
@@ -95,6 +96,7 @@ def run(args) -> dict:
     summary = {
         "participants": args.participants, "arrival_seconds": args.arrival_seconds, "staff": args.staff,
         "workers": args.workers, "threads": args.threads, "redis": bool(args.redis), "duration_s": round(duration, 1),
+        "server_autovacuum": analyzer.autovacuum,
         "locust_exit": code, "finished": acks["finished"], "resent": acks.get("resent", 0),
         "endpoints": [vars(s) for s in stats], "failures": failures, "cpu_seconds": cpu,
         "rows": {"runs": rows["runs"], "runs_expected": args.participants, "results": rows["results"],
@@ -113,6 +115,8 @@ def report(summary: dict) -> bool:
     print(f"Preflight load test: {summary['participants']} participants over {summary['arrival_seconds']:.0f} s, "
           f"{summary['staff']} dashboards; gunicorn {summary['workers']} workers x {summary['threads']} threads, PostgreSQL"
           f"{', Redis rate limits' if summary['redis'] else ''}; {duration:.0f} s wall")
+    if summary.get("server_autovacuum") == "off":
+        print("(PostgreSQL runs with autovacuum off here: the script ANALYZEs every 30 s, as autovacuum would in production)")
     harness.print_table(stats, duration)
     total = next((s for s in stats if s.name == "Aggregated"), None)
     errors = total.failures if total else 0
