@@ -345,7 +345,9 @@ class CheckSession:
         if phase != P.PHASE_IDLE and self.counters.up_transit_base is None and self.counters.up_transits:
             self.counters.up_transit_base = statistics.median(self.counters.up_transits)
         if phase == P.PHASE_DOWN:
-            self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, self.counters.idle_rtt_hint_ms)
+            spread = _number(data.get("spread_ms"))
+            self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, self.counters.idle_rtt_hint_ms,
+                                        spread if spread is not None and 0 <= spread < 1000 else None)
             self._pacer = Pacer(self._pacing.pace)
             self._fill_all()
         elif phase == P.PHASE_UP:

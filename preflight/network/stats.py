@@ -138,22 +138,32 @@ SATURATE_GAIN = 1.5
 DRAIN_MAX_MS = 1500
 
 
-def queue_target_ms(idle_rtt: float | None) -> float:
-    """The standing queue the pacing aims at: QUEUE_MS, up to QUEUE_MAX_MS on long round trips.
+WIRE_PACKET_BITS = 1268 * 8  # a full data packet as a shaper counts it (IP + Ethernet header)
 
-    Large enough for timer and message granularity (a message is ~20 ms of data), small
-    against the bottleneck buffers seen in practice (tens to hundreds of ms).
+
+def queue_target_ms(idle_rtt: float | None, spread_ms: float | None = None, kbps: float | None = None) -> float:
+    """The standing queue the pacing aims at.
+
+    QUEUE_MS, up to QUEUE_MAX_MS on long round trips; at least twice the idle delay spread
+    (``spread_ms``: p90 - median of the idle RTT), so jitter is not read as a queue; and at least
+    three full packets at ``kbps``, so that one packet's serialisation on a slow link is not
+    either. Small against the bottleneck buffers seen in practice (tens to hundreds of ms).
     """
-    return min(QUEUE_MAX_MS, max(QUEUE_MS, QUEUE_SHARE * (idle_rtt or 0.0)))
+    target = min(QUEUE_MAX_MS, max(QUEUE_MS, QUEUE_SHARE * (idle_rtt or 0.0)))
+    target = max(target, 2 * (spread_ms or 0.0))
+    if kbps:
+        target = max(target, 3 * WIRE_PACKET_BITS / kbps)
+    return target
 
 
 class Pacing:
     """The sending rate of one bulk phase (payload kbit/s). network.js has the same rules."""
 
-    def __init__(self, start_kbps: float, cap_kbps: float, idle_rtt: float | None) -> None:
+    def __init__(self, start_kbps: float, cap_kbps: float, idle_rtt: float | None, spread_ms: float | None = None) -> None:
         self.pace = min(start_kbps, cap_kbps)
         self.cap = cap_kbps
-        self.target = queue_target_ms(idle_rtt)
+        self.idle_rtt, self.spread = idle_rtt, spread_ms
+        self.target = queue_target_ms(idle_rtt, spread_ms)
         self.delivered: list[float] = []
         self.startup = True
 
@@ -171,6 +181,7 @@ class Pacing:
             return self.pace
         self.delivered.append(delivered)
         btl = self.bottleneck()
+        self.target = queue_target_ms(self.idle_rtt, self.spread, btl)
         queue = queue_ms if queue_ms is not None else 0.0
         if self.startup:
             # Doubling past what a window-limited sender delivers costs nothing (the data waits

@@ -65,6 +65,7 @@ class _Run:
         self.recent_down: list[tuple[float, float]] = []
         self.down_brake = None
         self.settling = 0  # P.SETTLING while a queue is filled on purpose or drains
+        self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
         self.down_samples: list[tuple[float, int]] = []
         self.up_progress: dict[str, Any] = {}
@@ -221,7 +222,10 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
     base = median(run.down_transits) if run.down_transits else None
     run.phase, run.phase_started = P.PHASE_DOWN, _now()
     run.down_samples = [(run.phase_started, run.down_bytes)]
-    target, last_brake = stats.queue_target_ms(rtt), [0.0]
+    idle = [r for _, r in run.rtts[P.PHASE_IDLE]]
+    spread = (stats.percentile(idle, 0.9) - rtt) if idle and rtt is not None else None
+    run.spread = spread
+    target, last_brake = stats.queue_target_ms(rtt, spread), [0.0]
 
     def brake() -> None:
         now = _now()
@@ -233,7 +237,7 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
             _send(ctl, {"t": "down", "brake": True, "queue_ms": _r(queue)})
 
     run.down_brake = brake
-    _send(ctl, {"t": "phase", "phase": "down", "rtt_ms": rtt})
+    _send(ctl, {"t": "phase", "phase": "down", "rtt_ms": rtt, "spread_ms": _r(spread)})
     windows: list[float] = []
     while True:
         await asyncio.sleep(stats.WINDOW_MS / 1000)
@@ -241,6 +245,7 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
         recent = [kbps for _, kbps in stats.window_rates(run.down_samples[-3:])]
         _send(ctl, {"t": "down", "last": _r(recent[-1]) if recent else None, "best": _r(max(recent)) if recent else None,
                     "queue_ms": _r(_queue_ms(run.recent_down, base))})
+        target = stats.queue_target_ms(rtt, spread, max(recent) if recent else None)
         windows = stats.steady(stats.window_rates(run.down_samples), run.phase_started, rtt)
         if stats.settled(windows):
             break
@@ -267,7 +272,7 @@ async def _upload(run: _Run, ctl, bulk, rtt: float | None, result: dict) -> None
     run.phase, run.phase_started, run.settling = P.PHASE_UP, _now(), 0
     _send(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt})
     payload = bytes(P.BULK_MESSAGE_BYTES)
-    pacing = stats.Pacing(stats.PACE_START_UP_KBPS, P.MAX_RATE_KBPS, rtt)
+    pacing = stats.Pacing(stats.PACE_START_UP_KBPS, P.MAX_RATE_KBPS, rtt, run.spread)
     state = {"pace": pacing.pace, "saturating": False}
 
     def up_queue_now() -> float | None:

@@ -90,9 +90,14 @@
   // Sender pacing during a bulk phase: stats.Pacing (same constants and rules).
   var PACE_START_UP_KBPS = 200, PACE_MIN_KBPS = 64, QUEUE_MS = 20, QUEUE_SHARE = 0.1, QUEUE_MAX_MS = 40, BRAKE = 3, BTL_WINDOWS = 4;
   var SATURATE_MS = 700, SATURATE_GAIN = 1.5, DRAIN_MAX_MS = 1500;
-  function queueTarget(idleRtt) { return Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))); }
-  function Pacing(start, cap, idleRtt) {
-    this.pace = Math.min(start, cap); this.cap = cap; this.target = queueTarget(idleRtt);
+  var WIRE_PACKET_BITS = 1268 * 8;
+  function queueTarget(idleRtt, spread, kbps) {
+    var t = Math.max(Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))), 2 * (spread || 0));
+    return kbps ? Math.max(t, 3 * WIRE_PACKET_BITS / kbps) : t;
+  }
+  function Pacing(start, cap, idleRtt, spread) {
+    this.pace = Math.min(start, cap); this.cap = cap; this.idleRtt = idleRtt; this.spread = spread;
+    this.target = queueTarget(idleRtt, spread);
     this.delivered = []; this.startup = true;
   }
   Pacing.prototype.bottleneck = function () {
@@ -104,6 +109,7 @@
     if (delivered === null || delivered === undefined) { return this.pace; }
     this.delivered.push(delivered);
     var btl = this.bottleneck(), q = queue === null || queue === undefined ? 0 : queue;
+    this.target = queueTarget(this.idleRtt, this.spread, btl);
     if (this.startup) {
       if (q <= this.target) {
         this.pace = Math.min(this.cap, Math.max(this.pace, 2 * btl));
@@ -471,7 +477,8 @@
       phase = PHASE.DOWN;
       var downBase = median(downTransits);
       var downStart = now(), samples = [[downStart, downBytes]], windows = [];
-      var brakeTarget = queueTarget(rtt), lastBrake = 0;
+      var spread = result.rtt_p90_ms !== null && rtt !== null ? result.rtt_p90_ms - rtt : null;
+      var brakeTarget = queueTarget(rtt, spread), lastBrake = 0;
       downBrake = function () {
         var t = now();
         if (t - lastBrake < 100 || downBase === null) { return; }
@@ -482,7 +489,7 @@
           trace("down brake", Math.round(t - downStart), round(q));
         }
       };
-      send({ t: "phase", phase: "down", rtt_ms: rtt });
+      send({ t: "phase", phase: "down", rtt_ms: rtt, spread_ms: round(spread) });
       for (;;) {
         await sleep(WINDOW_MS, ctx.signal);
         samples.push([now(), downBytes]);
@@ -490,6 +497,7 @@
         var last = (samples[n - 1][1] - samples[n - 2][1]) * 8 / Math.max(1, samples[n - 1][0] - samples[n - 2][0]);
         var before = n > 2 ? (samples[n - 2][1] - samples[n - 3][1]) * 8 / Math.max(1, samples[n - 2][0] - samples[n - 3][0]) : 0;
         send({ t: "down", last: round(last), best: round(Math.max(last, before)), queue_ms: round(queueMs(recentDown, downBase)) });
+        brakeTarget = queueTarget(rtt, spread, Math.max(last, before));
         windows = steady(samples, downStart, rtt);
         var est = rateEstimate(windows);
         if (est !== null) { show("download_kbps", round(est), formatKbps(est)); }
@@ -526,7 +534,7 @@
       send({ t: "phase", phase: "up", rtt_ms: rtt });
       // Paced by the server's feedback (stats.next_pace): ramp while it keeps up, then hold the
       // rate that arrives once the upload one-way delay shows a queue.
-      var pacing = new Pacing(PACE_START_UP_KBPS, rateCap, rtt), pace = pacing.pace, seen = null;
+      var pacing = new Pacing(PACE_START_UP_KBPS, rateCap, rtt, spread), pace = pacing.pace, seen = null;
       var tokens = 0, stamp = now(), payloads = {}, saturating = false;
       function upQueueNow() {
         // The round trip of the last few echoes over the idle one: during the upload the
