@@ -10,7 +10,8 @@ var WINDOW_MS = 250, WARMUP_MS = 1000, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.
 var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 var PLAN = {
-  gatherMs: 3000, connectMs: 10000, idleMs: 2500, phaseCapMs: 5000, probeHz: 100, summaryMs: 3000,
+  gatherMs: 3000, connectMs: 10000, idleMs: 3000, phaseCapMs: 5000, summaryMs: 3000,
+  idleProbeHz: 150, probeHz: 100,  // more probes while idle: upload loss is counted there only
   busyMaxMs: 120000,  // waiting for a free slot, retrying by itself
   httpBudgetMs: 4000
 };
@@ -343,7 +344,7 @@ async function run(ctx) {
     showMs("connect_ms", result.connect_ms, result.connect_ms);
 
     // probes (all phases)
-    var phase = PHASE.IDLE, seq = 0, slot = 0;
+    var phase = PHASE.IDLE, seq = 0;
     var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {};
     // SETTLING: probes sent while a queue is filled on purpose or drains, not counted for loss.
     var settling = 0;
@@ -357,16 +358,14 @@ async function run(ctx) {
       await sleep(SATURATE_MS, ctx.signal);
       return medianSince(rtts[which], from + SATURATE_MS - 400);
     }
-    var probeStart = now(), probeInterval = 1000 / PLAN.probeHz;
+    var nextAt = now();
     var packet = new DataView(new ArrayBuffer(16));
     timers.push(setInterval(function () {
       if (probe.readyState !== "open" || phase === PHASE.END) return;
-      var due = Math.floor((now() - probeStart) / probeInterval);
-      // Catch up after a late timer, at most 3 per tick; no seq gaps (a gap counts as a lost probe).
-      if (due - slot > 3) slot = due - 3;
-      var n = Math.max(0, due - slot);
-      slot += n;
-      for (var j = 0; j < n; j++) {
+      var t = now(), interval = 1000 / (phase === PHASE.IDLE ? PLAN.idleProbeHz : PLAN.probeHz);
+      // Catch up after a late timer, at most 3 at once; no seq gaps (a gap counts as a lost probe).
+      if (t - nextAt > 3 * interval) nextAt = t - 3 * interval;
+      for (; nextAt <= t; nextAt += interval) {
         var tag = phase | settling;
         packet.setUint8(0, 1); packet.setUint8(1, tag);
         packet.setUint32(4, seq); packet.setFloat64(8, now());
@@ -374,7 +373,7 @@ async function run(ctx) {
         seq += 1;
         sent[tag] = (sent[tag] || 0) + 1;
       }
-    }, 10));
+    }, 5));
     probe.addEventListener("message", function (ev) {
       if (!(ev.data instanceof ArrayBuffer) || ev.data.byteLength !== 32) return;
       var d = new DataView(ev.data), t = now();
