@@ -7,6 +7,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from . import ratelimit_memory  # noqa: F401  (memory:// counters safe with threaded workers)
+
 babel = Babel()
 htmx = HTMX()
 csrf = CSRFProtect()

@@ -140,3 +140,43 @@ def test_redis_storage_is_shared_between_workers(app_config):
     finally:
         first.extensions["preflight_engine"].dispose()
         second.extensions["preflight_engine"].dispose()
+
+
+def test_memory_counters_are_safe_with_threaded_workers():
+    """gunicorn gthread workers count hits from several threads at once: the memory:// storage must
+    not start its expiry timer twice (limits 5.8 did: RuntimeError, a 500 under load)."""
+    import sys
+    import threading
+    import time
+
+    from limits.storage import storage_from_string
+
+    from preflight.ratelimit_memory import ThreadSafeMemoryStorage
+
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, ThreadSafeMemoryStorage)
+    errors, threads = [], 12
+    barrier = threading.Barrier(threads)
+
+    def hit(first: bool):
+        for _ in range(100):
+            barrier.wait()  # all together, right after the expiry timer has stopped
+            try:
+                storage.incr("k", 60)
+            except RuntimeError as exc:
+                errors.append(exc)
+            if first:
+                time.sleep(0.012)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to open the race window
+    try:
+        workers = [threading.Thread(target=hit, args=(n == 0,)) for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert storage.get("k") == 100 * threads
