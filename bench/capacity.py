@@ -20,7 +20,6 @@ and the server-side figures still give the CPU per check.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -29,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,16 +78,11 @@ def clients(args) -> int:
     tokens = Path(args.token_file).read_text().split()
     started_cpu, started = time.process_time(), time.monotonic()
     results = []
-    for r in range(args.rounds):
-        batch = tokens[r * args.k:(r + 1) * args.k]
-
-        async def one(token, i):
-            return await asyncio.get_running_loop().run_in_executor(None, lab_plugin.python_client, args.url, token, f"capacity-{r}-{i}")
-
-        async def all_of():
-            return await asyncio.gather(*(one(t, i) for i, t in enumerate(batch)))
-
-        results.extend(asyncio.run(all_of()))
+    with ThreadPoolExecutor(max_workers=args.k) as pool:
+        for r in range(args.rounds):
+            batch = tokens[r * args.k:(r + 1) * args.k]
+            futures = [pool.submit(lab_plugin.python_client, args.url, token, f"capacity-{r}-{i}") for i, token in enumerate(batch)]
+            results.extend(f.result() for f in futures)
     wall = time.monotonic() - started
     print(json.dumps({"results": results, "client_cpu_s": time.process_time() - started_cpu, "wall_s": wall}), flush=True)
     return 0
