@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 from .config import ConfigError
 
@@ -45,6 +45,15 @@ def init_app(app: Flask) -> None:
     """Add the security headers to every response."""
     csp = content_security_policy(check_frame_ancestors(app.config["FRAME_ANCESTORS"]))
     production = app.config["PREFLIGHT_ENV"] == "production"
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # PostgreSQL text cannot hold NUL: refuse it up front (400) instead of failing at commit (500).
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if any("\x00" in value for value in request.form.values()):
+                abort(400)
+        if any("\x00" in value for value in request.args.values()):
+            abort(400)
 
     @app.after_request
     def _headers(response):

@@ -83,3 +83,10 @@ def test_security_headers(client):
 def test_favicon(client):
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200
+
+
+def test_nul_bytes_in_forms_are_a_clear_400(client, auth):
+    auth.login("agent")
+    response = client.post("/staff/events/new", data={"name": "bad\x00name"})
+    assert response.status_code == 400
+    assert client.get("/staff/?q=a\x00b").status_code == 400
