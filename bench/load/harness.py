@@ -378,9 +378,9 @@ def count_rows(database_url: str, event_id: int) -> dict[str, int]:
 
 def print_table(stats: list[EndpointStats], duration: float) -> None:
     """The per-endpoint table."""
-    print(f"{'endpoint':44} {'requests':>9} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  (ms)")
+    print(f"{'endpoint':54} {'requests':>9} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  (ms)")
     for s in stats:
-        print(f"{s.name[:44]:44} {s.requests:>9} {s.failures:>5} {s.requests / duration if duration else 0:>7.1f} "
+        print(f"{s.name[:54]:54} {s.requests:>9} {s.failures:>5} {s.requests / duration if duration else 0:>7.1f} "
               f"{s.p50:>6.0f} {s.p95:>6.0f} {s.p99:>6.0f} {s.max:>7.0f}")
 
 
