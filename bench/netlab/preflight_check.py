@@ -25,6 +25,9 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,7 +57,11 @@ EXPECTED = {
     "wifi-lossy": ("warn", "packet_loss"),
     "uplink-300k": ("warn", "low_upload"),
     "udp-blocked": ("fail", "udp_blocked"),
+    "udp-blocked-turn": ("warn", "tcp_only_turn"),
 }
+# The lab's TURN server (scenarios with turn_tcp): coturn, TCP listener only, long-term credentials.
+TURN_PORT, TURN_USER, TURN_PASSWORD = 3478, "lab", "lab-turn-password"
+TURN_LIFETIME_S = 300  # it dies by itself: the lab's teardown removes namespaces, not processes
 # Ground truth where the lab's link differs from its configuration for a flow like the check's
 # (docs/netlab.md): FIFO jitter raises the median delay with the packet rate, and a data-channel
 # echo flow on 4g reads a median RTT of 77.6 ms (ping -U: 70.6 ms).
@@ -120,12 +127,39 @@ def gunicorn_argv() -> list[str]:
     return [gunicorn, "-c", str(REPO / "gunicorn.conf.py"), "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"]
 
 
+def start_turn(host: str, log_path: Path) -> list[dict]:
+    """Start coturn on host:TURN_PORT (TCP only, as behind a firewall that drops UDP); return the ICE servers."""
+    turnserver = shutil.which("turnserver")
+    if turnserver is None:
+        raise SystemExit("no TURN server (apt-get install coturn)")
+    argv = ["timeout", str(TURN_LIFETIME_S), turnserver, "-n", "--listening-ip", host, "--relay-ip", host,
+            "--listening-port", str(TURN_PORT), "--no-udp", "--no-tls", "--no-dtls", "--no-cli", "--lt-cred-mech",
+            "--user", f"{TURN_USER}:{TURN_PASSWORD}", "--realm", "netlab.preflight", "--log-file", "stdout", "--simple-log"]
+    with open(log_path, "ab") as log:
+        subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, TURN_PORT), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise SystemExit(f"coturn did not listen on {host}:{TURN_PORT} (log: {log_path})")
+    return [{"urls": f"turn:{host}:{TURN_PORT}?transport=tcp", "username": TURN_USER, "credential": TURN_PASSWORD}]
+
+
 def server(args) -> int:
-    """Create the database and the participant, then exec gunicorn on host:port."""
+    """Create the database and the participant (and the TURN server if the scenario has one), then exec gunicorn on host:port."""
     workdir = Path(tempfile.mkdtemp(prefix="pf-netlab-"))
+    extra = {"PREFLIGHT_BIND": f"{args.host}:{args.port}", "PREFLIGHT_WORKERS": str(args.workers)}
+    if args.scenario:
+        import scenarios
+
+        if scenarios.get(args.scenario).turn_tcp:
+            extra["PREFLIGHT_ICE_SERVERS"] = json.dumps(start_turn(args.host, workdir / "turnserver.log"))
     env, tokens = prepare(workdir, f"http://{args.host}:{args.port}", participants=args.participants, platform=args.platform,
-                          role=args.role, max_checks=args.max_checks,
-                          extra_env={"PREFLIGHT_BIND": f"{args.host}:{args.port}", "PREFLIGHT_WORKERS": str(args.workers)})
+                          role=args.role, max_checks=args.max_checks, extra_env=extra)
     Path(args.token_file).write_text("\n".join(tokens) + "\n")
     argv = gunicorn_argv()
     os.execve(argv[0], argv, env)
@@ -324,7 +358,7 @@ def bench(args) -> int:
     # decides the figures more than the link does. Not chrt: Chromium under SCHED_FIFO spun at
     # 100 % on both cores and starved the machine.
     server_cmd = (f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} server --host {{server_ip}} --port {{port}} "
-                  f"--token-file {token_file} --workers {args.workers}")
+                  f"--token-file {token_file} --workers {args.workers} --scenario {{scenario}}")
     client_cmd = f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} client --url {{url}} --token-file {token_file} --mode {args.client}"
     run_check.judge = compare
     argv = [*args.names, "--server-cmd", server_cmd, "--client-cmd", client_cmd, "--repeat", str(args.repeat),
@@ -353,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--max-checks", type=int, default=16)
     s.add_argument("--platform", default=PLATFORM)
     s.add_argument("--role", default=ROLE)
+    s.add_argument("--scenario", help="the lab scenario (starts its TURN server when it has one)")
     c = sub.add_parser("client")
     c.add_argument("--url", required=True)
     c.add_argument("--token-file", default=TOKEN_FILE)

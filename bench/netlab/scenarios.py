@@ -30,6 +30,9 @@ class Scenario:
     loss_down_pct: float = 0.0
     loss_up_pct: float = 0.0
     udp_blocked: bool = False
+    # A TURN server (coturn, TCP only) runs next to the app in pf-server and is configured as the
+    # app's ICE server: the check must then connect through it ("only TURN over TCP works").
+    turn_tcp: bool = False
     # Placeholders for the network-check author: the verdict the check should give on this link
     # (e.g. "pass" / "warn" / "fail") and any per-metric expectations (e.g. {"rtt": "warn"}).
     expected_verdict: str | None = None
@@ -58,6 +61,7 @@ class Scenario:
             "loss_down_pct": self.loss_down_pct,
             "loss_up_pct": self.loss_up_pct,
             "udp_blocked": self.udp_blocked,
+            "turn_tcp": self.turn_tcp,
             "expected_verdict": self.expected_verdict,
             "expected_metrics": dict(self.expected_metrics),
             "expected_notes": self.expected_notes,
@@ -81,6 +85,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              down_kbit=4_000, up_kbit=300, rtt_ms=40),
     Scenario("udp-blocked", "Firewall dropping all UDP (TCP allowed): WebRTC needs TURN over TCP/TLS",
              down_kbit=10_000, up_kbit=5_000, rtt_ms=20, udp_blocked=True),
+    Scenario("udp-blocked-turn", "The same firewall, with a TURN server reachable over TCP (coturn in pf-server)",
+             down_kbit=10_000, up_kbit=5_000, rtt_ms=20, udp_blocked=True, turn_tcp=True),
 )
 
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

@@ -118,7 +118,7 @@ class NetworkPayload(Payload):
     rtt_p90_ms: Optional[float] = Ms
     jitter_down_ms: Optional[float] = Ms
     download_kbps: Optional[float] = Kbps
-    download_windows: list[float] = Field(default_factory=list, max_length=40)
+    download_windows: list[float] = Field(default_factory=list, max_length=60)
     download_settled: bool = False
     upload_seen_kbps: Optional[float] = Kbps
     loaded_rtt_down_ms: Optional[float] = Ms

@@ -12,7 +12,8 @@ Control peer connection (``ctl``), two data channels created by the page:
   ``{"t": "stop"}``, ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}``
   progress and the signed ``{"t": "summary", ...}`` from the server.
 
-Bulk peer connections (``down`` and ``up``), one reliable ordered ``bulk`` channel each: the
+Bulk peer connections (``down`` and ``up``), one reliable, unordered ``bulk`` channel each (a
+retransmission delays only its own message, not the ones behind it): the
 server fills the download ones, the page the upload ones. Separate associations because one
 SCTP association's window caps a flow under loss and delay, so that the probes never queue
 behind bulk data inside aiortc, and so that the download's retransmissions end with it: the

@@ -47,8 +47,8 @@ OPEN_WINDOW_BYTES = 4 * 1024 * 1024
 
 # Server-side caps per phase (the page has its own, shorter ones): a silent page is dropped.
 CONNECT_TIMEOUT_S = 12.0
-DOWN_PHASE_CAP_S = 9.0  # the page's cap (5 s) + saturation + drain, with margin
-UP_PHASE_CAP_S = 9.0
+# The page's cap for the phase (stats.phase_cap_ms) + saturation + drain, with margin.
+PHASE_CAP_MARGIN_S = 4.0
 IDLE_CAP_S = 6.0
 
 
@@ -76,6 +76,7 @@ class Counters:
     up_samples: list[tuple[float, int]] = field(default_factory=list)
     up_start_ms: float | None = None
     up_rtt_hint_ms: float | None = None
+    up_saturated_at: int | None = None  # first upload window with a standing queue (stats.phase_settled)
     idle_rtt_hint_ms: float | None = None
     down_payload_sent: int = 0
 
@@ -418,12 +419,16 @@ class CheckSession:
             c.up_samples.append((now_ms(), c.up_bytes_wire))
             windows = self.upload_windows()
             recent = [kbps for _, kbps in stats.window_rates(c.up_samples[-3:])]
+            queue = self.up_queue_ms()
+            if (c.up_saturated_at is None and queue is not None
+                    and queue > stats.queue_target_ms(c.up_rtt_hint_ms, None, max(recent) if recent else None)):
+                c.up_saturated_at = max(0, len(windows) - 1)
             # "last": the latest window's rate (warm-up included); "best": the better of the last
             # two; "queue_ms": upload one-way delay growth. The page paces by them.
-            progress = {"t": "up", "kbps": _round(stats.rate_estimate(windows)), "n": len(windows),
-                        "settled": stats.settled(windows), "bytes": c.up_bulk_payload,
+            progress = {"t": "up", "kbps": _round(stats.phase_rate(windows, c.up_saturated_at)), "n": len(windows),
+                        "settled": stats.phase_settled(windows, c.up_rtt_hint_ms, c.up_saturated_at), "bytes": c.up_bulk_payload,
                         "last": _round(recent[-1]) if recent else None, "best": _round(max(recent)) if recent else None,
-                        "queue_ms": _round(self.up_queue_ms())}
+                        "queue_ms": _round(queue)}
             trace(self, "up", **{k: progress[k] for k in ("last", "best", "queue_ms", "kbps", "settled")})
             self._send_ctl(progress)
 
@@ -458,9 +463,9 @@ class CheckSession:
             "pid": self.participant_id,
             "run": self.run_id,
             "iat": int(time.time()),
-            "upload_kbps": _round(stats.rate_estimate(windows)),
+            "upload_kbps": _round(stats.phase_rate(windows, c.up_saturated_at)),
             "upload_windows": [_round(w) for w in windows],
-            "upload_settled": stats.settled(windows),
+            "upload_settled": stats.phase_settled(windows, c.up_rtt_hint_ms, c.up_saturated_at),
             "upload_payload_bytes": c.up_bulk_payload,
             "probes_up_sent": up_sent,
             "probes_up_recv": up_recv,
@@ -504,10 +509,13 @@ class CheckSession:
                 await self.close("connect_timeout")
             elif self.connected_at is not None and now - self._last_heard > IDLE_CAP_S * 1000:
                 await self.close("page_silent")
-            elif self.phase == P.PHASE_DOWN and now - self.phase_started > DOWN_PHASE_CAP_S * 1000:
+            elif self.phase == P.PHASE_DOWN and now - self.phase_started > self._phase_cap_ms():
                 self._stopped = True  # stop sending; the page may still move on to the upload
-            elif self.phase == P.PHASE_UP and now - self.phase_started > UP_PHASE_CAP_S * 1000:
+            elif self.phase == P.PHASE_UP and now - self.phase_started > self._phase_cap_ms():
                 self.counters.up_frozen = True
+
+    def _phase_cap_ms(self) -> float:
+        return stats.phase_cap_ms(self.counters.idle_rtt_hint_ms) + PHASE_CAP_MARGIN_S * 1000
 
     async def close(self, reason: str = "closed") -> None:
         """Close every peer connection (idempotent) and leave the registry."""

@@ -9,17 +9,22 @@ import math
 from statistics import median
 from typing import Iterable, Sequence
 
-# Receivers sample their byte counters every WINDOW_MS. A rate is the trimmed mean of the last
-# ESTIMATE_WINDOWS windows after the warm-up (the fastest and slowest dropped): under loss an
-# ordered channel delivers in bursts (a window stalls behind a retransmission, the next one
-# catches up), which a median of windows would misread, while the trimming still drops a
-# stray window. A phase has settled when the means of the two halves of the last
-# SETTLE_WINDOWS agree within SETTLE_TOLERANCE (a plateau, not the start-up ramp).
+# Receivers sample their byte counters every WINDOW_MS. A rate is a trimmed mean of the last
+# ESTIMATE_WINDOWS windows after the warm-up, trimmed more at the bottom (TRIM_LOW of them) than
+# at the top (TRIM_HIGH), as Ookla's classic test did: what pulls a window below the link's rate
+# (the end of the ramp, a pause to let a queue drain, a retransmission) is common, while a
+# bottleneck cannot deliver faster than itself, so only a stray window is dropped at the top.
+# A phase has settled on a plateau: over the last settle_windows(rtt) windows (at least
+# SETTLE_WINDOWS, and two round trips per half on long links, where the feedback is slow), the
+# halves' means agree within SETTLE_TOLERANCE and no window is more than SETTLE_SPREAD off their
+# median (a dip or a ramp is not a plateau, even when the halves happen to balance).
 WINDOW_MS = 250
 WARMUP_MS = 1000
 SETTLE_WINDOWS = 6
 SETTLE_TOLERANCE = 0.10
-ESTIMATE_WINDOWS = 6
+SETTLE_SPREAD = 0.15
+ESTIMATE_WINDOWS = 8
+TRIM_LOW, TRIM_HIGH = 0.3, 0.1
 
 
 def window_rates(samples: Sequence[tuple[float, int]]) -> list[tuple[float, float]]:
@@ -29,6 +34,22 @@ def window_rates(samples: Sequence[tuple[float, int]]) -> list[tuple[float, floa
         if t1 > t0:
             rates.append((t1, (b1 - b0) * 8 / (t1 - t0)))  # bytes per ms * 8 = kbit/s
     return rates
+
+
+# A bulk phase ends when its rate has settled, or at its cap. Start-up doubles the pace once per
+# round trip of feedback (the sender hears of a window a round trip later), so long round trips
+# need more time to reach the bottleneck: past LONG_RTT_MS the cap grows by CAP_PER_RTT_MS per
+# ms of RTT (600 ms satellite: 9 s), up to PHASE_CAP_MAX_MS. Normal links keep 5 s.
+PHASE_CAP_MS = 5000
+LONG_RTT_MS = 100
+CAP_PER_RTT_MS = 8
+PHASE_CAP_MAX_MS = 12000
+
+
+def phase_cap_ms(rtt_ms: float | None) -> float:
+    """The longest a bulk phase lasts on a link with this idle round trip."""
+    extra = CAP_PER_RTT_MS * max(0.0, (rtt_ms or 0.0) - LONG_RTT_MS)
+    return min(PHASE_CAP_MAX_MS, PHASE_CAP_MS + extra)
 
 
 def warmup_ms(rtt_ms: float | None) -> float:
@@ -46,23 +67,62 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-def settled(windows: Sequence[float]) -> bool:
-    """True once the last windows form a plateau: the two halves' means within SETTLE_TOLERANCE."""
-    if len(windows) < SETTLE_WINDOWS:
+def settle_windows(rtt_ms: float | None = None) -> int:
+    """How many windows a plateau must last: SETTLE_WINDOWS, or two round trips per half."""
+    return max(SETTLE_WINDOWS, 2 * math.ceil(2 * (rtt_ms or 0.0) / WINDOW_MS))
+
+
+def settled(windows: Sequence[float], rtt_ms: float | None = None) -> bool:
+    """True once the last settle_windows(rtt_ms) windows form a plateau (see above)."""
+    n = settle_windows(rtt_ms)
+    if len(windows) < n:
         return False
-    half = SETTLE_WINDOWS // 2
-    first, last = _mean(windows[-SETTLE_WINDOWS:-half]), _mean(windows[-half:])
-    return abs(last - first) <= SETTLE_TOLERANCE * max(last, first, 1e-9)
+    recent, half = windows[-n:], n // 2
+    first, last = _mean(recent[:half]), _mean(recent[half:])
+    if abs(last - first) > SETTLE_TOLERANCE * max(last, first, 1e-9):
+        return False
+    middle = median(recent)
+    return all(abs(w - middle) <= SETTLE_SPREAD * middle for w in recent)
+
+
+def _trim_count(n: int, share: float) -> int:
+    return math.floor(n * share + 0.5)  # round half up, as network.js's Math.round
 
 
 def rate_estimate(windows: Sequence[float]) -> float | None:
-    """The robust rate: trimmed mean of the last ESTIMATE_WINDOWS steady windows (None without any)."""
+    """The robust rate: the last ESTIMATE_WINDOWS steady windows, TRIM_LOW/TRIM_HIGH trimmed (None without any)."""
     if not windows:
         return None
     recent = sorted(windows[-ESTIMATE_WINDOWS:])
-    if len(recent) >= 5:
-        recent = recent[1:-1]
-    return _mean(recent)
+    low, high = _trim_count(len(recent), TRIM_LOW), _trim_count(len(recent), TRIM_HIGH)
+    return _mean(recent[low:len(recent) - high])
+
+
+# A phase also ends soon after the bottleneck shows itself: once the loaded direction's queue
+# passes the pacing target, the bottleneck is saturated, and the windows from just before then
+# ran at its rate. SATURATED_WINDOWS windows from that one on end the phase, and its rate is
+# taken from them. Stopping there matters: pushed on past a full bottleneck buffer (the pace
+# overshoots by up to 2x for a round trip of feedback), aiortc's SCTP can stall for seconds
+# (retransmission timeouts at 600 ms round trips), and later windows describe the stall, not the
+# link (docs/netlab.md).
+SATURATED_WINDOWS = 3
+
+
+def phase_settled(windows: Sequence[float], rtt_ms: float | None, saturated_at: int | None) -> bool:
+    """True when the phase can stop: a plateau, or SATURATED_WINDOWS windows since saturation."""
+    if saturated_at is not None and len(windows) - saturated_at >= SATURATED_WINDOWS:
+        return True
+    return settled(windows, rtt_ms)
+
+
+def phase_rate(windows: Sequence[float], saturated_at: int | None) -> float | None:
+    """The phase's rate: when the bottleneck showed, the mean of the better half of the windows
+    from the one before saturation on (a saturated bottleneck delivers its rate; a window below
+    it is the transport stalling); otherwise rate_estimate of the last windows."""
+    if saturated_at is not None and len(windows) > saturated_at:
+        around = sorted(windows[max(0, saturated_at - 1):])
+        return _mean(around[len(around) // 2:])
+    return rate_estimate(windows)
 
 
 def mean_abs_delta(transits: Iterable[float]) -> float | None:
@@ -168,12 +228,13 @@ class Pacing:
         self.startup = True
 
     def bottleneck(self) -> float:
-        """The bottleneck rate: mean delivery of the last BTL_WINDOWS windows (the best one while
-        starting up): a window stalled behind a retransmission and the burst after it average out."""
+        """The bottleneck rate: the best delivery of the last BTL_WINDOWS windows (BBR's max filter).
+
+        A bottleneck cannot deliver faster than itself, while a window can fall short of it for
+        reasons that say nothing about the link (a retransmission timeout of the transport, a
+        pause to drain a queue): following those down would collapse the pace for good."""
         recent = self.delivered[-BTL_WINDOWS:]
-        if not recent:
-            return self.pace
-        return max(recent) if self.startup else _mean(recent)
+        return max(recent) if recent else self.pace
 
     def on_window(self, delivered: float | None, queue_ms: float | None) -> float:
         """Feedback of one window: the payload rate that arrived and the queue the probes saw."""

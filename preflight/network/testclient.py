@@ -30,7 +30,7 @@ class Plan:
     up: int = P.UP_CONNECTIONS
     connect_s: float = 10.0
     idle_s: float = 3.0
-    phase_cap_s: float = 5.0
+    phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
     probe_hz: float = 100.0
     idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there only
     summary_s: float = 3.0
@@ -124,8 +124,8 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
     pcs = [ctl_pc, *down_pcs, *up_pcs]
     ctl = ctl_pc.createDataChannel("ctl")
     probe = ctl_pc.createDataChannel("probe", ordered=False, maxRetransmits=0)
-    down = [pc.createDataChannel("bulk") for pc in down_pcs]
-    bulk = [pc.createDataChannel("bulk") for pc in up_pcs]
+    down = [pc.createDataChannel("bulk", ordered=False) for pc in down_pcs]
+    bulk = [pc.createDataChannel("bulk", ordered=False) for pc in up_pcs]
     opened = asyncio.Event()
     ctl.on("open", opened.set)
     ctl.on("message", run.on_ctl)
@@ -221,6 +221,10 @@ def _queue_ms(recent: list[tuple[float, float]], base: float | None) -> float | 
     return median(values) - base if values else None
 
 
+def _phase_cap_ms(plan: Plan, rtt: float | None) -> float:
+    return plan.phase_cap_s * 1000 if plan.phase_cap_s is not None else stats.phase_cap_ms(rtt)
+
+
 async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
     base = median(run.down_transits) if run.down_transits else None
     run.phase, run.phase_started = P.PHASE_DOWN, _now()
@@ -242,22 +246,26 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
     run.down_brake = brake
     _send(ctl, {"t": "phase", "phase": "down", "rtt_ms": rtt, "spread_ms": _r(spread)})
     windows: list[float] = []
+    saturated_at = None
     while True:
         await asyncio.sleep(stats.WINDOW_MS / 1000)
         run.down_samples.append((_now(), run.down_bytes))
         recent = [kbps for _, kbps in stats.window_rates(run.down_samples[-3:])]
+        queue = _queue_ms(run.recent_down, base)
         _send(ctl, {"t": "down", "last": _r(recent[-1]) if recent else None, "best": _r(max(recent)) if recent else None,
-                    "queue_ms": _r(_queue_ms(run.recent_down, base))})
+                    "queue_ms": _r(queue)})
         target = stats.queue_target_ms(rtt, spread, max(recent) if recent else None)
         windows = stats.steady(stats.window_rates(run.down_samples), run.phase_started, rtt)
-        if stats.settled(windows):
+        if saturated_at is None and queue is not None and queue > target:
+            saturated_at = max(0, len(windows) - 1)
+        if stats.phase_settled(windows, rtt, saturated_at):
             break
-        if _now() - run.phase_started >= run.plan.phase_cap_s * 1000:
+        if _now() - run.phase_started >= _phase_cap_ms(run.plan, rtt):
             result["timeouts"].append("download")
             break
-    result["download_kbps"] = _r(stats.rate_estimate(windows))
+    result["download_kbps"] = _r(stats.phase_rate(windows, saturated_at))
     result["download_windows"] = [_r(w) for w in windows][-40:]
-    result["download_settled"] = stats.settled(windows)
+    result["download_settled"] = stats.phase_settled(windows, rtt, saturated_at)
     run.down_brake = None
     run.settling = P.SETTLING
     _send(ctl, {"t": "down", "saturate": True, "kbps": result["download_kbps"]})
@@ -306,7 +314,7 @@ async def _upload(run: _Run, ctl, bulk, rtt: float | None, result: dict) -> None
     pumping = asyncio.ensure_future(pump())
     seen = None
     while True:
-        if _now() - run.phase_started >= run.plan.phase_cap_s * 1000:
+        if _now() - run.phase_started >= _phase_cap_ms(run.plan, rtt):
             result["timeouts"].append("upload")
             break
         run.progress_event.clear()

@@ -6,13 +6,14 @@
 var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
 var SETTLING = 0x80;
 // Same rules and constants as preflight/network/stats.py.
-var WINDOW_MS = 250, WARMUP_MS = 1000, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.10, ESTIMATE_WINDOWS = 6;
+var WINDOW_MS = 250, WARMUP_MS = 1000, SETTLE_WINDOWS = 6, SETTLE_TOLERANCE = 0.10, SETTLE_SPREAD = 0.15, ESTIMATE_WINDOWS = 8;
+var TRIM_LOW = 0.3, TRIM_HIGH = 0.1;
 var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 var PLAN = {
-  gatherMs: 3000, connectMs: 10000, idleMs: 3000, phaseCapMs: 5000, summaryMs: 3000,
-  idleProbeHz: 150, probeHz: 100,  // more probes while idle: upload loss is counted there only
-  busyMaxMs: 120000,  // waiting for a free slot, retrying by itself
+  gatherMs: 3000, connectMs: 10000, idleMs: 3000, summaryMs: 3000,
+  idleProbeHz: 150, probeHz: 100,  // upload loss: idle probes only
+  busyMaxMs: 120000,  // waiting for a free slot
   httpBudgetMs: 4000
 };
 
@@ -41,7 +42,7 @@ function quantile(values, q) {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 function second(pair) { return pair[1]; }
-// Median of the values of [time, value] pairs stamped at or after `cut`.
+// Median of [time, value] pairs since `cut`.
 function medianSince(pairs, cut) {
   return median(pairs.filter(function (r) { return r[0] >= cut; }).map(second));
 }
@@ -50,7 +51,7 @@ function round(v, digits) {
   var f = Math.pow(10, digits === undefined ? 1 : digits);
   return Math.round(v * f) / f;
 }
-// Window rates (kbit/s) after the warm-up, from (time, cumulative bytes) samples.
+// Window rates after the warm-up (stats.steady).
 function steady(samples, start, rtt) {
   var out = [], cut = start + Math.max(WARMUP_MS, 2 * (rtt || 0));
   for (var i = 1; i < samples.length; i++) {
@@ -60,20 +61,29 @@ function steady(samples, start, rtt) {
   return out;
 }
 function mean(values) { return values.reduce(function (a, b) { return a + b; }, 0) / values.length; }
-function settled(w) {
-  if (w.length < SETTLE_WINDOWS) return false;
-  var half = SETTLE_WINDOWS / 2;
-  var a = mean(w.slice(-SETTLE_WINDOWS, -half)), b = mean(w.slice(-half));
-  return Math.abs(b - a) <= SETTLE_TOLERANCE * Math.max(a, b, 1e-9);
+function settleWindows(rtt) { return Math.max(SETTLE_WINDOWS, 2 * Math.ceil(2 * (rtt || 0) / WINDOW_MS)); }
+function settled(w, rtt) {
+  var n = settleWindows(rtt);
+  if (w.length < n) return false;
+  var r = w.slice(-n), half = n >> 1, a = mean(r.slice(0, half)), b = mean(r.slice(half)), m = median(r);
+  if (Math.abs(b - a) > SETTLE_TOLERANCE * Math.max(a, b, 1e-9)) return false;
+  return r.every(function (v) { return Math.abs(v - m) <= SETTLE_SPREAD * m; });
 }
-// Trimmed mean of the last ESTIMATE_WINDOWS windows (stats.rate_estimate).
+// stats.rate_estimate
 function rateEstimate(w) {
   if (!w.length) return null;
-  var r = sorted(w.slice(-ESTIMATE_WINDOWS));
-  if (r.length >= 5) r = r.slice(1, -1);
-  return mean(r);
+  var r = sorted(w.slice(-ESTIMATE_WINDOWS)), n = r.length;
+  return mean(r.slice(Math.floor(n * TRIM_LOW + 0.5), n - Math.floor(n * TRIM_HIGH + 0.5)));
 }
-// Sender pacing during a bulk phase: stats.Pacing (same constants and rules).
+// stats.phase_settled, phase_rate
+var SATURATED_WINDOWS = 3;
+function phaseSettled(w, rtt, sat) { return (sat !== null && w.length - sat >= SATURATED_WINDOWS) || settled(w, rtt); }
+function phaseRate(w, sat) {
+  if (sat === null || w.length <= sat) return rateEstimate(w);
+  var r = sorted(w.slice(Math.max(0, sat - 1)));
+  return mean(r.slice(r.length >> 1));
+}
+// stats.Pacing (same constants and rules).
 var PACE_START_UP_KBPS = 200, PACE_MIN_KBPS = 64, QUEUE_MS = 20, QUEUE_SHARE = 0.1, QUEUE_MAX_MS = 40, BRAKE = 3, BTL_WINDOWS = 4;
 var SATURATE_MS = 700, SATURATE_GAIN = 1.5, DRAIN_MAX_MS = 1500;
 var WIRE_PACKET_BITS = 1268 * 8;
@@ -81,6 +91,9 @@ function queueTarget(idleRtt, spread, kbps) {
   var t = Math.max(Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))), 2 * (spread || 0));
   return kbps ? Math.max(t, 3 * WIRE_PACKET_BITS / kbps) : t;
 }
+// stats.phase_cap_ms
+var PHASE_CAP_MS = 5000, LONG_RTT_MS = 100, CAP_PER_RTT_MS = 8, PHASE_CAP_MAX_MS = 12000;
+function phaseCapMs(rtt) { return Math.min(PHASE_CAP_MAX_MS, PHASE_CAP_MS + CAP_PER_RTT_MS * Math.max(0, (rtt || 0) - LONG_RTT_MS)); }
 function Pacing(start, cap, idleRtt, spread) {
   this.pace = Math.min(start, cap); this.cap = cap; this.idleRtt = idleRtt; this.spread = spread;
   this.target = queueTarget(idleRtt, spread);
@@ -89,7 +102,7 @@ function Pacing(start, cap, idleRtt, spread) {
 Pacing.prototype.bottleneck = function () {
   var recent = this.delivered.slice(-BTL_WINDOWS);
   if (!recent.length) return this.pace;
-  return this.startup ? Math.max.apply(null, recent) : mean(recent);
+  return Math.max.apply(null, recent);
 };
 Pacing.prototype.onWindow = function (delivered, queue) {
   if (delivered == null) return this.pace;
@@ -108,7 +121,6 @@ Pacing.prototype.onWindow = function (delivered, queue) {
   this.pace = Math.max(PACE_MIN_KBPS, Math.min(this.cap, btl * gain));
   return this.pace;
 };
-// A queue has formed: the best window so far ran at the bottleneck rate.
 Pacing.prototype.leaveStartup = function () {
   if (!this.startup) return;
   this.startup = false;
@@ -297,14 +309,14 @@ async function run(ctx) {
     function send(message) { if (ctl.readyState === "open") ctl.send(JSON.stringify(message)); }
     var probe = ctlPc.createDataChannel("probe", { ordered: false, maxRetransmits: 0 });
     probe.binaryType = "arraybuffer";
-    // Separate download connections: closing them before the upload ends their retransmissions.
+    // Download connections are closed before the upload (protocol.py).
     var down = [], bulk = [], downPcs = [], kinds = ["ctl"];
     [["down", cfg.down || 2], ["up", cfg.up || 4]].forEach(function (spec) {
       for (var b = 0; b < spec[1]; b++) {
         var pc = new RTCPeerConnection(config);
         pcs.push(pc);
         kinds.push(spec[0]);
-        var ch = pc.createDataChannel("bulk");
+        var ch = pc.createDataChannel("bulk", { ordered: false });
         ch.binaryType = "arraybuffer";
         if (spec[0] === "down") { down.push(ch); downPcs.push(pc); } else { bulk.push(ch); }
       }
@@ -363,7 +375,7 @@ async function run(ctx) {
     timers.push(setInterval(function () {
       if (probe.readyState !== "open" || phase === PHASE.END) return;
       var t = now(), interval = 1000 / (phase === PHASE.IDLE ? PLAN.idleProbeHz : PLAN.probeHz);
-      // Catch up after a late timer, at most 3 at once; no seq gaps (a gap counts as a lost probe).
+      // Catch up after a late timer (at most 3): a seq gap would count as loss.
       if (t - nextAt > 3 * interval) nextAt = t - 3 * interval;
       for (; nextAt <= t; nextAt += interval) {
         var tag = phase | settling;
@@ -418,11 +430,11 @@ async function run(ctx) {
     showMs("rtt_ms", result.rtt_ms, rtt || 0);
     if (result.jitter_down_ms !== null) show("jitter_ms", result.jitter_down_ms, result.jitter_down_ms.toFixed(1) + " ms");
 
-    // download: the server paces (stats.next_pace) from the rate and queue reported per window.
+    // download: the server paces from the rate and queue reported per window.
     say("download", 0.3);
     phase = PHASE.DOWN;
     var downBase = median(downTransits);
-    var downStart = now(), samples = [[downStart, downBytes]], windows = [];
+    var phaseCap = phaseCapMs(rtt), sat = null, downStart = now(), samples = [[downStart, downBytes]], windows = [];
     var spread = result.rtt_p90_ms !== null && rtt !== null ? result.rtt_p90_ms - rtt : null;
     var brakeTarget = queueTarget(rtt, spread), lastBrake = 0;
     downBrake = function () {
@@ -444,15 +456,16 @@ async function run(ctx) {
       send({ t: "down", last: round(last), best: round(Math.max(last, before)), queue_ms: round(queue === null ? null : queue - downBase) });
       brakeTarget = queueTarget(rtt, spread, Math.max(last, before));
       windows = steady(samples, downStart, rtt);
-      var est = rateEstimate(windows);
+      if (sat === null && queue !== null && queue - downBase > brakeTarget) sat = Math.max(0, windows.length - 1);
+      var est = phaseRate(windows, sat);
       if (est !== null) showKbps("download_kbps", round(est), est);
-      say("download", 0.3 + 0.3 * Math.min(1, (now() - downStart) / PLAN.phaseCapMs));
-      if (settled(windows)) break;
-      if (now() - downStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("download"); break; }
+      say("download", 0.3 + 0.3 * Math.min(1, (now() - downStart) / phaseCap));
+      if (phaseSettled(windows, rtt, sat)) break;
+      if (now() - downStart >= phaseCap || serverGone) { result.timeouts.push("download"); break; }
     }
-    result.download_kbps = round(rateEstimate(windows));
+    result.download_kbps = round(phaseRate(windows, sat));
     result.download_windows = windows.slice(-40).map(function (w) { return round(w); });
-    result.download_settled = settled(windows);
+    result.download_settled = phaseSettled(windows, rtt, sat);
     // The rate is known: let the server fill the queue and time the probes (bufferbloat).
     downBrake = null;
     settling = SETTLING;
@@ -468,7 +481,7 @@ async function run(ctx) {
       if (recentR !== null && recentR <= rtt + queueTarget(rtt)) break;
     }
 
-    // upload: paced by the server's feedback (stats.next_pace)
+    // upload: paced by the server's feedback
     say("upload", 0.65);
     settling = 0;
     phase = PHASE.UP;
@@ -490,12 +503,12 @@ async function run(ctx) {
         stamp = t;
         return;
       }
-      // Whole SCTP chunks, ~20 ms of data per message, few tokens: the pace, not a backlog, sets the rate.
+      // Whole SCTP chunks, ~20 ms of data per message: the pace, not a backlog, sets the rate.
       var size = CHUNK_PAYLOAD * Math.max(1, Math.min(7, Math.round(pace * 125 * 0.02 / CHUNK_PAYLOAD)));
       var payload = payloads[size] || (payloads[size] = new Uint8Array(size));
       tokens = Math.min(Math.max(2 * size, pace * 125 * 0.02), tokens + (t - stamp) * pace / 8);
       stamp = t;
-      // Enough buffered for a growing congestion window on a long round trip, at most 64 KB each.
+      // Room for a growing window on a long round trip, at most 64 KB each.
       var limit = Math.max(2 * size, Math.min(64 * 1024, (pace * 125 * ((rtt || 0) + 100) / 1000) / bulk.length));
       bulk.forEach(function (c) {
         while (c.readyState === "open" && c.bufferedAmount < limit && tokens >= size) {
@@ -513,12 +526,12 @@ async function run(ctx) {
         pace = pacing.onWindow((upProgress.best || upProgress.last) * PAYLOAD_SHARE, upProgress.queue_ms);
       }
       if (upProgress.kbps) showKbps("upload_kbps", upProgress.kbps, upProgress.kbps);
-      say("upload", 0.65 + 0.27 * Math.min(1, (now() - upStart) / PLAN.phaseCapMs));
+      say("upload", 0.65 + 0.27 * Math.min(1, (now() - upStart) / phaseCap));
       if (upProgress.settled) break;
-      if (now() - upStart >= PLAN.phaseCapMs || serverGone) { result.timeouts.push("upload"); break; }
+      if (now() - upStart >= phaseCap || serverGone) { result.timeouts.push("upload"); break; }
     }
     result.upload_seen_kbps = upProgress.kbps || null;
-    // The server keeps the rate it measured so far; now send faster to fill the uplink queue.
+    // The server keeps its rate; now fill the uplink queue.
     send({ t: "up", saturate: true });
     saturating = true;
     settling = SETTLING;

@@ -79,5 +79,4 @@ def fast_server(monkeypatch):
     """Server-side timeouts short enough for tests."""
     monkeypatch.setattr(session_module, "CONNECT_TIMEOUT_S", 1.5)
     monkeypatch.setattr(session_module, "IDLE_CAP_S", 1.0)
-    monkeypatch.setattr(session_module, "DOWN_PHASE_CAP_S", 1.0)
-    monkeypatch.setattr(session_module, "UP_PHASE_CAP_S", 1.0)
+    monkeypatch.setattr(session_module.CheckSession, "_phase_cap_ms", lambda self: 1000.0)

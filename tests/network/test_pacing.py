@@ -1,0 +1,211 @@
+"""The bulk phases' pacing and statistics (stats.py), and the page's copy of them (network.js).
+
+The pacer is exercised on a simulated bottleneck (a fluid model: a rate, a drop-tail buffer,
+feedback that arrives a round trip late, queue readings with jitter), which is what it has to
+get right independently of SCTP; the shaped-link lab (bench/netlab, docs/netlab.md) covers
+the real transports. The parity tests run network.js's copy under Node and compare it with
+the Python rules on the same inputs, so the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preflight.network import protocol as P
+from preflight.network import stats
+
+NETWORK_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "network.js"
+
+
+def simulate(capacity: float, rtt: float, jitter: float = 0.0, *, start: float = stats.PACE_START_UP_KBPS,
+             buffer_ms: float = 200.0, seed: int = 1) -> tuple[float | None, float, bool]:
+    """Run one paced phase over a simulated bottleneck; return (estimate, seconds, settled).
+
+    Each WINDOW_MS the sender sends at the pace; the bottleneck forwards ``capacity`` and queues
+    the rest (dropping past ``buffer_ms``); the sender hears of a window's delivery and queue
+    about a round trip later. The phase ends when the receiver's windows settle or at the cap.
+    """
+    rnd = random.Random(seed)
+    step = stats.WINDOW_MS / 1000
+    spread = 1.8 * jitter if jitter else 0.5  # p90 - median of an RTT with that one-way sigma
+    pacing = stats.Pacing(start, P.MAX_RATE_KBPS, rtt, spread)
+    # A round trip plus about a window (the receiver's window, the sender's tick): what the lab's
+    # traces show (bench/netlab, PREFLIGHT_NETWORK_TRACE=1).
+    lag = max(1, round(rtt / stats.WINDOW_MS + 1))
+    queued, history, samples, total, t = 0.0, [], [(0.0, 0)], 0.0, 0.0
+    cap_ms = stats.phase_cap_ms(rtt)
+    while t < cap_ms:
+        offered = pacing.pace * step
+        sent = min(capacity * step, queued + offered)
+        queued = min(queued + offered - sent, capacity * buffer_ms / 1000)
+        history.append((sent / step, queued / capacity * 1000 + jitter * rnd.gauss(0.3, 0.3)))
+        t += stats.WINDOW_MS
+        total += sent * 125
+        samples.append((t, total))
+        if len(history) > lag:
+            pacing.on_window(*history[-1 - lag])
+        if stats.settled(stats.steady(stats.window_rates(samples), 0, rtt), rtt):
+            break
+    windows = stats.steady(stats.window_rates(samples), 0, rtt)
+    return stats.rate_estimate(windows), t / 1000, stats.settled(windows, rtt)
+
+
+LINKS = [  # (kbit/s, RTT ms, one-way jitter sigma ms): the lab's links and the targets' range
+    (500, 40, 0), (1000, 30, 0), (4000, 77, 8), (8000, 30, 0), (12000, 77, 8), (20000, 10, 0),
+    (2000, 600, 0), (10000, 600, 0), (3000, 250, 2),
+]
+
+
+@pytest.mark.parametrize("capacity,rtt,jitter", LINKS)
+@pytest.mark.parametrize("start", [stats.PACE_START_UP_KBPS, stats.PACE_START_DOWN_KBPS])
+def test_pacing_finds_the_bottleneck_within_the_phase(capacity, rtt, jitter, start):
+    estimate, seconds, settled = simulate(capacity, rtt, jitter, start=start)
+    assert estimate is not None
+    assert abs(estimate / capacity - 1) <= 0.05, (estimate, seconds)
+    assert seconds * 1000 <= stats.phase_cap_ms(rtt)
+
+
+def test_normal_links_keep_the_short_phase_cap():
+    assert stats.phase_cap_ms(None) == stats.phase_cap_ms(10) == stats.phase_cap_ms(stats.LONG_RTT_MS) == stats.PHASE_CAP_MS
+    assert stats.phase_cap_ms(600) > stats.PHASE_CAP_MS
+    assert stats.phase_cap_ms(10_000) == stats.PHASE_CAP_MAX_MS
+
+
+def test_the_pace_never_exceeds_the_cap_nor_falls_below_the_floor():
+    pacing = stats.Pacing(1000, 2000, 20)
+    for _ in range(20):
+        assert pacing.on_window(10_000, 0) <= 2000
+    for _ in range(40):
+        assert pacing.on_window(1, 500) >= stats.PACE_MIN_KBPS
+
+
+def test_a_brake_leaves_startup_and_slows_down():
+    pacing = stats.Pacing(1000, 30000, 20)
+    pacing.on_window(1000, 0)
+    assert pacing.startup and pacing.pace == 2000
+    assert pacing.braking(stats.BRAKE * pacing.target + 1) and not pacing.braking(pacing.target)
+    assert pacing.on_brake() < 2000 and not pacing.startup
+
+
+def test_rate_estimate_trims_more_slow_windows_than_fast_ones():
+    assert stats.rate_estimate([]) is None
+    assert stats.rate_estimate([700]) == 700
+    assert stats.rate_estimate([100, 1000, 1000, 1000, 1000, 5000]) == 1000
+    # The end of a ramp and a pause for a queue to drain do not pull the figure down.
+    assert stats.rate_estimate([6000, 10000, 10000, 10000, 10000, 7000, 10000, 10000]) == 10000
+
+
+def test_settling_needs_a_plateau_of_two_round_trips_per_half():
+    assert not stats.settled([100, 200, 400, 800, 1600, 3200])
+    assert stats.settled([1000, 1010, 990, 1000, 1005, 995])
+    assert not stats.settled([1000] * (stats.SETTLE_WINDOWS - 1))
+    # Halves that balance around a dip (a brake) are not a plateau.
+    assert not stats.settled([6430, 8090, 9185, 9412, 9736, 6676])
+    # On a 600 ms round trip, six flat windows are not enough (feedback takes longer than that).
+    assert stats.settle_windows(600) == 10 and stats.settle_windows(77) == stats.SETTLE_WINDOWS
+    assert not stats.settled([2000] * 6, 600) and stats.settled([2000] * 10, 600)
+
+
+def test_a_phase_ends_soon_after_the_bottleneck_shows_and_takes_its_rate_from_there():
+    ramp_then_stall = [1000, 2000, 4000, 9500, 9700, 9600, 300, 100, 90]
+    assert not stats.phase_settled(ramp_then_stall[:4], 30, None)
+    assert not stats.phase_settled(ramp_then_stall[:5], 30, 3)
+    assert stats.phase_settled(ramp_then_stall[:6], 30, 3)
+    assert stats.phase_rate(ramp_then_stall[:6], 3) == pytest.approx(9650)  # the better half of 4000, 9500, 9700, 9600
+    # The stall that follows an overshoot does not pull the figure down.
+    assert stats.phase_rate([6400, 8100, 9500, 9700, 9700, 6400, 94], 4) == pytest.approx(9700)
+    # Without a queue ever showing (a link faster than the pace cap), the plateau rule applies.
+    assert stats.phase_rate([30000] * 6, None) == 30000 and stats.phase_settled([30000] * 6, 10, None)
+
+
+# ----- network.js parity --------------------------------------------------------------------
+
+def _js_rules() -> str:
+    """The statistics and pacing part of network.js (from the constants to the Pacing class)."""
+    source = NETWORK_JS.read_text()
+    start = source.index("var PHASE =")
+    end = source.index("function meanAbsDelta(")
+    return source[start:end]
+
+
+def run_js(program: str) -> object:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    script = _js_rules() + "\nprocess.stdout.write(JSON.stringify((function () {" + program + "})()));\n"
+    done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(done.stdout)
+
+
+def _feedback(seed: int) -> list[tuple[float, float | None]]:
+    rnd = random.Random(seed)
+    rate, out = rnd.uniform(300, 20000), []
+    for _ in range(40):
+        delivered = max(1.0, rate * rnd.uniform(0.5, 1.3))
+        out.append((round(delivered, 3), None if rnd.random() < 0.1 else round(rnd.uniform(-5, 150), 3)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_network_js_paces_exactly_like_stats(seed):
+    rnd = random.Random(100 + seed)
+    start, idle_rtt, spread = rnd.choice([stats.PACE_START_UP_KBPS, 500.0]), rnd.uniform(5, 700), rnd.uniform(0, 20)
+    feedback = _feedback(seed)
+    pacing, expected = stats.Pacing(start, 30000, idle_rtt, spread), []
+    for delivered, queue in feedback:
+        if pacing.braking(queue):
+            expected.append(("brake", pacing.on_brake()))
+        else:
+            expected.append(("window", pacing.on_window(delivered, queue)))
+    got = run_js(f"""
+        var p = new Pacing({start}, 30000, {idle_rtt}, {spread}), out = [];
+        {json.dumps(feedback)}.forEach(function (f) {{
+          if (p.braking(f[1])) out.push(["brake", p.onBrake()]);
+          else out.push(["window", p.onWindow(f[0], f[1])]);
+        }});
+        return out;""")
+    assert [kind for kind, _ in got] == [kind for kind, _ in expected]
+    assert [pace for _, pace in got] == pytest.approx([pace for _, pace in expected], rel=1e-9)
+
+
+def test_network_js_shares_the_constants_and_window_statistics():
+    rnd = random.Random(7)
+    samples, total, t = [], 0, 0.0
+    for _ in range(30):
+        t += rnd.uniform(200, 300)
+        total += rnd.randint(0, 400_000)
+        samples.append([round(t, 3), total])
+    windows = stats.steady(stats.window_rates(samples), samples[0][0], 120)
+    got = run_js(f"""
+        var w = steady({json.dumps(samples)}, {samples[0][0]}, 120);
+        return {{w: w, settled: settled(w, 120), flat: settled([5, 5, 5, 5, 5, 5, 5, 5, 5, 5], 600),
+                 phase: [phaseSettled(w, 120, 2), phaseSettled(w, 120, w.length - 1), phaseRate(w, 2), phaseRate(w, null)], estimate: rateEstimate(w), target: queueTarget(300, 7, 900),
+                 cap: [phaseCapMs(null), phaseCapMs(600), phaseCapMs(10000)],
+                 constants: [WINDOW_MS, WARMUP_MS, SETTLE_WINDOWS, SETTLE_TOLERANCE, SETTLE_SPREAD, ESTIMATE_WINDOWS, TRIM_LOW, TRIM_HIGH, PACE_START_UP_KBPS,
+                             PACE_MIN_KBPS, QUEUE_MS, QUEUE_SHARE, QUEUE_MAX_MS, BRAKE, BTL_WINDOWS, SATURATE_MS,
+                             SATURATE_GAIN, DRAIN_MAX_MS, CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS]}};""")
+    assert got["w"] == pytest.approx(windows)
+    assert got["settled"] == stats.settled(windows, 120)
+    assert got["flat"] is True
+    assert got["phase"] == pytest.approx([stats.phase_settled(windows, 120, 2), stats.phase_settled(windows, 120, len(windows) - 1),
+                                          stats.phase_rate(windows, 2), stats.phase_rate(windows, None)])
+    assert got["estimate"] == pytest.approx(stats.rate_estimate(windows))
+    assert got["target"] == pytest.approx(stats.queue_target_ms(300, 7, 900))
+    assert got["cap"] == [stats.phase_cap_ms(None), stats.phase_cap_ms(600), stats.phase_cap_ms(10000)]
+    assert got["constants"] == [stats.WINDOW_MS, stats.WARMUP_MS, stats.SETTLE_WINDOWS, stats.SETTLE_TOLERANCE,
+                                stats.SETTLE_SPREAD, stats.ESTIMATE_WINDOWS, stats.TRIM_LOW, stats.TRIM_HIGH, stats.PACE_START_UP_KBPS, stats.PACE_MIN_KBPS, stats.QUEUE_MS,
+                                stats.QUEUE_SHARE, stats.QUEUE_MAX_MS, stats.BRAKE, stats.BTL_WINDOWS, stats.SATURATE_MS,
+                                stats.SATURATE_GAIN, stats.DRAIN_MAX_MS, P.CHUNK_PAYLOAD_BYTES, P.PACKET_OVERHEAD_BYTES,
+                                stats.SATURATED_WINDOWS]
+
+
+def test_network_js_rules_block_is_where_the_parity_tests_look():
+    block = _js_rules()
+    assert re.search(r"function Pacing\(", block) and "function steady(" in block and "function phaseCapMs(" in block
