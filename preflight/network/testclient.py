@@ -68,6 +68,7 @@ class _Run:
         self.settling = 0  # P.SETTLING while a queue is filled on purpose or drains
         self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
+        self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
         self.down_samples: list[tuple[float, int]] = []
         self.up_progress: dict[str, Any] = {}
         self.summary: dict | None = None
@@ -77,11 +78,13 @@ class _Run:
     def on_echo(self, message: Any) -> None:
         if not isinstance(message, bytes) or len(message) != P.ECHO.size:
             return
-        kind, tag, _pad, _seq, _echo_seq, _pad2, t_page, t_server = P.ECHO.unpack(message)
+        kind, tag, _pad, seq, _echo_seq, _pad2, t_page, t_server = P.ECHO.unpack(message)
         if kind != P.ECHO_TYPE:
             return
         now = _now()
         self.echoes_recv[tag] = self.echoes_recv.get(tag, 0) + 1
+        if tag == P.PHASE_IDLE:
+            self.idle_seq_seen = max(self.idle_seq_seen, seq)
         self.rtts[self.phase].append((now, now - t_page))
         if tag == P.PHASE_IDLE:
             self.down_transits.append(now - t_server)
@@ -164,6 +167,8 @@ async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]
         # Idle: round-trip time, jitter and loss on an unloaded link.
         run.phase_started = _now()
         await asyncio.sleep(plan.idle_s)
+        if stats.idle_is_lossy(run.echoes_recv.get(P.PHASE_IDLE, 0), run.idle_seq_seen):
+            await asyncio.sleep(plan.idle_s)
         idle_rtts = [r for _, r in run.rtts[P.PHASE_IDLE]]
         rtt = median(idle_rtts) if idle_rtts else None
         if plan.download:

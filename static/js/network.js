@@ -12,8 +12,8 @@ var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 var PLAN = {
   gatherMs: 3000, connectMs: 10000, idleMs: 3000, summaryMs: 3000,
-  idleProbeHz: 150, probeHz: 100,  // upload loss: idle probes only
-  busyMaxMs: 120000,  // waiting for a free slot
+  idleProbeHz: 150, probeHz: 100,
+  busyMaxMs: 120000,
   httpBudgetMs: 4000
 };
 
@@ -42,7 +42,6 @@ function quantile(values, q) {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 function second(pair) { return pair[1]; }
-// Median of [time, value] pairs since `cut`.
 function medianSince(pairs, cut) {
   return median(pairs.filter(function (r) { return r[0] >= cut; }).map(second));
 }
@@ -76,7 +75,7 @@ function rateEstimate(w) {
   return mean(r.slice(Math.floor(n * TRIM_LOW + 0.5), n - Math.floor(n * TRIM_HIGH + 0.5)));
 }
 // stats.phase_settled, phase_rate
-var SATURATED_WINDOWS = 3;
+var SATURATED_WINDOWS = 3, LOSSY = 0.01;
 function phaseSettled(w, rtt, sat) { return (sat !== null && w.length - sat >= SATURATED_WINDOWS) || settled(w, rtt); }
 function phaseRate(w, sat) {
   if (sat === null || w.length <= sat) return rateEstimate(w);
@@ -143,7 +142,7 @@ function formatKbps(kbps) {
   return kbps >= 1000 ? (kbps / 1000).toFixed(1) + " Mbit/s" : Math.round(kbps) + " kbit/s";
 }
 
-// Hidden tab (ctx.hidden, tracked by check.js) or throttled timers make figures untrustworthy.
+// Hidden tab or throttled timers: figures untrustworthy.
 function watchThrottling(ctx) {
   var maxGap = 0, last = now();
   var timer = setInterval(function () {
@@ -304,7 +303,7 @@ async function run(ctx) {
     pcs.push(ctlPc);
     var ctl = ctlPc.createDataChannel("ctl");
     var serverGone = false;
-    // The server may end the check (time limit, restart): stop waiting for it at once.
+    // The server may end the check: stop waiting at once.
     ctl.addEventListener("close", function () { serverGone = true; });
     function send(message) { if (ctl.readyState === "open") ctl.send(JSON.stringify(message)); }
     var probe = ctlPc.createDataChannel("probe", { ordered: false, maxRetransmits: 0 });
@@ -340,7 +339,6 @@ async function run(ctx) {
       await pcs[k].setRemoteDescription({ type: "answer", sdp: answer.data.answers[k].sdp });
     }
 
-    // connect
     var opened = await new Promise(function (resolve) {
       if (ctl.readyState === "open") { resolve(true); return; }
       var id = setTimeout(function () { resolve(false); }, PLAN.connectMs);
@@ -355,16 +353,14 @@ async function run(ctx) {
     result.connect_ms = round(now() - started);
     showMs("connect_ms", result.connect_ms, result.connect_ms);
 
-    // probes (all phases)
     var phase = PHASE.IDLE, seq = 0;
-    var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {};
-    // SETTLING: probes sent while a queue is filled on purpose or drains, not counted for loss.
+    var sent = { "0": 0, "1": 0, "2": 0, "3": 0 }, echoes = {}, seen0 = 0;
+    // SETTLING: probes sent while a queue fills or drains (not counted for loss).
     var settling = 0;
     var rtts = { 0: [], 1: [], 2: [] }, downTransits = [];
     var downBytes = 0, summary = null, upProgress = {};
-    var recentDown = [];  // [receive time, one-way transit] of recent echoes
-    var downBrake = null;  // download only: asks the server to stop at once when the queue shoots up
-    // Median RTT of the echoes while the sender fills the queue (last 400 ms).
+    var recentDown = [];  // [time, one-way transit]
+    var downBrake = null;
     async function saturated(which) {
       var from = now();
       await sleep(SATURATE_MS, ctx.signal);
@@ -392,6 +388,7 @@ async function run(ctx) {
       if (d.getUint8(0) !== 2) return;
       var tag = d.getUint8(1);
       echoes[tag] = (echoes[tag] || 0) + 1;
+      if (tag === 0) seen0 = Math.max(seen0, d.getUint32(4));
       if (rtts[phase]) rtts[phase].push([t, t - d.getFloat64(16)]);
       if (tag === PHASE.IDLE) downTransits.push(t - d.getFloat64(24));
       recentDown.push([t, t - d.getFloat64(24)]);
@@ -413,14 +410,17 @@ async function run(ctx) {
       });
     });
 
-    // idle: latency, jitter, loss
     say("latency", 0.1);
-    var idleEnd = now() + PLAN.idleMs;
-    while (now() < idleEnd && !serverGone) {
+    var idleStart = now(), idleEnd = idleStart + PLAN.idleMs;
+    for (;;) {
+      // A lossy link probes twice as long (stats.idle_is_lossy).
+      if (now() >= idleEnd && (idleEnd > idleStart + PLAN.idleMs || echoes[0] >= (1 - LOSSY) * (seen0 + 1))) break;
+      if (now() >= idleEnd) idleEnd += PLAN.idleMs;
+      if (serverGone) break;
       await sleep(250, ctx.signal);
       var sofar = median(rtts[0].map(second));
       if (sofar !== null) showMs("rtt_ms", round(sofar), sofar);
-      say("latency", 0.1 + 0.2 * (1 - (idleEnd - now()) / PLAN.idleMs));
+      say("latency", 0.1 + 0.2 * Math.min(1, (now() - idleStart) / (idleEnd - idleStart)));
     }
     var idle = rtts[0].map(second);
     var rtt = median(idle);
@@ -430,7 +430,6 @@ async function run(ctx) {
     showMs("rtt_ms", result.rtt_ms, rtt || 0);
     if (result.jitter_down_ms !== null) show("jitter_ms", result.jitter_down_ms, result.jitter_down_ms.toFixed(1) + " ms");
 
-    // download: the server paces from the rate and queue reported per window.
     say("download", 0.3);
     phase = PHASE.DOWN;
     var downBase = median(downTransits);
@@ -466,12 +465,12 @@ async function run(ctx) {
     result.download_kbps = round(phaseRate(windows, sat));
     result.download_windows = windows.slice(-40).map(function (w) { return round(w); });
     result.download_settled = phaseSettled(windows, rtt, sat);
-    // The rate is known: let the server fill the queue and time the probes (bufferbloat).
+    // Bufferbloat: the server fills the queue, the probes time it.
     downBrake = null;
     settling = SETTLING;
     send({ t: "down", saturate: true, kbps: result.download_kbps });
     result.loaded_rtt_down_ms = round(await saturated(PHASE.DOWN));
-    // Stop the download and let the queues drain before the upload starts (stats.drained).
+    // Let the queues drain before the upload (stats.drained).
     send({ t: "down", stop: true });
     downPcs.forEach(closePc);
     var drainEnd = now() + DRAIN_MAX_MS;
@@ -481,7 +480,6 @@ async function run(ctx) {
       if (recentR !== null && recentR <= rtt + queueTarget(rtt)) break;
     }
 
-    // upload: paced by the server's feedback
     say("upload", 0.65);
     settling = 0;
     phase = PHASE.UP;
@@ -489,7 +487,7 @@ async function run(ctx) {
     send({ t: "phase", phase: "up", rtt_ms: rtt });
     var pacing = new Pacing(PACE_START_UP_KBPS, rateCap, rtt, spread), pace = pacing.pace, seen = null;
     var tokens = 0, stamp = now(), payloads = {}, saturating = false;
-    // Echo RTT over the idle one: downstream is idle now, so this is the upload queue.
+    // Echo RTT over idle: the upload queue now.
     function upQueueNow() {
       var m = medianSince(rtts[2], now() - 60);
       return m === null ? null : m - rtt;
@@ -541,7 +539,6 @@ async function run(ctx) {
     var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
     if (loaded) showMs("loaded_rtt_ms", loaded, loaded);
 
-    // the server's signed record
     say("finishing", 0.96);
     send({ t: "done", sent: sent });
     var until = now() + PLAN.summaryMs;

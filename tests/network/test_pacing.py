@@ -125,6 +125,13 @@ def test_a_phase_ends_soon_after_the_bottleneck_shows_and_takes_its_rate_from_th
     assert stats.phase_rate([30000] * 6, None) == 30000 and stats.phase_settled([30000] * 6, 10, None)
 
 
+def test_only_a_lossy_idle_phase_is_lengthened():
+    assert not stats.idle_is_lossy(450, 449)  # every probe so far came back
+    assert not stats.idle_is_lossy(446, 449)  # 0.9 %
+    assert stats.idle_is_lossy(437, 449)  # 2.9 %
+    assert stats.idle_is_lossy(0, 0)  # nothing back at all
+
+
 # ----- network.js parity --------------------------------------------------------------------
 
 def _js_rules() -> str:
@@ -190,7 +197,7 @@ def test_network_js_shares_the_constants_and_window_statistics():
                  cap: [phaseCapMs(null), phaseCapMs(600), phaseCapMs(10000)],
                  constants: [WINDOW_MS, WARMUP_MS, SETTLE_WINDOWS, SETTLE_TOLERANCE, SETTLE_SPREAD, ESTIMATE_WINDOWS, TRIM_LOW, TRIM_HIGH, PACE_START_UP_KBPS,
                              PACE_MIN_KBPS, QUEUE_MS, QUEUE_SHARE, QUEUE_MAX_MS, BRAKE, BTL_WINDOWS, SATURATE_MS,
-                             SATURATE_GAIN, DRAIN_MAX_MS, CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS]}};""")
+                             SATURATE_GAIN, DRAIN_MAX_MS, CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS, LOSSY]}};""")
     assert got["w"] == pytest.approx(windows)
     assert got["settled"] == stats.settled(windows, 120)
     assert got["flat"] is True
@@ -203,7 +210,7 @@ def test_network_js_shares_the_constants_and_window_statistics():
                                 stats.SETTLE_SPREAD, stats.ESTIMATE_WINDOWS, stats.TRIM_LOW, stats.TRIM_HIGH, stats.PACE_START_UP_KBPS, stats.PACE_MIN_KBPS, stats.QUEUE_MS,
                                 stats.QUEUE_SHARE, stats.QUEUE_MAX_MS, stats.BRAKE, stats.BTL_WINDOWS, stats.SATURATE_MS,
                                 stats.SATURATE_GAIN, stats.DRAIN_MAX_MS, P.CHUNK_PAYLOAD_BYTES, P.PACKET_OVERHEAD_BYTES,
-                                stats.SATURATED_WINDOWS]
+                                stats.SATURATED_WINDOWS, stats.LOSSY_SHARE]
 
 
 def test_network_js_rules_block_is_where_the_parity_tests_look():
