@@ -67,8 +67,8 @@ async def _open(limit: int, make, offers):
 def config(token: str):
     """What the page needs before it creates its offers: ICE servers, bulk connections, limits."""
     servers = ice.resolve(current_app.config["ICE_SERVERS"], f"p{g.participant.id}")
-    return jsonify(ice_servers=servers, down=P.DOWN_CONNECTIONS, up=P.UP_CONNECTIONS, time_limit=current_app.config["CHECK_TIME_LIMIT"],
-                   rate_cap_kbps=P.MAX_RATE_KBPS)
+    return jsonify(ice_servers=servers, down=P.DOWN_CONNECTIONS, up=P.UP_CONNECTIONS, up_long_rtt=P.UP_CONNECTIONS_LONG_RTT,
+                   long_rtt_ms=P.LONG_RTT_CONFIG_MS, time_limit=current_app.config["CHECK_TIME_LIMIT"], rate_cap_kbps=P.MAX_RATE_KBPS)
 
 
 @bp.post("/c/<token>/network/offer")

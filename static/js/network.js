@@ -296,7 +296,9 @@ async function run(ctx) {
   try {
     say("connecting", 0.01);
     if (!window.RTCPeerConnection) return await fallback("unsupported");
-    var cfg = await (await get(ctx, base + "/config")).json();
+    var t0 = now(), cfg = await (await get(ctx, base + "/config")).json();
+    // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
+    var ups = now() - t0 >= cfg.long_rtt_ms ? cfg.up_long_rtt : cfg.up;
     var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
     var rateCap = cfg.rate_cap_kbps || MAX_RATE_KBPS;
     var ctlPc = new RTCPeerConnection(config);
@@ -310,7 +312,7 @@ async function run(ctx) {
     probe.binaryType = "arraybuffer";
     // Download connections are closed before the upload (protocol.py).
     var down = [], bulk = [], downPcs = [], kinds = ["ctl"];
-    [["down", cfg.down || 2], ["up", cfg.up || 4]].forEach(function (spec) {
+    [["down", cfg.down || 2], ["up", ups || 4]].forEach(function (spec) {
       for (var b = 0; b < spec[1]; b++) {
         var pc = new RTCPeerConnection(config);
         pcs.push(pc);

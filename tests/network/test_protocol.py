@@ -28,6 +28,15 @@ def test_full_check_measures_both_directions_and_signs_the_server_figures(app, n
     assert wait_no_live() == 0
 
 
+def test_the_long_round_trip_plan_uploads_over_all_its_connections(net, wait_no_live):
+    result = net.run("run-long-rtt-1", idle_s=0.5, phase_cap_s=2.0, download=False, up=P.UP_CONNECTIONS_LONG_RTT)
+    assert result["state"] == "connected", result
+    record = result["server_record"]
+    assert record["up_connections"] == P.UP_CONNECTIONS_LONG_RTT
+    assert record["upload_kbps"] > 1000
+    assert wait_no_live() == 0
+
+
 def test_signed_record_is_bound_to_participant_run_and_secret(app, net, link):
     participant, _ = link
     result = net.run("run-sign-1", download=False, upload=False)
@@ -52,6 +61,9 @@ def test_config_gives_no_ice_server_by_default(client, link):
     data = client.get(f"/c/{token}/network/config").get_json()
     assert data["ice_servers"] == []
     assert (data["down"], data["up"]) == (P.DOWN_CONNECTIONS, P.UP_CONNECTIONS)
+    # Long round trips: more upload connections, still within what the offer endpoint accepts.
+    assert data["up_long_rtt"] == P.UP_CONNECTIONS_LONG_RTT <= P.MAX_BULK_CONNECTIONS
+    assert data["long_rtt_ms"] == P.LONG_RTT_CONFIG_MS
 
 
 def test_config_turns_a_shared_secret_into_ephemeral_turn_credentials(app, client, link):
