@@ -62,16 +62,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"server not listening on {port}")
-
-
 # ----- the client process ------------------------------------------------------------------
 def clients(args) -> int:
     """Run K checks at once, ``rounds`` times; print one JSON line with every result and our CPU."""
@@ -160,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                               stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"))
     report = {"rate_cap_kbps": a.rate_cap_kbps, "rounds": a.rounds, "cpus": os.cpu_count(), "levels": []}
     try:
-        wait_port(port)
+        if not lab_plugin.wait_port("127.0.0.1", port, 30):
+            raise RuntimeError(f"server not listening on {port}")
         worker = next(iter(children(server.pid)), None)
         if worker is None:
             raise RuntimeError("no gunicorn worker found")

@@ -128,6 +128,18 @@ def gunicorn_argv() -> list[str]:
     return [gunicorn, "-c", str(REPO / "gunicorn.conf.py"), "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"]
 
 
+def wait_port(host: str, port: int, timeout: float) -> bool:
+    """True once something accepts TCP connections on host:port, False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def start_turn(host: str, log_path: Path) -> list[dict]:
     """Start coturn on host:TURN_PORT (TCP only, as behind a firewall that drops UDP); return the ICE servers."""
     turnserver = shutil.which("turnserver")
@@ -138,14 +150,7 @@ def start_turn(host: str, log_path: Path) -> list[dict]:
             "--user", f"{TURN_USER}:{TURN_PASSWORD}", "--realm", "netlab.preflight", "--log-file", "stdout", "--simple-log"]
     with open(log_path, "ab") as log:
         subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((host, TURN_PORT), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    if not wait_port(host, TURN_PORT, 10):
         raise SystemExit(f"coturn did not listen on {host}:{TURN_PORT} (log: {log_path})")
     return [{"urls": f"turn:{host}:{TURN_PORT}?transport=tcp", "username": TURN_USER, "credential": TURN_PASSWORD}]
 

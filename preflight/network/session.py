@@ -420,9 +420,8 @@ class CheckSession:
             windows = self.upload_windows()
             recent = [kbps for _, kbps in stats.window_rates(c.up_samples[-3:])]
             queue = self.up_queue_ms()
-            if (c.up_saturated_at is None and queue is not None
-                    and queue > stats.queue_target_ms(c.up_rtt_hint_ms, None, max(recent) if recent else None)):
-                c.up_saturated_at = max(0, len(windows) - 1)
+            target = stats.queue_target_ms(c.up_rtt_hint_ms, None, max(recent) if recent else None)
+            c.up_saturated_at = stats.saturation(c.up_saturated_at, queue, target, len(windows))
             # "last": the latest window's rate (warm-up included); "best": the better of the last
             # two; "queue_ms": upload one-way delay growth. The page paces by them.
             progress = {"t": "up", "kbps": _round(stats.phase_rate(windows, c.up_saturated_at)), "n": len(windows),

@@ -86,7 +86,7 @@ def settled(windows: Sequence[float], rtt_ms: float | None = None) -> bool:
 
 
 def _trim_count(n: int, share: float) -> int:
-    return math.floor(n * share + 0.5)  # round half up, as network.js's Math.round
+    return math.floor(n * share + 0.5)  # round half up, as network.js does
 
 
 def rate_estimate(windows: Sequence[float]) -> float | None:
@@ -106,6 +106,14 @@ def rate_estimate(windows: Sequence[float]) -> float | None:
 # (retransmission timeouts at 600 ms round trips), and later windows describe the stall, not the
 # link (docs/netlab.md).
 SATURATED_WINDOWS = 3
+
+
+def saturation(saturated_at: int | None, queue_ms: float | None, target_ms: float, windows: int) -> int | None:
+    """The index of the first window with a standing queue (the queue past the pacing target),
+    given ``windows`` steady windows so far; once found it is kept."""
+    if saturated_at is None and queue_ms is not None and queue_ms > target_ms:
+        return max(0, windows - 1)
+    return saturated_at
 
 
 def phase_settled(windows: Sequence[float], rtt_ms: float | None, saturated_at: int | None) -> bool:

@@ -83,10 +83,9 @@ class _Run:
             return
         now = _now()
         self.echoes_recv[tag] = self.echoes_recv.get(tag, 0) + 1
-        if tag == P.PHASE_IDLE:
-            self.idle_seq_seen = max(self.idle_seq_seen, seq)
         self.rtts[self.phase].append((now, now - t_page))
         if tag == P.PHASE_IDLE:
+            self.idle_seq_seen = max(self.idle_seq_seen, seq)
             self.down_transits.append(now - t_server)
         self.recent_down.append((now, now - t_server))
         if len(self.recent_down) > 256:
@@ -261,8 +260,7 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
                     "queue_ms": _r(queue)})
         target = stats.queue_target_ms(rtt, spread, max(recent) if recent else None)
         windows = stats.steady(stats.window_rates(run.down_samples), run.phase_started, rtt)
-        if saturated_at is None and queue is not None and queue > target:
-            saturated_at = max(0, len(windows) - 1)
+        saturated_at = stats.saturation(saturated_at, queue, target, len(windows))
         if stats.phase_settled(windows, rtt, saturated_at):
             break
         if _now() - run.phase_started >= _phase_cap_ms(run.plan, rtt):
