@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..dashboard.status import SORTS, STATUSES
 
+# Free text in a query string: the app refuses NUL characters everywhere with a 400
+# (security.py: PostgreSQL text cannot hold them), so the schema says so too.
+NO_NUL = r"^[^\x00]*$"
+
 Status = Literal["not_ready", "warnings", "not_started", "ready"]
 Check = Literal["browser", "camera", "microphone", "speakers", "network"]
 Verdict = Literal["pass", "warn", "fail"]
@@ -47,8 +51,8 @@ class ParticipantQuery(BaseModel):
 
     status: Optional[Literal["not_ready", "warnings", "not_started", "ready", "attention"]] = Field(None, description="Readiness status; `attention` = not ready or warnings, not yet handled.")
     check: Optional[Check] = Field(None, description="Only participants whose latest run fails this check.")
-    role: Optional[str] = Field(None, max_length=20, description="attendee or presenter.")
-    q: Optional[str] = Field(None, max_length=100, description="Search in name and email.")
+    role: Optional[str] = Field(None, max_length=20, pattern=NO_NUL, description="attendee or presenter.")
+    q: Optional[str] = Field(None, max_length=100, pattern=NO_NUL, description="Search in name and email.")
     sort: Literal[SORTS] = "attention"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100000)
     per_page: int = Field(50, ge=1, le=200)
