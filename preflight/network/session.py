@@ -23,7 +23,7 @@ from typing import Any, Callable
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
 from . import protocol as P
-from . import stats
+from . import sctp, stats
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ class CheckSession:
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer]) -> list[dict]:
         """Answer every offer (creating the peer connections); raises on a bad offer."""
+        sctp.install()  # aiortc's repeated fast retransmissions (sctp.py), patched once per process
         answers = []
         for offer in offers:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
@@ -229,6 +230,8 @@ class CheckSession:
             return
         self.down_channels.append(channel)
         self._down_count += 1
+        if TRACE:
+            _instrument(channel, self)
         channel.bufferedAmountLowThreshold = P.CHUNK_PAYLOAD_BYTES
         channel.on("bufferedamountlow", lambda ch=channel: self._fill(ch))
         if self.phase == P.PHASE_DOWN:
@@ -389,7 +392,7 @@ class CheckSession:
         delivered = best * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
         pace = pacing.on_window(delivered, queue)
         self._pacer.set_kbps(pace)
-        trace(self, "down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace))
+        trace(self, "down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace), **_TX.get(self.id, {}))
         self._fill_all()
 
     async def _close_down(self) -> None:
@@ -553,6 +556,33 @@ def _open_window(channel, size: int) -> None:
     if transport is not None and hasattr(transport, "_cwnd"):
         transport._cwnd = max(transport._cwnd, size)
         transport._ssthresh = max(getattr(transport, "_ssthresh", 0) or 0, size)
+
+
+_TX: dict = {}
+
+
+def _instrument(channel, session) -> None:
+    """TRACE only: count data bytes sent, retransmitted and T3 expiries on a download transport."""
+    transport = getattr(channel, "transport", None)
+    if transport is None or getattr(transport, "_pf_instrumented", False):
+        return
+    transport._pf_instrumented = True
+    counts = _TX.setdefault(session.id, {"tx": 0, "rtx": 0, "t3": 0})
+    send_chunk, t3 = transport._send_chunk, transport._t3_expired
+
+    async def counted(chunk):
+        data = getattr(chunk, "user_data", None)
+        if data is not None:
+            counts["tx"] += len(data)
+            if getattr(chunk, "_sent_count", 1) > 1:
+                counts["rtx"] += len(data)
+        await send_chunk(chunk)
+
+    def expired():
+        counts["t3"] += 1
+        t3()
+
+    transport._send_chunk, transport._t3_expired = counted, expired
 
 
 def _number(value: Any) -> float | None:

@@ -1,0 +1,108 @@
+"""aiortc's SCTP sender fast-retransmits a lost chunk once, then leaves it to the T3 timer (sctp.py).
+
+Two real aiortc peers on this machine; the sender's transport drops one chosen DATA chunk on its
+first two transmissions (the original and its fast retransmission are both lost) while the
+sender keeps sending, so every SACK that follows reports the chunk missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+import types
+
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.rtcsctptransport import DataChunk, RTCSctpTransport
+
+from preflight.network import sctp
+
+MESSAGES, SIZE, LOST = 300, 1000, 20
+INTERVAL_S = 0.002
+
+
+async def _transfer(*, patched: bool) -> tuple[list[float], int]:
+    """Send MESSAGES messages with message LOST dropped twice; (its send times, messages received)."""
+    sctp.install()
+    config = RTCConfiguration(iceServers=[])
+    sender, receiver = RTCPeerConnection(config), RTCPeerConnection(config)
+    received: list[bytes] = []
+    arrived = asyncio.Event()
+
+    def on_channel(channel):
+        def on_message(message):
+            received.append(message)
+            if len(received) == MESSAGES:
+                arrived.set()
+        channel.on("message", on_message)
+
+    receiver.on("datachannel", on_channel)
+    channel = sender.createDataChannel("bulk", ordered=False)
+    opened = asyncio.Event()
+    channel.on("open", opened.set)
+    try:
+        await sender.setLocalDescription(await sender.createOffer())
+        await receiver.setRemoteDescription(sender.localDescription)
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        await sender.setRemoteDescription(receiver.localDescription)
+        await asyncio.wait_for(opened.wait(), 10)
+
+        transport = sender.sctp
+        if not patched:
+            # The handler as aiortc ships it, on this transport only.
+            original = sctp.original_receive_sack_chunk()
+            transport._receive_sack_chunk = types.MethodType(original, transport)
+        sends: list[float] = []
+        send_chunk = transport._send_chunk
+
+        async def lossy(chunk):
+            if isinstance(chunk, DataChunk) and chunk.user_data[:4] == struct.pack("!I", LOST):
+                sends.append(time.monotonic())
+                if len(sends) <= 2:
+                    return  # lost on the way
+            await send_chunk(chunk)
+
+        transport._send_chunk = lossy
+        for n in range(MESSAGES):
+            channel.send(struct.pack("!I", n) + bytes(SIZE - 4))
+            await asyncio.sleep(INTERVAL_S)
+        await asyncio.wait_for(arrived.wait(), 8)
+        return sends, len(received)
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+def test_aiortc_as_shipped_fast_retransmits_the_same_chunk_again_and_again():
+    # Why sctp.py exists: if this starts failing, aiortc has fixed it and the patch can go.
+    sends, received = asyncio.run(_transfer(patched=False))
+    assert received == MESSAGES
+    assert len(sends) >= 3
+    assert sends[2] - sends[0] < 0.5  # the third copy went out on SACKs, long before any T3 timer
+
+
+def test_a_fast_retransmitted_chunk_is_left_to_the_retransmission_timer():
+    sends, received = asyncio.run(_transfer(patched=True))
+    assert received == MESSAGES  # nothing lost for good: T3 resends it
+    assert len(sends) == 3
+    assert sends[1] - sends[0] < 0.5  # one fast retransmission...
+    assert sends[2] - sends[1] >= 0.9  # ...then only the T3 timer (aiortc's RTO is at least 1 s)
+
+
+def test_install_is_idempotent():
+    sctp.install()
+    patched = RTCSctpTransport._receive_sack_chunk
+    sctp.install()
+    assert RTCSctpTransport._receive_sack_chunk is patched
+    assert sctp.original_receive_sack_chunk() is not patched
+
+
+def test_a_transport_without_the_expected_internals_is_left_alone():
+    # The wrapper reads private attributes defensively: a transport lacking them still works.
+    calls = []
+
+    async def original(self, chunk):
+        calls.append(chunk)
+
+    asyncio.run(sctp.wrap(original)(object(), "sack"))
+    assert calls == ["sack"]
