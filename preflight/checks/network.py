@@ -277,7 +277,8 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
     if p.http is not None:
         details["http"] = p.http.model_dump()
     if record:
-        details["server"] = {k: record.get(k) for k in ("upload_windows", "upload_settled", "probes_up_sent",
+        details["server"] = {k: record.get(k) for k in ("upload_windows", "upload_window_kbps", "upload_busy_kbps",
+                                                         "upload_busy_ms", "upload_settled", "probes_up_sent",
                                                          "probes_up_recv", "jitter_up_ms", "sctp_rtt_ms",
                                                          "down_connections", "up_connections")}
         remote = record.get("ice_remote")

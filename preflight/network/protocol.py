@@ -73,6 +73,8 @@ MAX_RATE_KBPS = int(os.environ.get("PREFLIGHT_NETWORK_RATE_CAP_KBPS", "30000"))
 # DTLS 1.2 record header 13 + AES-GCM explicit nonce 8 and tag 16 + SCTP common header 12 +
 # DATA chunk header 16. Rates are reported at the IP level, as links are sold.
 PACKET_OVERHEAD_BYTES = 93
+# The same less the SCTP headers (12 + 16): what a decrypted SCTP packet lacks of its IP size.
+DATAGRAM_OVERHEAD_BYTES = PACKET_OVERHEAD_BYTES - 28
 # Data-channel payload per SCTP DATA chunk (aiortc: 1189 - 12 - 16; Chrome's dcsctp is within a few bytes).
 CHUNK_PAYLOAD_BYTES = 1161
 

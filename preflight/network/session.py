@@ -50,6 +50,9 @@ CONNECT_TIMEOUT_S = 12.0
 # The page's cap for the phase (stats.phase_cap_ms) + saturation + drain, with margin.
 PHASE_CAP_MARGIN_S = 4.0
 IDLE_CAP_S = 6.0
+# At most this many upload arrivals and probe delays are kept for the busy-period rate (about
+# 20 s of packets at 20 Mbit/s; later ones are not timed).
+MAX_UP_SAMPLES = 40_000
 
 
 @dataclass
@@ -77,6 +80,8 @@ class Counters:
     up_start_ms: float | None = None
     up_rtt_hint_ms: float | None = None
     up_saturated_at: int | None = None  # first upload window with a standing queue (stats.phase_settled)
+    up_arrivals: list[tuple[float, int]] = field(default_factory=list)  # (time, up_bytes_wire) until frozen
+    up_queue: list[tuple[float, float]] = field(default_factory=list)  # (time, probe one-way delay over idle)
     idle_rtt_hint_ms: float | None = None
     down_payload_sent: int = 0
 
@@ -242,7 +247,10 @@ class CheckSession:
             channel.close()
             return
         self.up_channels.append(channel)
-        channel.on("message", self._on_bulk_message)
+        # Upload bytes are counted per packet as they arrive (retransmissions included: they
+        # crossed the link too); per message only where aiortc's internals are not as expected.
+        by_packet = _count_datagrams(channel, self._on_up_datagram)
+        channel.on("message", self._on_bulk_payload if by_packet else self._on_bulk_message)
 
     def _on_ctl_state(self) -> None:
         if self.ctl_pc is not None and self.ctl_pc.connectionState in ("failed", "closed"):
@@ -265,7 +273,9 @@ class CheckSession:
             c.up_transits.append(received - t_page)
         c.recent_transits.append((received, received - t_page))
         if self.phase == P.PHASE_UP:
-            c.up_bytes_wire += P.wire_bytes(len(message))
+            self._count_up(P.wire_bytes(len(message)))
+            if c.up_transit_base is not None and not c.up_frozen and len(c.up_queue) < MAX_UP_SAMPLES:
+                c.up_queue.append((received, received - t_page - c.up_transit_base))
         channel = self.probe
         if channel is not None and channel.readyState == "open":
             tag = self.phase
@@ -277,10 +287,23 @@ class CheckSession:
 
     # ----- bulk -------------------------------------------------------------------------
     def _on_bulk_message(self, message) -> None:
-        size = len(message)
+        self._on_bulk_payload(message)
+        self._count_up(P.wire_bytes(len(message)))
+
+    def _on_bulk_payload(self, message) -> None:
         self._last_heard = now_ms()
-        self.counters.up_bytes_wire += P.wire_bytes(size)
-        self.counters.up_bulk_payload += size
+        self.counters.up_bulk_payload += len(message)
+
+    def _on_up_datagram(self, size: int) -> None:
+        self._last_heard = now_ms()
+        self._count_up(size + P.DATAGRAM_OVERHEAD_BYTES)
+
+    def _count_up(self, wire: int) -> None:
+        """Count ``wire`` bytes received on the uplink (IP level), timed during the upload phase."""
+        c = self.counters
+        c.up_bytes_wire += wire
+        if self.phase == P.PHASE_UP and not c.up_frozen and len(c.up_arrivals) < MAX_UP_SAMPLES:
+            c.up_arrivals.append((now_ms(), c.up_bytes_wire))
 
     def _fill(self, channel) -> None:
         """Keep a bulk channel's queue topped up while the download phase lasts, within the pace."""
@@ -444,6 +467,16 @@ class CheckSession:
             return []
         return stats.steady(stats.window_rates(c.up_samples), c.up_start_ms, c.up_rtt_hint_ms)
 
+    def upload_busy(self) -> tuple[float | None, float]:
+        """(kbit/s, ms) over the upload's busy periods (stats.busy_rate), (None, 0) without any."""
+        c = self.counters
+        spread = None
+        if len(c.up_transits) >= 10 and c.up_transit_base is not None:
+            spread = stats.percentile(c.up_transits, 0.9) - c.up_transit_base
+        windows = self.upload_windows()
+        threshold = stats.queue_target_ms(c.up_rtt_hint_ms, spread, stats.phase_rate(windows, c.up_saturated_at))
+        return stats.busy_rate(c.up_arrivals, stats.busy_runs(c.up_queue, threshold))
+
     # ----- results ----------------------------------------------------------------------
     def summary(self, page_sent: Any) -> dict:
         """What the server measured, for the signed record the page returns with its results."""
@@ -459,13 +492,19 @@ class CheckSession:
             up_sent += max(sent.get(phase, 0), span, c.probes_recv[phase])
             up_recv += c.probes_recv[phase]
         windows = self.upload_windows()
+        busy_kbps, busy_ms = self.upload_busy()
+        trace(self, "up summary", windows=_round(stats.phase_rate(windows, c.up_saturated_at)), busy=_round(busy_kbps),
+              busy_ms=_round(busy_ms, 0))
         return {
             "v": 1,
             "sid": self.id,
             "pid": self.participant_id,
             "run": self.run_id,
             "iat": int(time.time()),
-            "upload_kbps": _round(stats.phase_rate(windows, c.up_saturated_at)),
+            "upload_kbps": _round(stats.upload_rate(windows, c.up_saturated_at, busy_kbps)),
+            "upload_window_kbps": _round(stats.phase_rate(windows, c.up_saturated_at)),
+            "upload_busy_kbps": _round(busy_kbps),
+            "upload_busy_ms": _round(busy_ms, 0),
             "upload_windows": [_round(w) for w in windows],
             "upload_settled": stats.phase_settled(windows, c.up_rtt_hint_ms, c.up_saturated_at),
             "upload_payload_bytes": c.up_bulk_payload,
@@ -583,6 +622,24 @@ def _instrument(channel, session) -> None:
         t3()
 
     transport._send_chunk, transport._t3_expired = counted, expired
+
+
+def _count_datagrams(channel, count: Callable[[int], None]) -> bool:
+    """Call ``count(size)`` for every SCTP packet the channel's association receives.
+
+    Wraps the private ``RTCSctpTransport._handle_data`` of this one transport (each bulk
+    channel has its own peer connection); False, and nothing changed, where it is missing."""
+    transport = getattr(channel, "transport", None)
+    handle = getattr(transport, "_handle_data", None)
+    if handle is None:
+        return False
+
+    async def counted(data: bytes) -> None:
+        count(len(data))
+        await handle(data)
+
+    transport._handle_data = counted
+    return True
 
 
 def _number(value: Any) -> float | None:

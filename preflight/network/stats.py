@@ -6,6 +6,7 @@ The page (static/js/network.js) applies the same rules to what it receives; keep
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from statistics import median
 from typing import Iterable, Sequence
 
@@ -131,6 +132,67 @@ def phase_rate(windows: Sequence[float], saturated_at: int | None) -> float | No
         around = sorted(windows[max(0, saturated_at - 1):])
         return _mean(around[len(around) // 2:])
     return rate_estimate(windows)
+
+
+# The upload's rate is also read off the uplink's busy periods (server side). While every probe
+# that crossed the uplink found a queue (its one-way delay over the idle median above the
+# threshold, as the median of it and its two neighbours), and each arrived within that queue's
+# length of the one before, the bottleneck never idled between them: what arrived between
+# the first and the last of them crossed it at its full rate. The phase's windows, by contrast,
+# also cover the ramp and the brake that follows saturation (the sender pauses until the queue
+# drains, and the link idles), which read 5-10 % low on the lab's 4g uplink (docs/netlab.md).
+# Runs shorter than BUSY_MIN_SPAN_MS are left out: over a short span, one packet more or less
+# and the jitter of the two probes' arrivals weigh too much.
+BUSY_MIN_SPAN_MS = 200.0
+
+
+def busy_runs(queue: Sequence[tuple[float, float]], threshold_ms: float) -> list[tuple[float, float]]:
+    """(first, last) arrival times (ms) of the runs of probes that each found a queue above
+    ``threshold_ms``; ``queue`` is (arrival time ms, one-way delay over the idle median ms) in
+    arrival order."""
+    values = [q for _, q in queue]
+    runs: list[tuple[float, float]] = []
+    start = last = None
+    for i, (t, _) in enumerate(queue):
+        seen = median(values[max(0, i - 1):i + 2])
+        busy = seen > threshold_ms
+        # The link was busy for ``seen`` ms before this probe left it: the run goes on when
+        # that reaches back to the previous probe.
+        if busy and start is not None and t - last <= seen:
+            last = t
+            continue
+        if start is not None:
+            runs.append((start, last))
+        start, last = (t, t) if busy else (None, None)
+    if start is not None:
+        runs.append((start, last))
+    return runs
+
+
+def busy_rate(arrivals: Sequence[tuple[float, int]], runs: Iterable[tuple[float, float]],
+              min_span_ms: float = BUSY_MIN_SPAN_MS) -> tuple[float | None, float]:
+    """(kbit/s, busy ms): the bytes that arrived during the busy runs of at least ``min_span_ms``
+    over their total length; ``arrivals`` are (time ms, cumulative bytes) in time order."""
+    times = [t for t, _ in arrivals]
+
+    def received_by(t: float) -> int:
+        i = bisect_right(times, t)
+        return arrivals[i - 1][1] if i else 0
+
+    total_bytes, total_ms = 0, 0.0
+    for first, last in runs:
+        if last - first >= min_span_ms:
+            total_bytes += received_by(last) - received_by(first)
+            total_ms += last - first
+    return (total_bytes * 8 / total_ms, total_ms) if total_ms else (None, 0.0)
+
+
+def upload_rate(windows: Sequence[float], saturated_at: int | None, busy_kbps: float | None) -> float | None:
+    """The upload's rate: the larger of phase_rate and the busy-period rate. Each can only fall
+    short of a saturated link for reasons that say nothing about it (a brake in the windows,
+    a queue in the sender rather than on the link in the probes), as BBR's max filter reasons."""
+    rates = [r for r in (phase_rate(windows, saturated_at), busy_kbps) if r is not None]
+    return max(rates) if rates else None
 
 
 def mean_abs_delta(transits: Iterable[float]) -> float | None:

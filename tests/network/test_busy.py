@@ -1,0 +1,117 @@
+"""The upload's rate from the uplink's busy periods (stats.busy_runs, busy_rate, upload_rate).
+
+A packet-level model of what the lab showed on its 4g uplink (docs/netlab.md): the sender ramps
+up, overshoots the bottleneck, brakes until the queue drains, then holds a little under the
+link. Packets cross a drop-tail FIFO at the link's rate, then a delay with FIFO jitter (as the
+lab's delayq does), and the receiver times every packet and every probe. The phase's windows
+then read low (they cover the ramp and the brake); the busy periods read the link.
+"""
+
+from __future__ import annotations
+
+import random
+from statistics import median
+
+import pytest
+
+from preflight.network import protocol as P
+from preflight.network import stats
+
+BULK_BYTES = P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES
+PROBE_BYTES = P.wire_bytes(16)
+PROBE_EVERY_MS = 10.0
+
+
+def model_upload(capacity: float, one_way_ms: float, jitter_ms: float = 0.0, *, buffer_ms: float = 200.0,
+                 seed: int = 1) -> dict:
+    """Simulate an idle second, then a paced upload; return what the server would have recorded."""
+    rnd = random.Random(seed)
+    # (send time, size, is probe): probes all along, bulk from 1 s on at the pace of the moment.
+    sends = [(t * PROBE_EVERY_MS, PROBE_BYTES, True) for t in range(int(4000 / PROBE_EVERY_MS))]
+    t = 1000.0
+    for until, pace in ((1500, 0.25), (2000, 0.5), (2500, 0.9), (2800, 1.8), (3000, 0.0), (4000, 0.95)):
+        gap = BULK_BYTES * 8 / (pace * capacity) if pace else None
+        while gap and t < until:
+            sends.append((t, BULK_BYTES, False))
+            t += gap
+        t = max(t, until)
+    sends.sort()
+    link_free = release = 0.0
+    idle, arrivals, queue, total = [], [], [], 0
+    for sent, size, probe in sends:
+        start = max(sent, link_free)
+        if start - sent > buffer_ms:
+            continue  # drop-tail
+        link_free = start + size * 8 / capacity
+        noise = max(-2, min(2, rnd.gauss(0, 1))) * jitter_ms
+        release = max(release, link_free + one_way_ms + noise)
+        total += size
+        if sent >= 1000:
+            arrivals.append((release, total))
+        if probe:
+            (idle if sent < 1000 else queue).append((release, release - sent))
+    base = median(transit for _, transit in idle)
+    spread = stats.percentile([transit for _, transit in idle], 0.9) - base
+    samples = [(1000.0, 0)]
+    for end in range(1250, 4001, stats.WINDOW_MS):
+        samples.append((float(end), max([b for at, b in arrivals if at <= end], default=0)))
+    return {
+        "arrivals": arrivals,
+        "queue": [(at, transit - base) for at, transit in queue],
+        "threshold": stats.queue_target_ms(2 * one_way_ms, spread, capacity),
+        "windows": [kbps for _, kbps in stats.window_rates(samples)],
+    }
+
+
+LINKS = [  # (kbit/s, one-way ms, jitter sigma ms): the lab's uplinks and the targets' range
+    (500, 20, 0), (1000, 15, 0), (4000, 35, 8), (4000, 35, 0), (2000, 300, 0), (10000, 10, 0), (20000, 5, 0),
+]
+
+
+@pytest.mark.parametrize("capacity,one_way,jitter", LINKS)
+def test_the_busy_periods_read_the_link_where_the_windows_fall_short(capacity, one_way, jitter):
+    m = model_upload(capacity, one_way, jitter)
+    kbps, busy_ms = stats.busy_rate(m["arrivals"], stats.busy_runs(m["queue"], m["threshold"]))
+    assert kbps is not None and busy_ms >= stats.BUSY_MIN_SPAN_MS
+    assert abs(kbps / capacity - 1) <= 0.03, kbps
+    # The windows' estimate misses (or at best equals) what the busy periods see.
+    window_rate = stats.phase_rate(m["windows"], None)
+    assert window_rate < kbps * 1.01
+    assert stats.upload_rate(m["windows"], None, kbps) == max(window_rate, kbps)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_jitter_moves_the_busy_rate_by_little(seed):
+    m = model_upload(4000, 35, 8, seed=seed)
+    kbps, _ = stats.busy_rate(m["arrivals"], stats.busy_runs(m["queue"], m["threshold"]))
+    assert abs(kbps / 4000 - 1) <= 0.03, kbps
+
+
+def test_a_link_that_never_queues_has_no_busy_period():
+    arrivals = [(float(t), t * 100) for t in range(1000)]
+    queue = [(float(t), 2.0) for t in range(0, 1000, 10)]
+    assert stats.busy_runs(queue, 20) == []
+    assert stats.busy_rate(arrivals, []) == (None, 0.0)
+    assert stats.upload_rate([800.0] * 6, None, None) == stats.phase_rate([800.0] * 6, None)
+    assert stats.upload_rate([], None, None) is None
+
+
+def test_one_delayed_probe_is_not_a_busy_period():
+    queue = [(float(t), 60.0 if t == 500 else 1.0) for t in range(0, 1000, 10)]
+    assert stats.busy_runs(queue, 20) == []
+
+
+def test_a_run_breaks_where_the_link_may_have_idled():
+    # 30 ms of queue, then no probe for 80 ms: the link may have idled in between.
+    queue = [(float(t), 30.0) for t in range(0, 300, 10)] + [(float(t), 30.0) for t in range(370, 700, 10)]
+    assert stats.busy_runs(queue, 20) == [(0.0, 290.0), (370.0, 690.0)]
+    # With a queue longer than the gap, the link cannot have idled: one run.
+    queue = [(t, 100.0) for t, _ in queue]
+    assert stats.busy_runs(queue, 20) == [(0.0, 690.0)]
+
+
+def test_short_runs_are_left_out():
+    arrivals = [(float(t), t * 500) for t in range(1000)]
+    runs = [(100.0, 100.0 + stats.BUSY_MIN_SPAN_MS - 1), (400.0, 700.0)]
+    kbps, busy_ms = stats.busy_rate(arrivals, runs)
+    assert busy_ms == 300.0 and kbps == pytest.approx(4000.0)
