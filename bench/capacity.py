@@ -152,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not lab_plugin.wait_port("127.0.0.1", port, 30):
             raise RuntimeError(f"server not listening on {port}")
-        worker = next(iter(children(server.pid)), None)
+        worker, deadline = None, time.monotonic() + 15
+        while worker is None and time.monotonic() < deadline:  # the master listens before it forks
+            worker = next(iter(children(server.pid)), None)
+            time.sleep(0.1)
         if worker is None:
             raise RuntimeError("no gunicorn worker found")
         lab_plugin.python_client(url, tokens[0], "capacity-warmup")  # the worker's loop, imports, caches
