@@ -207,9 +207,10 @@ def mean_abs_delta(transits: Iterable[float]) -> float | None:
     return sum(deltas) / len(deltas)
 
 
-# The idle phase lasts twice as long when more than LOSSY_SHARE of its probes made no round trip:
-# each direction's loss is then counted on ~900 probes instead of ~450 (at 3 % loss, a 95 % band
-# of +-1.1 instead of +-1.6 points). Normal links do not pay for it.
+# The idle phase lasts twice as long when more than LOSSY_SHARE of its probes made no round trip,
+# and the page sends its second half at twice the probe rate (network.js): each direction's
+# loss is then counted on ~1,350 probes instead of ~450 (at 3 % loss, a 95 % band of +-0.9
+# instead of +-1.6 points). Normal links do not pay for it.
 LOSSY_SHARE = 0.01
 
 

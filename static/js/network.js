@@ -372,7 +372,8 @@ async function run(ctx) {
     var packet = new DataView(new ArrayBuffer(16));
     timers.push(setInterval(function () {
       if (probe.readyState !== "open" || phase === PHASE.END) return;
-      var t = now(), interval = 1000 / (phase === PHASE.IDLE ? PLAN.idleProbeHz : PLAN.probeHz);
+      // A lossy idle phase's second half probes twice as fast (stats.idle_is_lossy).
+      var t = now(), interval = 1000 / (phase ? PLAN.probeHz : PLAN.idleProbeHz * (idleEnd - idleStart > PLAN.idleMs ? 2 : 1));
       // Catch up after a late timer (at most 3): a seq gap would count as loss.
       if (t - nextAt > 3 * interval) nextAt = t - 3 * interval;
       for (; nextAt <= t; nextAt += interval) {
