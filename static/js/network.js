@@ -11,7 +11,8 @@ var TRIM_LOW = 0.3, TRIM_HIGH = 0.1;
 var CHUNK_PAYLOAD = 1161, PACKET_OVERHEAD = 93, MAX_RATE_KBPS = 30000;
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 var PLAN = {
-  gatherMs: 3000, connectMs: 10000, idleMs: 3000, summaryMs: 3000,
+  // summaryMs: "done" can queue behind a full thin uplink for seconds
+  gatherMs: 3000, connectMs: 10000, idleMs: 3000, summaryMs: 6000,
   idleProbeHz: 150, probeHz: 100,
   busyMaxMs: 120000,
   httpBudgetMs: 4000
