@@ -5,6 +5,7 @@
 - ``session``: one check's peer connections and what the server measures;
 - ``offer``: validation of the page's signalling request;
 - ``views``: ``/c/<token>/network/...`` endpoints (offer, close, plain-HTTPS fallbacks);
+- ``sctp``: the one correction to aiortc's SCTP sender the measurement depends on;
 - ``stats``, ``protocol``, ``summary``, ``ice``: pure helpers.
 """
 
