@@ -185,6 +185,7 @@ class CheckSession:
         self._stopped = False
         self._down_count = 0
         self._pcs: list[RTCPeerConnection] = []
+        self._tx: dict[str, int] = {}  # TRACE only: download bytes sent / retransmitted, T3 expiries
 
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer]) -> list[dict]:
@@ -236,7 +237,7 @@ class CheckSession:
         self.down_channels.append(channel)
         self._down_count += 1
         if TRACE:
-            _instrument(channel, self)
+            _instrument(channel, self._tx)
         channel.bufferedAmountLowThreshold = P.CHUNK_PAYLOAD_BYTES
         channel.on("bufferedamountlow", lambda ch=channel: self._fill(ch))
         if self.phase == P.PHASE_DOWN:
@@ -415,7 +416,7 @@ class CheckSession:
         delivered = best * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
         pace = pacing.on_window(delivered, queue)
         self._pacer.set_kbps(pace)
-        trace(self, "down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace), **_TX.get(self.id, {}))
+        trace(self, "down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace), **self._tx)
         self._fill_all()
 
     async def _close_down(self) -> None:
@@ -467,14 +468,14 @@ class CheckSession:
             return []
         return stats.steady(stats.window_rates(c.up_samples), c.up_start_ms, c.up_rtt_hint_ms)
 
-    def upload_busy(self) -> tuple[float | None, float]:
-        """(kbit/s, ms) over the upload's busy periods (stats.busy_rate), (None, 0) without any."""
+    def upload_busy(self, window_kbps: float | None) -> tuple[float | None, float]:
+        """(kbit/s, ms) over the upload's busy periods (stats.busy_rate), (None, 0) without any;
+        ``window_kbps`` (the windows' estimate) sets the queue threshold on slow links."""
         c = self.counters
         spread = None
         if len(c.up_transits) >= 10 and c.up_transit_base is not None:
             spread = stats.percentile(c.up_transits, 0.9) - c.up_transit_base
-        windows = self.upload_windows()
-        threshold = stats.queue_target_ms(c.up_rtt_hint_ms, spread, stats.phase_rate(windows, c.up_saturated_at))
+        threshold = stats.queue_target_ms(c.up_rtt_hint_ms, spread, window_kbps)
         return stats.busy_rate(c.up_arrivals, stats.busy_runs(c.up_queue, threshold))
 
     # ----- results ----------------------------------------------------------------------
@@ -492,9 +493,9 @@ class CheckSession:
             up_sent += max(sent.get(phase, 0), span, c.probes_recv[phase])
             up_recv += c.probes_recv[phase]
         windows = self.upload_windows()
-        busy_kbps, busy_ms = self.upload_busy()
-        trace(self, "up summary", windows=_round(stats.phase_rate(windows, c.up_saturated_at)), busy=_round(busy_kbps),
-              busy_ms=_round(busy_ms, 0))
+        window_kbps = stats.phase_rate(windows, c.up_saturated_at)
+        busy_kbps, busy_ms = self.upload_busy(window_kbps)
+        trace(self, "up summary", windows=_round(window_kbps), busy=_round(busy_kbps), busy_ms=_round(busy_ms, 0))
         return {
             "v": 1,
             "sid": self.id,
@@ -502,7 +503,7 @@ class CheckSession:
             "run": self.run_id,
             "iat": int(time.time()),
             "upload_kbps": _round(stats.upload_rate(windows, c.up_saturated_at, busy_kbps)),
-            "upload_window_kbps": _round(stats.phase_rate(windows, c.up_saturated_at)),
+            "upload_window_kbps": _round(window_kbps),
             "upload_busy_kbps": _round(busy_kbps),
             "upload_busy_ms": _round(busy_ms, 0),
             "upload_windows": [_round(w) for w in windows],
@@ -597,16 +598,14 @@ def _open_window(channel, size: int) -> None:
         transport._ssthresh = max(getattr(transport, "_ssthresh", 0) or 0, size)
 
 
-_TX: dict = {}
-
-
-def _instrument(channel, session) -> None:
+def _instrument(channel, counts: dict[str, int]) -> None:
     """TRACE only: count data bytes sent, retransmitted and T3 expiries on a download transport."""
     transport = getattr(channel, "transport", None)
     if transport is None or getattr(transport, "_pf_instrumented", False):
         return
     transport._pf_instrumented = True
-    counts = _TX.setdefault(session.id, {"tx": 0, "rtx": 0, "t3": 0})
+    for key in ("tx", "rtx", "t3"):
+        counts.setdefault(key, 0)
     send_chunk, t3 = transport._send_chunk, transport._t3_expired
 
     async def counted(chunk):
