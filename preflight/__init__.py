@@ -105,7 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .guides import bp as guides_bp
     from .health import bp as health_bp
-    from .help import bp as helpdesk_bp
+    from .help import bp as help_bp
     from .l10n import bp as translations_admin_bp
     from .network import bp as network_bp
     from .participant import bp as participant_bp
@@ -124,7 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(network_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(playbook_bp)
-    app.register_blueprint(helpdesk_bp)
+    app.register_blueprint(help_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
