@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from .participant import bp as participant_bp
     from .playbook import bp as playbook_bp
     from .staff import bp as staff_bp
+    from .survey import bp as survey_bp
     from .urlids import reject_huge_ids
 
     # Every ``*_id`` in every URL: ids beyond the column range are a 404, not a database error.
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(playbook_bp)
     app.register_blueprint(help_bp)
+    app.register_blueprint(survey_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)

@@ -90,6 +90,7 @@ POLICY: dict[str, str] = {
     "help.update": "staff",
     "help.note": "staff",
     "help.send_reply": "staff",
+    "survey.schedule": "staff",
     "playbook.index": "staff",
     "playbook.show": "staff",
     "playbook.edit": "staff",
