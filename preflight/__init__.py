@@ -98,6 +98,7 @@ def configure_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature area."""
+    from .accounts import bp as accounts_bp
     from .alerts import bp as alerts_bp
     from .api import bp as api_bp
     from .api.pages import bp as api_tokens_bp
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_value_preprocessor(reject_huge_ids)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(participant_bp)
     app.register_blueprint(guides_bp)
