@@ -98,6 +98,7 @@ def configure_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature area."""
+    from .accounts import bp as accounts_bp
     from .alerts import bp as alerts_bp
     from .api import bp as api_bp
     from .api.pages import bp as api_tokens_bp
@@ -105,18 +106,20 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .guides import bp as guides_bp
     from .health import bp as health_bp
-    from .help import bp as helpdesk_bp
+    from .help import bp as help_bp
     from .l10n import bp as translations_admin_bp
     from .network import bp as network_bp
     from .participant import bp as participant_bp
     from .playbook import bp as playbook_bp
     from .staff import bp as staff_bp
+    from .survey import bp as survey_bp
     from .urlids import reject_huge_ids
 
     # Every ``*_id`` in every URL: ids beyond the column range are a 404, not a database error.
     app.url_value_preprocessor(reject_huge_ids)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(participant_bp)
     app.register_blueprint(guides_bp)
@@ -124,7 +127,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(network_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(playbook_bp)
-    app.register_blueprint(helpdesk_bp)
+    app.register_blueprint(help_bp)
+    app.register_blueprint(survey_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)

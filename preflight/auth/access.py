@@ -14,11 +14,18 @@ from ..models import StaffUser
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    """Load the signed-in staff member from the session cookie."""
-    if not user_id.isdigit():
+    """Load the signed-in staff member from the session cookie ("<id>:<session version>").
+
+    A deactivated account, or one whose session version moved on (password changed or reset,
+    account deactivated), loads as nobody: its sessions end at their next request.
+    """
+    number, _, version = user_id.partition(":")
+    if not number.isdigit() or not version.isdigit():
         return None
-    user = get_session().get(StaffUser, int(user_id))
-    return user if user is not None and user.active else None
+    user = get_session().get(StaffUser, int(number))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 login_manager.login_view = "auth.login"

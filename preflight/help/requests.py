@@ -1,11 +1,15 @@
-"""Creating help requests and telling the team; replies to participants through the outbox."""
+"""Help requests without Flask's request: creating them and telling the team, the queue's query, the history,
+replies to participants through the outbox."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..alerts.links import absolute
@@ -13,9 +17,12 @@ from ..alerts.notify import notify_team
 from ..alerts.outbox import enqueue
 from ..alerts.summary import check_lines, event_info, latest_runs_of, results_by_run
 from ..links import participant_url
-from ..models import Event, HelpRequest, Participant, StaffNote, StaffUser, utcnow
+from ..models import CheckRun, Event, HelpRequest, Participant, StaffNote, StaffUser, utcnow
+from .priority import priority
 
 MAX_UNRESOLVED = 3
+ACTIVE_LIMIT = 500  # unresolved requests are sorted by priority in Python, so they are not paged
+PAGE_SIZE = 50  # resolved requests, newest first
 
 
 def unresolved_count(session: Session, participant: Participant) -> int:
@@ -42,7 +49,7 @@ def create(session: Session, event: Event, participant: Participant, message: st
         "channel": channel,
         "phone": request.phone,
         "checks": check_lines(results.get(run.id, [])) if run else [],
-        "url": absolute("helpdesk.request", event_id=event.id, request_id=request.id),
+        "url": absolute("help.request", event_id=event.id, request_id=request.id),
         "dashboard_url": absolute("dashboard.participant", event_id=event.id, participant_id=participant.id),
     }
     notify_team(session, event, f"help:{request.id}", "help_request", summary)
@@ -87,3 +94,78 @@ def set_status(session: Session, request: HelpRequest, author: StaffUser | None,
     request.resolved_at = utcnow() if status == "resolved" else None
     session.add(request)
     log(session, request, author, "system", f"status: {status}")
+
+
+def for_participant(session: Session, participant: Participant, limit: int = 3) -> list[dict]:
+    """The participant's latest requests, newest first, each with the replies sent to them."""
+    requests = session.execute(
+        select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc()).limit(limit)
+    ).scalars().all()
+    replies: dict[int, list[StaffNote]] = {}
+    if requests:
+        notes = session.execute(
+            select(StaffNote).where(StaffNote.help_request_id.in_([r.id for r in requests]), StaffNote.kind == "reply").order_by(StaffNote.id)
+        ).scalars()
+        for note in notes:
+            replies.setdefault(note.help_request_id, []).append(note)
+    return [{"request": r, "replies": replies.get(r.id, [])} for r in requests]
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue shows: one event or all, a status ("active" = not resolved), an assignee filter, a page."""
+
+    event_id: int | None = None
+    status: str = "active"
+    assigned: str = ""  # "me", "none" or "" (anybody)
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """Rows of the queue (dicts for the template), the page shown and the number of pages."""
+
+    items: list[dict]
+    page: int
+    pages: int
+
+
+def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: datetime) -> QueuePage:
+    """Unresolved requests by priority (at most ACTIVE_LIMIT), or resolved ones newest first, PAGE_SIZE a page."""
+    stmt = (
+        select(HelpRequest, Participant, Event, CheckRun, StaffUser)
+        .join(Participant, Participant.id == HelpRequest.participant_id)
+        .join(Event, Event.id == HelpRequest.event_id)
+        .join(CheckRun, CheckRun.id == HelpRequest.run_id, isouter=True)
+        .join(StaffUser, StaffUser.id == HelpRequest.assigned_to_id, isouter=True)
+    )
+    if filters.event_id:
+        stmt = stmt.where(HelpRequest.event_id == filters.event_id)
+    if filters.assigned == "me":
+        stmt = stmt.where(HelpRequest.assigned_to_id == viewer_id)
+    elif filters.assigned == "none":
+        stmt = stmt.where(HelpRequest.assigned_to_id.is_(None))
+    page, pages = filters.page, 1
+    if filters.status == "resolved":
+        stmt = stmt.where(HelpRequest.status == "resolved")
+        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(page, pages)
+        rows = session.execute(stmt.order_by(HelpRequest.resolved_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    else:
+        if filters.status == "active":
+            stmt = stmt.where(HelpRequest.status != "resolved")
+        else:
+            stmt = stmt.where(HelpRequest.status == filters.status)
+        rows = session.execute(stmt.order_by(HelpRequest.id).limit(ACTIVE_LIMIT)).all()
+    # Priority depends on the participant's *current* latest run, not the one they asked from.
+    latest = latest_runs_of(session, list({p.id for _, p, _, _, _ in rows}))
+    items = []
+    for help_request, participant, event, run, assignee in rows:
+        current = latest.get(participant.id)
+        prio = priority(current.overall if current else None, participant.role, now, event.starts_at, event.ends_at)
+        items.append({"request": help_request, "participant": participant, "event": event, "run": current or run, "assignee": assignee,
+                      "priority": prio})
+    if filters.status != "resolved":
+        items.sort(key=lambda item: (-item["priority"].score, item["request"].created_at))
+    return QueuePage(items, page, pages)

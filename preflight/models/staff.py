@@ -34,6 +34,12 @@ class StaffUser(UserMixin, SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # Part of the session's user id: raising it signs the account out everywhere (password change,
+    # reset, deactivation); see preflight/auth/access.py.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+    def get_id(self) -> str:  # flask-login: what the session cookie carries
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # flask-login

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("participant", __name__)
 
 from . import results, views  # noqa: E402,F401
-from . import help, survey  # noqa: E402,F401  (help requests and the survey, support-dashboard issue)
+from . import survey  # noqa: E402,F401  (help requests live in preflight/help)

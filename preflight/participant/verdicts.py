@@ -32,8 +32,8 @@ VERDICT_LABELS = {
 
 def help_url(token: str) -> str | None:
     """The "I need help" page, once the support dashboard provides it."""
-    if "participant.help" in current_app.view_functions:
-        return url_for("participant.help", token=token)
+    if "help.ask" in current_app.view_functions:
+        return url_for("help.ask", token=token)
     return None
 
 

@@ -1,8 +1,10 @@
-"""Survey invitations: queued by the worker once per participant after their event ends.
+"""Survey invitations: queued by the worker once per participant, at the time staff chose.
 
-Only events that ended within the link lifetime qualify (the survey is reached
-through the personal link, which expires ``LINK_TTL_DAYS`` after the end), and
-only participants with a working link who have not answered yet.
+An event's survey goes out when its ``survey_send_at`` has passed (staff set it on the survey
+page; None means no survey), never before the event's end, and not once the time is older than
+the link lifetime (the survey is reached through the personal link, which expires
+``LINK_TTL_DAYS`` after the end). Only participants with a working link who have not been
+invited and have not answered yet get one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from ..alerts.outbox import enqueue
@@ -45,21 +47,31 @@ def compose(event: Event, participant: Participant, link: str) -> dict:
         }
 
 
-def pending(session: Session, now: datetime, limit: int = BATCH):
-    """(event, participant) pairs still owed an invitation."""
-    ttl = timedelta(days=int(current_app.config["LINK_TTL_DAYS"]))
+def _owed():
+    """Conditions on Participant: a working link, not invited, not answered."""
     invited = exists().where(OutboxMessage.participant_id == Participant.id, OutboxMessage.kind == "survey")
     answered = exists().where(SurveyResponse.participant_id == Participant.id)
+    return (Participant.link_nonce.is_not(None), Participant.link_revoked_at.is_(None), ~invited, ~answered)
+
+
+def pending(session: Session, now: datetime, limit: int = BATCH):
+    """(event, participant) pairs owed an invitation now."""
+    ttl = timedelta(days=int(current_app.config["LINK_TTL_DAYS"]))
     stmt = (
         select(Event, Participant)
         .join(Participant, Participant.event_id == Event.id)
-        .where(Event.ends_at <= now, Event.ends_at > now - ttl)
-        .where(Participant.link_nonce.is_not(None), Participant.link_revoked_at.is_(None))
-        .where(~invited, ~answered)
+        .where(Event.survey_send_at.is_not(None), Event.survey_send_at <= now, Event.survey_send_at > now - ttl, Event.ends_at <= now)
+        .where(*_owed())
         .order_by(Participant.id)
         .limit(limit)
     )
     return session.execute(stmt).all()
+
+
+def owed_count(session: Session, event: Event) -> int:
+    """How many of the event's participants would get the survey when it goes out."""
+    stmt = select(func.count()).select_from(Participant).where(Participant.event_id == event.id, *_owed())
+    return session.execute(stmt).scalar_one()
 
 
 def queue_survey_invitations(now: datetime) -> int:

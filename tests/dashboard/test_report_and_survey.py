@@ -19,8 +19,9 @@ def _past_event(make_event, **kw):
 
 
 def test_survey_invitations_go_once_after_the_event_in_each_language(smtp_server, app, make_event, make_participant, worker):
-    past = _past_event(make_event, name="Conférence")
-    upcoming = make_event(name="Next week")
+    # both scheduled (by staff, see tests/survey): only the event that has ended sends
+    past = _past_event(make_event, name="Conférence", survey_send_at=utcnow() - timedelta(minutes=1))
+    upcoming = make_event(name="Next week", survey_send_at=utcnow() - timedelta(minutes=1))
     fr, fr_token = make_participant(event=past, language="fr", email="fr@example.org")
     make_participant(event=past, language="de", email="de@example.org")
     revoked, _ = make_participant(event=past, email="gone@example.org")

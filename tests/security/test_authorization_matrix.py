@@ -29,6 +29,8 @@ from preflight.models import ApiToken, CheckResult, CheckRun, HelpRequest, Parti
 #   admin        signed-in admins
 #   translation  signed-in translators and admins
 #   api          an API bearer token of an admin or agent (session cookies never count)
+#   signed-in    any signed-in staff member (their own account)
+#   password-link  only with a valid invitation or reset link in the URL (nobody holds one here)
 POLICY: dict[str, str] = {
     "static": "public",
     "health.healthz": "public",
@@ -37,11 +39,18 @@ POLICY: dict[str, str] = {
     "guides.guide": "public",
     "auth.login": "public",
     "auth.logout": "public",
+    "accounts.set_password": "password-link",
+    "accounts.forgot_password": "public",
+    "accounts.change_password": "signed-in",
+    "accounts.users": "admin",
+    "accounts.invite_user": "admin",
+    "accounts.update_user": "admin",
+    "accounts.send_user_link": "admin",
     "api.openapi": "public",
     "participant.check_page": "link",
     "participant.post_results": "link",
-    "participant.help": "link",
-    "participant.help_status": "link",
+    "help.ask": "link",
+    "help.status": "link",
     "participant.survey": "link",
     "network.config": "link",
     "network.offer": "link",
@@ -85,11 +94,12 @@ POLICY: dict[str, str] = {
     "dashboard.mark_handled": "staff",
     "dashboard.unmark_handled": "staff",
     "dashboard.add_note": "staff",
-    "helpdesk.queue": "staff",
-    "helpdesk.request": "staff",
-    "helpdesk.update": "staff",
-    "helpdesk.note": "staff",
-    "helpdesk.send_reply": "staff",
+    "help.queue": "staff",
+    "help.request": "staff",
+    "help.update": "staff",
+    "help.note": "staff",
+    "help.send_reply": "staff",
+    "survey.schedule": "staff",
     "playbook.index": "staff",
     "playbook.show": "staff",
     "playbook.edit": "staff",
@@ -104,6 +114,8 @@ ALLOWED = {
     "admin": {"admin"},
     "translation": {"translator", "admin"},
     "api": {"agent", "admin"},
+    "signed-in": {"translator", "agent", "admin"},
+    "password-link": set(),
 }
 ACTORS = ("anonymous", "participant", "translator", "agent", "admin")
 STAFF_ROLES = ("translator", "agent", "admin")
@@ -133,7 +145,7 @@ def test_policy_matches_the_url_layout(app):
         policy = POLICY.get(rule.endpoint)
         if policy == "link":
             assert rule.rule.startswith("/c/<token>"), rule.rule
-        elif policy in ("staff", "admin", "translation"):
+        elif policy in ("staff", "admin", "translation", "signed-in", "password-link"):
             assert rule.rule.startswith("/staff/"), rule.rule
         elif policy == "api":
             assert rule.rule.startswith("/api/"), rule.rule
@@ -202,12 +214,15 @@ def _fresh_targets(app, w: World, actor: str) -> dict:
         session.flush()
         owner = w.users.get(actor) or w.users["agent"]
         token_row, _token = create_token(session, session.get(StaffUser, owner.id), "to revoke")
-        return {"participant_id": person.id, "request_id": request.id, "token_id": token_row.id}
+        colleague = StaffUser(email=f"colleague{next(_TARGETS)}@example.org", name="Colleague", role="agent", password_hash="!invited")
+        session.add(colleague)
+        session.flush()
+        return {"participant_id": person.id, "request_id": request.id, "token_id": token_row.id, "user_id": colleague.id}
 
 
 def _url(rule, w: World, token: str, targets: dict) -> str:
     values = {**VALUES, "token": token, "event_id": w.event_id, "participant_id": w.participant_b, "request_id": w.request_b,
-              "token_id": 0, **targets}
+              "token_id": 0, "user_id": 0, **targets}
     if rule.endpoint.startswith("playbook."):
         values["slug"] = PLAYBOOK_SLUG
     if rule.endpoint == "static":
@@ -226,6 +241,8 @@ def _denied(policy: str, response) -> bool:
         return status in (404, 410) and b"data-link-state" in response.data
     if policy == "api":
         return status in (401, 403)
+    if policy == "password-link":
+        return status == 410 and b'data-link="invalid"' in response.data
     # Staff pages: anonymous callers go to the sign-in page; signed-in callers of the wrong role get 403.
     return status == 403 or (status in (302, 303) and "/staff/login" in response.headers.get("Location", ""))
 

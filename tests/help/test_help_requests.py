@@ -167,3 +167,27 @@ def test_resolved_queue_pages(client, auth, make_participant, app):
     assert "old problem" in client.get("/staff/help?status=resolved").get_data(as_text=True)
     assert "old problem" not in client.get("/staff/help").get_data(as_text=True)
     assert client.get("/staff/help?status=bogus&page=-4&event_id=abc").status_code == 200
+
+
+def test_queue_filters_by_assignee_and_event(client, auth, make_event, make_participant, app):
+    first, other = make_event(name="First"), make_event(name="Other")
+    mine_p, mine_token = make_participant(event=first, name="Mine Person")
+    free_p, free_token = make_participant(event=first, name="Free Person")
+    elsewhere_p, elsewhere_token = make_participant(event=other, name="Elsewhere Person")
+    for token in (mine_token, free_token, elsewhere_token):
+        client.post(f"/c/{token}/help", data={"message": "help", "channel": "email"})
+    agent = auth.login("agent")
+    mine = next(r for r in _requests(app) if r.participant_id == mine_p.id)
+    url = f"/staff/events/{first.id}/help/{mine.id}/update"
+    assert client.post(url, data={"status": "open", "level": "L1", "assigned_to": str(agent.id)}).status_code == 302
+
+    def names(query):
+        html = client.get(f"/staff/help?{query}").get_data(as_text=True)
+        return {n for n in ("Mine Person", "Free Person", "Elsewhere Person") if n in html}
+
+    assert names("") == {"Mine Person", "Free Person", "Elsewhere Person"}
+    assert names("assigned=me") == {"Mine Person"}
+    assert names("assigned=none") == {"Free Person", "Elsewhere Person"}
+    assert names(f"event_id={first.id}&assigned=none") == {"Free Person"}
+    assert names("status=in_progress") == set()
+    assert names("status=open") == {"Mine Person", "Free Person", "Elsewhere Person"}

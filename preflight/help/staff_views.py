@@ -1,11 +1,11 @@
-"""The staff help queue: requests sorted by priority, one request's page and its actions."""
+"""The staff side of help requests: the queue sorted by priority, one request's page and its actions."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ..alerts.summary import latest_runs_of, results_by_run
@@ -16,63 +16,32 @@ from ..models import HELP_STATUSES, CheckRun, Event, HelpRequest, Participant, S
 from . import bp
 from .forms import LEVEL_LABELS, STATUS_LABELS, NoteForm, ReplyForm, UpdateForm
 from .priority import PRIORITY_LABELS, priority
-from .requests import log, reply, set_status
+from .requests import QueueFilters, log, queue_page, reply, set_status
 
 STAFF = ("admin", "agent")
-ACTIVE_LIMIT = 500
-PAGE_SIZE = 50
 
 
 def _agents(session) -> list[StaffUser]:
     return list(session.execute(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(STAFF)).order_by(StaffUser.name)).scalars())
 
 
-@bp.get("/help")
+@bp.get("/staff/help")
 @role_required(*STAFF)
 def queue():
     """Unresolved requests by priority (all events or one), or resolved ones newest first, paged."""
     session = get_session()
-    event_id = request.args.get("event_id", type=int)
     status = request.args.get("status", "active")
-    status = status if status in HELP_STATUSES + ("active",) else "active"
-    assigned = request.args.get("assigned", "")
-    stmt = (
-        select(HelpRequest, Participant, Event, CheckRun, StaffUser)
-        .join(Participant, Participant.id == HelpRequest.participant_id)
-        .join(Event, Event.id == HelpRequest.event_id)
-        .join(CheckRun, CheckRun.id == HelpRequest.run_id, isouter=True)
-        .join(StaffUser, StaffUser.id == HelpRequest.assigned_to_id, isouter=True)
+    filters = QueueFilters(
+        event_id=request.args.get("event_id", type=int),
+        status=status if status in HELP_STATUSES + ("active",) else "active",
+        assigned=request.args.get("assigned", ""),
+        page=max(request.args.get("page", 1, type=int), 1),
     )
-    if event_id:
-        stmt = stmt.where(HelpRequest.event_id == event_id)
-    if assigned == "me":
-        stmt = stmt.where(HelpRequest.assigned_to_id == current_user.id)
-    elif assigned == "none":
-        stmt = stmt.where(HelpRequest.assigned_to_id.is_(None))
-    page = max(request.args.get("page", 1, type=int), 1)
-    pages = 1
-    if status == "resolved":
-        stmt = stmt.where(HelpRequest.status == "resolved")
-        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        page = min(page, pages)
-        rows = session.execute(stmt.order_by(HelpRequest.resolved_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    else:
-        stmt = stmt.where(HelpRequest.status != "resolved") if status == "active" else stmt.where(HelpRequest.status == status)
-        rows = session.execute(stmt.order_by(HelpRequest.id).limit(ACTIVE_LIMIT)).all()
-    now = utcnow()
-    # Priority depends on the participant's *current* latest run, not the one they asked from.
-    latest = latest_runs_of(session, list({p.id for _, p, _, _, _ in rows}))
-    items = []
-    for help_request, participant, event, run, assignee in rows:
-        current = latest.get(participant.id)
-        prio = priority(current.overall if current else None, participant.role, now, event.starts_at, event.ends_at)
-        items.append({"request": help_request, "participant": participant, "event": event, "run": current or run, "assignee": assignee, "priority": prio})
-    if status != "resolved":
-        items.sort(key=lambda item: (-item["priority"].score, item["request"].created_at))
+    result = queue_page(session, filters, current_user.id, utcnow())
     events = session.execute(select(Event).order_by(Event.starts_at.desc()).limit(200)).scalars().all()
-    context = dict(items=items, status=status, event_id=event_id, assigned=assigned, events=events, page=page, pages=pages,
-                   status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS, priority_labels=PRIORITY_LABELS)
+    context = dict(items=result.items, status=filters.status, event_id=filters.event_id, assigned=filters.assigned, events=events,
+                   page=result.page, pages=result.pages, status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS,
+                   priority_labels=PRIORITY_LABELS)
     return render_template("help/queue.html", **context), 200, {"Vary": "HX-Request"}
 
 
@@ -108,14 +77,14 @@ def _detail(help_request: HelpRequest, update_form=None, note_form=None, reply_f
     return render_template("help/request.html", **context), status
 
 
-@bp.get("/events/<int:event_id>/help/<int:request_id>", endpoint="request")
+@bp.get("/staff/events/<int:event_id>/help/<int:request_id>", endpoint="request")
 @role_required(*STAFF)
 def request_page(event_id: int, request_id: int):
     """One help request: the participant's message and results, history, actions."""
     return _detail(_request_or_404(event_id, request_id))
 
 
-@bp.post("/events/<int:event_id>/help/<int:request_id>/update")
+@bp.post("/staff/events/<int:event_id>/help/<int:request_id>/update")
 @role_required(*STAFF)
 def update(event_id: int, request_id: int):
     """Change status, escalation level or assignee (each change is logged)."""
@@ -137,10 +106,10 @@ def update(event_id: int, request_id: int):
     help_request.updated_at = utcnow()
     session.add(help_request)
     flash(_("Help request updated."), "success")
-    return redirect(url_for("helpdesk.request", event_id=event_id, request_id=request_id))
+    return redirect(url_for("help.request", event_id=event_id, request_id=request_id))
 
 
-@bp.post("/events/<int:event_id>/help/<int:request_id>/note")
+@bp.post("/staff/events/<int:event_id>/help/<int:request_id>/note")
 @role_required(*STAFF)
 def note(event_id: int, request_id: int):
     """Add an internal note."""
@@ -150,10 +119,10 @@ def note(event_id: int, request_id: int):
         return _detail(help_request, note_form=form, status=400)
     log(get_session(), help_request, current_user, "note", form.body.data.strip())
     flash(_("Note added."), "success")
-    return redirect(url_for("helpdesk.request", event_id=event_id, request_id=request_id))
+    return redirect(url_for("help.request", event_id=event_id, request_id=request_id))
 
 
-@bp.post("/events/<int:event_id>/help/<int:request_id>/reply")
+@bp.post("/staff/events/<int:event_id>/help/<int:request_id>/reply")
 @role_required(*STAFF)
 def send_reply(event_id: int, request_id: int):
     """Email a reply to the participant (queued in the outbox, sent by the worker)."""
@@ -163,4 +132,4 @@ def send_reply(event_id: int, request_id: int):
         return _detail(help_request, reply_form=form, status=400)
     reply(get_session(), help_request, current_user, form.body.data.strip())
     flash(_("Reply queued; it is emailed within a minute."), "success")
-    return redirect(url_for("helpdesk.request", event_id=event_id, request_id=request_id))
+    return redirect(url_for("help.request", event_id=event_id, request_id=request_id))

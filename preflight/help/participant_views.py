@@ -7,17 +7,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..db import get_session
 from ..extensions import htmx, limiter
-from ..help.requests import MAX_UNRESOLVED, create, unresolved_count
-from ..models import HelpRequest, StaffNote
+from ..participant.access import link_required
+from ..participant.views import _public_limit
 from . import bp
-from .access import link_required
-from .views import _public_limit
+from .requests import MAX_UNRESOLVED, create, for_participant, unresolved_count
 
 # i18n: preferred way to be contacted by the support team
 CHANNELS = {"email": _l("Email"), "phone": _l("Phone"), "chat": _l("Chat")}
@@ -48,24 +46,13 @@ def _form(event) -> HelpForm:
 @bp.app_template_global("help_requests_for")
 def help_requests_for(participant, limit: int = 3) -> list[dict]:
     """The participant's latest help requests with the replies sent to them (for ``_help_status.html``)."""
-    session = get_session()
-    requests = session.execute(
-        select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc()).limit(limit)
-    ).scalars().all()
-    replies: dict[int, list[StaffNote]] = {}
-    if requests:
-        notes = session.execute(
-            select(StaffNote).where(StaffNote.help_request_id.in_([r.id for r in requests]), StaffNote.kind == "reply").order_by(StaffNote.id)
-        ).scalars()
-        for note in notes:
-            replies.setdefault(note.help_request_id, []).append(note)
-    return [{"request": r, "replies": replies.get(r.id, [])} for r in requests]
+    return for_participant(get_session(), participant, limit)
 
 
 @bp.route("/c/<token>/help", methods=["GET", "POST"])
 @limiter.limit(_public_limit)
 @link_required
-def help(token: str):
+def ask(token: str):
     """Ask the support team for help; the page then shows the request's status."""
     participant, event = g.participant, g.event
     form = _form(event)
@@ -73,21 +60,21 @@ def help(token: str):
         session = get_session()
         if unresolved_count(session, participant) >= MAX_UNRESOLVED:
             flash(_("You already have open requests. Our team will contact you; you can also use the contacts below."), "error")
-            status = 429
+            code = 429
         else:
             create(session, event, participant, form.message.data, form.channel.data, form.phone.data or "", str(get_locale()))
             flash(_("Your request was sent. Our support team will contact you."), "success")
             if htmx:
                 return render_template("participant/_help_status.html", participant=participant, event=event, token=token), 200, {"Vary": "HX-Request"}
-            return redirect(url_for("participant.help", token=token))
+            return redirect(url_for("help.ask", token=token))
     else:
-        status = 400 if form.errors else 200
-    return render_template("participant/help.html", participant=participant, event=event, token=token, form=form), status, {"Vary": "HX-Request"}
+        code = 400 if form.errors else 200
+    return render_template("participant/help.html", participant=participant, event=event, token=token, form=form), code, {"Vary": "HX-Request"}
 
 
 @bp.get("/c/<token>/help/status")
 @limiter.limit(_public_limit)
 @link_required
-def help_status(token: str):
+def status(token: str):
     """Only the help status fragment (the check page polls it while a request is open)."""
     return render_template("participant/_help_status.html", participant=g.participant, event=g.event, token=token), 200, {"Vary": "HX-Request"}

@@ -1,0 +1,3 @@
+"""Survey fixtures (worker, SMTP): see tests/support_factories.py."""
+
+from support_factories import worker  # noqa: F401
