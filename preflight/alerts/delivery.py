@@ -19,12 +19,12 @@ class DeliveryError(RuntimeError):
 def send_email(message: OutboxMessage) -> None:
     """Send an email whose rendered parts are in the payload."""
     payload = message.payload
-    msg = build_message(payload.get("to_name", ""), message.target, payload["subject"], payload["text"], payload.get("html"),
-                        reply_to=payload.get("reply_to", ""))
-    # A stable Message-ID lets a mail system drop a duplicate sent after a worker crash.
-    del msg["Message-ID"]
-    msg["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@preflight.local>"
     try:
+        msg = build_message(payload.get("to_name", ""), message.target, payload["subject"], payload["text"], payload.get("html"),
+                            reply_to=payload.get("reply_to", ""))
+        # A stable Message-ID lets a mail system drop a duplicate sent after a worker crash.
+        del msg["Message-ID"]
+        msg["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@preflight.local>"
         send_message(msg)
     except MailError as exc:
         raise DeliveryError(str(exc)) from exc

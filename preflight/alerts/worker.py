@@ -48,6 +48,9 @@ def deliver_due(limit_batches: int = 50) -> tuple[int, int]:
                     deliver(message)
                 except DeliveryError as exc:
                     error = str(exc) or exc.__class__.__name__
+                except Exception as exc:  # a bug or bad data in one message: its failed attempt, not the whole pass
+                    current_app.logger.exception("outbox %s (%s) could not be delivered", message.id, message.kind)
+                    error = f"unexpected {exc.__class__.__name__}"
                 else:
                     error = None
                 record(session, message, error)

@@ -17,17 +17,24 @@ class MailError(RuntimeError):
 
 
 def build_message(to_name: str, to_email: str, subject: str, text: str, html: str | None = None, reply_to: str = "") -> EmailMessage:
-    """A multipart (plain text + HTML) message from the configured sender."""
-    msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_FROM"]
-    msg["To"] = formataddr((to_name, to_email))
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="preflight.local")
-    if reply_to:
-        msg["Reply-To"] = reply_to
-    msg.set_content(text)
-    if html:
-        msg.add_alternative(html, subtype="html")
+    """A multipart (plain text + HTML) message from the configured sender; ``MailError`` if it cannot be built.
+
+    Python's email module refuses a header holding CR/LF (a name typed with a line break, say)
+    with ValueError: that is this message's failure, reported like any other.
+    """
+    try:
+        msg = EmailMessage()
+        msg["From"] = current_app.config["MAIL_FROM"]
+        msg["To"] = formataddr((to_name, to_email))
+        msg["Subject"] = subject
+        msg["Message-ID"] = make_msgid(domain="preflight.local")
+        if reply_to:
+            msg["Reply-To"] = reply_to
+        msg.set_content(text)
+        if html:
+            msg.add_alternative(html, subtype="html")
+    except (ValueError, TypeError) as exc:
+        raise MailError(f"message could not be built: {exc.__class__.__name__}: {exc}"[:500]) from exc
     return msg
 
 
