@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from itsdangerous.timed import TimestampSigner
 from sqlmodel import select
 
@@ -158,3 +159,12 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(app, make_st
     assert _signed_in(laptop) and not _signed_in(phone)
     assert _login(app, translator.email, staff_password) != 302 and _login(app, translator.email, NEW_PASSWORD) == 302
     assert app.test_client().get(url).status_code == 302  # anonymous: to the sign-in page
+
+
+@pytest.mark.ratelimit
+def test_forgot_and_set_password_are_throttled_like_sign_in(client, app):
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    statuses = [client.post("/staff/password/forgot", data={"email": f"x{i}@example.org"}).status_code for i in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    guesses = [client.post(f"/staff/password/set/guess{i}", data={}).status_code for i in range(4)]
+    assert guesses == [410, 410, 410, 429]
