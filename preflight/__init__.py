@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import log_redaction
 from .config import ConfigError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
+    log_redaction.install()
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),

@@ -18,10 +18,11 @@ from sqlmodel import Session, create_engine
 _ENGINE_KEY = "preflight_engine"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine with settings that suit each backend."""
+def make_engine(url: str, busy_timeout_s: float = 15) -> Engine:
+    """Create an engine with settings that suit each backend (SQLite waits ``busy_timeout_s`` for a lock)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        busy_ms = int(busy_timeout_s * 1000)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -29,7 +30,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL lets the dashboard read while participants write.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         return engine
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
     """Bind the engine to the app and register the unit-of-work hooks."""
     url = app.config.get("DATABASE_URL") or default_database_url(app)
     app.config["DATABASE_URL"] = url
-    app.extensions[_ENGINE_KEY] = make_engine(url)
+    app.extensions[_ENGINE_KEY] = make_engine(url, app.config.get("DATABASE_BUSY_TIMEOUT", 15))
 
     @app.after_request
     def _commit(response):
@@ -67,6 +68,19 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def reset_request_session() -> None:
+    """Roll back the request's session so error pages can still read (participant, language).
+
+    After a failed flush (a locked database, a lost connection) the session refuses every
+    query until rolled back; an error page that looks up the participant's language would
+    then fail in turn and turn a 503 into a 500. The session stays open: objects already
+    loaded refresh on their next use, and the request still ends in the rollback below.
+    """
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
 
 
 def get_engine() -> Engine:

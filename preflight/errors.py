@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .db import reset_request_session
 
 
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
 
 
+FALLBACK_PAGE = (
+    "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Preflight</title>"
+    "<h1>Temporarily unavailable</h1><p>Please try again in a minute.</p></html>"
+)
+
+
 def _render(status: int, title: str, message: str):
     if _wants_json():
         return make_response(jsonify(error=title, message=message), status)
-    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
+    try:
+        return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
+    except Exception:  # the error page itself failed (database gone mid-render): never a raw 500 or a trace
+        current_app.logger.exception("error page for %s could not be rendered", status)
+        return make_response(FALLBACK_PAGE, status, {"Content-Type": "text/html; charset=utf-8"})
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +42,7 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code in (301, 302, 303, 307, 308):
             return exc
+        reset_request_session()
         messages = {
             400: _("The request could not be understood."),
             403: _("You do not have access to this page."),
@@ -45,6 +58,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_down(exc):
+        reset_request_session()
         app.logger.error("database unavailable: %s", exc.__class__.__name__)
         response = _render(503, _("Temporarily unavailable"), _("We cannot reach our database right now. Your results are kept in this page; please try again in a minute."))
         response.headers["Retry-After"] = "30"
@@ -53,4 +67,5 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def crash(exc):
         app.logger.exception("unhandled error")
+        reset_request_session()
         return _render(500, _("Something went wrong"), _("An unexpected error happened. It has been logged; please try again."))

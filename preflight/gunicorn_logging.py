@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import re
-
 from gunicorn.glogging import Logger
 
-_TOKEN = re.compile(r"/c/[^/\s?\"]+")
+from .log_redaction import RedactingFilter, install, redact
 
-
-def redact(text: str) -> str:
-    """Replace link tokens in a path or request line by a fixed marker."""
-    return _TOKEN.sub("/c/[token]", text)
-
-
-class RedactingFilter(logging.Filter):
-    """Removes link tokens from a record's formatted message (gunicorn's debug log prints request paths)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "/c/" in message:
-            record.msg, record.args = redact(message), None
-        return True
+__all__ = ["RedactingFilter", "RedactingLogger", "redact"]
 
 
 class RedactingLogger(Logger):
     """Access log atoms with tokens removed from the path and request line; error log filtered too."""
 
     def setup(self, cfg):
+        install()
         super().setup(cfg)
         self.error_log.addFilter(RedactingFilter())
 

@@ -29,11 +29,12 @@ class GunicornServer:
     """``gunicorn -c gunicorn.conf.py wsgi:app`` in its own process group, output in ``log_path``."""
 
     def __init__(self, database_url: str, secret_key: str, log_path: Path, *, workers: int = 1, threads: int = 2,
-                 extra_args: tuple[str, ...] = (), env: dict | None = None):
+                 extra_args: tuple[str, ...] = (), env: dict | None = None, app_module: str = "wsgi:app"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.args = extra_args
+        self.app_module = app_module
         self.env = dict(os.environ)
         self.env.update(
             PREFLIGHT_DATABASE_URL=database_url,
@@ -44,13 +45,15 @@ class GunicornServer:
             PREFLIGHT_THREADS=str(threads),
             PREFLIGHT_SMTP_HOST="",
         )
+        # tests/ on the path so a test's own WSGI module (app_module) can be imported.
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), self.env.get("PYTHONPATH", "")]))
         self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "GunicornServer":
         """Start and wait for ``/healthz``."""
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, "wsgi:app"],
+        self.proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, self.app_module],
                                      cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

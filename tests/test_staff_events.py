@@ -4,6 +4,7 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from preflight.db import session_scope
@@ -152,3 +153,22 @@ def test_huge_ids_are_404_not_500(client, auth):
     huge = 10**30
     assert client.get(f"/staff/events/{huge}").status_code == 404
     assert client.post(f"/staff/events/1/participants/{huge}/revoke").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+def test_participant_actions_do_not_redirect_off_site(client, auth, make_participant, target):
+    """A forged ``next`` on revoke/renew falls back to the event page instead of leaving the site."""
+    auth.login("agent")
+    participant, _token = make_participant()
+    base = f"/staff/events/{participant.event_id}/participants/{participant.id}"
+    response = client.post(base + "/revoke", data={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/staff/events/{participant.event_id}"
+
+
+def test_participant_actions_keep_a_same_site_next(client, auth, make_participant):
+    auth.login("agent")
+    participant, _token = make_participant()
+    base = f"/staff/events/{participant.event_id}/participants/{participant.id}"
+    response = client.post(base + "/renew", data={"next": f"/staff/events/{participant.event_id}?page=2"})
+    assert response.headers["Location"] == f"/staff/events/{participant.event_id}?page=2"

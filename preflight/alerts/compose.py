@@ -18,7 +18,7 @@ def _title(summary: dict) -> str:
     event = summary["event"]["name"]
     if summary["kind"] == "mass":
         # i18n: alert title; %(check)s is a check name (Camera, Network...), %(share)s a percentage
-        return gettext("Mass failure on %(check)s: %(share)s of recent runs fail (%(event)s)",
+        return gettext("Mass failure on %(check)s: %(share)s of recent participants fail (%(event)s)",
                        check=CHECK_LABELS.get(summary["check"], summary["check"]), share=f"{round(summary['share'] * 100)} %", event=event)
     if summary["kind"] == "help_request":
         # i18n: alert title; a participant asked for help
@@ -30,7 +30,8 @@ def _title(summary: dict) -> str:
 
 def _facts(summary: dict) -> list[tuple[str, str]]:
     if summary["kind"] == "mass":
-        return [(gettext("Failing runs"), f"{summary['failing']} / {summary['runs']}"), (gettext("Window"), f"{summary['window_minutes']} min")]
+        judged = summary.get("judged", summary.get("runs"))  # alerts stored before participants were counted
+        return [(gettext("Participants failing"), f"{summary['failing']} / {judged}"), (gettext("Window"), f"{summary['window_minutes']} min")]
     if summary["kind"] == "help_request":
         return [(gettext("Channel"), summary["channel"] + (f" {summary['phone']}" if summary.get("phone") else "")),
                 (gettext("Email"), summary["participant"]["email"])]

@@ -1,9 +1,10 @@
 """Mass alerts: many runs failing the same check at once usually share one cause.
 
 Over the last ``MASS_ALERT_WINDOW_MINUTES``, for each event and check: when at
-least ``MASS_ALERT_MIN_RUNS`` runs were judged on it and the failing share
-reaches ``MASS_ALERT_SHARE``, one mass alert goes out; the same event and check
-then stay quiet for one window.
+least ``MASS_ALERT_MIN_RUNS`` distinct participants were judged on it and the share
+of them whose latest result fails reaches ``MASS_ALERT_SHARE``, one mass alert goes
+out; the same event and check then stay quiet for one window. Counting participants,
+not runs, means one link re-running a failing check cannot fake a mass failure.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ..dashboard.format import playbook_slug
@@ -24,17 +25,27 @@ from .summary import event_info
 
 
 def shares(session: Session, since: datetime) -> list[tuple[int, str, int, int]]:
-    """(event_id, check, runs, failing runs) for runs started since ``since``."""
-    failing = func.sum(case((CheckResult.verdict == "fail", 1), else_=0))
+    """(event_id, check, participants, participants failing) for runs started since ``since``.
+
+    Each participant counts once per check, with the verdict of their latest run in the window.
+    """
     stmt = (
-        select(Participant.event_id, CheckResult.check, func.count(), failing)
+        select(Participant.event_id, CheckResult.check, CheckRun.participant_id, CheckResult.verdict)
         .select_from(CheckResult)
         .join(CheckRun, CheckRun.id == CheckResult.run_id)
         .join(Participant, Participant.id == CheckRun.participant_id)
         .where(CheckRun.created_at >= since)
-        .group_by(Participant.event_id, CheckResult.check)
+        .order_by(CheckRun.created_at, CheckRun.id)
     )
-    return [(e, c, int(n), int(f or 0)) for e, c, n, f in session.execute(stmt).all()]
+    latest: dict[tuple[int, str, int], str] = {}
+    for event_id, check, participant_id, verdict in session.execute(stmt).all():
+        latest[(event_id, check, participant_id)] = verdict  # later runs overwrite earlier ones
+    counts: dict[tuple[int, str], list[int]] = {}
+    for (event_id, check, _participant), verdict in latest.items():
+        total_failing = counts.setdefault((event_id, check), [0, 0])
+        total_failing[0] += 1
+        total_failing[1] += verdict == "fail"
+    return [(e, c, n, f) for (e, c), (n, f) in counts.items()]
 
 
 def check_mass_alerts(now: datetime) -> int:
@@ -44,8 +55,8 @@ def check_mass_alerts(now: datetime) -> int:
     window = timedelta(minutes=minutes)
     fired = 0
     with session_scope() as session:
-        for event_id, check, runs, failing in shares(session, now - window):
-            if runs < int(config["MASS_ALERT_MIN_RUNS"]) or failing / runs < float(config["MASS_ALERT_SHARE"]):
+        for event_id, check, participants, failing in shares(session, now - window):
+            if participants < int(config["MASS_ALERT_MIN_RUNS"]) or failing / participants < float(config["MASS_ALERT_SHARE"]):
                 continue
             recent = session.execute(
                 select(Alert.id).where(Alert.event_id == event_id, Alert.kind == "mass", Alert.check == check, Alert.created_at > now - window)
@@ -59,9 +70,9 @@ def check_mass_alerts(now: datetime) -> int:
                 "kind": "mass",
                 "event": event_info(event),
                 "check": check,
-                "share": round(failing / runs, 3),
+                "share": round(failing / participants, 3),
                 "failing": failing,
-                "runs": runs,
+                "judged": participants,
                 "window_minutes": minutes,
                 "dashboard_url": absolute("dashboard.event", event_id=event_id, check=check, status="not_ready"),
                 "playbook_url": absolute("playbook.show", slug="platform-outage"),

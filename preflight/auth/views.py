@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -14,18 +12,9 @@ from ..db import get_session
 from ..extensions import limiter
 from ..models import StaffUser, utcnow
 from . import bp
+from ..redirects import safe_next
 from .forms import LoginForm
 from .passwords import DUMMY_HASH, verify_password
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: no open redirect."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def home_for(user: StaffUser) -> str:
@@ -52,7 +41,7 @@ def login():
             login_user(user)
             user.last_login_at = utcnow()
             audit.record("staff.login", "staff_user", user.id)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
         flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)

@@ -18,8 +18,9 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
-import frontmatter
 import yaml
+
+from .. import front_matter
 
 SOURCE_LOCALE = "en"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -88,7 +89,7 @@ def guides_dir(root: Path, locale: str) -> Path:
 def parse_guide(text: str, slug: str, locale: str) -> Guide:
     """Parse one guide file's text; ValueError when its front matter is unusable."""
     try:
-        post = frontmatter.loads(text)
+        post = front_matter.loads(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"front matter is not valid YAML: {exc}") from None
     meta = post.metadata

@@ -18,9 +18,15 @@ retransmission cannot collect miss indications. T3 still resends it, so nothing 
 from __future__ import annotations
 
 import functools
+from importlib.metadata import version
 from typing import Any, Awaitable, Callable
 
 from aiortc.rtcsctptransport import RTCSctpTransport
+
+# The aiortc minor release whose private ``_receive_sack_chunk`` and chunk fields
+# (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``) this module was checked
+# against; pyproject.toml pins the same minor release.
+SUPPORTED_AIORTC = "1.16"
 
 # A miss count no run of SACKs can raise to the fast-retransmit threshold (3).
 _NEVER = -(1 << 30)
@@ -50,7 +56,18 @@ def original_receive_sack_chunk() -> SackHandler:
     return getattr(handler, "__wrapped_original__", handler)
 
 
+def check_version(installed: str | None = None) -> None:
+    """Refuse an aiortc release this patch was not checked against (RuntimeError)."""
+    installed = installed or version("aiortc")
+    if installed != SUPPORTED_AIORTC and not installed.startswith(SUPPORTED_AIORTC + "."):
+        raise RuntimeError(
+            f"aiortc {installed} is installed, but preflight/network/sctp.py was checked against "
+            f"{SUPPORTED_AIORTC}.x: re-check its patch of RTCSctpTransport._receive_sack_chunk first"
+        )
+
+
 def install() -> None:
     """Patch aiortc's SACK handling once per process (idempotent)."""
+    check_version()
     if not hasattr(RTCSctpTransport._receive_sack_chunk, "__wrapped_original__"):
         RTCSctpTransport._receive_sack_chunk = wrap(RTCSctpTransport._receive_sack_chunk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from ..alerts import on_run_judged
 from ..checks import Context, get, names
@@ -14,7 +15,7 @@ from ..extensions import limiter
 from ..profiles import get_profile
 from . import bp
 from .access import link_required
-from .store import save
+from .store import TooManyRuns, save
 from .verdicts import render_finding, render_summary
 from .views import _public_limit
 
@@ -39,7 +40,12 @@ def post_results(token: str):
     ctx = Context(profile=profile, role=participant.role, client=client, participant_id=participant.id, run_key=submission.run_id)
     findings = {name: get(name).judge(payload, ctx) for name, payload in submission.checks.items()}
 
-    run, saved, all_results = save(get_session(), participant, submission, findings, client)
+    try:
+        run, saved, all_results = save(get_session(), participant, submission, findings, client)
+    except TooManyRuns:
+        message = _("You have run the check many times with this link, so this run was not saved. "
+                    "Your earlier results are kept. If you need to test again, please contact the support team.")
+        return jsonify(error="too_many_runs", message=message, details=[]), 429
     on_run_judged(get_session(), run)  # a failing run is queued for the support team's next alert digest
     verdicts = {name: r.verdict for name, r in all_results.items()}
     results = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -39,10 +41,18 @@ def _run(session: Session, participant_id: int, run_key: str) -> CheckRun | None
     return session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id, CheckRun.run_key == run_key)).first()
 
 
+class TooManyRuns(Exception):
+    """The participant already has the most runs one link may store (``MAX_RUNS_PER_PARTICIPANT``)."""
+
+
 def _apply(session: Session, participant: Participant, submission: Submission, findings: dict[str, Finding], client: ClientInfo):
     now = utcnow()
     run = _run(session, participant.id, submission.run_id)
     if run is None:
+        # One link must not be able to flood the store (or the alerts counted from it) with runs.
+        stored = session.exec(select(func.count()).select_from(CheckRun).where(CheckRun.participant_id == participant.id)).one()
+        if stored >= current_app.config["MAX_RUNS_PER_PARTICIPANT"]:
+            raise TooManyRuns()
         run = CheckRun(participant_id=participant.id, run_key=submission.run_id, created_at=now)
         session.add(run)
         session.flush()

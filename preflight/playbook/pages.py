@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import frontmatter
 from sqlmodel import Session, select
 
+from .. import front_matter
 from ..models import PlaybookRevision, StaffUser
 
 PLAYBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "playbook"
@@ -35,10 +35,12 @@ class Page:
 def parse(slug: str, source: str) -> tuple[str, str]:
     """(title, Markdown body) of a page's source; raises ValueError when the front matter is broken."""
     try:
-        post = frontmatter.loads(source)
+        post = front_matter.loads(source)
     except Exception as exc:  # yaml raises many kinds; all mean "cannot read the header"
         raise ValueError(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__) from None
-    title = str(post.metadata.get("title") or slug.replace("-", " ").capitalize())
+    title = post.metadata.get("title") or slug.replace("-", " ").capitalize()
+    if not isinstance(title, str):
+        raise ValueError("the title must be text")
     return title, post.content
 
 

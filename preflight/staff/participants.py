@@ -14,6 +14,7 @@ from ..auth import role_required
 from ..db import get_session
 from ..links import issue_link, participant_url, revoke_link
 from ..privacy import delete_participant
+from ..redirects import safe_next
 from ..models import Participant
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
@@ -34,7 +35,7 @@ def safe_cell(value: str) -> str:
 
 
 def _back(event_id: int):
-    return redirect(request.form.get("next") or url_for("staff.event", event_id=event_id))
+    return redirect(safe_next(request.form.get("next")) or url_for("staff.event", event_id=event_id))
 
 
 @bp.post("/events/<int:event_id>/participants")

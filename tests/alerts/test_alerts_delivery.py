@@ -123,15 +123,15 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(alert_config, webho
         make_run(p, "fail", checks={"network": "fail"})
     for p in people[2:9]:
         make_run(p, "pass", checks={"network": "pass"})
-    assert worker().mass_alerts == 0  # 9 runs: below the minimum
-    make_run(people[9], "pass", checks={"network": "pass"})
+    assert worker().mass_alerts == 0  # 9 participants: below the minimum
+    make_run(people[9], "pass", checks={"network": "pass"}, at=ago(minutes=2))
     assert worker().mass_alerts == 0  # 2 of 10 fail: 20 % < 30 %
-    make_run(people[9], "fail", checks={"network": "fail"}, at=ago(minutes=1))
+    make_run(people[9], "fail", checks={"network": "fail"}, at=ago(minutes=1))  # their latest result now fails
     make_run(people[8], "fail", checks={"network": "fail"})
-    report = worker()  # 4 of 12 runs fail the network: 33 %
+    report = worker()  # 4 of 10 participants fail the network: 40 %
     assert report.mass_alerts == 1
     [post] = [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
-    assert post["preflight"]["check"] == "network" and post["preflight"]["failing"] == 4 and post["preflight"]["runs"] == 12
+    assert post["preflight"]["check"] == "network" and post["preflight"]["failing"] == 4 and post["preflight"]["judged"] == 10
     assert post["preflight"]["playbook_url"].endswith("/staff/playbook/platform-outage")
     assert "Mass failure on Network" in post["text"]
     make_run(people[0], "fail", checks={"network": "fail"})
@@ -139,6 +139,20 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(alert_config, webho
     # old runs fall out of the window
     app.config["MASS_ALERT_WINDOW_MINUTES"] = 0
     assert worker().mass_alerts == 0
+
+
+def test_one_participant_rerunning_a_failing_check_cannot_fake_a_mass_alert(alert_config, webhook_receiver, app, make_event,
+                                                                             make_participant, make_run, worker):
+    """Twenty failing runs from one link and nine passing participants: 1 of 10 fail, no mass alert."""
+    app.config.update(MASS_ALERT_MIN_RUNS=10, MASS_ALERT_SHARE=0.3, MASS_ALERT_WINDOW_MINUTES=30)
+    event = make_event(support_email="")
+    for _ in range(9):
+        make_run(make_participant(event=event)[0], "pass", checks={"network": "pass"})
+    noisy, _ = make_participant(event=event)
+    for minute in range(20):
+        make_run(noisy, "fail", checks={"network": "fail"}, at=ago(minutes=20 - minute))
+    assert worker().mass_alerts == 0
+    assert not [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
 
 
 def test_outbox_retries_while_receivers_are_down_then_delivers_exactly_once(app, offline_receiver, make_event, make_participant, make_run, judged, worker):

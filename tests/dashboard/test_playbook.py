@@ -57,3 +57,31 @@ def test_unknown_page_and_roles(client, auth):
     assert client.get("/staff/playbook/../etc/passwd").status_code == 404
     assert client.get("/staff/playbook/nope").status_code == 404
     assert client.get("/staff/playbook/nope/edit").status_code == 404
+
+
+BILLION_LAUGHS = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "title: *g\n"
+    "---\nbody"
+)
+
+
+@pytest.mark.parametrize("source, reason", [
+    (BILLION_LAUGHS, "aliases are not allowed"),
+    ("---\ntitle: [1, 2]\n---\nbody", "title must be text"),
+    ("---\ntitle: " + "x" * 600 + "\n---\nbody", "longer than"),
+])
+def test_front_matter_that_could_explode_is_refused(client, auth, source, reason):
+    """YAML aliases (billion laughs), non-text titles and huge values are refused, nothing saved."""
+    auth.login("admin")
+    response = client.post("/staff/playbook/no-sound/edit", data={"source": source})
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert "lol" not in client.get("/staff/playbook/no-sound").get_data(as_text=True)

@@ -106,3 +106,25 @@ def test_a_transport_without_the_expected_internals_is_left_alone():
 
     asyncio.run(sctp.wrap(original)(object(), "sack"))
     assert calls == ["sack"]
+
+
+def test_the_patch_refuses_an_aiortc_it_was_not_checked_against():
+    """The private method patched here can change in any minor release: the pin and the guard agree."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    import pytest
+
+    sctp.check_version()  # the installed (locked) aiortc is the supported one
+    sctp.check_version(sctp.SUPPORTED_AIORTC + ".9")
+    with pytest.raises(RuntimeError, match="re-check its patch"):
+        sctp.check_version("1.17.0")
+    with pytest.raises(RuntimeError):
+        sctp.check_version("1.160.0")
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    pin = next(d for d in project["project"]["dependencies"] if d.startswith("aiortc"))
+    major, minor = sctp.SUPPORTED_AIORTC.split(".")
+    assert pin.replace(" ", "") == f"aiortc>={major}.{minor},<{major}.{int(minor) + 1}", pin
+    lock = (Path(__file__).resolve().parents[2] / "requirements.lock").read_text()
+    assert re.search(rf"^aiortc=={re.escape(sctp.SUPPORTED_AIORTC)}\.\d+$", lock, re.M)

@@ -242,3 +242,18 @@ def test_summary_offers_support_and_the_help_hook(app, client, make_participant)
         assert f'data-action="help" href="/c/{token}/help"' in html
     else:
         assert 'data-action="help"' not in html
+
+
+def test_one_link_stores_at_most_the_configured_number_of_runs(app, client, make_participant):
+    """A link posting new runs in a loop is stopped at the cap, in its language; earlier runs are kept and still updatable."""
+    app.config["MAX_RUNS_PER_PARTICIPANT"] = 3
+    participant, token = make_participant(language="de")
+    for n in range(3):
+        assert post(client, token, {"speakers": SPEAKERS}, run_id=f"run-cap-00000{n}").status_code == 200
+    refused = post(client, token, {"speakers": SPEAKERS}, run_id="run-cap-000009")
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert body["error"] == "too_many_runs" and "Support" in body["message"]  # German, for the participant
+    assert post(client, token, {"camera": CAMERA}, run_id="run-cap-000002").status_code == 200  # an existing run goes on
+    with app.app_context(), session_scope() as session:
+        assert len(session.exec(select(CheckRun).where(CheckRun.participant_id == participant.id)).all()) == 3

@@ -83,3 +83,40 @@ def test_app_logger_never_gets_the_token(app, client, make_participant, caplog, 
     for record in caplog.records:
         text = record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         assert token not in text
+
+
+def test_a_forced_500_under_gunicorn_never_logs_the_token(app_config, make_participant, tmp_path):
+    """Crashes in a view and in an error handler (Flask's own 'Exception on <path>'), with tracebacks."""
+    _participant, token = make_participant()
+    server = GunicornServer(app_config["DATABASE_URL"], SECRET, tmp_path / "gunicorn.log", app_module="crashing_wsgi:app").start()
+    try:
+        for path in ("crash", "crash-twice"):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(f"{server.url}/c/{token}/{path}", timeout=10)
+            assert failed.value.code == 500
+            assert token not in failed.value.read().decode()
+    finally:
+        server.stop()
+    log = server.log()
+    assert "Exception on /c/[token]/crash-twice" in log  # Flask's log_exception ran...
+    assert "boom while serving" in log and "Traceback" in log  # ...and the app's crash handler, with traces
+    assert token not in log
+
+
+def test_every_logger_in_the_process_is_redacted(app, caplog):
+    """Flask's log_exception, a worker's module logger, the root logger and a traceback's text."""
+    import sys
+
+    token = "secret-link-token-42"
+    caplog.set_level(logging.DEBUG)
+    with app.test_request_context(f"/c/{token}/results", method="POST"):
+        try:
+            raise ValueError(f"bad payload from http://localhost/c/{token}/results")
+        except ValueError:
+            app.log_exception(sys.exc_info())
+    logging.getLogger("preflight.alerts.worker").warning("delivering %s", f"https://x.example/c/{token}")
+    logging.getLogger().error("root: /c/%s?lang=fr", token)
+    assert len(caplog.records) == 3
+    text = caplog.text + "".join(record.exc_text or "" for record in caplog.records)
+    assert "/c/[token]" in text
+    assert token not in text
