@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from itsdangerous.timed import TimestampSigner
 from sqlmodel import select
 
+from preflight.api.tokens import create_token
 from preflight.db import session_scope
 from preflight.models import AuditEntry, StaffUser
 
@@ -111,6 +113,10 @@ def test_deactivating_ends_sessions_and_links_and_roles_apply_at_once(smtp_serve
     agent_browser = app.test_client()
     assert agent_browser.post("/staff/login", data={"email": agent.email, "password": staff_password}).status_code == 302
     assert agent_browser.get("/staff/help").status_code == 200
+    with app.app_context(), session_scope() as session:
+        _row, api_token = create_token(session, session.get(StaffUser, agent.id), "agent's script")
+    bearer = {"Authorization": f"Bearer {api_token}"}
+    assert app.test_client().get("/api/events", headers=bearer).status_code == 200
     auth.login("admin")
     assert client.post(f"/staff/users/{agent.id}/link").status_code == 302
     link = _link(smtp_server.messages[0])
@@ -124,6 +130,7 @@ def test_deactivating_ends_sessions_and_links_and_roles_apply_at_once(smtp_serve
     assert not _signed_in(agent_browser)
     assert _login(app, agent.email, staff_password) != 302
     assert app.test_client().get(link).status_code == 410
+    assert app.test_client().get("/api/events", headers=bearer).status_code == 401  # API tokens stop too
     assert client.post(f"/staff/users/{agent.id}/link").status_code == 302 and len(smtp_server.messages) == 1  # no link for inactive
     page = client.get("/staff/users").get_data(as_text=True)
     assert f'data-staff="{agent.id}" data-staff-state="deactivated" data-staff-role="translator"' in page
@@ -158,3 +165,12 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(app, make_st
     assert _signed_in(laptop) and not _signed_in(phone)
     assert _login(app, translator.email, staff_password) != 302 and _login(app, translator.email, NEW_PASSWORD) == 302
     assert app.test_client().get(url).status_code == 302  # anonymous: to the sign-in page
+
+
+@pytest.mark.ratelimit
+def test_forgot_and_set_password_are_throttled_like_sign_in(client, app):
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    statuses = [client.post("/staff/password/forgot", data={"email": f"x{i}@example.org"}).status_code for i in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    guesses = [client.post(f"/staff/password/set/guess{i}", data={}).status_code for i in range(4)]
+    assert guesses == [410, 410, 410, 429]

@@ -46,6 +46,7 @@ def test_new_events_send_no_survey_until_staff_decide(client, auth, make_event, 
     assert worker().surveys == 0 and _surveys(app) == []
     page = client.get(f"/staff/events/{event.id}/survey").get_data(as_text=True)
     assert 'data-survey-schedule="off"' in page and 'data-owed="1"' in page
+    assert "Survey: not sent" in client.get(f"/staff/events/{event.id}").get_data(as_text=True)
 
 
 def test_editing_the_end_date_into_the_past_does_not_send_a_scheduled_survey(client, auth, make_event, make_participant, worker, app):
@@ -57,6 +58,7 @@ def test_editing_the_end_date_into_the_past_does_not_send_a_scheduled_survey(cli
     assert client.post(f"/staff/events/{event.id}/survey", data={"mode": "at", "send_at": _local(send_at)}).status_code == 302
     assert _event(app, event.id).survey_send_at == send_at.replace(second=0, microsecond=0)
 
+    assert "Survey: " in client.get(f"/staff/events/{event.id}").get_data(as_text=True)
     _edit_dates(client, event, utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2))
     assert worker().surveys == 0 and _surveys(app) == []
     page = client.get(f"/staff/events/{event.id}/survey").get_data(as_text=True)
