@@ -86,6 +86,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MASS_ALERT_MIN_RUNS", 10, int, "Distinct participants judged on a check in the window before a mass alert can fire."),
     Setting("MAX_RUNS_PER_PARTICIPANT", 50, int, "Runs one participant link may store; further new runs are refused (429) and the earlier ones kept."),
     Setting("ALERT_WEBHOOK_URL", "", str, "Default incoming-webhook URL for alerts (JSON; Slack/Teams compatible); events may set their own."),
+    Setting("ALERT_WEBHOOK_SECRET", "", str, "Key of the HMAC signature (`X-Preflight-Signature`) on posts to `ALERT_WEBHOOK_URL`; events' own webhooks get their own key."),
+    Setting("WEBHOOK_ALLOWED_HOSTS", [], _csv_list, "Host names, addresses or networks (comma-separated, e.g. `chat.internal,10.0.5.0/24`) that webhooks may reach although private; every other private, loopback, link-local or reserved address is refused."),
     Setting("WEBHOOK_TIMEOUT", 10, int, "Seconds before a webhook post gives up (it is then retried)."),
     Setting("OUTBOX_RETRY_SECONDS", 30, int, "First retry delay of a failed alert, reply or survey email/webhook; doubles each time, at most an hour."),
     Setting("OUTBOX_MAX_ATTEMPTS", 25, int, "Attempts before an outbox message is set aside as dead (visible, and retried by `flask outbox retry-dead`)."),

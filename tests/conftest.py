@@ -68,6 +68,9 @@ def app_config(migrated_database, tmp_path):
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",
         "SMTP_HOST": "",
+        # The suite's webhook receivers listen on loopback: allowed here as an operator would allow
+        # an internal receiver; tests of the SSRF guard clear it.
+        "WEBHOOK_ALLOWED_HOSTS": ["127.0.0.1"],
         "TEST_TMP": str(tmp_path),
     }
 

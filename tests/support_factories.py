@@ -112,7 +112,10 @@ class Receiver:
         self.port = port or free_port()
         self.posts: list[dict] = []
         self.headers: list[dict] = []
+        self.bodies: list[bytes] = []
         self.status = 200
+        self.redirect_to = ""  # when set, every post is answered 302 to this URL
+        self.hits = 0
         self._server = None
         self._thread = None
 
@@ -126,7 +129,15 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.hits += 1
+                if receiver.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", receiver.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if receiver.status < 300:
+                    receiver.bodies.append(body)
                     receiver.posts.append(json.loads(body))
                     receiver.headers.append(dict(self.headers))
                 self.send_response(receiver.status)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import urllib.error
-import urllib.request
+import time
 
 from flask import current_app
+from sqlmodel import Session
 
+from ..db import get_engine
 from ..mail import MailError, build_message, send_message
-from ..models import OutboxMessage
+from ..models import Event, OutboxMessage
+from . import egress
 
 
 class DeliveryError(RuntimeError):
@@ -30,24 +34,38 @@ def send_email(message: OutboxMessage) -> None:
         raise DeliveryError(str(exc)) from exc
 
 
+def signature_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    """Headers that let a receiver check a post came from this server and is recent.
+
+    ``X-Preflight-Signature: v1=<hex HMAC-SHA256 of "<timestamp>." + body, keyed with the secret>``
+    and ``X-Preflight-Timestamp`` (Unix seconds); receivers should refuse posts older than 5 minutes.
+    """
+    if not secret:
+        return {}
+    timestamp = str(int(now if now is not None else time.time()))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Preflight-Timestamp": timestamp, "X-Preflight-Signature": f"v1={digest}"}
+
+
+def webhook_secret(message: OutboxMessage) -> str:
+    """The signing key for this post: the event's own for its webhook, else the configured default's."""
+    if message.event_id is not None:
+        with Session(get_engine()) as session:
+            event = session.get(Event, message.event_id)
+            if event is not None and event.webhook_url and event.webhook_url.strip() == message.target:
+                return event.webhook_secret or ""
+    return current_app.config.get("ALERT_WEBHOOK_SECRET") or ""
+
+
 def post_webhook(message: OutboxMessage) -> None:
-    """POST the JSON body; any status other than 2xx is a failure to retry."""
+    """POST the JSON body, signed; any status other than 2xx is a failure to retry."""
     body = json.dumps(message.payload["json"], ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        message.target,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": message.idempotency_key, "User-Agent": "Preflight-alerts/1"},
-    )
-    timeout = float(current_app.config.get("WEBHOOK_TIMEOUT", 10))
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": message.idempotency_key,
+               "User-Agent": "Preflight-alerts/1", **signature_headers(webhook_secret(message), body)}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL set by staff/config, http(s) only
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise DeliveryError(f"HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DeliveryError(f"{exc.__class__.__name__}: {getattr(exc, 'reason', exc)}") from exc
+        egress.post(message.target, body, headers, timeout=float(current_app.config.get("WEBHOOK_TIMEOUT", 10)))
+    except egress.PostFailed as exc:
+        raise DeliveryError(str(exc)) from exc
 
 
 def deliver(message: OutboxMessage) -> None:
@@ -55,8 +73,6 @@ def deliver(message: OutboxMessage) -> None:
     if message.channel == "email":
         send_email(message)
     elif message.channel == "webhook":
-        if not message.target.startswith(("http://", "https://")):
-            raise DeliveryError("webhook URL must start with http:// or https://")
         post_webhook(message)
     else:
         raise DeliveryError(f"unknown channel {message.channel!r}")

@@ -29,6 +29,8 @@ class Event(SQLModel, table=True):
     support_phone: str = Field(default="", max_length=50)
     support_chat_url: str = Field(default="", max_length=500)
     webhook_url: str = Field(default="", max_length=500)
+    # Key of the HMAC signature on this event's webhook posts (receivers verify it); made with the URL.
+    webhook_secret: str = Field(default="", max_length=64)
     # When the satisfaction survey is emailed; None: not sent. Staff set it on the survey page
     # (never derived from ends_at, so editing the end date cannot trigger a mass send).
     survey_send_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

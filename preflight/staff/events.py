@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -51,7 +54,12 @@ def events():
     return render_template("staff/events.html", rows=rows)
 
 
-def _fill_event(form: EventForm, event: Event) -> None:
+# Where alerts and participants' questions go: a change is audited with its old and new value.
+AUDITED_CONTACTS = ("support_email", "support_phone", "support_chat_url", "webhook_url")
+
+
+def _fill_event(form: EventForm, event: Event) -> dict[str, tuple[str, str]]:
+    """Copy the form into ``event``; returns the support/alert addresses that changed (old, new)."""
     event.name = form.name.data.strip()
     event.timezone = form.timezone.data
     event.starts_at = form.aware(form.starts_at.data)
@@ -59,10 +67,27 @@ def _fill_event(form: EventForm, event: Event) -> None:
     event.platform = form.platform.data
     event.default_role = form.default_role.data
     event.default_language = form.default_language.data
+    before = {key: getattr(event, key) or "" for key in AUDITED_CONTACTS}
     event.support_email = (form.support_email.data or "").strip()
     event.support_phone = (form.support_phone.data or "").strip()
     event.support_chat_url = (form.support_chat_url.data or "").strip()
     event.webhook_url = (form.webhook_url.data or "").strip()
+    if event.webhook_url and (not event.webhook_secret or event.webhook_url != before["webhook_url"]):
+        event.webhook_secret = secrets.token_urlsafe(32)  # a new receiver gets its own key
+    return {key: (old, getattr(event, key)) for key, old in before.items() if old != getattr(event, key)}
+
+
+def _shown(key: str, value: str) -> str:
+    # A webhook URL's path is often its only credential (Slack, Teams): keep the host and a fingerprint.
+    if key == "webhook_url" and value:
+        parts = urlsplit(value)
+        return f"{parts.scheme}://{parts.hostname}/... ({hashlib.sha256(value.encode()).hexdigest()[:8]})"
+    return value or "-"
+
+
+def _audit_contact_changes(event: Event, changes: dict[str, tuple[str, str]]) -> None:
+    for key, (old, new) in changes.items():
+        audit.record(f"event.{key}", "event", event.id, f"{_shown(key, old)} -> {_shown(key, new)}")
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -73,11 +98,12 @@ def new_event():
     form.default_language.choices = language_choices()
     if form.validate_on_submit():
         event = Event(name="", starts_at=form.aware(form.starts_at.data), ends_at=form.aware(form.ends_at.data))
-        _fill_event(form, event)
+        changes = _fill_event(form, event)
         session = get_session()
         session.add(event)
         session.flush()
         audit.record("event.create", "event", event.id, event.name)
+        _audit_contact_changes(event, changes)
         flash(_("Event created."), "success")
         return redirect(url_for("staff.event", event_id=event.id))
     return render_template("staff/event_form.html", form=form, event=None), 400 if form.errors else 200
@@ -95,8 +121,9 @@ def edit_event(event_id: int):
         form.starts_at.data = event.starts_at.astimezone(zone).replace(tzinfo=None)
         form.ends_at.data = event.ends_at.astimezone(zone).replace(tzinfo=None)
     if form.validate_on_submit():
-        _fill_event(form, event)
+        changes = _fill_event(form, event)
         audit.record("event.update", "event", event.id, event.name)
+        _audit_contact_changes(event, changes)
         flash(_("Event saved."), "success")
         return redirect(url_for("staff.event", event_id=event.id))
     return render_template("staff/event_form.html", form=form, event=event), 400 if form.errors else 200

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, EmailField, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
+from ..alerts.egress import UnsafeURL, check_url
 from ..i18n import valid_timezone
 from ..models import PARTICIPANT_ROLES
 from ..profiles import PROFILES
@@ -26,6 +28,20 @@ def _role_choices():
     return [(role, labels[role]) for role in PARTICIPANT_ROLES]
 
 
+def public_webhook_url(_form, field) -> None:
+    """Refuse webhook URLs on loopback, private, link-local or reserved addresses (SSRF)."""
+    if not field.data:
+        return
+    try:
+        check_url(field.data.strip(), resolve_names=False)
+    except UnsafeURL:
+        raise ValidationError(
+            # i18n: form error under the alert webhook URL
+            _("Alerts can only be posted to public addresses, not to a private, local or reserved network "
+              "(your operator can allow internal receivers).")
+        ) from None
+
+
 class EventForm(FlaskForm):
     """Create or edit an event. Times are entered in the event's own timezone."""
 
@@ -39,7 +55,7 @@ class EventForm(FlaskForm):
     support_email = EmailField(_l("Support email"), validators=[Optional(), Email(), Length(max=254)])
     support_phone = StringField(_l("Support phone"), validators=[Optional(), Length(max=50)])
     support_chat_url = URLField(_l("Support chat URL"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
-    webhook_url = URLField(_l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    webhook_url = URLField(_l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500), public_webhook_url])
 
     def validate_timezone(self, field):
         if not valid_timezone(field.data):

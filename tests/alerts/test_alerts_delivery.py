@@ -206,7 +206,7 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(app, offline_receiver, 
             session.add(row)
     [message] = _outbox(app)
     assert delays[:2] == [10, 20] and message.status == "dead" and message.attempts == 3
-    assert "ConnectionRefused" in message.last_error or "Errno" in message.last_error
+    assert message.last_error == "could not connect to the receiver"  # fixed words: no port-scan oracle
 
 
 def test_enqueue_is_idempotent(app, make_event):
