@@ -69,6 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_TIMEOUT", 10, int, "Seconds before an SMTP attempt gives up."),
     Setting("MAIL_FROM", "Preflight <preflight@localhost>", str, "Sender of invitations and alerts."),
     Setting("ICE_SERVERS", [], _json_list, 'JSON list of RTCIceServer objects, e.g. `[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`. Empty: none (never a public server).'),
+    Setting("MAX_CHECKS_PER_ADDRESS", 4, int, "Network checks one client address may run at once in one process (participants behind one office NAT share it); more get 503 + Retry-After."),
     Setting("MAX_CONCURRENT_CHECKS", 6, int, "Network checks one process runs at once (one core each: docs/capacity.md); more get 503 + Retry-After."),
     Setting("CHECK_TIME_LIMIT", 40, int, "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30)."),
     Setting("MAX_RESULT_BYTES", 64 * 1024, int, "Largest accepted result payload."),

@@ -71,6 +71,8 @@ def app_config(migrated_database, tmp_path):
         # The suite's webhook receivers listen on loopback: allowed here as an operator would allow
         # an internal receiver; tests of the SSRF guard clear it.
         "WEBHOOK_ALLOWED_HOSTS": ["127.0.0.1"],
+        # Every test client is 127.0.0.1; tests of the per-address share set their own.
+        "MAX_CHECKS_PER_ADDRESS": 100,
         "TEST_TMP": str(tmp_path),
     }
 

@@ -59,6 +59,8 @@ def server_env(database_url: str, secret_key: str, *, port: int, workers: int, t
         PREFLIGHT_WORKERS=str(workers),
         PREFLIGHT_THREADS=str(threads),
         PREFLIGHT_RATELIMIT_PUBLIC="1000000 per minute",
+        # Every simulated participant comes from 127.0.0.1: lift the per-address share of check slots.
+        PREFLIGHT_MAX_CHECKS_PER_ADDRESS="1000",
         PREFLIGHT_RATELIMIT_LOGIN="1000 per minute",
         PREFLIGHT_RATELIMIT_STORAGE_URL=redis_url or "memory://",
         PREFLIGHT_SMTP_HOST="",

@@ -88,6 +88,7 @@ def prepare(workdir: Path, url: str, *, participants: int = 1, platform: str = P
                PREFLIGHT_BASE_URL=url,
                PREFLIGHT_RATELIMIT_PUBLIC="100000 per minute",
                PREFLIGHT_MAX_CONCURRENT_CHECKS=str(max_checks),
+               PREFLIGHT_MAX_CHECKS_PER_ADDRESS=str(max_checks),  # bench clients share one address
                **(extra_env or {}))
     saved = dict(os.environ)
     os.environ.update(env)

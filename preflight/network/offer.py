@@ -34,7 +34,7 @@ class OfferRequest:
     offers: list[Offer]
 
 
-def parse_request(data: Any, max_bulk: int = P.MAX_BULK_CONNECTIONS) -> OfferRequest:
+def parse_request(data: Any, max_down: int = P.DOWN_CONNECTIONS, max_up: int = P.MAX_BULK_CONNECTIONS) -> OfferRequest:
     """Check the JSON body ``{"run_id": str, "offers": [{"kind": "ctl"|"down"|"up", "sdp": str}, ...]}``."""
     if not isinstance(data, dict):
         raise OfferError("offer_malformed", "expected a JSON object")
@@ -55,9 +55,11 @@ def parse_request(data: Any, max_bulk: int = P.MAX_BULK_CONNECTIONS) -> OfferReq
     kinds = [o.kind for o in parsed]
     if kinds.count("ctl") != 1:
         raise OfferError("offer_malformed", "exactly one ctl offer is needed")
-    for kind in ("down", "up"):
-        if not 1 <= kinds.count(kind) <= max_bulk:
-            raise OfferError("offer_malformed", f"between 1 and {max_bulk} {kind} offers are needed")
+    # The page asks for exactly what /network/config told it: a tight cap keeps one request from
+    # opening many more peer connections (each costs the server sockets, DTLS and SCTP state).
+    for kind, most in (("down", max_down), ("up", max_up)):
+        if not 1 <= kinds.count(kind) <= most:
+            raise OfferError("offer_malformed", f"between 1 and {most} {kind} offers are needed")
     # The control connection first: its data channels carry the probes and the protocol.
     parsed.sort(key=lambda o: o.kind != "ctl")
     return OfferRequest(run_id=run_id, offers=parsed)

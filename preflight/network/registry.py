@@ -1,6 +1,10 @@
-"""The live network checks of this process: admission (the concurrency limit), lookup, close-all.
+"""The live network checks of this process: admission (limits), lookup, close-all.
 
-Only touched from the loop thread, so admission is atomic without locks.
+Admission keeps one link or one address from taking every slot: a participant has at most one
+live check (a new offer closes their previous one, as a reloaded page would want), and one client
+address at most ``per_address`` (several participants behind one office NAT share an address, so
+this is a share of the slots, not one). Only touched from the loop thread, so admission is atomic
+without locks.
 """
 
 from __future__ import annotations
@@ -29,10 +33,21 @@ class Registry:
     def __init__(self) -> None:
         self.sessions: dict[str, CheckSession] = {}
 
-    def admit(self, limit: int, make: Callable[[Callable[[CheckSession], None]], CheckSession]) -> CheckSession:
-        """Create a session with ``make(on_closed)`` when fewer than ``limit`` run, else raise Busy."""
+    async def admit(self, limit: int, make: Callable[[Callable[[CheckSession], None]], CheckSession], *,
+                    participant_id: int | None = None, address: str | None = None, per_address: int | None = None) -> CheckSession:
+        """Create a session with ``make(on_closed)`` within the limits, else raise Busy.
+
+        The participant's own live check, if any, is closed first ("replaced"); then the process
+        limit (``limit``) and the per-address limit (``per_address``) apply.
+        """
+        if participant_id is not None:
+            for previous in [s for s in self.sessions.values() if s.participant_id == participant_id]:
+                await previous.close("replaced")
         if len(self.sessions) >= max(0, limit):
             raise Busy(self.retry_after())
+        if address and per_address is not None:
+            if sum(1 for s in self.sessions.values() if s.http_addr == address) >= max(0, per_address):
+                raise Busy(self.retry_after())
         session = make(self._forget)
         self.sessions[session.id] = session
         return session

@@ -41,9 +41,9 @@ class SignallingTimeout(Exception):
     """The server's peers did not produce answers in time."""
 
 
-async def _open(limit: int, make, offers):
+async def _open(limit: int, make, offers, **admission):
     """Admit a session and answer its offers on the loop; anything that goes wrong closes it."""
-    session = registry().admit(limit, make)
+    session = await registry().admit(limit, make, **admission)
     try:
         answers = await asyncio.wait_for(session.accept(offers), ANSWER_TIMEOUT_S)
     except asyncio.TimeoutError:
@@ -94,7 +94,9 @@ def offer(token: str):
 
     try:
         session_id, close_key, answers = get_host().run(
-            _open(app.config["MAX_CONCURRENT_CHECKS"], make, parsed.offers), timeout=ANSWER_TIMEOUT_S + 5)
+            _open(app.config["MAX_CONCURRENT_CHECKS"], make, parsed.offers, participant_id=g.participant.id,
+                  address=request.remote_addr, per_address=app.config["MAX_CHECKS_PER_ADDRESS"]),
+            timeout=ANSWER_TIMEOUT_S + 5)
     except Busy as busy:
         return _error(503, "busy", "every network-check slot is busy; retry shortly", **{"Retry-After": str(busy.retry_after)})
     except OfferError as exc:

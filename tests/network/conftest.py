@@ -49,6 +49,12 @@ def net(app, link):
     return NetClient(app, link[1])
 
 
+@pytest.fixture
+def net_for(app, make_participant):
+    """``net_for()``: a protocol client for a new participant (a participant's new check replaces their running one)."""
+    return lambda: NetClient(app, make_participant()[1])
+
+
 def _wait_no_live(timeout: float = 10.0) -> int:
     """Wait until no check is live in this process; return how many remain."""
     end = time.monotonic() + timeout

@@ -51,11 +51,13 @@ def _post(client, token, offers, run_id="run-limit-1"):
     return client.post(f"/c/{token}/network/offer", json={"run_id": run_id, "offers": offers})
 
 
-def test_full_server_answers_503_with_retry_after_then_admits_again(app, client, link, offers, fast_server, wait_no_live):
+def test_full_server_answers_503_with_retry_after_then_admits_again(app, client, link, offers, fast_server, wait_no_live,
+                                                                      make_participant):
     app.config["MAX_CONCURRENT_CHECKS"] = 1
     first = _post(client, link[1], offers)
     assert first.status_code == 200
-    busy = _post(client, link[1], offers)
+    _other, other_token = make_participant()
+    busy = _post(client, other_token, offers)
     assert busy.status_code == 503
     assert busy.get_json()["error"] == "busy"
     assert 1 <= int(busy.headers["Retry-After"]) <= 30
@@ -78,12 +80,13 @@ def test_busy_client_reports_busy(app, net):
     assert result["state"] == "busy" and result["http_status"] == 503
 
 
-def test_concurrent_checks_up_to_the_limit(app, net, wait_no_live):
+def test_concurrent_checks_up_to_the_limit(app, wait_no_live, net_for):
     app.config["MAX_CONCURRENT_CHECKS"] = 3
     results = {}
+    clients = [net_for() for _ in range(4)]
 
     def one(i):
-        results[i] = net.run(f"run-conc-{i}", idle_s=1.5, download=False, upload=False, down=1, up=1)
+        results[i] = clients[i].run(f"run-conc-{i}", idle_s=1.5, download=False, upload=False, down=1, up=1)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
     for t in threads:
@@ -170,3 +173,39 @@ def test_shutdown_closes_every_peer(app, client, link, offers, reasons):
     # The loop starts again on the next request (as after a fork).
     assert _post(client, link[1], offers).status_code == 200
     assert get_host().running
+
+
+def test_a_new_offer_from_the_same_link_replaces_its_running_check(app, client, link, offers, reasons, wait_no_live):
+    """One link posting offers in a loop holds one slot, never all of them."""
+    app.config["MAX_CONCURRENT_CHECKS"] = 2
+    for n in range(5):
+        assert _post(client, link[1], offers, run_id=f"run-loop-{n}").status_code == 200
+        assert live_checks() == 1
+    assert reasons.count("replaced") == 4
+    sessions = list(REGISTRY.sessions.values())
+    assert [s.run_id for s in sessions] == ["run-loop-4"]
+
+
+def test_one_address_gets_a_share_of_the_slots(app, client, offers, make_participant, wait_no_live):
+    app.config.update(MAX_CONCURRENT_CHECKS=6, MAX_CHECKS_PER_ADDRESS=2)
+    tokens = [make_participant()[1] for _ in range(4)]
+    assert _post(client, tokens[0], offers).status_code == 200
+    assert _post(client, tokens[1], offers).status_code == 200
+    third = _post(client, tokens[2], offers)
+    assert third.status_code == 503 and third.headers["Retry-After"].isdigit()
+    elsewhere = client.post(f"/c/{tokens[3]}/network/offer", json={"run_id": "run-limit-9", "offers": offers},
+                            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert elsewhere.status_code == 200
+    assert live_checks() == 3
+
+
+def test_an_offer_asking_for_more_connections_than_the_page_uses_is_refused(client, link, offers):
+    from preflight.network import protocol as P
+
+    ctl, down, up = offers
+    too_many_down = [ctl] + [down] * (P.DOWN_CONNECTIONS + 1) + [up]
+    response = _post(client, link[1], too_many_down)
+    assert response.status_code == 400 and "down" in response.get_json()["message"]
+    too_many_up = [ctl, down] + [up] * (P.UP_CONNECTIONS_LONG_RTT + 1)
+    assert _post(client, link[1], too_many_up).status_code == 400
+    assert live_checks() == 0
