@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from .. import audit
-from ..auth import role_required
+from ..auth import fresh_login_required, role_required
 from ..auth.passwords import verify_password
 from ..db import get_session
 from ..extensions import limiter
@@ -51,6 +51,7 @@ def users():
 
 @bp.post("/users")
 @role_required("admin")
+@fresh_login_required
 def invite_user():
     """Create the account and email an invitation link to set a password."""
     form = InviteForm()
@@ -78,6 +79,7 @@ def _user_or_404(user_id: int) -> StaffUser:
 
 @bp.post("/users/<int:user_id>")
 @role_required("admin")
+@fresh_login_required
 def update_user(user_id: int):
     """Change an account's role or activation; deactivating ends its sessions at once."""
     user = _user_or_404(user_id)

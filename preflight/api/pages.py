@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import role_required
+from ..auth import fresh_login_required, role_required
 from ..db import get_session
 from ..models import ApiToken, StaffUser
 from .tokens import API_ROLES, create_token, revoke_token
@@ -46,6 +46,7 @@ def index():
 
 @bp.post("/")
 @role_required(*API_ROLES)
+@fresh_login_required
 def create():
     """Create a token; it is shown once on the answer page, never again."""
     form = TokenForm()

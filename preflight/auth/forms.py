@@ -11,3 +11,9 @@ class LoginForm(FlaskForm):
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ConfirmForm(FlaskForm):
+    """The signed-in member's password, typed again."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

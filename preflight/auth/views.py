@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlmodel import select
 
 from .. import audit
 from ..db import get_session
 from ..extensions import limiter
 from ..models import StaffUser, utcnow
-from . import bp
 from ..redirects import safe_next
-from .forms import LoginForm
+from . import bp
+from .forms import ConfirmForm, LoginForm
+from .freshness import mark_confirmed, mark_signed_in
 from .passwords import DUMMY_HASH, verify_password
 
 
@@ -39,6 +40,7 @@ def login():
             session.clear()
             session.permanent = True
             login_user(user)
+            mark_signed_in()
             user.last_login_at = utcnow()
             audit.record("staff.login", "staff_user", user.id)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
@@ -49,7 +51,28 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST only, so it carries a CSRF token)."""
+    """Sign out (POST only, so it carries a CSRF token), everywhere: a copied cookie stops working too."""
+    if current_user.is_authenticated:
+        from ..accounts.service import end_sessions  # accounts builds on auth: import at use
+
+        end_sessions(get_session(), current_user._get_current_object())
+        audit.record("staff.logout", "staff_user", current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/login/confirm", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@login_required
+def confirm():
+    """Type the password again before a sensitive action (API tokens, deletions)."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if verify_password(current_user.password_hash, form.password.data):
+            mark_confirmed()
+            audit.record("staff.reauthenticate", "staff_user", current_user.id)
+            return redirect(safe_next(request.args.get("next")) or home_for(current_user))
+        flash(_("Wrong password."), "error")
+        return render_template("auth/confirm.html", form=form), 401
+    return render_template("auth/confirm.html", form=form)

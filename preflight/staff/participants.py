@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from .. import audit
-from ..auth import role_required
+from ..auth import fresh_login_required, role_required
 from ..db import get_session
 from ..links import issue_link, participant_url, revoke_link
 from ..privacy import delete_participant
@@ -110,6 +110,7 @@ def export_links(event_id: int):
 
 @bp.post("/events/<int:event_id>/participants/<int:participant_id>/delete")
 @role_required("admin")
+@fresh_login_required
 def delete(event_id: int, participant_id: int):
     """Erase a participant and all their data (a privacy request). Admins only."""
     if not ActionForm().validate_on_submit():

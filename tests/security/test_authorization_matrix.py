@@ -42,6 +42,7 @@ POLICY: dict[str, str] = {
     "accounts.set_password": "password-link",
     "accounts.forgot_password": "public",
     "accounts.change_password": "signed-in",
+    "auth.confirm": "signed-in",
     "accounts.users": "admin",
     "accounts.invite_user": "admin",
     "accounts.update_user": "admin",
