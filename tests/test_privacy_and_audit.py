@@ -109,3 +109,38 @@ def test_staff_session_expires(client, auth, app):
     assert app.permanent_session_lifetime == timedelta(hours=app.config["SESSION_HOURS"])
     with client.session_transaction() as session:
         assert session.permanent
+
+
+def _sink_recipients(app) -> list[str]:
+    import mailbox
+
+    from preflight.mail.sender import sink_path
+
+    with app.app_context():
+        path = sink_path()
+        return sorted(m["To"] for m in mailbox.Maildir(str(path), create=False)) if path.is_dir() else []
+
+
+def test_the_local_mail_sink_follows_erasure_and_retention(client, auth, app, runner, make_event, make_participant):
+    """Without SMTP, invitations are written to instance/mail/: erasing a participant and the retention purge reach them."""
+    import os
+    import time
+
+    from preflight.mail.sender import sink_path
+
+    event = make_event(name="Launch")
+    ann, _ = make_participant(event=event, name="Ann", email="ann@example.org")
+    bob, _ = make_participant(event=event, name="Bob", email="bob@example.org")
+    auth.login("admin")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    assert _sink_recipients(app) == ["Ann <ann@example.org>", "Bob <bob@example.org>"]
+
+    client.post(f"/staff/events/{event.id}/participants/{ann.id}/delete")
+    assert _sink_recipients(app) == ["Bob <bob@example.org>"]
+
+    with app.app_context():
+        [bob_file] = [p for p in (sink_path() / "new").iterdir()]
+    old = time.time() - (app.config["RETENTION_DAYS"] + 1) * 86400
+    os.utime(bob_file, (old, old))
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert _sink_recipients(app) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from preflight.alerts.privacy import forget_event_people, forget_participant
+from preflight.privacy.alerts import forget_event_people, forget_participant
 from preflight.db import session_scope
 from preflight.models import Alert, OutboxMessage, Participant
 

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from .alerts.privacy import forget_event_people, forget_participant
-from .models import Event, Participant
+from ..models import Event, Participant
+from .alerts import forget_event_people, forget_participant
+from .mail_sink import forget_mail_to, purge_mail_sink
 
 
 def expired_events(session: Session, retention_days: int, now: datetime) -> list[Event]:
@@ -22,6 +23,8 @@ def purge(session: Session, retention_days: int, now: datetime, *, dry_run: bool
     of every event past retention; return {event_id: participants deleted}. Events stay, empty,
     so the post-event report keeps its aggregate history until an admin deletes the event."""
     counts: dict[int, int] = {}
+    if not dry_run:
+        purge_mail_sink(now - timedelta(days=retention_days))  # mail written locally when no SMTP server is set
     for event in expired_events(session, retention_days, now):
         ids = list(session.exec(select(Participant.id).where(Participant.event_id == event.id)))
         if not ids:
@@ -36,6 +39,7 @@ def purge(session: Session, retention_days: int, now: datetime, *, dry_run: bool
 def delete_participant(session: Session, participant: Participant) -> None:
     """Erase one participant and everything recorded about them (a data-subject request)."""
     forget_participant(session, participant)  # team alerts name them too
+    forget_mail_to(participant.email)  # and the local mail sink holds what was sent to them
     session.exec(delete(Participant).where(Participant.id == participant.id))
 
 
@@ -45,8 +49,8 @@ def privacy_notice() -> dict:
     from flask import current_app
     from flask_babel import get_locale
 
-    from .guides.library import resolve
-    from .guides.links import translations_root
+    from ..guides.library import resolve
+    from ..guides.links import translations_root
 
     resolved = resolve(translations_root(), "privacy", str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
     guide = resolved.guide if resolved else None
