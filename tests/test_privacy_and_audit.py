@@ -1,5 +1,6 @@
 """Audit log, retention purge, deleting one participant, rate limits and session expiry."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -144,3 +145,23 @@ def test_the_local_mail_sink_follows_erasure_and_retention(client, auth, app, ru
     os.utime(bob_file, (old, old))
     assert runner.invoke(args=["purge"]).exit_code == 0
     assert _sink_recipients(app) == []
+
+
+def test_reads_of_personal_data_and_token_changes_are_audited(client, auth, app, make_participant):
+    """What the README promises: participant views, CSV exports, API reads, token creation and revocation."""
+    participant, _token = make_participant()
+    event_id = participant.event_id
+    user = auth.login("agent")
+    client.get(f"/staff/events/{event_id}/dashboard/participants/{participant.id}")
+    client.get(f"/staff/events/{event_id}/dashboard.csv")  # the readiness CSV
+    client.get(f"/staff/events/{event_id}/report.csv")
+    page = client.post("/staff/api-tokens/", data={"name": "crm sync"}).get_data(as_text=True)
+    token = "pf_" + re.search(r"pf_([A-Za-z0-9_-]+)", page).group(1)
+    assert app.test_client().get(f"/api/events/{event_id}/participants",
+                                 headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with app.app_context(), session_scope() as session:
+        entries = [(e.action, e.detail, e.staff_id) for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+    actions = [action for action, _detail, _staff in entries]
+    for expected in ("participant.view", "dashboard.export", "report.export", "api_token.create", "api.read"):
+        assert expected in actions, (expected, actions)
+    assert [(d, s) for a, d, s in entries if a == "api.read"] == [(f"GET /api/events/{event_id}/participants", user.id)]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from .. import audit
 from ..auth import fresh_login_required, role_required
 from ..db import get_session
 from ..models import ApiToken, StaffUser
@@ -52,7 +53,8 @@ def create():
     form = TokenForm()
     if not form.validate_on_submit():
         return _listing(form, status=400)
-    _row, token = create_token(get_session(), current_user, form.name.data)
+    row, token = create_token(get_session(), current_user, form.name.data)
+    audit.record("api_token.create", "api_token", row.id, row.name)
     flash(_("Token created. Copy it now: it will not be shown again."), "success")
     return _listing(TokenForm(formdata=None), new_token=token)
 
@@ -68,5 +70,6 @@ def revoke(token_id: int):
         abort(404)
     revoke_token(row)
     get_session().add(row)
+    audit.record("api_token.revoke", "api_token", row.id, row.name)
     flash(_("Token revoked."), "success")
     return redirect(url_for("api_tokens.index"))

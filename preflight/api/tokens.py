@@ -11,6 +11,7 @@ from flask import abort, g, request
 from sqlalchemy import select
 from sqlmodel import Session
 
+from .. import audit
 from ..db import get_session
 from ..models import ApiToken, StaffUser, utcnow
 
@@ -71,6 +72,8 @@ def token_required(view):
             row.last_used_at = now
             session.add(row)
         g.api_user = user
+        # Every API read is audited: a token can read participants' contact details in bulk.
+        audit.record("api.read", "api_token", row.id, f"{request.method} {request.path}")
         return view(*args, **kwargs)
 
     return wrapped

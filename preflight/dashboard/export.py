@@ -7,6 +7,7 @@ import io
 
 from flask import Response, request
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..models import CHECKS
@@ -53,5 +54,6 @@ def export_csv(event_id: int):
         if chunk.page >= chunk.pages:
             break
         number += 1
+    audit.record("dashboard.export", "event", event.id, "readiness CSV")
     filename = f"preflight-event-{event.id}-readiness.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

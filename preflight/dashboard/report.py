@@ -11,6 +11,7 @@ from flask import Response, render_template
 from sqlalchemy import case, distinct, func, select
 from sqlmodel import Session
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..models import Alert, CheckResult, CheckRun, Event, HelpRequest, OutboxMessage, Participant, SurveyResponse, utcnow
@@ -127,5 +128,6 @@ def report_csv(event_id: int):
     writer = csv.writer(out)
     writer.writerow(["section", "metric", "value"])
     writer.writerows(rows(build(get_session(), event)))
+    audit.record("report.export", "event", event.id, "report CSV")
     filename = f"preflight-event-{event.id}-report.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -6,6 +6,7 @@ from flask import Response, abort, render_template, request
 from flask_babel import format_timedelta
 from sqlalchemy import select
 
+from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..extensions import htmx
@@ -160,4 +161,6 @@ def get_participant(event: Event, participant_id: int) -> Participant:
 def participant(event_id: int, participant_id: int):
     """One participant: every run with raw values and verdicts, history, guides, help, notes, actions."""
     event = get_event(event_id)
-    return _fragment("dashboard/participant.html", **participant_context(event, get_participant(event, participant_id)))
+    found = get_participant(event, participant_id)
+    audit.record("participant.view", "participant", found.id)
+    return _fragment("dashboard/participant.html", **participant_context(event, found))
