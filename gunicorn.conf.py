@@ -5,6 +5,19 @@ import os
 
 bind = os.environ.get("PREFLIGHT_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("PREFLIGHT_WORKERS", min(4, multiprocessing.cpu_count())))
+
+# Rate limits kept in memory are per process: with N workers a client gets N times the limit
+# (17 wrong passwords a minute got through a limit of 10). Several workers need a shared store.
+_storage = os.environ.get("PREFLIGHT_RATELIMIT_STORAGE_URL", "memory://")
+if workers > 1 and _storage.startswith("memory://"):
+    if os.environ.get("PREFLIGHT_ENV", "development") == "production":
+        raise SystemExit(
+            f"refusing to start {workers} workers with rate limits in memory (each worker would count alone): "
+            "set PREFLIGHT_RATELIMIT_STORAGE_URL=redis://host:6379/0, or PREFLIGHT_WORKERS=1"
+        )
+    print(f"[preflight] rate limits are in memory: running 1 worker instead of {workers} "
+          "(set PREFLIGHT_RATELIMIT_STORAGE_URL=redis://... for more)", flush=True)
+    workers = 1
 worker_class = "gthread"
 threads = int(os.environ.get("PREFLIGHT_THREADS", 8))
 timeout = 60

@@ -78,11 +78,15 @@ def _integrity(url: str) -> None:
     return rows, runs
 
 
+# Two workers need shared rate-limit counters (gunicorn.conf.py refuses per-process ones in production).
+REDIS_LIMITS = {"PREFLIGHT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/15"}
+
+
 def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(app_config, make_event, make_participant, tmp_path):
     event = make_event()
     tokens = [make_participant(event=event)[1] for _ in range(PARTICIPANTS)]
     url = app_config["DATABASE_URL"]
-    server = GunicornServer(url, SECRET, tmp_path / "gunicorn.log", workers=2, threads=4).start()
+    server = GunicornServer(url, SECRET, tmp_path / "gunicorn.log", workers=2, threads=4, env=REDIS_LIMITS).start()
     try:
         browsers = [Browser(server.url, token, n) for n, token in enumerate(tokens)]
         for browser in browsers:
@@ -112,7 +116,7 @@ def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(app_confi
 
     _integrity(url)  # consistent straight after the crash, before anything repairs it
 
-    restarted = GunicornServer(url, SECRET, tmp_path / "gunicorn-2.log", workers=2, threads=4)
+    restarted = GunicornServer(url, SECRET, tmp_path / "gunicorn-2.log", workers=2, threads=4, env=REDIS_LIMITS)
     restarted.port, restarted.url = server.port, server.url  # same address: the pages' fetches go to the same origin
     restarted.env.update(PREFLIGHT_BIND=f"127.0.0.1:{server.port}")
     restarted.start()

@@ -180,3 +180,24 @@ def test_memory_counters_are_safe_with_threaded_workers():
         sys.setswitchinterval(interval)
     assert errors == []
     assert storage.get("k") == 100 * threads
+
+
+def test_several_workers_with_memory_counters_refuse_to_start_in_production(tmp_path):
+    """Per-process counters multiply a limit by the number of workers: production refuses, development runs one worker."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    base = dict(os.environ, PREFLIGHT_WORKERS="3", PREFLIGHT_RATELIMIT_STORAGE_URL="memory://",
+                PREFLIGHT_SECRET_KEY="x" * 64, PREFLIGHT_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    check = [str(root / ".venv" / "bin" / "python"), "-c",
+             "import runpy; ns = runpy.run_path('gunicorn.conf.py'); print('workers', ns['workers'])"]
+    production = subprocess.run(check, cwd=root, env={**base, "PREFLIGHT_ENV": "production"}, capture_output=True, text=True)
+    assert production.returncode != 0 and "refusing to start 3 workers" in production.stderr
+    development = subprocess.run(check, cwd=root, env=base, capture_output=True, text=True)
+    assert development.returncode == 0 and "workers 1" in development.stdout
+    shared = subprocess.run(check, cwd=root, env={**base, "PREFLIGHT_ENV": "production",
+                                                  "PREFLIGHT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"},
+                            capture_output=True, text=True)
+    assert shared.returncode == 0 and "workers 3" in shared.stdout
