@@ -18,7 +18,7 @@ def test_bodies_carry_title_text_facts_and_link():
     assert slack["text"].startswith("2 not ready") and slack["preflight"] == {"kind": "digest"}
     assert slack["blocks"][-1]["elements"][0]["url"] == "https://pf/x"
     card = body("https://a.webhook.office.com/x", "2 not ready", "text", facts, "https://pf/x", "Open", {})
-    assert card["@type"] == "MessageCard" and card["sections"][0]["facts"][0] == {"name": "Ada", "value": "Camera: camera_black"}
+    assert card["@type"] == "MessageCard" and card["sections"][0]["facts"][0] == {"name": "Ada", "value": "Camera: camera\\_black"}  # Markdown-escaped
     assert card["potentialAction"][0]["targets"][0]["uri"] == "https://pf/x"
     flow = body("https://x.logic.azure.com/workflows/1", "2 not ready", "text", facts, "https://pf/x", "Open", {})
     adaptive = flow["attachments"][0]
