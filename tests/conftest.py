@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlmodel import select
 
 from dbutil import temporary_database
 from preflight import create_app
@@ -18,7 +19,7 @@ from preflight import migrate as migrations
 from preflight.auth.passwords import hash_password
 from preflight.db import session_scope
 from preflight.links import issue_link
-from preflight.models import Event, Participant, StaffUser, metadata, utcnow
+from preflight.models import Event, EventMember, Participant, StaffUser, metadata, utcnow
 from support_factories import SMTPSink, free_port
 
 PASSWORD = "correct-horse-42-battery"
@@ -106,9 +107,12 @@ def runner(app):
 
 @pytest.fixture
 def make_event(app):
-    """Factory: ``make_event(**fields) -> Event`` (committed)."""
+    """Factory: ``make_event(agents="all", **fields) -> Event`` (committed).
 
-    def _make(**fields):
+    Every existing agent works on the new event unless ``agents=None`` (tests of per-event scoping).
+    """
+
+    def _make(agents="all", **fields):
         starts = utcnow() + timedelta(days=2)
         values = dict(name="Test webinar", starts_at=starts, ends_at=starts + timedelta(hours=1), timezone="Europe/Paris", platform="zoom",
                       support_email="help@example.org")
@@ -117,6 +121,9 @@ def make_event(app):
             event = Event(**values)
             session.add(event)
             session.flush()
+            if agents == "all":
+                for agent_id in session.exec(select(StaffUser.id).where(StaffUser.role == "agent")):
+                    session.add(EventMember(event_id=event.id, staff_user_id=agent_id))
             return event
 
     return _make
@@ -144,14 +151,20 @@ def make_participant(app, make_event):
 
 @pytest.fixture
 def make_staff(app):
-    """Factory: ``make_staff(role="agent", email=None) -> StaffUser`` with password ``PASSWORD``."""
+    """Factory: ``make_staff(role="agent", email=None, events="all") -> StaffUser`` with password ``PASSWORD``.
+
+    A new agent works on every existing event unless ``events=None`` (tests of per-event scoping).
+    """
     _hash = hash_password(PASSWORD)
 
-    def _make(role="agent", email=None, **fields):
+    def _make(role="agent", email=None, events="all", **fields):
         with app.app_context(), session_scope() as session:
             user = StaffUser(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", name=role.title(), role=role, password_hash=_hash, **fields)
             session.add(user)
             session.flush()
+            if role == "agent" and events == "all":
+                for event_id in session.exec(select(Event.id)):
+                    session.add(EventMember(event_id=event_id, staff_user_id=user.id))
             return user
 
     return _make

@@ -6,6 +6,7 @@ from flask import abort, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from ..auth.scope import event_or_404, only_visible
 from ..alerts.summary import latest_runs_of
 from ..dashboard.status import Filters, Row, attach_results, page, participant_status
 from ..db import get_session
@@ -34,10 +35,8 @@ def _json(model: BaseModel):
 
 
 def _event(event_id: int) -> Event:
-    event = get_session().get(Event, event_id)
-    if event is None:
-        abort(404)
-    return event
+    """The event or 404 (also when the token's owner is an agent who is not a member of it)."""
+    return event_or_404(event_id)
 
 
 def participant_out(row: Row) -> ParticipantOut:
@@ -67,7 +66,7 @@ def openapi():
 @operation("List events", EventList, errors=("401", "403"))
 def events():
     """Every event, latest start first."""
-    rows = get_session().execute(select(Event).order_by(Event.starts_at.desc()).limit(1000)).scalars()
+    rows = get_session().execute(only_visible(select(Event)).order_by(Event.starts_at.desc()).limit(1000)).scalars()
     return _json(EventList(items=[EventOut.model_validate(e, from_attributes=True) for e in rows]))
 
 

@@ -7,6 +7,7 @@ from flask_babel import format_timedelta
 from sqlalchemy import select
 
 from .. import audit
+from ..auth.scope import event_or_404
 from ..auth import role_required
 from ..db import get_session
 from ..extensions import htmx
@@ -22,11 +23,8 @@ RUNS_SHOWN = 20
 
 
 def get_event(event_id: int) -> Event:
-    """The event or 404."""
-    event = get_session().get(Event, event_id)
-    if event is None:
-        abort(404)
-    return event
+    """The event or 404 (also for an agent who is not a member of it)."""
+    return event_or_404(event_id)
 
 
 def time_left(event: Event) -> dict:

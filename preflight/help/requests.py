@@ -130,8 +130,12 @@ class QueuePage:
     pages: int
 
 
-def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: datetime) -> QueuePage:
-    """Unresolved requests by priority (at most ACTIVE_LIMIT), or resolved ones newest first, PAGE_SIZE a page."""
+def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: datetime,
+               event_ids: set[int] | None = None) -> QueuePage:
+    """Unresolved requests by priority (at most ACTIVE_LIMIT), or resolved ones newest first, PAGE_SIZE a page.
+
+    ``event_ids``: only requests of these events (an agent's events); None for every event.
+    """
     stmt = (
         select(HelpRequest, Participant, Event, CheckRun, StaffUser)
         .join(Participant, Participant.id == HelpRequest.participant_id)
@@ -139,6 +143,8 @@ def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: dat
         .join(CheckRun, CheckRun.id == HelpRequest.run_id, isouter=True)
         .join(StaffUser, StaffUser.id == HelpRequest.assigned_to_id, isouter=True)
     )
+    if event_ids is not None:
+        stmt = stmt.where(HelpRequest.event_id.in_(event_ids or {-1}))
     if filters.event_id:
         stmt = stmt.where(HelpRequest.event_id == filters.event_id)
     if filters.assigned == "me":

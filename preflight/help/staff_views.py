@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from ..auth.scope import event_or_404, only_visible, visible_event_ids
 from ..alerts.summary import latest_runs_of, results_by_run
 from ..auth import role_required
 from ..dashboard.format import playbook_slug
@@ -37,8 +38,8 @@ def queue():
         assigned=request.args.get("assigned", ""),
         page=max(request.args.get("page", 1, type=int), 1),
     )
-    result = queue_page(session, filters, current_user.id, utcnow())
-    events = session.execute(select(Event).order_by(Event.starts_at.desc()).limit(200)).scalars().all()
+    result = queue_page(session, filters, current_user.id, utcnow(), visible_event_ids(session, current_user))
+    events = session.execute(only_visible(select(Event)).order_by(Event.starts_at.desc()).limit(200)).scalars().all()
     context = dict(items=result.items, status=filters.status, event_id=filters.event_id, assigned=filters.assigned, events=events,
                    page=result.page, pages=result.pages, status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS,
                    priority_labels=PRIORITY_LABELS)
@@ -46,6 +47,7 @@ def queue():
 
 
 def _request_or_404(event_id: int, request_id: int) -> HelpRequest:
+    event_or_404(event_id)  # agents: only their events' requests
     help_request = get_session().get(HelpRequest, request_id)
     if help_request is None or help_request.event_id != event_id:
         abort(404)

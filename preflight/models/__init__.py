@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from .audit import AuditEntry
-from .events import PARTICIPANT_ROLES, PLATFORMS, Event, Participant
+from .events import PARTICIPANT_ROLES, PLATFORMS, Event, EventMember, Participant
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
 from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
@@ -15,6 +15,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEntry",
+    "EventMember",
     "Alert",
     "AlertItem",
     "ApiToken",

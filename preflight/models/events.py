@@ -57,3 +57,15 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_opened_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     last_checked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class EventMember(SQLModel, table=True):
+    """An agent assigned to an event: agents see and change only their events (admins see all)."""
+
+    __tablename__ = "event_member"
+    __table_args__ = (UniqueConstraint("event_id", "staff_user_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, or_
 from sqlmodel import select
 
 from .. import audit
 from ..auth import role_required
+from ..auth.scope import add_member, event_or_404, only_visible
 from ..db import get_session
 from ..extensions import htmx
 from ..i18n import available_locales
@@ -32,10 +34,8 @@ def language_choices():
 
 
 def get_event_or_404(event_id: int) -> Event:
-    """The event, or a 404."""
-    event = get_session().get(Event, event_id)
-    if event is None:
-        abort(404)
+    """The event, or a 404 (also for an agent who is not a member of it)."""
+    event = event_or_404(event_id)
     g.display_timezone = event.timezone
     return event
 
@@ -46,7 +46,7 @@ def events():
     """All events, soonest first, with participant counts."""
     session = get_session()
     rows = session.exec(
-        select(Event, func.count(Participant.id))
+        only_visible(select(Event, func.count(Participant.id)))
         .join(Participant, Participant.event_id == Event.id, isouter=True)
         .group_by(Event.id)
         .order_by(Event.starts_at.desc())
@@ -104,6 +104,8 @@ def new_event():
         session.flush()
         audit.record("event.create", "event", event.id, event.name)
         _audit_contact_changes(event, changes)
+        if current_user.role != "admin":
+            add_member(session, event.id, current_user.id)  # an agent can work on the event they created
         flash(_("Event created."), "success")
         return redirect(url_for("staff.event", event_id=event.id))
     return render_template("staff/event_form.html", form=form, event=None), 400 if form.errors else 200
@@ -160,10 +162,17 @@ def event(event_id: int):
         total=total,
         action_form=ActionForm(),
         add_form=_add_form(event),
+        agents=_agents_for(session, event) if current_user.role == "admin" else [],
     )
     template = "staff/_participants.html" if htmx and htmx.target == "participants" else "staff/event.html"
     response = render_template(template, **context)
     return response, 200, {"Vary": "HX-Request"}
+
+
+def _agents_for(session, event: Event):
+    from .members import agents_with_membership  # members builds on this module
+
+    return agents_with_membership(session, event.id)
 
 
 def _add_form(event: Event) -> ParticipantForm:

@@ -22,7 +22,8 @@ from .forms import ActionForm
 
 
 def get_participant_or_404(event_id: int, participant_id: int) -> Participant:
-    """The participant of that event, or a 404."""
+    """The participant of that event, or a 404 (also when the event is not the agent's)."""
+    get_event_or_404(event_id)
     participant = get_session().get(Participant, participant_id)
     if participant is None or participant.event_id != event_id:
         abort(404)
