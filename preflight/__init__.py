@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     configure_extensions(app)
     register_blueprints(app)
-    from . import cli, errors, i18n, privacy, safe_input, security, templating
+    from . import cli, errors, i18n, privacy, safe_input, security, static_files, templating
 
     safe_input.init_app(app)
     privacy.init_app(app)
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    static_files.init_app(app)
     return app
 
 

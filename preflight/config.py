@@ -56,6 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, str, "Signs sessions and derives link tokens. Required in production; a random one is kept in `instance/` otherwise."),
     Setting("DATABASE_URL", None, str, "SQLAlchemy URL. Default: SQLite file `instance/preflight.sqlite3`. Production: `postgresql+psycopg://user:pass@host/db`."),
     Setting("DATABASE_BUSY_TIMEOUT", 15.0, float, "SQLite only: seconds a write waits for another writer's lock before the request answers 503 (Retry-After)."),
+    Setting("STATIC_MAX_AGE", 3600, int, "Seconds browsers may cache static files asked for by their plain name; fingerprinted names (what the pages use) are cached for a year, immutable."),
     Setting("BASE_URL", "http://127.0.0.1:5000", str, "Public address used in links and emails."),
     Setting("LINK_TTL_DAYS", 14, int, "Days after an event ends before its participant links expire."),
     Setting("DEFAULT_LOCALE", "en", str, "Language when nothing else decides."),

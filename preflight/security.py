@@ -41,10 +41,24 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
     )
 
 
+def common_headers(app: Flask) -> dict[str, str]:
+    """The security headers every response carries, pages and static files alike."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(check_frame_ancestors(app.config["FRAME_ANCESTORS"])),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Permissions-Policy": "camera=(self), microphone=(self), speaker-selection=(self), geolocation=()",
+    }
+    if not app.config["FRAME_ANCESTORS"]:
+        headers["X-Frame-Options"] = "DENY"
+    if app.config["PREFLIGHT_ENV"] == "production":
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
 def init_app(app: Flask) -> None:
     """Add the security headers to every response."""
-    csp = content_security_policy(check_frame_ancestors(app.config["FRAME_ANCESTORS"]))
-    production = app.config["PREFLIGHT_ENV"] == "production"
+    common = common_headers(app)
 
     @app.before_request
     def _refuse_nul_bytes():
@@ -58,14 +72,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), speaker-selection=(self), geolocation=()")
-        if not app.config["FRAME_ANCESTORS"]:
-            headers.setdefault("X-Frame-Options", "DENY")
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in common.items():
+            headers.setdefault(name, value)
         if request.endpoint and not request.endpoint.startswith("static"):
             # Pages carry personal links or staff data: never store them in shared caches.
             headers.setdefault("Cache-Control", "no-store")

@@ -41,7 +41,7 @@ def metric(page, name):
 def start(page, token, skip_network=True):
     """Open the participant's page and click Start (the network step is left out unless asked)."""
     if skip_network:
-        page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+        page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
 
@@ -191,7 +191,7 @@ def test_unsupported_browser(page, make_participant):
 @pytest.mark.browser_context_args(permissions=[])  # camera and microphone fail at once: straight to the speakers
 def test_speakers_answered_no_with_keyboard_only(page, make_participant, app):
     participant, token = make_participant()
-    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').focus()
     page.keyboard.press("Enter")
@@ -319,7 +319,7 @@ def test_page_in_french(page, make_participant, app):
         start_label = gettext("Start the check")
         ready = gettext("Your browser is ready for %(platform)s.", platform="Zoom")
     expect(page.locator('[data-action="start"]')).to_have_text(start_label)
-    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.locator('[data-action="start"]').click()
     assert verdict_of(page, "browser") == "pass"
     expect(step(page, "browser").locator(".verdict-title")).to_contain_text(ready)

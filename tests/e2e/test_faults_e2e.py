@@ -45,7 +45,7 @@ def test_results_survive_an_outage_and_a_reload_and_are_stored_once(page, make_p
             route.continue_()
 
     page.route("**/c/*/results", results_route)
-    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
     play = page.locator('[data-check="speakers"] [data-action="play-sound"]')

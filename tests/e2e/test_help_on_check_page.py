@@ -22,7 +22,7 @@ def _axe(page, axe_source):
 def test_help_is_reachable_by_keyboard_during_a_run_and_shows_the_reply(page, browser, base_url, app, make_participant, make_staff,
                                                                         staff_password, axe_source):
     _, token = make_participant(name="Kofi Keyboard")
-    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
     # the run stops at the speakers step, waiting for the participant: the run is not finished

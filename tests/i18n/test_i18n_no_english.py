@@ -91,9 +91,12 @@ def visible_texts(html: str, locale: str) -> list[str]:
 
 def english_left(text: str, extra: tuple[str, ...] = ()) -> list[str]:
     """Plain ASCII words in ``text`` once data, proper names and placeholders are removed."""
+    # Links first: a random link token can contain an allowed word, and removing that word from the
+    # middle of the URL would leave the token's other half looking like English.
+    text = re.sub(r"https?://\S+", " ", text)
     for allowed in sorted([*ALLOWED, NAME, EVENT, *extra], key=len, reverse=True):
         text = text.replace(allowed, " ")
-    text = re.sub(r"\{\w+\}|%\(\w+\)[sd]|https?://\S+|\S+@\S+", " ", text)
+    text = re.sub(r"\{\w+\}|%\(\w+\)[sd]|\S+@\S+", " ", text)
     return re.findall(r"[A-Za-z]{2,}", text)
 
 

@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import select
 
 from preflight.api.tokens import create_token
+from preflight.auth.scope import add_member
 from preflight.db import session_scope
 from preflight.links import issue_link, revoke_link
 from preflight.models import ApiToken, CheckResult, CheckRun, HelpRequest, Participant, StaffUser, utcnow
@@ -74,6 +75,7 @@ POLICY: dict[str, str] = {
     "staff.revoke": "staff",
     "staff.renew": "staff",
     "staff.export_links": "staff",
+    "staff.set_members": "admin",
     "staff.delete": "admin",
     "staff.audit_log": "admin",
     "staff.import_upload": "staff",
@@ -206,6 +208,8 @@ _TARGETS = itertools.count()
 def _fresh_targets(app, w: World, actor: str) -> dict:
     """New objects for a state-changing request, so no check depends on the order of the others."""
     with app.app_context(), session_scope() as session:
+        # The admin's "save agents" with an empty form takes the agent off the event: put them back.
+        add_member(session, w.event_id, w.users["agent"].id)
         person = Participant(event_id=w.event_id, name="Target person", email=f"target{next(_TARGETS)}@example.org")
         issue_link(person)
         session.add(person)
