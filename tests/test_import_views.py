@@ -119,3 +119,42 @@ def test_platform_exports_import_end_to_end(client, auth, make_event, app, fixtu
     assert f'data-format="{fmt}"' in page
     client.post(f"/staff/events/{event.id}/import/confirm", data={"valid_only": "y"})
     assert participants(app, event.id), "nothing imported"
+
+
+def _waiting_previews(app):
+    from pathlib import Path
+
+    folder = Path(app.instance_path) / "uploads"
+    return sorted(folder.glob("*.bin")) if folder.is_dir() else []
+
+
+def test_a_waiting_preview_expires_and_is_purged(client, auth, make_event, app, runner):
+    """Import previews hold names and addresses: two hours, then asked for again and deleted by purge."""
+    import os
+    import time
+
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    [waiting] = _waiting_previews(app)
+    old = time.time() - 3 * 3600
+    os.utime(waiting, (old, old))
+    response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
+    assert "upload it again" in response.get_data(as_text=True)
+    assert participants(app, event.id) == [] and _waiting_previews(app) == []
+
+    upload(client, event.id, GOOD.encode())
+    [waiting] = _waiting_previews(app)
+    os.utime(waiting, (old, old))
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert _waiting_previews(app) == []
+
+
+def test_erasing_a_participant_deletes_previews_that_list_them(client, auth, make_event, make_participant, app):
+    auth.login("admin")
+    event = make_event()
+    ada, _ = make_participant(event=event, name="Ada Lovelace", email="ada@example.org")
+    upload(client, event.id, GOOD.encode())
+    assert len(_waiting_previews(app)) == 1
+    client.post(f"/staff/events/{event.id}/participants/{ada.id}/delete")
+    assert _waiting_previews(app) == []

@@ -3,7 +3,8 @@
 The uploaded bytes wait in ``instance/uploads/`` between preview and confirm
 (named by a random key kept in the staff session), so nothing is written to
 the database until the user confirms, and then all rows or none go in unless
-"import the valid rows" was chosen.
+"import the valid rows" was chosen. A waiting file expires after two hours and is
+covered by retention and erasure (``preflight/privacy/uploads.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..i18n import available_locales
 from ..importer import ImportFormatError, ImportPreview, parse_registrants
 from ..links import issue_link
 from ..models import Event, Participant
+from ..privacy.uploads import is_expired, upload_dir
 from . import bp
 from .events import STAFF, get_event_or_404
 from .forms import ConfirmImportForm, UploadForm
@@ -32,9 +34,7 @@ _SESSION_KEY = "pending_import"
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return upload_dir()
 
 
 def _pending(event_id: int) -> tuple[Path, str] | None:
@@ -45,6 +45,8 @@ def _pending(event_id: int) -> tuple[Path, str] | None:
     if not key.isalnum():
         return None
     path = _upload_dir() / f"{key}.bin"
+    if path.exists() and is_expired(path):
+        path.unlink(missing_ok=True)  # an expired preview is asked for again
     return (path, pending.get("filename", "")) if path.exists() else None
 
 
