@@ -21,6 +21,10 @@ if workers > 1 and _storage.startswith("memory://"):
 worker_class = "gthread"
 threads = int(os.environ.get("PREFLIGHT_THREADS", 8))
 timeout = 60
+# A deploy (SIGTERM, HUP) lets each worker finish its running network checks before it exits
+# (worker_exit below waits for them); gunicorn must not kill it sooner: longer than the check limit.
+CHECK_TIME_LIMIT = int(os.environ.get("PREFLIGHT_CHECK_TIME_LIMIT", 40))
+graceful_timeout = CHECK_TIME_LIMIT + 15
 # No preload: each worker builds its own app (and, lazily, its own WebRTC loop) after the fork.
 preload_app = False
 accesslog = "-"
@@ -30,7 +34,9 @@ logger_class = "preflight.gunicorn_logging.RedactingLogger"
 
 
 def worker_exit(server, worker):
-    """Close every WebRTC peer of the exiting worker (network check), then stop its loop thread."""
+    """Let the worker's running network checks finish (at most the check time limit), then close its peers."""
     from preflight.network.host import shutdown
+    from preflight.network.registry import wait_until_idle
 
+    wait_until_idle(CHECK_TIME_LIMIT)
     shutdown()

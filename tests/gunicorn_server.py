@@ -88,6 +88,8 @@ class GunicornServer:
     def stop(self) -> None:
         """Graceful stop (SIGTERM); SIGKILL after 10 s."""
         if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None and not self._log.closed:
+                self._log.close()
             return
         self.proc.send_signal(signal.SIGTERM)
         try:

@@ -10,6 +10,7 @@ without locks.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 from .host import LoopHost, get_host
@@ -89,6 +90,14 @@ def registry(host: LoopHost | None = None) -> Registry:
 async def count_live() -> int:
     """How many checks are live (runs on the loop)."""
     return len(REGISTRY)
+
+
+def wait_until_idle(timeout: float, host: LoopHost | None = None, poll: float = 0.2) -> int:
+    """Wait until no check is live (a worker exiting gracefully), at most ``timeout`` s; returns how many remain."""
+    deadline = time.monotonic() + timeout
+    while (remaining := live_checks(host)) and time.monotonic() < deadline:
+        time.sleep(poll)
+    return remaining
 
 
 def live_checks(host: LoopHost | None = None) -> int:
