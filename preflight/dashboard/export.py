@@ -11,7 +11,7 @@ from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..models import CHECKS
-from ..staff.participants import safe_cell
+from ..spreadsheet import safe_cell
 from . import bp
 from .status import Filters, page
 from .views import STAFF, get_event
