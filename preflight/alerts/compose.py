@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext, ngettext
 
 from ..dashboard.format import CHECK_LABELS, format_value
+from ..results.values import metrics
 from . import webhook
 
 
@@ -37,7 +38,7 @@ def _facts(summary: dict) -> list[tuple[str, str]]:
     facts = []
     for line in summary["participants"][:10]:
         checks = "; ".join(
-            f"{CHECK_LABELS.get(c['check'], c['check'])}: " + ", ".join(f"{k} {format_value(k, v)}" for k, v in list(c["values"].items())[:4])
+            f"{CHECK_LABELS.get(c['check'], c['check'])}: " + ", ".join(f"{k} {format_value(k, v)}" for k, v in list(metrics(c["values"]).items())[:4] if v is not None)
             for c in line["checks"] if c["verdict"] == "fail"
         )
         facts.append((line["name"], checks or "–"))

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from ..models import CheckResult, CheckRun, Event, Participant, utcnow
 from .format import CATEGORIES, CATEGORY_LABELS, STATUS_LABELS
+from ..results.values import metrics
 from .status import JUDGED, latest_runs
 
 # pygal appends a legacy import hook (find_module only, for its map plugins, unused here) to
@@ -143,7 +144,7 @@ def bars_svg(table: Table) -> bytes:
 def _network_values(session: Session, event: Event) -> list[dict]:
     latest = latest_runs(event.id)
     stmt = select(CheckResult.values).join(latest, latest.c.run_id == CheckResult.run_id).where(CheckResult.check == "network")
-    return [v for (v,) in session.execute(stmt) if isinstance(v, dict)]
+    return [metrics(v) for (v,) in session.execute(stmt)]
 
 
 def _number(values: dict, *names: str) -> float | None:

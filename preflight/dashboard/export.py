@@ -10,6 +10,7 @@ from flask import Response, request
 from ..auth import role_required
 from ..db import get_session
 from ..models import CHECKS
+from ..results.values import metrics
 from ..staff.participants import safe_cell
 from . import bp
 from .status import Filters, page
@@ -18,8 +19,9 @@ from .views import STAFF, get_event
 EXPORT_PAGE = 1000
 
 
-def _values_text(values: dict) -> str:
-    return "; ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, (dict, list)))[:1000] if isinstance(values, dict) else ""
+def _values_text(values) -> str:
+    """The judged figures (``metrics``) as ``name=value; ...``; the raw payload stays in the API."""
+    return "; ".join(f"{k}={v}" for k, v in metrics(values).items() if v is not None and not isinstance(v, (dict, list)))[:1000]
 
 
 @bp.get("/dashboard.csv")
