@@ -20,6 +20,8 @@ from preflight.models import CheckRun
 from preflight.network.summary import sign
 from result_payloads import PAYLOADS
 
+SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
+          "Safari/605.1.15")
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 
 
@@ -52,20 +54,21 @@ def make_checks(app, participant_id: int, run_id: str, network: dict | None = No
         if name == "network":
             out[name] = network_payload(app.config["SECRET_KEY"], participant_id, run_id, **(network or {}))
         elif name == "camera" and camera != "granted":
-            out[name] = {"permission": camera, "devices": 1}
+            out[name] = {"permission": camera, "devices": 1, "error": "NotAllowedError" if camera == "denied" else "NotFoundError"}
         else:
             out[name] = PAYLOADS[name]
     return out
 
 
-def post_run(app, client, participant, token: str, at: datetime | None = None, run_id: str | None = None, **kw) -> dict:
+def post_run(app, client, participant, token: str, at: datetime | None = None, run_id: str | None = None, ua: str = CHROME,
+             **kw) -> dict:
     """Post one run for ``participant`` (a model with ``id``) through ``/c/<token>/results``; return the answer.
 
     ``at`` back-dates the run afterwards (the store stamps the real time), for charts over time.
     """
     run_id = run_id or "run-" + uuid.uuid4().hex[:16]
     body = {"run_id": run_id, "checks": make_checks(app, participant.id, run_id, **kw)}
-    response = client.post(f"/c/{token}/results", json=body, headers={"User-Agent": CHROME})
+    response = client.post(f"/c/{token}/results", json=body, headers={"User-Agent": ua})
     assert response.status_code == 200, response.get_data(as_text=True)
     if at is not None:
         with app.app_context(), session_scope() as session:

@@ -10,6 +10,7 @@ from flask import Response, request
 from ..auth import role_required
 from ..db import get_session
 from ..models import CHECKS
+from ..results import describe
 from ..results.values import metrics
 from ..staff.participants import safe_cell
 from . import bp
@@ -37,6 +38,7 @@ def export_csv(event_id: int):
     header = ["name", "email", "role", "language", "status", "handled", "last_run_at", "browser", "os"]
     for check in CHECKS:
         header += [f"{check}_verdict", f"{check}_reason", f"{check}_values"]
+    header.append("summary")  # last, so the existing columns keep their places
     writer.writerow(header)
     number = 1
     while True:
@@ -51,6 +53,7 @@ def export_csv(event_id: int):
             for check in CHECKS:
                 result = by_check.get(check)
                 line += [result.verdict, result.reason, safe_cell(_values_text(result.values))] if result else ["", "", ""]
+            line.append(safe_cell(" · ".join(describe.line(r.check, r.values, r.reason) for r in row.results)))
             writer.writerow(line)
         if chunk.page >= chunk.pages:
             break

@@ -186,7 +186,7 @@ def test_csv_export_has_status_and_latest_values(client, auth, scene):
 def test_csv_values_come_from_runs_posted_by_the_participant_page(app, client, auth, make_event, make_participant):
     """The *_values columns carry the judged figures the real store writes (they were empty: dicts were dropped)."""
     event = make_event()
-    p, token = make_participant(event=event, name="Nora Net")
+    p, token = make_participant(event=event, name="Nora Net", role="presenter")
     post_run(app, client, p, token, network={"up": 300, "down": 900, "rtt": 650}, camera="denied")
     auth.login("agent")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
@@ -194,7 +194,8 @@ def test_csv_values_come_from_runs_posted_by_the_participant_page(app, client, a
     assert row["network_verdict"] == "fail"
     assert "upload_kbps=300.0" in row["network_values"] and "download_kbps=900.0" in row["network_values"]
     assert "rtt_ms=650.0" in row["network_values"]
-    assert row["camera_verdict"] in ("warn", "fail") and row["camera_reason"]  # an attendee may go without a camera
+    assert row["camera_verdict"] == "fail" and row["camera_reason"] == "camera_denied"
+    assert "Network: 0.9 Mbit/s down, 0.3 up, 650 ms" in row["summary"] and "Camera: permission denied" in row["summary"]
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/dashboard/summary", "/dashboard/charts", "/dashboard/charts/rtt.svg", "/dashboard.csv", "/report", "/report.csv"])
