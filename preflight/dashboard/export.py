@@ -12,7 +12,7 @@ from ..db import get_session
 from ..models import CHECKS
 from ..results import describe
 from ..results.values import metrics
-from ..staff.participants import safe_cell
+from ..spreadsheet import safe_cell
 from . import bp
 from .status import Filters, page
 from .views import STAFF, get_event

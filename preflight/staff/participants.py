@@ -15,6 +15,7 @@ from ..db import get_session
 from ..links import issue_link, participant_url, revoke_link
 from ..privacy import delete_participant
 from ..models import Participant
+from ..spreadsheet import safe_cell
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
 from .forms import ActionForm
@@ -26,11 +27,6 @@ def get_participant_or_404(event_id: int, participant_id: int) -> Participant:
     if participant is None or participant.event_id != event_id:
         abort(404)
     return participant
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in exported text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _back(event_id: int):

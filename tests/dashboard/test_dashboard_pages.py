@@ -224,3 +224,14 @@ def test_summary_warns_when_alerts_cannot_be_delivered(client, auth, app, make_e
     worker()
     html = client.get(f"/staff/events/{event.id}/dashboard/summary").get_data(as_text=True)
     assert 'data-undelivered="1"' in html and "Connection refused" in html
+
+
+def test_dashboard_csv_neutralises_formulas_from_participants(app, client, auth, make_event, make_participant):
+    """A name a participant's organiser typed as a formula stays text in Excel (safe_cell, preflight/spreadsheet.py)."""
+    event = make_event()
+    p, token = make_participant(event=event, name="=HYPERLINK(\"http://evil\")")
+    post_run(app, client, p, token)
+    auth.login("agent")
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
+    assert rows[0]["summary"].startswith("Browser")
