@@ -52,8 +52,8 @@ class Table:
 
 
 def _config(**extra) -> dict:
-    return dict(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=400, legend_at_bottom=True,
-                truncate_legend=-1, truncate_label=-1, **extra)
+    return {**dict(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=400, legend_at_bottom=True,
+                   truncate_legend=-1, truncate_label=-1), **extra}
 
 
 def to_svg(chart) -> bytes:
@@ -99,7 +99,8 @@ def readiness_data(session: Session, event: Event, now: datetime | None = None) 
 
 def readiness_svg(table: Table) -> bytes:
     """Line chart of ``readiness_data``: one dash pattern per status."""
-    chart = pygal.Line(**_config(title=table.title, x_label_rotation=30, show_minor_x_labels=False, dots_size=3, fill=False))
+    chart = pygal.Line(**_config(title=table.title, x_label_rotation=30, show_minor_x_labels=False, dots_size=3, fill=False,
+                                 **_whole_numbers(table)))
     chart.x_labels = [row[0] for row in table.rows]
     chart.x_labels_major_every = max(len(table.rows) // 8, 1)
     for index, name in enumerate(table.columns[1:]):
@@ -129,9 +130,21 @@ def failures_data(session: Session, event: Event) -> Table:
     return Table(_("Problems by category (latest run)"), [_("Category"), _("Failing"), _("Warnings only")], rows)
 
 
-def bars_svg(table: Table) -> bytes:
-    """Bar chart of a two-series table; the second series is hatched."""
-    chart = pygal.Bar(**_config(title=table.title, print_values=True, print_zeroes=True, defs=[HATCH],
+def _whole_numbers(table: Table) -> dict:
+    """Y-axis options for counts of people: whole-number labels only (pygal would label 0.5, 1.5 ...)."""
+    top = max([int(v) for row in table.rows for v in row[1:] if isinstance(v, (int, float))] + [1])
+    step = max(1, -(-top // 8))
+    return {"y_labels": list(range(0, top + step + 1, step)), "range": (0, top + step), "value_formatter": lambda v: f"{v:g}"}
+
+
+FAIL_FIRST = STYLE.colors[2:3] + STYLE.colors[1:2]  # failing red, warnings amber: never green for a failure
+NEUTRAL = STYLE.colors[4:5] + STYLE.colors[1:2]  # measured ranges are neither good nor bad: blue, then hatched
+
+
+def bars_svg(table: Table, colors: tuple = FAIL_FIRST) -> bytes:
+    """Bar chart of a two-series table; the second series is hatched; whole-number axis."""
+    style = Style(**{**STYLE.__dict__, "colors": tuple(colors)}) if tuple(colors) != STYLE.colors else STYLE
+    chart = pygal.Bar(**_config(title=table.title, print_values=True, print_zeroes=True, defs=[HATCH], style=style, **_whole_numbers(table),
                                 css=["file://style.css", "file://graph.css", "inline:.serie-1 .rect { fill: url(#hatch) !important; stroke: #9a6700; stroke-width: 2 }"]))
     chart.x_labels = [row[0] for row in table.rows]
     for index, name in enumerate(table.columns[1:]):
@@ -191,6 +204,6 @@ def rtt_data(session: Session, event: Event) -> Table:
 CHARTS = {
     "readiness": (readiness_data, readiness_svg),
     "failures": (failures_data, bars_svg),
-    "bandwidth": (bandwidth_data, bars_svg),
-    "rtt": (rtt_data, bars_svg),
+    "bandwidth": (bandwidth_data, lambda table: bars_svg(table, NEUTRAL)),
+    "rtt": (rtt_data, lambda table: bars_svg(table, NEUTRAL)),
 }

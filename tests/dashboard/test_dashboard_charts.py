@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -70,3 +71,18 @@ def test_empty_event_charts_render(app, make_event):
     for name, (data, svg) in charts.CHARTS.items():
         with app.test_request_context(), session_scope() as session:
             assert svg(data(session, event)).startswith(b"<svg"), name
+
+
+def test_failures_are_drawn_red_and_counts_on_whole_numbers(app, client, make_event, make_participant):
+    """Real failing runs: the failing series is red (not the style's green), the count axis has no 0.5 steps."""
+    event = make_event()
+    p, token = make_participant(event=event, role="presenter")
+    post_run(app, client, p, token, camera="denied", network={"up": 300, "down": 900, "rtt": 650})
+    with app.test_request_context(), session_scope() as session:
+        table = charts.failures_data(session, event)
+        svg = charts.bars_svg(table).decode()
+    assert {row[0]: row[1] for row in table.rows} == {"Audio": 0, "Video": 1, "Network": 1, "Browser": 0}
+    assert "#cf222e" in svg and "#1a7f37" not in svg
+    y_axis = re.search(r'<g class="axis y[^"]*">(.*?)</g></g>', svg, re.S).group(1)
+    labels = [float(x) for x in re.findall(r"<text[^>]*>([0-9.]+)</text>", y_axis)]
+    assert labels and all(x == int(x) for x in labels), labels
