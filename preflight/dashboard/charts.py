@@ -39,6 +39,10 @@ HATCH = ('<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse"
          '<rect width="8" height="8" fill="#f3e7c6"/><line x1="0" y1="0" x2="0" y2="8" stroke="#9a6700" stroke-width="4"/></pattern>')
 BANDWIDTH_BINS = (500, 1000, 2000, 5000, 10000, 20000, 50000)  # kbit/s upper bounds
 RTT_BINS = (50, 100, 200, 300, 500)  # ms upper bounds
+# Readiness over time: the finest of these steps that gives at most MAX_POINTS points, so a trend shows
+# whether invitations went out an hour or a month before the event (hourly alone gave 1-2 points).
+STEPS = tuple(timedelta(minutes=m) for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080))
+MAX_POINTS = 48
 SCRIPT = re.compile(r"<script.*?</script>", re.S)
 
 
@@ -77,12 +81,12 @@ def readiness_data(session: Session, event: Event, now: datetime | None = None) 
         .order_by(CheckRun.created_at, CheckRun.id)
     ).all()
     start, end = created[0], max(min(now, event.starts_at), created[0])
-    step = timedelta(hours=1) if end - start <= timedelta(days=2) else timedelta(days=1)
+    step = next((s for s in STEPS if (end - start) / s <= MAX_POINTS), STEPS[-1])
     points, t = [], start + step
     while t < end:
         points.append(t)
         t += step
-    points = points[-59:] + [end]
+    points = points[-MAX_POINTS:] + [end]
     latest: dict[int, str] = {}
     rows, i = [], 0
     for point in points:

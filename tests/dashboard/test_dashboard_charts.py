@@ -18,23 +18,23 @@ def _table(app, fn, event, **kw):
         return fn(session, event, **kw)
 
 
-def test_readiness_over_time_sweeps_runs_in_order(app, make_event, make_participant, make_run):
+def test_readiness_over_time_sweeps_runs_in_order(app, client, make_event, make_participant):
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     event = make_event(starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3))
-    a, _ = make_participant(event=event)
-    b, _ = make_participant(event=event)
+    a, a_token = make_participant(event=event)
+    b, b_token = make_participant(event=event)
     with app.app_context(), session_scope() as session:
         session.execute(update(Participant).values(created_at=now - timedelta(hours=10)))
-    make_run(a, "fail", at=now - timedelta(hours=8, minutes=30))
-    make_run(a, "pass", at=now - timedelta(hours=4, minutes=30))
-    make_run(b, "warn", at=now - timedelta(hours=2, minutes=30))
+    assert post_run(app, client, a, a_token, network={"up": 30}, at=now - timedelta(hours=8, minutes=30))["overall"]["verdict"] == "fail"
+    assert post_run(app, client, a, a_token, at=now - timedelta(hours=4, minutes=30))["overall"]["verdict"] == "pass"
+    assert post_run(app, client, b, b_token, camera="denied", at=now - timedelta(hours=2, minutes=30))["overall"]["verdict"] == "warn"
     table = _table(app, charts.readiness_data, event, now=now)
     assert table.columns[1:] == ["Ready", "Warnings", "Not ready", "Not started"]
     rows = [row[1:] for row in table.rows]
-    assert len(rows) == 10  # hourly from the first invitation until now (the event has not started)
-    assert rows[0] == [0, 0, 0, 2]  # after 1 h
-    assert rows[2] == [0, 0, 1, 1]  # a failed at -8:30
-    assert rows[6] == [1, 0, 0, 1]  # a fixed it at -4:30
+    assert len(rows) == 40  # every 15 minutes over the 10 hours since the first invitation: enough to see a trend
+    assert rows[0] == [0, 0, 0, 2]  # after 15 min
+    assert rows[4] == [0, 0, 0, 2] and rows[5] == [0, 0, 1, 1]  # a failed at -8:30 (1:30 in)
+    assert rows[20] == [0, 0, 1, 1] and rows[21] == [1, 0, 0, 1]  # a fixed it at -4:30
     assert rows[-1] == [1, 1, 0, 0]  # b warned at -2:30
 
 
