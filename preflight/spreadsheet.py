@@ -1,4 +1,4 @@
-"""Text bound for spreadsheets (CSV exports), made safe to open."""
+"""Text bound for spreadsheets (CSV exports): cells that Excel or LibreOffice would not run as formulas."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext, ngettext
 
 from ..dashboard.format import CHECK_LABELS, format_value
+from ..results import describe
 from . import webhook
 
 
@@ -38,7 +39,7 @@ def _facts(summary: dict) -> list[tuple[str, str]]:
     facts = []
     for line in summary["participants"][:10]:
         checks = "; ".join(
-            f"{CHECK_LABELS.get(c['check'], c['check'])}: " + ", ".join(f"{k} {format_value(k, v)}" for k, v in list(c["values"].items())[:4])
+            describe.line(c["check"], c["values"], c["reason"])
             for c in line["checks"] if c["verdict"] == "fail"
         )
         facts.append((line["name"], checks or "–"))
@@ -49,7 +50,8 @@ def render(summary: dict) -> dict:
     """{'subject', 'text', 'html', 'title', 'facts'} in the support team's language."""
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         title = _title(summary)
-        context = {"summary": summary, "title": title, "check_labels": CHECK_LABELS, "format_value": format_value}
+        context = {"summary": summary, "title": title, "check_labels": CHECK_LABELS, "format_value": format_value,
+                   "figures": describe.figures}
         return {
             "subject": "[Preflight] " + title,
             "title": title,

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from ..models import CheckResult, CheckRun, Event, Participant, utcnow
 from .format import CATEGORIES, CATEGORY_LABELS, STATUS_LABELS
+from ..results.values import metrics
 from .status import JUDGED, latest_runs
 
 # pygal appends a legacy import hook (find_module only, for its map plugins, unused here) to
@@ -38,6 +39,10 @@ HATCH = ('<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse"
          '<rect width="8" height="8" fill="#f3e7c6"/><line x1="0" y1="0" x2="0" y2="8" stroke="#9a6700" stroke-width="4"/></pattern>')
 BANDWIDTH_BINS = (500, 1000, 2000, 5000, 10000, 20000, 50000)  # kbit/s upper bounds
 RTT_BINS = (50, 100, 200, 300, 500)  # ms upper bounds
+# Readiness over time: the finest of these steps that gives at most MAX_POINTS points, so a trend shows
+# whether invitations went out an hour or a month before the event (hourly alone gave 1-2 points).
+STEPS = tuple(timedelta(minutes=m) for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080))
+MAX_POINTS = 48
 SCRIPT = re.compile(r"<script.*?</script>", re.S)
 
 
@@ -51,8 +56,8 @@ class Table:
 
 
 def _config(**extra) -> dict:
-    return dict(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=400, legend_at_bottom=True,
-                truncate_legend=-1, truncate_label=-1, **extra)
+    return {**dict(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=400, legend_at_bottom=True,
+                   truncate_legend=-1, truncate_label=-1), **extra}
 
 
 def to_svg(chart) -> bytes:
@@ -76,12 +81,12 @@ def readiness_data(session: Session, event: Event, now: datetime | None = None) 
         .order_by(CheckRun.created_at, CheckRun.id)
     ).all()
     start, end = created[0], max(min(now, event.starts_at), created[0])
-    step = timedelta(hours=1) if end - start <= timedelta(days=2) else timedelta(days=1)
+    step = next((s for s in STEPS if (end - start) / s <= MAX_POINTS), STEPS[-1])
     points, t = [], start + step
     while t < end:
         points.append(t)
         t += step
-    points = points[-59:] + [end]
+    points = points[-MAX_POINTS:] + [end]
     latest: dict[int, str] = {}
     rows, i = [], 0
     for point in points:
@@ -98,7 +103,8 @@ def readiness_data(session: Session, event: Event, now: datetime | None = None) 
 
 def readiness_svg(table: Table) -> bytes:
     """Line chart of ``readiness_data``: one dash pattern per status."""
-    chart = pygal.Line(**_config(title=table.title, x_label_rotation=30, show_minor_x_labels=False, dots_size=3, fill=False))
+    chart = pygal.Line(**_config(title=table.title, x_label_rotation=30, show_minor_x_labels=False, dots_size=3, fill=False,
+                                 **_whole_numbers(table)))
     chart.x_labels = [row[0] for row in table.rows]
     chart.x_labels_major_every = max(len(table.rows) // 8, 1)
     for index, name in enumerate(table.columns[1:]):
@@ -128,9 +134,21 @@ def failures_data(session: Session, event: Event) -> Table:
     return Table(_("Problems by category (latest run)"), [_("Category"), _("Failing"), _("Warnings only")], rows)
 
 
-def bars_svg(table: Table) -> bytes:
-    """Bar chart of a two-series table; the second series is hatched."""
-    chart = pygal.Bar(**_config(title=table.title, print_values=True, print_zeroes=True, defs=[HATCH],
+def _whole_numbers(table: Table) -> dict:
+    """Y-axis options for counts of people: whole-number labels only (pygal would label 0.5, 1.5 ...)."""
+    top = max([int(v) for row in table.rows for v in row[1:] if isinstance(v, (int, float))] + [1])
+    step = max(1, -(-top // 8))
+    return {"y_labels": list(range(0, top + step + 1, step)), "range": (0, top + step), "value_formatter": lambda v: f"{v:g}"}
+
+
+FAIL_FIRST = STYLE.colors[2:3] + STYLE.colors[1:2]  # failing red, warnings amber: never green for a failure
+NEUTRAL = STYLE.colors[4:5] + STYLE.colors[1:2]  # measured ranges are neither good nor bad: blue, then hatched
+
+
+def bars_svg(table: Table, colors: tuple = FAIL_FIRST) -> bytes:
+    """Bar chart of a two-series table; the second series is hatched; whole-number axis."""
+    style = Style(**{**STYLE.__dict__, "colors": tuple(colors)}) if tuple(colors) != STYLE.colors else STYLE
+    chart = pygal.Bar(**_config(title=table.title, print_values=True, print_zeroes=True, defs=[HATCH], style=style, **_whole_numbers(table),
                                 css=["file://style.css", "file://graph.css", "inline:.serie-1 .rect { fill: url(#hatch) !important; stroke: #9a6700; stroke-width: 2 }"]))
     chart.x_labels = [row[0] for row in table.rows]
     for index, name in enumerate(table.columns[1:]):
@@ -143,7 +161,7 @@ def bars_svg(table: Table) -> bytes:
 def _network_values(session: Session, event: Event) -> list[dict]:
     latest = latest_runs(event.id)
     stmt = select(CheckResult.values).join(latest, latest.c.run_id == CheckResult.run_id).where(CheckResult.check == "network")
-    return [v for (v,) in session.execute(stmt) if isinstance(v, dict)]
+    return [metrics(v) for (v,) in session.execute(stmt)]
 
 
 def _number(values: dict, *names: str) -> float | None:
@@ -190,6 +208,6 @@ def rtt_data(session: Session, event: Event) -> Table:
 CHARTS = {
     "readiness": (readiness_data, readiness_svg),
     "failures": (failures_data, bars_svg),
-    "bandwidth": (bandwidth_data, bars_svg),
-    "rtt": (rtt_data, bars_svg),
+    "bandwidth": (bandwidth_data, lambda table: bars_svg(table, NEUTRAL)),
+    "rtt": (rtt_data, lambda table: bars_svg(table, NEUTRAL)),
 }

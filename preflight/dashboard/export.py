@@ -11,6 +11,8 @@ from .. import audit
 from ..auth import role_required
 from ..db import get_session
 from ..models import CHECKS
+from ..results import describe
+from ..results.values import metrics
 from ..spreadsheet import safe_cell
 from . import bp
 from .status import Filters, page
@@ -19,8 +21,9 @@ from .views import STAFF, get_event
 EXPORT_PAGE = 1000
 
 
-def _values_text(values: dict) -> str:
-    return "; ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, (dict, list)))[:1000] if isinstance(values, dict) else ""
+def _values_text(values) -> str:
+    """The judged figures (``metrics``) as ``name=value; ...``; the raw payload stays in the API."""
+    return "; ".join(f"{k}={v}" for k, v in metrics(values).items() if v is not None and not isinstance(v, (dict, list)))[:1000]
 
 
 @bp.get("/dashboard.csv")
@@ -36,6 +39,7 @@ def export_csv(event_id: int):
     header = ["name", "email", "role", "language", "status", "handled", "last_run_at", "browser", "os"]
     for check in CHECKS:
         header += [f"{check}_verdict", f"{check}_reason", f"{check}_values"]
+    header.append("summary")  # last, so the existing columns keep their places
     writer.writerow(header)
     number = 1
     while True:
@@ -50,6 +54,7 @@ def export_csv(event_id: int):
             for check in CHECKS:
                 result = by_check.get(check)
                 line += [result.verdict, result.reason, safe_cell(_values_text(result.values))] if result else ["", "", ""]
+            line.append(safe_cell(" · ".join(describe.line(r.check, r.values, r.reason) for r in row.results)))
             writer.writerow(line)
         if chunk.page >= chunk.pages:
             break

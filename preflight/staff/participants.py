@@ -17,6 +17,7 @@ from ..privacy import delete_participant
 from ..redirects import safe_next
 from ..spreadsheet import safe_cell
 from ..models import Participant
+from ..spreadsheet import safe_cell
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
 from .forms import ActionForm

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from participant_runs import SAFARI, post_run
 from sqlmodel import select
 
 from preflight.alerts.outbox import claim, enqueue, record
@@ -37,12 +38,11 @@ def _age_alerts(app, minutes):
             session.add(alert)
 
 
-def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server, webhook_receiver, make_event, make_participant, make_run, judged, worker):
+def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server, webhook_receiver, app, client, make_event, make_participant, worker):
+    """A run posted by the participant page (real judging and store) reaches email and webhook in plain words."""
     event = make_event(name="Quarterly update", support_email="support@example.org")
-    p, _ = make_participant(event=event, name="Ada Lovelace", email="ada@example.org", role="presenter")
-    run = make_run(p, "fail", checks={"camera": "fail", "network": "fail", "microphone": "pass"}, browser_family="Safari", browser_version="17")
-    assert judged(run) is True
-    assert judged(run) is False  # idempotent: the same run is queued once
+    p, token = make_participant(event=event, name="Ada Lovelace", email="ada@example.org", role="presenter")
+    post_run(app, client, p, token, ua=SAFARI, camera="denied", network={"up": 300, "down": 32000, "rtt": 40})
     report = worker()
     assert (report.digests, report.sent, report.failed) == (1, 2, 0)
 
@@ -51,7 +51,9 @@ def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server
     assert "1 participant not ready: Quarterly update" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "Ada Lovelace" in text and "ada@example.org" in text and "Safari 17" in text
-    assert "camera_black" in text and "upload_kbps 300 kbit/s" in text
+    assert "camera_denied" in text and "permission denied" in text
+    assert "32 Mbit/s down, 0.3 up, 40 ms" in text  # the measured figures, with units
+    assert "raw" not in text and "metrics" not in text  # no dump of the stored structure
     assert f"http://localhost/staff/events/{event.id}/dashboard/participants/{p.id}" in text
 
     [post] = webhook_receiver.posts
@@ -59,7 +61,7 @@ def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server
     line = post["preflight"]["participants"][0]
     assert line["name"] == "Ada Lovelace" and line["url"].endswith(f"/dashboard/participants/{p.id}")
     failing = {c["check"]: c for c in line["checks"]}
-    assert failing["network"]["values"]["upload_kbps"] == 300 and failing["camera"]["reason"] == "camera_black"
+    assert failing["network"]["values"]["metrics"]["upload_kbps"] == 300 and failing["camera"]["reason"] == "camera_denied"
     assert failing["camera"]["playbook"].endswith("/staff/playbook/black-camera")
     assert webhook_receiver.headers[0]["Idempotency-Key"].startswith("alert:")
 

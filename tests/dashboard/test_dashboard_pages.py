@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from preflight.db import session_scope
 from preflight.models import ParticipantHandled, StaffNote
+from participant_runs import post_run
 from support_factories import ago, csrf_token, login_with_csrf
 
 
@@ -176,10 +177,25 @@ def test_csv_export_has_status_and_latest_values(client, auth, scene):
     by_name = {r["name"]: r for r in rows}
     assert len(rows) == 4
     assert by_name["Fiona Fail"]["status"] == "not_ready"
-    assert by_name["Fiona Fail"]["network_verdict"] == "fail" and "upload_kbps=300" in by_name["Fiona Fail"]["network_values"]
+    assert by_name["Fiona Fail"]["network_verdict"] == "fail"
     assert by_name["Ida Idle"]["status"] == "not_started" and by_name["Ida Idle"]["camera_verdict"] == ""
     filtered = client.get(f"/staff/events/{event.id}/dashboard.csv?status=ready").get_data(as_text=True)
     assert "Rita Ready" in filtered and "Fiona Fail" not in filtered
+
+
+def test_csv_values_come_from_runs_posted_by_the_participant_page(app, client, auth, make_event, make_participant):
+    """The *_values columns carry the judged figures the real store writes (they were empty: dicts were dropped)."""
+    event = make_event()
+    p, token = make_participant(event=event, name="Nora Net", role="presenter")
+    post_run(app, client, p, token, network={"up": 300, "down": 900, "rtt": 650}, camera="denied")
+    auth.login("agent")
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    row = {r["name"]: r for r in rows}["Nora Net"]
+    assert row["network_verdict"] == "fail"
+    assert "upload_kbps=300.0" in row["network_values"] and "download_kbps=900.0" in row["network_values"]
+    assert "rtt_ms=650.0" in row["network_values"]
+    assert row["camera_verdict"] == "fail" and row["camera_reason"] == "camera_denied"
+    assert "Network: 0.9 Mbit/s down, 0.3 up, 650 ms" in row["summary"] and "Camera: permission denied" in row["summary"]
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/dashboard/summary", "/dashboard/charts", "/dashboard/charts/rtt.svg", "/dashboard.csv", "/report", "/report.csv"])
@@ -208,3 +224,14 @@ def test_summary_warns_when_alerts_cannot_be_delivered(client, auth, app, make_e
     worker()
     html = client.get(f"/staff/events/{event.id}/dashboard/summary").get_data(as_text=True)
     assert 'data-undelivered="1"' in html and "could not connect to the receiver" in html
+
+
+def test_dashboard_csv_neutralises_formulas_from_participants(app, client, auth, make_event, make_participant):
+    """A name a participant's organiser typed as a formula stays text in Excel (safe_cell, preflight/spreadsheet.py)."""
+    event = make_event()
+    p, token = make_participant(event=event, name="=HYPERLINK(\"http://evil\")")
+    post_run(app, client, p, token)
+    auth.login("agent")
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
+    assert rows[0]["summary"].startswith("Browser")
