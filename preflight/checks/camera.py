@@ -78,7 +78,9 @@ def _judge(p: CameraPayload, ctx: Context) -> Finding:
         return Finding("camera", verdict, reason, guide, metrics, details)
 
     frames = p.frames
-    if len(frames) < T.camera_min_frames.value:
+    # No picture size means the video never delivered a frame: the analysed frames are an empty
+    # canvas, not a black picture.
+    if len(frames) < T.camera_min_frames.value or not (p.width and p.height):
         return finding("fail", "camera_no_frames", "camera-problems#frozen", frames=len(frames))
     black = sum(1 for f in frames if f.luma < T.black_luma.value)
     if black > len(frames) * T.black_share.value:
