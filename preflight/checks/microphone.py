@@ -20,7 +20,7 @@ from typing import Literal, Optional
 from pydantic import Field, model_validator
 
 from ..profiles import DEVICE_THRESHOLDS as T
-from .base import Context, Finding, MediaAccess, access_finding, apply_role
+from .base import Context, Finding, MediaAccess, judge_device
 
 GUIDES = {
     "not_found": "microphone-problems#not-found",
@@ -62,13 +62,11 @@ class MicrophonePayload(MediaAccess):
 
 def judge(payload: MicrophonePayload, ctx: Context) -> Finding:
     """Judge the microphone measurements."""
-    return apply_role(_judge(payload, ctx), ctx)
+    return judge_device("microphone", payload, ctx, GUIDES, _judge_opened)
 
 
-def _judge(p: MicrophonePayload, ctx: Context) -> Finding:
-    failed = access_finding("microphone", p, ctx, GUIDES)
-    if failed:
-        return failed
+def _judge_opened(p: MicrophonePayload) -> Finding:
+    """The verdict on a microphone that opened."""
     # A stalled audio graph reads digital silence from a working microphone: that is "could not
     # measure", never "your microphone picks up no sound".
     stalled = p.method != "recording" and p.audio_state not in (None, "running")
