@@ -14,7 +14,7 @@ Rules applied by the judges:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class BrowserSupport:
     level: str  # "full", "limited" or "unsupported"
     min_major: int = 0
     source: str = ""
+    # Below this major version the platform's web client refuses the browser: a failure, not a
+    # warning. 0 means "not published": ``Profile.browser`` fills in about a year of releases.
+    refuse_below: int = 0
+    refuse_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,15 +79,32 @@ class Profile:
         """Support level for a browser family (chrome, edge, firefox, safari, opera, samsung, other, ie)."""
         if family == "ie":
             return BrowserSupport("unsupported", 0, "no WebRTC in Internet Explorer")
-        return self.browsers.get(family) or GENERIC_BROWSERS.get(family) or BrowserSupport(
+        support = self.browsers.get(family) or GENERIC_BROWSERS.get(family) or BrowserSupport(
             "limited", 0, "not listed by the platform; WebRTC features are checked in the page"
         )
+        if support.refuse_below or not support.min_major:
+            return support
+        # Why a year: a browser a few releases behind usually still joins (a warning); one a year
+        # or more behind misses the WebRTC changes the web clients rely on and is turned away.
+        behind = RELEASES_PER_YEAR.get(family, 1)
+        return replace(support, refuse_below=max(support.min_major - behind, 1), refuse_source=YEAR_BEHIND)
 
 
 G114 = "ITU-T G.114 (05/2003): 0-150 ms one-way acceptable, 400 ms planning limit; applied to RTT conservatively"
 TWILIO_VOICE = "twilio-voice.js statsMonitor.ts DEFAULT_THRESHOLDS (jitter max 30 ms, loss max 1 %)"
 VIDYO = "Vidyo support article 115002941614 (jitter workable < 100 ms, loss red > 5 %)"
 JITSI_CAPS = "lib-jitsi-meet modules/browser/BrowserCapabilities.ts (Chromium >= 72, Firefox >= 91, Safari >= 14)"
+
+# Majors a year: Chrome, Edge and Opera ship every four weeks, Firefox too (since 2020), Samsung
+# Internet about four times a year, Safari once (chromiumdash.appspot.com/schedule,
+# whattrainisitnow.com/calendar, developer.apple.com/documentation/safari-release-notes).
+RELEASES_PER_YEAR = {"chrome": 13, "edge": 13, "opera": 13, "firefox": 13, "samsung": 4, "safari": 1}
+YEAR_BEHIND = (
+    "not published by the platform: Preflight's own choice, refused a year or more of releases "
+    "below the minimum (13 majors for Chrome, Edge, Opera and Firefox, 4 for Samsung Internet, 1 for Safari)"
+)
+JITSI_REFUSES = "lib-jitsi-meet BrowserCapabilities.ts isSupported() is false below the minimum"
+TEAMS_REFUSES = "Teams get-clients.md (10/30/2024): the browser client detects the version and blocks unsupported versions"
 
 GENERIC_RTT = Limit(150, 400, G114)
 GENERIC_JITTER = Limit(30, 100, f"warn: {TWILIO_VOICE}; fail: {VIDYO}")
@@ -154,10 +175,10 @@ PROFILES: dict[str, Profile] = {
         jitter_ms=Limit(30, 100, f"warn: {TEAMS_NET} (< 30 ms); fail: {VIDYO}"),
         loss_pct=Limit(1, 10, f"warn: {TEAMS_NET} (< 1 %); fail: {TEAMS_CQD} (> 10 %)"),
         browsers={
-            "chrome": BrowserSupport("full", 72, "Teams browser-support.md: Chrome latest + two previous"),
-            "edge": BrowserSupport("full", 79, "Teams browser-support.md: Edge (Chromium) latest + two previous"),
-            "firefox": BrowserSupport("limited", 91, "Teams browser-support.md: Firefox meetings limited (no calling/video in old docs)"),
-            "safari": BrowserSupport("limited", 14, "Teams browser-support.md: Safari meetings limited (no calling/video in old docs)"),
+            "chrome": BrowserSupport("full", 72, "Teams browser-support.md: Chrome latest + two previous", refuse_below=72, refuse_source=TEAMS_REFUSES),
+            "edge": BrowserSupport("full", 79, "Teams browser-support.md: Edge (Chromium) latest + two previous", refuse_below=79, refuse_source=TEAMS_REFUSES),
+            "firefox": BrowserSupport("limited", 91, "Teams browser-support.md: Firefox meetings limited (no calling/video in old docs)", refuse_below=91, refuse_source=TEAMS_REFUSES),
+            "safari": BrowserSupport("limited", 14, "Teams browser-support.md: Safari meetings limited (no calling/video in old docs)", refuse_below=14, refuse_source=TEAMS_REFUSES),
         },
         recommended_browsers=("edge", "chrome"),
         media_ports="UDP 3478-3481, TCP 80 and 443 (Teams 'Prepare my network')",
@@ -225,10 +246,10 @@ PROFILES: dict[str, Profile] = {
         jitter_ms=GENERIC_JITTER,
         loss_pct=GENERIC_LOSS,
         browsers={
-            "chrome": BrowserSupport("full", 72, JITSI_CAPS),
-            "edge": BrowserSupport("full", 79, JITSI_CAPS),
-            "firefox": BrowserSupport("full", 91, JITSI_CAPS),
-            "safari": BrowserSupport("full", 14, JITSI_CAPS),
+            "chrome": BrowserSupport("full", 72, JITSI_CAPS, refuse_below=72, refuse_source=JITSI_REFUSES),
+            "edge": BrowserSupport("full", 79, JITSI_CAPS, refuse_below=79, refuse_source=JITSI_REFUSES),
+            "firefox": BrowserSupport("full", 91, JITSI_CAPS, refuse_below=91, refuse_source=JITSI_REFUSES),
+            "safari": BrowserSupport("full", 14, JITSI_CAPS, refuse_below=14, refuse_source=JITSI_REFUSES),
         },
         media_ports="UDP 10000, TCP 443 (jitsi-meet quick-install.md)",
     ),

@@ -25,12 +25,13 @@ def _profile_section(profile: Profile) -> list[str]:
         "",
         f"Media ports: {profile.media_ports}.",
         "",
-        "| browser | support | from version | source |",
-        "| --- | --- | --- | --- |",
+        "| browser | support | warn below | fail below | source |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for family in ("chrome", "edge", "firefox", "safari", "opera", "samsung"):
         support = profile.browser(family)
-        lines.append(f"| {family} | {support.level} | {support.min_major} | {support.source} |")
+        refusal = f"; fail: {support.refuse_source}" if support.refuse_source else ""
+        lines.append(f"| {family} | {support.level} | {support.min_major} | {support.refuse_below} | {support.source}{refusal} |")
     lines.append("")
     return lines
 

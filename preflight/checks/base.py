@@ -6,7 +6,7 @@ The page sends raw measurements only; every verdict is decided here on the serve
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, Callable, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,3 +128,14 @@ def access_finding(check: str, payload: MediaAccess, ctx: Context, guides: dict[
     if payload.constraint:
         details["constraint"] = payload.constraint
     return Finding(check=check, verdict="fail", reason=f"{check}_{kind}", guide=guide, metrics={}, details=details)
+
+
+def judge_device(check: str, payload: MediaAccess, ctx: Context, guides: dict[str, str],
+                 measured: Callable[[Any], Finding]) -> Finding:
+    """The verdict of a device check: access first, then ``measured(payload)``, then the role.
+
+    Camera and microphone share this order: a device that did not open is judged on why
+    (``access_finding``); an opened one on its measurements; a role that only recommends the
+    device turns a failure into a warning (``apply_role``).
+    """
+    return apply_role(access_finding(check, payload, ctx, guides) or measured(payload), ctx)

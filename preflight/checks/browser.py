@@ -5,6 +5,7 @@ Rules, worst first:
 - fail: Internet Explorer or a browser the platform does not support;
 - fail: no ``RTCPeerConnection`` or no ``getUserMedia`` (an in-app browser gets its own reason);
 - warn: a browser inside another app that still has WebRTC;
+- fail: older than the version the platform's web client refuses (``refuse_below``, per profile);
 - warn: older than the platform's minimum major version;
 - warn: supported "with limits" by the platform (e.g. Teams in Firefox or Safari);
 - warn: a presenter's browser cannot share the screen (no ``getDisplayMedia``);
@@ -22,6 +23,7 @@ from .base import Context, Finding, Payload
 
 Codec = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9._-]+$")]
 COMMON_VIDEO_CODECS = {"VP8", "H264"}
+APPLE_SYSTEMS = {"Mac OS X", "macOS", "iOS", "iPadOS"}
 
 
 class Features(Payload):
@@ -82,9 +84,20 @@ def judge(payload: BrowserPayload, ctx: Context) -> Finding:
         if client.in_app:
             return _finding("fail", "browser_in_app", "browser-problems#in-app-browser", ctx, payload)
         missing = [name for name in ("rtc_peer_connection", "get_user_media") if not getattr(features, name)]
-        return _finding("fail", "browser_no_webrtc", "browser-problems#unsupported", ctx, payload, missing=missing)
+        # A recommended browser without WebRTC has had it taken away (a policy, an extension or an
+        # embedding app): telling its user to open the link in that same browser would not help.
+        # A "Safari" off Apple systems is another browser built on Safari's engine (WebKitGTK,
+        # Epiphany), which may lack WebRTC altogether: that one is sent to a recommended browser.
+        genuine = client.family != "safari" or client.os_family in APPLE_SYSTEMS
+        switched_off = genuine and client.family in ctx.profile.recommended_browsers
+        return _finding("fail", "browser_no_webrtc", "browser-problems#unsupported", ctx, payload,
+                        missing=missing, switched_off=switched_off)
     if client.in_app:
         return _finding("warn", "browser_in_app", "browser-problems#in-app-browser", ctx, payload)
+    if client.major is not None and client.major < support.refuse_below:
+        # The platform's web client turns this version away: the participant cannot join at all.
+        return _finding("fail", "browser_outdated", "browser-problems#outdated", ctx, payload,
+                        min_major=support.min_major, refused=True)
     if client.major is not None and client.major < support.min_major:
         return _finding("warn", "browser_outdated", "browser-problems#outdated", ctx, payload, min_major=support.min_major)
     if support.level == "limited":

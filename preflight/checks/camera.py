@@ -19,7 +19,7 @@ from typing import Optional
 from pydantic import Field
 
 from ..profiles import DEVICE_THRESHOLDS as T
-from .base import Context, Finding, MediaAccess, Payload, access_finding, apply_role
+from .base import Context, Finding, MediaAccess, Payload, judge_device
 
 GUIDES = {
     "not_found": "camera-problems#not-found",
@@ -65,20 +65,20 @@ def _metrics(p: CameraPayload) -> dict:
 
 def judge(payload: CameraPayload, ctx: Context) -> Finding:
     """Judge the camera measurements."""
-    return apply_role(_judge(payload, ctx), ctx)
+    return judge_device("camera", payload, ctx, GUIDES, _judge_opened)
 
 
-def _judge(p: CameraPayload, ctx: Context) -> Finding:
-    failed = access_finding("camera", p, ctx, GUIDES)
-    if failed:
-        return failed
+def _judge_opened(p: CameraPayload) -> Finding:
+    """The verdict on a camera that opened."""
     metrics = _metrics(p)
 
     def finding(verdict: str, reason: str, guide: str = "", **details) -> Finding:
         return Finding("camera", verdict, reason, guide, metrics, details)
 
     frames = p.frames
-    if len(frames) < T.camera_min_frames.value:
+    # No picture size means the video never delivered a frame: the analysed frames are an empty
+    # canvas, not a black picture.
+    if len(frames) < T.camera_min_frames.value or not (p.width and p.height):
         return finding("fail", "camera_no_frames", "camera-problems#frozen", frames=len(frames))
     black = sum(1 for f in frames if f.luma < T.black_luma.value)
     if black > len(frames) * T.black_share.value:

@@ -13,7 +13,8 @@ upload_kbps (server), download_kbps (page), loaded_rtt_ms (worse bulk phase), mo
 see preflight.network.stats.mos). Rates are IP-level kbit/s.
 
 Reasons, worst first (each with its guide section):
-- fail ``no_connection`` (nothing connects, WebRTC unavailable) ``firewall-vpn-proxy#no-connection``
+- fail ``no_webrtc`` (the browser has no RTCPeerConnection: a browser fix, never a network one) ``browser-problems#unsupported``
+- fail ``no_connection`` (nothing connects) ``firewall-vpn-proxy#no-connection``
 - fail ``udp_blocked`` (WebRTC failed while plain HTTPS works) ``firewall-vpn-proxy#udp-blocked``
 - fail/warn ``low_upload`` / ``low_download`` against ``profile.upload_limits(role)`` /
   ``download_limits(role)`` (fail below the first, warn below the second) ``low-bandwidth#upload|#download``
@@ -50,6 +51,8 @@ Count = Field(default=0, ge=0, le=100_000)
 PhaseCounts = Field(default_factory=dict, max_length=8)
 
 GUIDES = {
+    # The browser lacks RTCPeerConnection: the browser is the fix, not the network.
+    "no_webrtc": "browser-problems#unsupported",
     "no_connection": "firewall-vpn-proxy#no-connection",
     "udp_blocked": "firewall-vpn-proxy#udp-blocked",
     "tcp_only_turn": "firewall-vpn-proxy#tcp-only",
@@ -65,7 +68,7 @@ GUIDES = {
     "measurement_incomplete": "how-to-run-check#network",
 }
 # Order among reasons of the same verdict: the first one found is the one shown.
-PRECEDENCE = ("no_connection", "udp_blocked", "tab_hidden", "low_upload", "low_download", "high_latency",
+PRECEDENCE = ("no_webrtc", "no_connection", "udp_blocked", "tab_hidden", "low_upload", "low_download", "high_latency",
               "packet_loss", "high_jitter", "tcp_only_turn", "bufferbloat", "vpn_proxy", "server_busy",
               "measurement_incomplete")
 # Rates at or above this are reported as "at least" (bulk data is paced, see protocol.MAX_RATE_KBPS).
@@ -224,6 +227,8 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
     if p.state != "connected":
         if p.state == "busy":
             issues["server_busy"] = "warn"
+        elif p.state == "unsupported":
+            issues["no_webrtc"] = "fail"
         elif p.state == "failed" and p.http is not None and p.http.ok:
             issues["udp_blocked"] = "fail"
         else:
@@ -260,6 +265,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
     details = {
         "issues": [{"reason": r, "verdict": issues[r], "guide": GUIDES[r]} for r in PRECEDENCE if r in issues],
         "state": p.state,
+        "recommended": list(profile.recommended_browsers),
         "server_measured": record is not None,
         "candidates": p.candidates.model_dump(),
         "selected": p.selected.model_dump() if p.selected else None,

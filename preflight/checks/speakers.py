@@ -1,8 +1,8 @@
 """Speakers check: the participant's own answer after a test sound they started.
 
-- fail: "I did not hear it";
-- warn: "I heard it" although the page could not play the sound (the answer cannot be right
-  about this sound; the participant is asked to try again);
+- warn: the page could not play the sound (``play()`` rejected): whatever the answer, it cannot
+  be about this sound, and a refusal is not "not heard"; the participant is asked to try again;
+- fail: "I did not hear it" a sound that played;
 - pass: "I heard it".
 Whether the output device can be chosen in the browser (``setSinkId``) is reported, not judged.
 """
@@ -37,10 +37,11 @@ def judge(payload: SpeakersPayload, ctx: Context) -> Finding:
         "outputs": payload.outputs,
         "play_error": payload.play_error,
     }
-    if payload.answer == "no":
-        return Finding("speakers", "fail", "speakers_not_heard", "speaker-problems#no-sound", {}, details)
+    # A sound the browser refused to play says nothing about the speakers, whatever the answer.
     if not payload.played:
         return Finding("speakers", "warn", "speakers_not_played", "speaker-problems#no-sound", {}, details)
+    if payload.answer == "no":
+        return Finding("speakers", "fail", "speakers_not_heard", "speaker-problems#no-sound", {}, details)
     return Finding("speakers", "pass", "speakers_ok", "", {}, details)
 
 MODEL = SpeakersPayload

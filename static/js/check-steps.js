@@ -134,7 +134,8 @@ function measureVideo(video, ms, ctx) {
       var count = meta ? meta.presentedFrames : 0;
       if (!first) first = { now: now, count: count };
       last = { now: now, count: count };
-      if (frames.length < MAX_FRAMES) analyse();
+      // Before the first frame arrives the canvas stays empty: that is no picture, not a black one.
+      if (frames.length < MAX_FRAMES && video.readyState >= 2 && video.videoWidth) analyse();
       ctx.progress(0.2 + 0.8 * Math.min(1, (performance.now() - start) / ms));
       if (rvfc) video.requestVideoFrameCallback(tick);
     }
@@ -212,6 +213,50 @@ function measureAudio(analyser, T, meter, ctx) {
   });
 }
 
+/* The same figures from a MediaRecorder recording decoded afterwards (decodeAudioData does not
+ * need a running context). Resolves null where the browser can do neither. */
+function measureRecorded(stream, ac, ctx) {
+  var T = ctx.config.thresholds;
+  if (!window.MediaRecorder) return Promise.resolve(null);
+  return new Promise(function (resolve) {
+    var chunks = [], rec;
+    try { rec = new MediaRecorder(stream); } catch (e) { resolve(null); return; }
+    rec.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
+    rec.onerror = function () { resolve(null); };
+    rec.onstop = async function () {
+      try {
+        var data = await new Blob(chunks, { type: rec.mimeType }).arrayBuffer();
+        var audio = await ac.decodeAudioData(data), buf = audio.getChannelData(0), n = 2048, floor = T.dbfsFloor;
+        var peak = 0, maxRms = 0, sumRms = 0, windows = 0, longest = 0, clipped = 0, run = 0;
+        for (var w = 0; w + n <= buf.length; w += n) {
+          var sq = 0;
+          for (var i = w; i < w + n; i++) {
+            var v = Math.abs(buf[i]);
+            if (v > peak) peak = v;
+            sq += v * v;
+            if (v >= T.clipLevel) { run++; clipped++; if (run > longest) longest = run; } else run = 0;
+          }
+          var rms = Math.sqrt(sq / n);
+          maxRms = Math.max(maxRms, rms); sumRms += rms; windows++;
+        }
+        if (!windows) { resolve(null); return; }
+        resolve({ duration_ms: Math.round(1000 * audio.duration), peak_dbfs: round(dbfs(peak, floor), 2), rms_dbfs: round(dbfs(maxRms, floor), 2),
+          mean_rms_dbfs: round(dbfs(sumRms / windows, floor), 2), clipped_run: longest, clipped_samples: clipped, windows: windows,
+          sample_rate: audio.sampleRate });
+      } catch (e) { resolve(null); }
+    };
+    var start = performance.now();
+    rec.start();
+    var timer = setInterval(function () {
+      var elapsed = performance.now() - start;
+      ctx.progress(0.1 + 0.9 * Math.min(1, elapsed / T.micMeasureMs));
+      if (elapsed < T.micMeasureMs + 250 && !ctx.signal.aborted) return;
+      clearInterval(timer);
+      rec.stop();
+    }, 100);
+  });
+}
+
 P.registerStep("microphone", {
   run: async function (ctx) {
     var el = ctx.el, row = $('[data-role="meter-row"]', el), out = {}, ac = ctx.audio(), source = null;
@@ -227,8 +272,19 @@ P.registerStep("microphone", {
       source.connect(analyser);
       row.hidden = false;
       ctx.progress(0.1, ctx.strings.mic_measuring);
-      var m = await measureAudio(analyser, ctx.config.thresholds, $('[data-role="meter"]', el), ctx);
-      out.sample_rate = Math.round(ac.sampleRate);
+      var m = null;
+      out.audio_state = ac.state;
+      if (ac.state === "running") {
+        m = await measureAudio(analyser, ctx.config.thresholds, $('[data-role="meter"]', el), ctx);
+        out.audio_state = ac.state;
+      }
+      // A stalled audio graph (no output device, autoplay rules) reads silence from a working
+      // microphone: record the stream instead and decode it, or say it could not be measured.
+      if (out.audio_state !== "running") m = await measureRecorded(stream, ac, ctx);
+      out.method = out.audio_state === "running" ? "analyser" : "recording";
+      if (!m) { out.unmeasured = true; return out; }
+      out.sample_rate = Math.round(m.sample_rate || ac.sampleRate);
+      delete m.sample_rate;
       Object.keys(m).forEach(function (k) { out[k] = m[k]; });
       return out;
     } finally {

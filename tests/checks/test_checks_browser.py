@@ -120,8 +120,30 @@ WITH_MINIMUM = [(p, f) for p in sorted(PROFILES) for f in FAMILIES
 def test_every_profile_warns_below_its_minimum_version(platform, family):
     profile = PROFILES[platform]
     support = profile.browser(family)
+    if support.refuse_below >= support.min_major:
+        pytest.skip("this platform refuses every version below its minimum (no warning zone)")
     ctx = Context(profile=profile, role="attendee", client=client(family, support.min_major - 1))
     finding = judge(payload(), ctx)
     assert (finding.verdict, finding.reason) == ("warn", "browser_outdated")
     ctx = Context(profile=profile, role="attendee", client=client(family, support.min_major))
     assert judge(payload(), ctx).reason != "browser_outdated"
+
+
+CHROME_49 = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.112 Safari/537.36"
+
+
+@pytest.mark.parametrize("platform", sorted(PROFILES))
+def test_a_browser_far_below_the_minimum_fails(platform, make_ctx):
+    finding = judge(payload(), make_ctx(platform, ua=CHROME_49))
+    assert (finding.verdict, finding.reason) == ("fail", "browser_outdated")
+    assert finding.details["refused"] is True
+
+
+@pytest.mark.parametrize(("platform", "family"), WITH_MINIMUM)
+def test_every_profile_fails_below_its_refusal_line_with_a_source(platform, family):
+    support = PROFILES[platform].browser(family)
+    assert 1 <= support.refuse_below <= support.min_major and support.refuse_source
+    ctx = Context(profile=PROFILES[platform], role="attendee", client=client(family, support.refuse_below - 1))
+    assert judge(payload(), ctx).verdict == "fail"
+    ctx = Context(profile=PROFILES[platform], role="attendee", client=client(family, support.refuse_below))
+    assert judge(payload(), ctx).verdict != "fail" or support.level == "unsupported"

@@ -130,3 +130,10 @@ def test_attendee_failures_become_warnings(make_ctx):
 def test_attendee_warnings_and_passes_are_unchanged(make_ctx):
     assert judge(payload(width=320, height=240), make_ctx(role="attendee")).verdict == "warn"
     assert judge(payload(), make_ctx(role="attendee")).verdict == "pass"
+
+
+def test_frames_without_a_picture_size_are_no_frames_not_a_black_picture(make_ctx):
+    # The video never delivered a frame: the page analysed an empty (all-zero) canvas.
+    empty = [{"luma": 0.0, "variance": 0.0, "diff": None if i == 0 else 0.0} for i in range(10)]
+    finding = judge(payload(width=0, height=0, fps=None, settings_fps=None, frames=empty), make_ctx())
+    assert (finding.verdict, finding.reason) == ("fail", "camera_no_frames")

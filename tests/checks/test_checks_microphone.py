@@ -72,3 +72,22 @@ def test_levels_stay_within_dbfs_range():
         payload(rms_dbfs=-121.0)
     with pytest.raises(ValidationError):
         payload(peak_dbfs=7.0)
+
+
+def test_a_stalled_audio_graph_is_not_a_silent_microphone(make_ctx):
+    # Firefox without an audio output keeps its AudioContext suspended: the analyser reads -120 dBFS.
+    p = MicrophonePayload.model_validate({"duration_ms": 3000, "peak_dbfs": -120.0, "rms_dbfs": -120.0,
+                                          "audio_state": "suspended", "method": "analyser"})
+    finding = judge(p, make_ctx())
+    assert (finding.verdict, finding.reason) == ("warn", "microphone_not_measured")
+
+
+def test_a_microphone_that_could_not_be_measured_is_a_warning(make_ctx):
+    p = MicrophonePayload.model_validate({"unmeasured": True, "audio_state": "suspended"})
+    assert (judge(p, make_ctx()).verdict, judge(p, make_ctx()).reason) == ("warn", "microphone_not_measured")
+
+
+def test_silence_recorded_while_the_graph_was_stalled_is_still_silence(make_ctx):
+    p = MicrophonePayload.model_validate({"duration_ms": 3000, "peak_dbfs": -120.0, "rms_dbfs": -120.0,
+                                          "audio_state": "suspended", "method": "recording"})
+    assert judge(p, make_ctx()).reason == "microphone_silent"

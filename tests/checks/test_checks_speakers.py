@@ -29,3 +29,8 @@ def test_heard_although_nothing_played_warns(make_ctx):
 
 def test_output_selection_is_reported_not_judged(make_ctx):
     assert judge(payload(output_selection=False, outputs=0), make_ctx()).verdict == "pass"
+
+
+def test_a_refused_play_answered_no_is_not_a_speaker_fault(make_ctx):
+    finding = judge(payload(answer="no", played=False, play_error="NotAllowedError"), make_ctx())
+    assert (finding.verdict, finding.reason) == ("warn", "speakers_not_played")

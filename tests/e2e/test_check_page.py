@@ -340,3 +340,31 @@ def test_results_survive_going_offline_and_a_reload(page, make_participant, app)
     assert page.evaluate(f"localStorage.getItem('pf-results:{token}')") is None
     runs, stored = results(app, participant.id)
     assert len(runs) == 1 and stored["browser"].verdict == "pass"
+
+
+# The page's AudioContext reports "suspended" and will not resume, as Firefox's does without an
+# audio output device: the analyser would read silence from a working microphone.
+STALLED_AUDIO = """
+Object.defineProperty(AudioContext.prototype, "state", { get: function () { return "suspended"; } });
+AudioContext.prototype.resume = function () { return new Promise(function () {}); };
+"""
+
+
+def test_stalled_audio_graph_measures_the_microphone_from_a_recording(page, make_participant, app):
+    participant, token = make_participant()
+    page.add_init_script(STALLED_AUDIO)
+    start(page, token)
+    assert verdict_of(page, "microphone") == "pass"
+    raw = results(app, participant.id)[1]["microphone"].values["raw"]
+    assert (raw["method"], raw["audio_state"]) == ("recording", "suspended")
+    assert raw["duration_ms"] >= 2000 and metric(page, "mic_rms_dbfs") > -60
+
+
+def test_stalled_audio_graph_without_another_way_is_not_a_silent_microphone(page, make_participant):
+    _, token = make_participant()
+    page.add_init_script(STALLED_AUDIO + "delete window.MediaRecorder;")
+    start(page, token)
+    assert verdict_of(page, "microphone") == "warn"
+    mic = step(page, "microphone")
+    expect(mic.locator("[data-reason]")).to_have_attribute("data-reason", "microphone_not_measured")
+    assert "picks up no sound" not in mic.inner_text()

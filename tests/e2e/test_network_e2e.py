@@ -136,11 +136,14 @@ def test_udp_blocked_is_reported_with_the_web_figures(page, make_participant, ap
     assert wait_no_live() == 0
 
 
-def test_no_webrtc_in_the_browser_is_no_connection(page, make_participant):
+def test_no_webrtc_in_the_browser_points_to_the_browser(page, make_participant):
     _, token = make_participant()
     page.add_init_script("delete window.RTCPeerConnection;")
     start(page, token)
     step = network(page)
     expect(step).to_have_attribute("data-verdict", "fail", timeout=SLOW)
-    expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "no_connection")
-    assert step.locator(".guide-link a").get_attribute("href").endswith("#no-connection")
+    expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "no_webrtc")
+    href = step.locator(".guide-link a").get_attribute("href")
+    assert "/browser-problems" in href and href.endswith("#unsupported")
+    text = step.inner_text()
+    assert "cannot make video calls" in text and "VPN" not in text and "IT team" not in text

@@ -122,7 +122,6 @@ def test_udp_blocked_when_webrtc_fails_but_https_works():
 @pytest.mark.parametrize("changes", [
     {"state": "failed", "http": {"ok": False}},
     {"state": "failed"},
-    {"state": "unsupported"},
     {"state": "no_candidates", "candidates": {}},
     {"state": "rejected"},
     {"state": "error"},
@@ -130,6 +129,11 @@ def test_udp_blocked_when_webrtc_fails_but_https_works():
 def test_no_connection(changes):
     p = payload(server=None, rtt_ms=None, download_kbps=None, **changes)
     assert verdict(p, None) == ("fail", "no_connection", "firewall-vpn-proxy#no-connection")
+
+
+def test_a_browser_without_webrtc_is_sent_to_a_browser_not_to_the_network():
+    p = payload(server=None, rtt_ms=None, download_kbps=None, state="unsupported", http={"ok": True})
+    assert verdict(p, None) == ("fail", "no_webrtc", "browser-problems#unsupported")
 
 
 def test_tcp_only_turn_is_a_warning():

@@ -1,0 +1,90 @@
+"""The participant flow in Firefox ESR, driven over WebDriver BiDi by puppeteer-core (node).
+
+Needs ``firefox-esr`` and ``npm ci`` in this folder; without them the tests skip, unless
+``PREFLIGHT_REQUIRE_BROWSER=1`` (CI) makes a missing engine a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+FIREFOX = os.environ.get("PREFLIGHT_FIREFOX") or shutil.which("firefox-esr") or shutil.which("firefox")
+
+pytestmark = pytest.mark.firefox
+
+
+@pytest.fixture(scope="session")
+def firefox_driver() -> Path:
+    """The node driver script, once its engine and npm packages are there."""
+    missing = [what for what, ok in (("firefox-esr", FIREFOX), ("node", shutil.which("node")),
+                                     ("npm ci in tests/e2e/engines", (HERE / "node_modules" / "puppeteer-core").is_dir()))
+               if not ok]
+    if missing:
+        if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Firefox tests cannot run: missing {', '.join(missing)}")
+        pytest.skip(f"Firefox tests need {', '.join(missing)}")
+    return HERE / "firefox_flow.mjs"
+
+
+def run_flow(driver: Path, url: str, scenario: str) -> dict:
+    env = {**os.environ, "PREFLIGHT_FIREFOX": FIREFOX}
+    done = subprocess.run(["node", str(driver), url, scenario], capture_output=True, text=True, timeout=240, env=env, cwd=HERE)
+    result = json.loads(done.stdout or "{}")
+    assert not result.get("error"), result.get("error") + "\n" + done.stderr[-2000:]
+    return result["steps"]
+
+
+def test_firefox_happy_path(firefox_driver, live_server, make_participant):
+    _, token = make_participant(role="presenter")
+    steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "happy")
+    assert {name: s["verdict"] for name, s in steps.items() if name != "network"} == dict.fromkeys(
+        ("browser", "camera", "microphone", "speakers"), "pass"), steps
+
+
+def stored_microphone(app, participant_id) -> dict:
+    from sqlmodel import select
+
+    from preflight.db import session_scope
+    from preflight.models import CheckResult, CheckRun
+
+    with app.app_context(), session_scope() as session:
+        runs = [r.id for r in session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()]
+        result = session.exec(select(CheckResult).where(CheckResult.run_id.in_(runs), CheckResult.check == "microphone")).one()
+        return result.values["raw"]
+
+
+def test_firefox_without_an_audio_server_measures_the_microphone_another_way(firefox_driver, live_server, live_app,
+                                                                              make_participant):
+    # No PulseAudio: Firefox's AudioContext stays suspended (finding 3: it used to fail "silent").
+    participant, token = make_participant(role="presenter")
+    env_pulse = os.environ.pop("PULSE_SERVER", None)
+    try:
+        steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "happy")
+    finally:
+        if env_pulse is not None:
+            os.environ["PULSE_SERVER"] = env_pulse
+    raw = stored_microphone(live_app, participant.id)
+    assert steps["microphone"]["reason"] != "microphone_silent", steps["microphone"]
+    if raw.get("audio_state") != "running":
+        assert raw["method"] == "recording" and steps["microphone"]["verdict"] == "pass", (raw, steps["microphone"])
+
+
+def test_firefox_camera_and_microphone_denied(firefox_driver, live_server, make_participant):
+    _, token = make_participant(role="presenter")
+    steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "denied")
+    assert (steps["camera"]["verdict"], steps["camera"]["reason"]) == ("fail", "camera_denied")
+    assert (steps["microphone"]["verdict"], steps["microphone"]["reason"]) == ("fail", "microphone_denied")
+    assert "Error" not in steps["camera"]["text"] + steps["microphone"]["text"]
+
+
+def test_firefox_speakers_no(firefox_driver, live_server, make_participant):
+    _, token = make_participant(role="presenter")
+    steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "speakers-no")
+    assert (steps["speakers"]["verdict"], steps["speakers"]["reason"]) == ("fail", "speakers_not_heard")
