@@ -8,7 +8,24 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+# Everything in a body may carry text a participant typed (name, help message): each format gets it
+# escaped so it reads as text, never as a mention (<!channel>), a link (<https://evil|Open>) or markup.
+_MARKDOWN = re.compile(r"([\\`*_\[\]()#~|])")
+
+
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn: only &, < and > are control characters (mentions and links are <...>)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def teams_escape(text: str, html: bool = True) -> str:
+    """Teams cards: backslash before markdown characters; entities for <>& where the card renders HTML (MessageCards)."""
+    if html:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def flavour(url: str) -> str:
@@ -22,8 +39,12 @@ def flavour(url: str) -> str:
 
 
 def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: str, link_label: str, data: dict) -> dict:
-    """The JSON body for ``url``: same content (title, text, facts, one link) in the receiver's format."""
+    """The JSON body for ``url``: each fact once (title, optional text, facts, one link), escaped for the receiver."""
     kind = flavour(url)
+    if kind != "slack":
+        html = kind == "teams-connector"
+        title, text = teams_escape(title, html), teams_escape(text, html)
+        facts = [(teams_escape(n, html), teams_escape(v, html)) for n, v in facts]
     if kind == "teams-connector":
         return {
             "@type": "MessageCard",
@@ -31,7 +52,7 @@ def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: st
             "summary": title,
             "themeColor": "CF222E",
             "title": title,
-            "text": text.replace("\n", "  \n"),
+            **({"text": text.replace("\n", "  \n")} if text else {}),
             "sections": [{"facts": [{"name": n, "value": v} for n, v in facts]}] if facts else [],
             "potentialAction": [{"@type": "OpenUri", "name": link_label, "targets": [{"os": "default", "uri": link}]}],
         }
@@ -42,18 +63,18 @@ def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: st
             "version": "1.4",
             "body": [
                 {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True},
-                {"type": "TextBlock", "text": text, "wrap": True},
-                {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts]},
+                *([{"type": "TextBlock", "text": text, "wrap": True}] if text else []),
+                *([{"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts]}] if facts else []),
             ],
             "actions": [{"type": "Action.OpenUrl", "title": link_label, "url": link}],
         }
         return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
-    fallback = f"{title}\n{text}\n{link}"
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
-    ]
+    # The top-level text is only the notification's preview: the title, once (blocks carry the rest).
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    if text:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(text)[:2900]}})
     if facts:
-        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{n}*\n{v}"[:1900]} for n, v in facts[:10]]})
+        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{slack_escape(n)}*\n{slack_escape(v)}"[:1900]}
+                                                     for n, v in facts[:10]]})
     blocks.append({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": link_label[:75]}, "url": link}]})
-    return {"text": fallback, "blocks": blocks, "preflight": data}
+    return {"text": slack_escape(title), "blocks": blocks, "preflight": data}
