@@ -234,7 +234,7 @@ def test_dashboard_csv_neutralises_formulas_from_participants(app, client, auth,
     auth.login("agent")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
-    assert rows[0]["summary"].startswith("Browser")
+    assert rows[0]["summary"].startswith("Browser") and "Camera: 1280×720 at 30 fps" in rows[0]["summary"]
 
 
 def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(app, client, auth, make_event, make_participant):
