@@ -62,7 +62,25 @@ def render(summary: dict) -> dict:
         }
 
 
+def _chat_text(summary: dict) -> str:
+    """What a chat message says besides its title, facts and link (each only once): the mass alert's
+    explanation or the participant's help message; nothing for a digest (its facts are the people)."""
+    if summary["kind"] == "mass":
+        return gettext(
+            "%(failing)s of %(judged)s participants failed the %(check)s check in the last %(minutes)s minutes (each participant "
+            "counted once, by their latest result). This pattern usually has one common cause (TURN server, platform outage, "
+            "a browser release) rather than each participant's setup.",
+            failing=summary["failing"], judged=summary.get("judged", summary.get("runs")),
+            check=CHECK_LABELS.get(summary["check"], summary["check"]),
+            minutes=summary["window_minutes"])
+    if summary["kind"] == "help_request":
+        return summary.get("message") or ""
+    return ""
+
+
 def webhook_body(url: str, summary: dict, rendered: dict) -> dict:
     """The webhook JSON for ``url``."""
     link = summary.get("url") or summary["dashboard_url"]
-    return webhook.body(url, rendered["title"], rendered["text"], rendered["facts"], link, rendered["link_label"], summary)
+    with force_locale(current_app.config["DEFAULT_LOCALE"]):
+        text = _chat_text(summary)
+    return webhook.body(url, rendered["title"], text, rendered["facts"], link, rendered["link_label"], summary)

@@ -8,23 +8,24 @@
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urlsplit
 
-# Markdown that Teams renders (MessageCard text, Adaptive Card TextBlock) and that data could abuse:
-# links, emphasis, headings, code. A backslash before each makes it literal.
-_MARKDOWN = re.compile(r"([\\`*_\[\]()#])")
+# Everything in a body may carry text a participant typed (name, help message): each format gets it
+# escaped so it reads as text, never as a mention (<!channel>), a link (<https://evil|Open>) or markup.
+_MARKDOWN = re.compile(r"([\\`*_\[\]()#~|])")
 
 
 def slack_escape(text: str) -> str:
-    """Text for Slack mrkdwn: ``<!channel>``, ``<@U123>`` and ``<https://x|label>`` become literal."""
+    """Slack mrkdwn: only &, < and > are control characters (mentions and links are <...>)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def teams_markdown_escape(text: str) -> str:
-    """Text for Teams' Markdown: no links, emphasis or headings from the data; no HTML either."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+def teams_escape(text: str, html: bool = True) -> str:
+    """Teams cards: backslash before markdown characters; entities for <>& where the card renders HTML (MessageCards)."""
+    if html:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def flavour(url: str) -> str:
@@ -38,21 +39,21 @@ def flavour(url: str) -> str:
 
 
 def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: str, link_label: str, data: dict) -> dict:
-    """The JSON body for ``url``: same content (title, text, facts, one link) in the receiver's format.
-
-    ``title``, ``text`` and ``facts`` carry what participants typed (names, help messages): they are
-    escaped for the receiver's markup here, so nobody can ping a channel or plant a link.
-    """
+    """The JSON body for ``url``: each fact once (title, optional text, facts, one link), escaped for the receiver."""
     kind = flavour(url)
+    if kind != "slack":
+        html = kind == "teams-connector"
+        title, text = teams_escape(title, html), teams_escape(text, html)
+        facts = [(teams_escape(n, html), teams_escape(v, html)) for n, v in facts]
     if kind == "teams-connector":
         return {
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
-            "summary": teams_markdown_escape(title),
+            "summary": title,
             "themeColor": "CF222E",
-            "title": teams_markdown_escape(title),
-            "text": teams_markdown_escape(text).replace("\n", "  \n"),
-            "sections": [{"facts": [{"name": teams_markdown_escape(n), "value": teams_markdown_escape(v)} for n, v in facts]}] if facts else [],
+            "title": title,
+            **({"text": text.replace("\n", "  \n")} if text else {}),
+            "sections": [{"facts": [{"name": n, "value": v} for n, v in facts]}] if facts else [],
             "potentialAction": [{"@type": "OpenUri", "name": link_label, "targets": [{"os": "default", "uri": link}]}],
         }
     if kind == "teams-workflow":
@@ -61,21 +62,19 @@ def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: st
             "type": "AdaptiveCard",
             "version": "1.4",
             "body": [
-                {"type": "TextBlock", "text": teams_markdown_escape(title), "weight": "Bolder", "size": "Medium", "wrap": True},
-                {"type": "TextBlock", "text": teams_markdown_escape(text), "wrap": True},
-                {"type": "FactSet", "facts": [{"title": teams_markdown_escape(n), "value": teams_markdown_escape(v)} for n, v in facts]},
+                {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True},
+                *([{"type": "TextBlock", "text": text, "wrap": True}] if text else []),
+                *([{"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in facts]}] if facts else []),
             ],
             "actions": [{"type": "Action.OpenUrl", "title": link_label, "url": link}],
         }
         return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
-    # Slack: the header is plain_text (never parsed); text, fallback and fields are mrkdwn.
-    fallback = slack_escape(f"{title}\n{text}") + f"\n{link}"
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(text)[:2900]}},
-    ]
+    # The top-level text is only the notification's preview: the title, once (blocks carry the rest).
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    if text:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(text)[:2900]}})
     if facts:
         blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{slack_escape(n)}*\n{slack_escape(v)}"[:1900]}
-                                                      for n, v in facts[:10]]})
+                                                     for n, v in facts[:10]]})
     blocks.append({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": link_label[:75]}, "url": link}]})
-    return {"text": fallback, "blocks": blocks, "preflight": data}
+    return {"text": slack_escape(title), "blocks": blocks, "preflight": data}

@@ -14,6 +14,7 @@ from ..extensions import htmx
 from ..models import (CHECKS, PARTICIPANT_ROLES, CheckRun, Event, HelpRequest, OutboxMessage, Participant, ParticipantHandled, ParticipantMessage,
                       StaffNote, StaffUser, utcnow)
 from . import bp, charts
+from ..results import describe
 from .format import CHECK_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
 from .forms import ActionForm, NoteForm
 from .status import STATUSES, Filters, attach_results, counts, page, participant_status, Row
@@ -60,7 +61,7 @@ def table_context(event: Event, filters: Filters) -> dict:
 
 def _helpers() -> dict:
     return dict(status_labels=STATUS_LABELS, check_labels=CHECK_LABELS, verdict_labels=VERDICT_LABELS, guide_url=guide_url,
-                playbook_slug=playbook_slug, flat_values=flat_values, statuses=STATUSES, checks=CHECKS, roles=PARTICIPANT_ROLES)
+                playbook_slug=playbook_slug, flat_values=flat_values, figures=describe.figures, statuses=STATUSES, checks=CHECKS, roles=PARTICIPANT_ROLES)
 
 
 def _fragment(template: str, **context):

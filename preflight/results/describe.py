@@ -50,8 +50,8 @@ def _network(m: dict) -> list[str]:
 
 
 def _camera(m: dict) -> list[str]:
-    width, height, fps = _num(m.get("camera_width")), _num(m.get("camera_height")), _num(m.get("camera_fps"))
-    if width and height and fps:
+    width, height, fps = m.get("camera_width"), m.get("camera_height"), _num(m.get("camera_fps"))
+    if isinstance(width, int) and isinstance(height, int) and fps:  # pixels: no thousands separator ("1280×720")
         # i18n: camera resolution and frame rate, e.g. "1280×720 at 30 fps"
         return [_("%(width)s×%(height)s at %(fps)s fps", width=width, height=height, fps=fps)]
     return []

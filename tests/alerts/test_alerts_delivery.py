@@ -57,7 +57,8 @@ def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server
     assert f"http://localhost/staff/events/{event.id}/dashboard/participants/{p.id}" in text
 
     [post] = webhook_receiver.posts
-    assert "Ada Lovelace" in post["text"] and post["blocks"][0]["type"] == "header"
+    assert post["text"] == "1 participant not ready: Quarterly update" and post["blocks"][0]["type"] == "header"
+    assert "Ada Lovelace" in str(post["blocks"][1])  # the facts: one per participant
     line = post["preflight"]["participants"][0]
     assert line["name"] == "Ada Lovelace" and line["url"].endswith(f"/dashboard/participants/{p.id}")
     failing = {c["check"]: c for c in line["checks"]}

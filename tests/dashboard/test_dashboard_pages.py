@@ -234,4 +234,18 @@ def test_dashboard_csv_neutralises_formulas_from_participants(app, client, auth,
     auth.login("agent")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
-    assert rows[0]["summary"].startswith("Browser")
+    assert rows[0]["summary"].startswith("Browser") and "Camera: 1280×720 at 30 fps" in rows[0]["summary"]
+
+
+def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(app, client, auth, make_event, make_participant):
+    """Dashboard row and participant page from a real posted run: words with units first, raw keys in a disclosure."""
+    event = make_event()
+    p, token = make_participant(event=event, name="Paula Plain", role="presenter")
+    post_run(app, client, p, token, camera="denied", network={"up": 300, "down": 32000, "rtt": 40})
+    auth.login("agent")
+    row = client.get(f"/staff/events/{event.id}/dashboard").get_data(as_text=True)
+    assert "32 Mbit/s down, 0.3 up, 40 ms" in row and "permission denied" in row
+    page = client.get(f"/staff/events/{event.id}/dashboard/participants/{p.id}").get_data(as_text=True)
+    network = page.index('data-figures="network"')
+    assert "32 Mbit/s down, 0.3 up, 40 ms" in page[network:network + 200]
+    assert network < page.index("Technical details") < page.index('data-metric="raw.probes_sent.0"')
