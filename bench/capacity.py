@@ -3,7 +3,7 @@
     .venv/bin/python bench/capacity.py [--levels 1,2,4,6,8] [--rate-cap-kbps 8000] [--rounds 2] [--json out.json]
 
 The app runs under gunicorn (one worker, gunicorn.conf.py) pinned to CPU 0 (``taskset``); the
-clients (the aiortc protocol client, preflight/network/testclient.py, speaking exactly what
+clients (the aiortc protocol client, preflight/network/reference_client.py, speaking exactly what
 network.js speaks) run in another process pinned to the other CPU(s). Loopback, no shaping:
 each check's ground truth is the pace cap (``--rate-cap-kbps``, the participant's line rate
 in this model, applied by the server to downloads and by the client to uploads), so a figure

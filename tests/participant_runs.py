@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from preflight.db import session_scope
 from preflight.models import CheckRun
-from preflight.network.summary import sign
+from preflight.netrules.summary import sign
 from result_payloads import PAYLOADS
 
 SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "

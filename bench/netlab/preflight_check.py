@@ -9,7 +9,7 @@ Plugs Preflight into the harness (run_check.py) without changing it:
   the participant's link token goes to --token-file.
 - client (in pf-client): ``browser`` = headless Chromium (Playwright, Debian's binary) opening the
   participant page and running only the network step (static/js/network.js) - the real check;
-  ``python`` = the aiortc protocol client (preflight/network/testclient.py), for capacity runs.
+  ``python`` = the aiortc protocol client (preflight/network/reference_client.py), for capacity runs.
   Either posts its raw figures to /c/<token>/results like the page does and prints the server's
   judgement (verdict, reason, metrics) plus the raw payload as one JSON line.
 - judge: configured vs measured per figure against the accuracy targets (rates within 10 % from
@@ -246,7 +246,7 @@ class _Http:
 
 def python_client(url: str, token: str, run_id: str | None = None) -> dict:
     """Run the protocol client (aiortc) and post its payload like the page; return the judgement."""
-    from preflight.network.testclient import Plan, page_payload, run_check
+    from preflight.network.reference_client import Plan, page_payload, run_check
 
     started = time.monotonic()
     http = _Http(url, token)

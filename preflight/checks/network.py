@@ -10,7 +10,7 @@ Figures (``metrics``, the page's ``data-metric`` names): connect_ms, rtt_ms (med
 echoes), jitter_ms (worse direction, RFC 3550 mean |D|), loss_up_pct (server count of the idle probes),
 loss_down_pct (page count of echoes the server says it sent, unloaded phases only),
 upload_kbps (server), download_kbps (page), loaded_rtt_ms (worse bulk phase), mos (E-model,
-see preflight.network.stats.mos). Rates are IP-level kbit/s.
+see preflight.netrules.stats.mos). Rates are IP-level kbit/s.
 
 Reasons, worst first (each with its guide section):
 - fail ``no_webrtc`` (the browser has no RTCPeerConnection: a browser fix, never a network one) ``browser-problems#unsupported``
@@ -38,9 +38,9 @@ from typing import Any, ClassVar, Literal, Optional
 from flask import current_app, has_app_context
 from pydantic import Field
 
-from ..network import protocol as P
-from ..network import stats
-from ..network.summary import verify
+from ..netrules import protocol as P
+from ..netrules import stats
+from ..netrules.summary import verify
 from ..profiles import Limit, Profile
 from .base import Context, Finding, Payload, worst
 

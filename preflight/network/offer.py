@@ -12,7 +12,7 @@ from typing import Any
 
 from aiortc.sdp import SessionDescription
 
-from . import protocol as P
+from ..netrules import protocol as P
 from .session import Offer
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -14,7 +14,8 @@ import time
 from typing import Callable
 
 from .host import LoopHost, get_host
-from .session import CheckSession, now_ms
+from .session import CheckSession
+from .timing import now_ms
 
 # A check normally ends within this many seconds; used to tell a waiting page when to retry.
 TYPICAL_CHECK_S = 15

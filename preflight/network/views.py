@@ -10,12 +10,12 @@ from flask import current_app, g, jsonify, request
 from ..extensions import csrf, limiter
 from ..participant.access import link_required
 from . import bp, ice
-from . import protocol as P
+from ..netrules import protocol as P
 from .host import get_host
 from .offer import OfferError, parse_request
 from .registry import Busy, registry
 from .session import CheckSession
-from .summary import sign
+from ..netrules.summary import sign
 
 # How long a view waits for the loop to answer an offer before giving up (and closing it).
 ANSWER_TIMEOUT_S = 10.0

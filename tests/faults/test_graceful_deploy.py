@@ -14,7 +14,7 @@ from pathlib import Path
 from gunicorn_server import GunicornServer
 
 from preflight.config import SETTINGS
-from preflight.network.testclient import Plan, run_check
+from preflight.network.reference_client import Plan, run_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "graceful-secret-key-that-is-long-enough-0123456789abcdef"

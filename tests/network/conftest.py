@@ -10,7 +10,7 @@ import pytest
 from preflight.network import session as session_module
 from preflight.network.host import get_host
 from preflight.network.registry import REGISTRY, live_checks
-from preflight.network.testclient import Plan, run_check
+from preflight.network.reference_client import Plan, run_check
 
 # Short phases: the protocol is the same, the figures are not what these tests look at.
 FAST = dict(idle_s=0.6, phase_cap_s=1.2, connect_s=5.0, summary_s=3.0, down=1, up=2)

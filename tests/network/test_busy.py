@@ -14,8 +14,8 @@ from statistics import median
 
 import pytest
 
-from preflight.network import protocol as P
-from preflight.network import stats
+from preflight.netrules import protocol as P
+from preflight.netrules import stats
 
 BULK_BYTES = P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES
 PROBE_BYTES = P.wire_bytes(16)

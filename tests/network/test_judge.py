@@ -8,8 +8,8 @@ from preflight.checks import get
 from preflight.checks.base import Context
 from preflight.checks.client import client_info
 from preflight.checks.network import NetworkPayload, assess, judge
-from preflight.network import stats
-from preflight.network.summary import sign
+from preflight.netrules import stats
+from preflight.netrules.summary import sign
 from preflight.profiles import get_profile
 
 ZOOM = get_profile("zoom")  # attendee: up fail<80 warn<1000; down fail<600 warn<1800; rtt 150/400; jitter 30/100; loss 1/5

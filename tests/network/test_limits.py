@@ -200,7 +200,7 @@ def test_one_address_gets_a_share_of_the_slots(app, client, offers, make_partici
 
 
 def test_an_offer_asking_for_more_connections_than_the_page_uses_is_refused(client, link, offers):
-    from preflight.network import protocol as P
+    from preflight.netrules import protocol as P
 
     ctl, down, up = offers
     too_many_down = [ctl] + [down] * (P.DOWN_CONNECTIONS + 1) + [up]

@@ -8,7 +8,7 @@ import json
 import pytest
 from aiortc import RTCPeerConnection
 
-from preflight.network import protocol as P
+from preflight.netrules import protocol as P
 from preflight.network.offer import OfferError, check_sdp
 from preflight.network.registry import live_checks
 from preflight.network.session import CheckSession

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.network import protocol as P
-from preflight.network import stats
+from preflight.netrules import protocol as P
+from preflight.netrules import stats
 
 NETWORK_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "network.js"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.network import protocol as P
-from preflight.network.summary import verify
+from preflight.netrules import protocol as P
+from preflight.netrules.summary import verify
 
 def test_full_check_measures_both_directions_and_signs_the_server_figures(app, net, link, wait_no_live):
     participant, _ = link
@@ -101,7 +101,7 @@ def test_results_post_joins_the_server_record_and_stores_the_figures(app, client
 
     from preflight.db import session_scope
     from preflight.models import CheckResult
-    from preflight.network.testclient import page_payload
+    from preflight.network.reference_client import page_payload
 
     participant, token = link
     result = net.run("run-store-0001", idle_s=1.0, phase_cap_s=2.0)
@@ -125,7 +125,7 @@ def test_results_post_joins_the_server_record_and_stores_the_figures(app, client
 
 
 def test_results_with_a_record_of_another_run_do_not_count(client, net, link):
-    from preflight.network.testclient import page_payload
+    from preflight.network.reference_client import page_payload
 
     _, token = link
     result = net.run("run-store-0002", download=False, upload=False)

@@ -14,7 +14,7 @@ from sqlmodel import select
 from preflight.checks import REGISTRY
 from preflight.db import session_scope
 from preflight.models import CheckResult, metadata
-from preflight.network.summary import sign
+from preflight.netrules.summary import sign
 
 ADDRESSES = ("203.0.113.45", "198.51.100.77")
 # Names that would carry a device's identity or a network address.

@@ -1,7 +1,9 @@
-"""A Python client speaking the network check's protocol (aiortc), for tests and benches.
+"""The reference client of the network check's protocol (aiortc): the page's side, in Python.
 
-It follows static/js/network.js step by step (same phases, rules and raw result shape), so
-pytest can exercise the server without a browser, and the capacity bench can run many checks.
+Not test scaffolding: it is the protocol's second implementation. It follows
+static/js/network.js phase by phase (connect, idle, download, upload, finish; same rules and
+raw result shape), so pytest exercises the server without a browser, the capacity bench runs
+many checks at once, and a change to the protocol has to be made readable in both.
 ``post_offer(body) -> (status, headers, json)`` is the transport: Flask's test client in
 pytest, urllib against a real server in the benches.
 """
@@ -17,9 +19,9 @@ from typing import Any, Awaitable, Callable
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-from . import protocol as P
-from . import stats
-from .session import enlarge_receive_buffers
+from ..netrules import protocol as P
+from ..netrules import stats
+from .aiortc_internals import enlarge_receive_buffers
 
 
 @dataclass

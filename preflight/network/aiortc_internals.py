@@ -1,0 +1,122 @@
+"""Every place the network check reaches into aiortc's or aioice's private attributes.
+
+The measurement depends on a few internals that aiortc does not expose: the UDP sockets aioice
+gathered, the SCTP congestion window, the packets an association receives, its smoothed
+round-trip time and the nominated ICE pair. They live here, each guarded so that a missing
+attribute degrades the measurement instead of failing the check. Re-check every function
+(and ``sctp.py`` beside it) at each aiortc upgrade: the version is pinned in pyproject.toml
+for that reason, and tests/network exercises each path.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Callable
+
+from aiortc import RTCPeerConnection
+
+from ..netrules import protocol as P
+
+# Receive buffer for the peers' UDP sockets. A data-channel burst at 20 Mbit/s outruns the
+# default 208 KiB (about 90 full packets once kernel overhead is counted) whenever the loop is
+# busy for a few tens of ms; the drops then look like a slow link. The kernel caps the size
+# at net.core.rmem_max (docs/capacity.md).
+RCVBUF_BYTES = 4 * 1024 * 1024
+
+# Largest SCTP window forced on a download association (see open_window).
+OPEN_WINDOW_BYTES = 4 * 1024 * 1024
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = RCVBUF_BYTES) -> int:
+    """Raise SO_RCVBUF on the UDP sockets aioice gathered for ``pc``; returns how many were set."""
+    done = 0
+    try:
+        protocols = pc.sctp.transport.transport.iceGatherer._connection._protocols
+    except AttributeError:
+        return 0
+    for protocol in protocols:
+        sock = getattr(getattr(protocol, "transport", None), "get_extra_info", lambda _name: None)("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+                done += 1
+            except OSError:
+                pass
+    return done
+
+
+def open_window(channel: Any, size: int) -> None:
+    """Let the pace, not aiortc's congestion window, set the download rate.
+
+    aiortc's SCTP grows its window slowly and collapses it to one packet on every timeout:
+    seconds to fill a 10 Mbit/s satellite link. The pace (stats.Pacing) is driven by the page's
+    one-way queue measurement instead, so the window only has to hold the pace's
+    bandwidth-delay product.
+    """
+    transport = getattr(channel, "transport", None)
+    size = max(4 * P.CHUNK_PAYLOAD_BYTES, min(size, OPEN_WINDOW_BYTES))
+    if transport is not None and hasattr(transport, "_cwnd"):
+        transport._cwnd = max(transport._cwnd, size)
+        transport._ssthresh = max(getattr(transport, "_ssthresh", 0) or 0, size)
+
+
+def count_datagrams(channel: Any, count: Callable[[int], None]) -> bool:
+    """Call ``count(size)`` for every SCTP packet the channel's association receives.
+
+    Wraps the private ``RTCSctpTransport._handle_data`` of this one transport (each bulk
+    channel has its own peer connection); False, and nothing changed, where it is missing."""
+    transport = getattr(channel, "transport", None)
+    handle = getattr(transport, "_handle_data", None)
+    if handle is None:
+        return False
+
+    async def counted(data: bytes) -> None:
+        count(len(data))
+        await handle(data)
+
+    transport._handle_data = counted
+    return True
+
+
+def instrument(channel: Any, counts: dict[str, int]) -> None:
+    """Bench trace only: count data bytes sent, retransmitted and T3 expiries on a download transport."""
+    transport = getattr(channel, "transport", None)
+    if transport is None or getattr(transport, "_pf_instrumented", False):
+        return
+    transport._pf_instrumented = True
+    for key in ("tx", "rtx", "t3"):
+        counts.setdefault(key, 0)
+    send_chunk, t3 = transport._send_chunk, transport._t3_expired
+
+    async def counted(chunk):
+        data = getattr(chunk, "user_data", None)
+        if data is not None:
+            counts["tx"] += len(data)
+            if getattr(chunk, "_sent_count", 1) > 1:
+                counts["rtx"] += len(data)
+        await send_chunk(chunk)
+
+    def expired():
+        counts["t3"] += 1
+        t3()
+
+    transport._send_chunk, transport._t3_expired = counted, expired
+
+
+def sctp_rtt_ms(pc: RTCPeerConnection | None) -> float | None:
+    """aiortc's smoothed SCTP round-trip time on ``pc`` in ms, None where unknown."""
+    try:
+        srtt = pc.sctp._srtt  # seconds
+    except AttributeError:
+        return None
+    return srtt * 1000 if srtt is not None else None
+
+
+def nominated_remote(pc: RTCPeerConnection | None) -> dict | None:
+    """The remote address and candidate type of the ICE pair ``pc`` nominated, None before one is."""
+    try:
+        connection = pc.sctp.transport.transport._connection
+        pair = next(iter(connection._nominated.values()))
+        return {"addr": pair.remote_addr[0], "type": pair.remote_candidate.type}
+    except (AttributeError, StopIteration, TypeError, IndexError):
+        return None
