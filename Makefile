@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export PREFLIGHT_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-only setup setup-dev translations migrate demo i18n-extract i18n-update i18n-status i18n-check tutorial-videos bench load-test load-test-quick clean
+.PHONY: run test test-only lint revision setup setup-dev translations migrate demo i18n-extract i18n-update i18n-status i18n-check tutorial-videos bench load-test load-test-quick clean
 
 ## run: set up, migrate the SQLite database, load demo data, start the server (and the alert worker)
 run: setup translations migrate
@@ -19,6 +19,20 @@ test: setup-dev translations test-only
 
 test-only:
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## lint: ruff over the code (rules and line length in pyproject.toml)
+lint: setup-dev
+	$(BIN)/ruff check .
+
+## revision: a new Alembic revision from the models, e.g. make revision m="add survey table"
+revision: setup-dev
+	@test -n "$(m)" || { echo 'usage: make revision m="what changes"'; exit 2; }
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  url="sqlite:///$$scratch/revision.sqlite3" && \
+	  $(BIN)/alembic -c migrations/alembic.ini -x url="$$url" upgrade head && \
+	  $(BIN)/alembic -c migrations/alembic.ini -x url="$$url" revision --autogenerate -m "$(m)" && \
+	  heads=$$($(BIN)/alembic -c migrations/alembic.ini heads | wc -l) && \
+	  if [ "$$heads" -ne 1 ]; then echo "more than one head: merge the branches first"; exit 1; fi
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)

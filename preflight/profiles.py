@@ -1,7 +1,9 @@
 """Platform profiles: every threshold the checks are judged against, in one place.
 
-Each number carries its source (see ``/work/shared/reference/platform-requirements.md``
-and ``docs/thresholds.md``, generated from this module by ``flask thresholds``).
+Each number carries its source: the public document it comes from (the platform's own
+requirements page, a standard, or a published client's code), named in the ``source`` string
+next to the number. ``docs/thresholds.md`` lists them per platform (generated from this module
+by ``flask thresholds``).
 Where a platform publishes nothing, the generic value is used and the source says so.
 
 Rules applied by the judges:

@@ -38,16 +38,15 @@ DEMO_CLIENT = f"{sys.executable} {HERE / 'stub_check.py'} client --url {{url}}"
 
 
 def judge(scenario: scen.Scenario, result: dict) -> dict:
-    """TODO(network-check): decide whether `result` (the client's JSON) is right for `scenario`.
+    """Whether `result` (the client's JSON) has the verdict `scenario` expects.
 
-    The network-check author replaces this with the real comparison, e.g. the check's overall
-    verdict against `scenario.expected_verdict`, and measured figures against the configured
-    ones (rate within x %, RTT within y ms, loss per direction, "UDP blocked" detected).
-    Return a dict with at least {"ok": True/False/None, "why": "..."}; None means "not judged".
+    The generic judge of the harness; `preflight_check.py` replaces it with the real comparison
+    (measured against configured figures per direction). Returns {"ok": True/False/None, "why": ...};
+    None means "not judged".
     """
     got = result.get("verdict")
     if scenario.expected_verdict is None or got is None:
-        return {"ok": None, "why": "no expected verdict or no verdict in the result (TODO)"}
+        return {"ok": None, "why": "no expected verdict or no verdict in the result"}
     ok = got == scenario.expected_verdict
     return {"ok": ok, "why": f"verdict {got!r}, expected {scenario.expected_verdict!r}"}
 

@@ -1,5 +1,5 @@
 /* Preflight participant page: runs the steps in page order, posts each step's raw measurements to
- * POST /c/<token>/results, shows the server's verdicts. Step API: DEVELOPERS-NOTES.md; failed posts
+ * POST /c/<token>/results, shows the server's verdicts. Step API: docs/participant-page.md; failed posts
  * stay queued (memory + localStorage) and are retried with backoff. */
 (function () {
 "use strict";

@@ -1,8 +1,11 @@
 """Write the importer's fixture files: `python tests/importer/make_fixtures.py`.
 
-Each file follows a layout documented in
-/work/shared/reference/registrant-exports.md (real exports read from public
-repositories and vendor pages); people, addresses and values are invented.
+Each file follows the layout of a real export as the platforms document it (Zoom's
+registration and attendee reports, the Microsoft Teams attendance report, Eventbrite's
+attendee report, Excel and Forms sheets), as read from real exported files committed in
+public repositories and from the vendors' help pages on these reports. The constants below are
+named after the layout they copy; preflight/importer/formats.py recognises each. People,
+addresses and values are invented.
 The bytes matter (BOMs, UTF-16, cp1252, CRLF, trailing commas), hence a
 generator: test_fixtures.py checks the committed files still match it.
 """
