@@ -15,8 +15,11 @@ if workers > 1 and _storage.startswith("memory://"):
             f"refusing to start {workers} workers with rate limits in memory (each worker would count alone): "
             "set PREFLIGHT_RATELIMIT_STORAGE_URL=redis://host:6379/0, or PREFLIGHT_WORKERS=1"
         )
-    print(f"[preflight] rate limits are in memory: running 1 worker instead of {workers} "
-          "(set PREFLIGHT_RATELIMIT_STORAGE_URL=redis://... for more)", flush=True)
+    print(
+        f"[preflight] rate limits are in memory: running 1 worker instead of {workers} "
+        "(set PREFLIGHT_RATELIMIT_STORAGE_URL=redis://... for more)",
+        flush=True,
+    )
     workers = 1
 worker_class = "gthread"
 threads = int(os.environ.get("PREFLIGHT_THREADS", 8))

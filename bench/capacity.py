@@ -70,11 +70,16 @@ def clients(args) -> int:
     results = []
     with ThreadPoolExecutor(max_workers=args.k) as pool:
         for r in range(args.rounds):
-            batch = tokens[r * args.k:(r + 1) * args.k]
-            futures = [pool.submit(lab_plugin.python_client, args.url, token, f"capacity-{r}-{i}") for i, token in enumerate(batch)]
+            batch = tokens[r * args.k : (r + 1) * args.k]
+            futures = [
+                pool.submit(lab_plugin.python_client, args.url, token, f"capacity-{r}-{i}")
+                for i, token in enumerate(batch)
+            ]
             results.extend(f.result() for f in futures)
     wall = time.monotonic() - started
-    print(json.dumps({"results": results, "client_cpu_s": time.process_time() - started_cpu, "wall_s": wall}), flush=True)
+    print(
+        json.dumps({"results": results, "client_cpu_s": time.process_time() - started_cpu, "wall_s": wall}), flush=True
+    )
     return 0
 
 
@@ -83,8 +88,22 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
     """One level: K concurrent checks, ``rounds`` times, with the server worker's CPU use."""
     cpu0, t0 = cpu_seconds(worker), time.monotonic()
     env = dict(os.environ, PREFLIGHT_NETWORK_RATE_CAP_KBPS=str(args.rate_cap_kbps))
-    cmd = ["taskset", "-c", args.client_cpus, sys.executable, __file__, "clients", "--url", url, "--token-file", token_file,
-           "--k", str(k), "--rounds", str(args.rounds)]
+    cmd = [
+        "taskset",
+        "-c",
+        args.client_cpus,
+        sys.executable,
+        __file__,
+        "clients",
+        "--url",
+        url,
+        "--token-file",
+        token_file,
+        "--k",
+        str(k),
+        "--rounds",
+        str(args.rounds),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120 + 60 * args.rounds)
     wall = time.monotonic() - t0
     server_cpu = cpu_seconds(worker) - cpu0
@@ -98,18 +117,27 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
     ups = [(r["metrics"].get("upload_kbps") or 0) / cap_wire for r in rows]
     rtts = [r["metrics"].get("rtt_ms") for r in rows if r["metrics"].get("rtt_ms") is not None]
     durations = [(r["raw"] or {}).get("duration_ms") or 0 for r in rows]
-    ok = (all(r["verdict"] is not None and (r["raw"] or {}).get("server") for r in rows)
-          and min(downs + ups) >= 0.9 and (max(rtts) if rtts else 99) < 5)
+    ok = (
+        all(r["verdict"] is not None and (r["raw"] or {}).get("server") for r in rows)
+        and min(downs + ups) >= 0.9
+        and (max(rtts) if rtts else 99) < 5
+    )
     checks = len(rows)
     check_seconds = sum(durations) / 1000
     return {
-        "k": k, "checks": checks, "ok": ok,
-        "down_share_min": round(min(downs), 3), "up_share_min": round(min(ups), 3),
-        "down_share_median": round(statistics.median(downs), 3), "up_share_median": round(statistics.median(ups), 3),
-        "rtt_ms_median": round(statistics.median(rtts), 1) if rtts else None, "rtt_ms_max": round(max(rtts), 1) if rtts else None,
+        "k": k,
+        "checks": checks,
+        "ok": ok,
+        "down_share_min": round(min(downs), 3),
+        "up_share_min": round(min(ups), 3),
+        "down_share_median": round(statistics.median(downs), 3),
+        "up_share_median": round(statistics.median(ups), 3),
+        "rtt_ms_median": round(statistics.median(rtts), 1) if rtts else None,
+        "rtt_ms_max": round(max(rtts), 1) if rtts else None,
         "verdicts": {v: sum(1 for r in rows if r["verdict"] == v) for v in {r["verdict"] for r in rows}},
         "check_s_median": round(statistics.median(durations) / 1000, 1),
-        "server_cpu_s": round(server_cpu, 2), "server_cpu_share": round(server_cpu / wall, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_share": round(server_cpu / wall, 2),
         "server_cpu_s_per_check": round(server_cpu / checks, 3),
         # CPU share of one core one running check keeps busy, averaged over its duration.
         "server_core_per_running_check": round(server_cpu / check_seconds, 3) if check_seconds else None,
@@ -140,14 +168,26 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="pf-capacity-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env, tokens = lab_plugin.prepare(workdir, url, participants=max(levels) * a.rounds, max_checks=4 * max(levels),
-                                     extra_env={"PREFLIGHT_BIND": f"127.0.0.1:{port}", "PREFLIGHT_WORKERS": "1",
-                                                "PREFLIGHT_THREADS": "16",
-                                                "PREFLIGHT_NETWORK_RATE_CAP_KBPS": str(a.rate_cap_kbps)})
+    env, tokens = lab_plugin.prepare(
+        workdir,
+        url,
+        participants=max(levels) * a.rounds,
+        max_checks=4 * max(levels),
+        extra_env={
+            "PREFLIGHT_BIND": f"127.0.0.1:{port}",
+            "PREFLIGHT_WORKERS": "1",
+            "PREFLIGHT_THREADS": "16",
+            "PREFLIGHT_NETWORK_RATE_CAP_KBPS": str(a.rate_cap_kbps),
+        },
+    )
     token_file = str(workdir / "tokens.txt")
     Path(token_file).write_text("\n".join(tokens) + "\n")
-    server = subprocess.Popen(["taskset", "-c", a.server_cpu, *lab_plugin.gunicorn_argv()], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"))
+    server = subprocess.Popen(
+        ["taskset", "-c", a.server_cpu, *lab_plugin.gunicorn_argv()],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "gunicorn.log", "w"),
+    )
     report = {"rate_cap_kbps": a.rate_cap_kbps, "rounds": a.rounds, "cpus": os.cpu_count(), "levels": []}
     try:
         if not lab_plugin.wait_port("127.0.0.1", port, 30):
@@ -159,16 +199,28 @@ def main(argv: list[str] | None = None) -> int:
         if worker is None:
             raise RuntimeError("no gunicorn worker found")
         lab_plugin.python_client(url, tokens[0], "capacity-warmup")  # the worker's loop, imports, caches
-        print(f"cap {a.rate_cap_kbps} kbit/s per direction per check; server on CPU {a.server_cpu}, clients on CPU {a.client_cpus}")
-        print("| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | check s | server core | CPU s/check | core per running check | client core | within targets |")
+        print(
+            f"cap {a.rate_cap_kbps} kbit/s per direction per check; server on CPU {a.server_cpu}, clients on CPU "
+            f"{a.client_cpus}"
+        )
+        print(
+            "| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | check s | server core | "
+            "CPU s/check | core per running check | client core | within targets |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for k in levels:
             row = level(a, url, token_file, worker, k)
             report["levels"].append(row)
-            print(f"| {k} | {row['checks']} | {row['down_share_min']:.2f} / {row['down_share_median']:.2f} | "
-                  f"{row['up_share_min']:.2f} / {row['up_share_median']:.2f} | {row['rtt_ms_median']} / {row['rtt_ms_max']} | "
-                  f"{row['verdicts']} | {row['check_s_median']} | {row['server_cpu_share']:.0%} | {row['server_cpu_s_per_check']} | "
-                  f"{row['server_core_per_running_check']} | {row['client_cpu_share']:.0%} | {'yes' if row['ok'] else 'no'} |", flush=True)
+            print(
+                f"| {k} | {row['checks']} | {row['down_share_min']:.2f} / {row['down_share_median']:.2f} | "
+                f"{row['up_share_min']:.2f} / {row['up_share_median']:.2f} | {row['rtt_ms_median']} / "
+                f"{row['rtt_ms_max']} | "
+                f"{row['verdicts']} | {row['check_s_median']} | {row['server_cpu_share']:.0%} | "
+                f"{row['server_cpu_s_per_check']} | "
+                f"{row['server_core_per_running_check']} | {row['client_cpu_share']:.0%} | "
+                f"{'yes' if row['ok'] else 'no'} |",
+                flush=True,
+            )
     finally:
         server.terminate()
         try:

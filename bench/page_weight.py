@@ -52,8 +52,15 @@ class Assets(HTMLParser):
 def first_visit() -> tuple[list[tuple[str, int, int, str, str]], int]:
     """([(url, transfer bytes, uncompressed bytes, encoding, cache-control)], HTML bytes) of a first visit."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench-" + "x" * 40, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench-" + "x" * 40,
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         with app.app_context():
             migrations.upgrade(get_engine())
             with session_scope() as session:
@@ -76,8 +83,15 @@ def first_visit() -> tuple[list[tuple[str, int, int, str, str]], int]:
         rows = []
         for url in urls:
             with client.get(url, headers={"Accept-Encoding": "br, gzip"}) as compressed, client.get(url) as plain:
-                rows.append((url, len(compressed.data), len(plain.data), compressed.headers.get("Content-Encoding", "identity"),
-                             compressed.headers.get("Cache-Control", "")))
+                rows.append(
+                    (
+                        url,
+                        len(compressed.data),
+                        len(plain.data),
+                        compressed.headers.get("Content-Encoding", "identity"),
+                        compressed.headers.get("Cache-Control", ""),
+                    )
+                )
         app.extensions["preflight_engine"].dispose()
     return rows, page.data
 
@@ -96,11 +110,17 @@ def main() -> int:
     uncompressed = len(body) + sum(plain for _, _, plain, *_ in rows)
     print(f"  {'(uncompressed: ' + format(uncompressed, ',') + ' B)':<{width}}")
     cached = all("immutable" in cache for *_, cache in rows)
-    print(f"repeat visit: {html:,} B (the HTML only; assets are fingerprinted and immutable: {'yes' if cached else 'NO'})")
+    print(
+        f"repeat visit: {html:,} B (the HTML only; assets are fingerprinted and immutable: {'yes' if cached else 'NO'})"
+    )
     if total > BUDGET or not cached:
-        print(f"OVER BUDGET by {total - BUDGET:,} B" if total > BUDGET else "assets not cached as immutable", file=sys.stderr)
+        print(
+            f"OVER BUDGET by {total - BUDGET:,} B" if total > BUDGET else "assets not cached as immutable",
+            file=sys.stderr,
+        )
         return 1
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,12 +37,16 @@ def create_user_command(email: str, name: str, role: str, password: str):
     """Create a staff account (the first admin, for example)."""
     problems = password_problems(password)
     if problems:
-        raise click.ClickException("password refused: " + ", ".join(problems) + " (at least 12 characters, mixing letters and digits or cases)")
+        raise click.ClickException(
+            "password refused: " + ", ".join(problems) + " (at least 12 characters, mixing letters and digits or cases)"
+        )
     email = email.strip().lower()
     with session_scope() as session:
         if session.exec(select(StaffUser).where(StaffUser.email == email)).first():
             raise click.ClickException(f"{email} already exists")
-        session.add(StaffUser(email=email, name=name or email.split("@")[0], role=role, password_hash=hash_password(password)))
+        session.add(
+            StaffUser(email=email, name=name or email.split("@")[0], role=role, password_hash=hash_password(password))
+        )
     click.echo(f"created {role} {email}")
 
 
@@ -66,7 +70,9 @@ def demo_command():
             password = secrets.token_urlsafe(12) + "7a"
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-            session.add(StaffUser(email=DEMO_ADMIN, name="Demo admin", role="admin", password_hash=hash_password(password)))
+            session.add(
+                StaffUser(email=DEMO_ADMIN, name="Demo admin", role="admin", password_hash=hash_password(password))
+            )
         event = session.exec(select(Event).where(Event.name == DEMO_EVENT)).first()
         if event is None:
             starts = (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
@@ -92,11 +98,16 @@ def demo_command():
                 issue_link(participant)
                 session.add(participant)
         session.flush()
-        first = session.exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.id)).first()
+        first = session.exec(
+            select(Participant).where(Participant.event_id == event.id).order_by(Participant.id)
+        ).first()
         link = participant_url(first)
     password = password_file.read_text().strip() if password_file.exists() else "(set earlier; see instance/)"
     click.echo(f"Participant link: {link}")
-    click.echo(f"Staff sign-in:    {current_app.config['BASE_URL'].rstrip('/')}/staff/login  email {DEMO_ADMIN}  password {password}")
+    click.echo(
+        f"Staff sign-in:    {current_app.config['BASE_URL'].rstrip('/')}/staff/login  email {DEMO_ADMIN}  password "
+        f"{password}"
+    )
 
 
 @click.command("config-table")
@@ -131,5 +142,12 @@ def thresholds_command():
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (migrate_command, create_user_command, demo_command, config_table_command, thresholds_command, purge_command):
+    for command in (
+        migrate_command,
+        create_user_command,
+        demo_command,
+        config_table_command,
+        thresholds_command,
+        purge_command,
+    ):
         app.cli.add_command(command)

@@ -53,47 +53,176 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "development", str, "`production` enforces a real secret key, secure cookies and HSTS."),
-    Setting("SECRET_KEY", None, str, "Signs sessions and derives link tokens. Required in production; a random one is kept in `instance/` otherwise."),
-    Setting("DATABASE_URL", None, str, "SQLAlchemy URL. Default: SQLite file `instance/preflight.sqlite3`. Production: `postgresql+psycopg://user:pass@host/db`."),
-    Setting("DATABASE_BUSY_TIMEOUT", 15.0, float, "SQLite only: seconds a write waits for another writer's lock before the request answers 503 (Retry-After)."),
-    Setting("STATIC_MAX_AGE", 3600, int, "Seconds browsers may cache static files asked for by their plain name; fingerprinted names (what the pages use) are cached for a year, immutable."),
+    Setting(
+        "SECRET_KEY",
+        None,
+        str,
+        "Signs sessions and derives link tokens. Required in production; a random one is kept in `instance/` "
+        "otherwise.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        str,
+        "SQLAlchemy URL. Default: SQLite file `instance/preflight.sqlite3`. Production: `postgresql+psycopg://user:pass@host/db`.",
+    ),
+    Setting(
+        "DATABASE_BUSY_TIMEOUT",
+        15.0,
+        float,
+        "SQLite only: seconds a write waits for another writer's lock before the request answers 503 (Retry-After).",
+    ),
+    Setting(
+        "STATIC_MAX_AGE",
+        3600,
+        int,
+        "Seconds browsers may cache static files asked for by their plain name; fingerprinted names (what the pages "
+        "use) are cached for a year, immutable.",
+    ),
     Setting("BASE_URL", "http://127.0.0.1:5000", str, "Public address used in links and emails."),
     Setting("LINK_TTL_DAYS", 14, int, "Days after an event ends before its participant links expire."),
     Setting("DEFAULT_LOCALE", "en", str, "Language when nothing else decides."),
     Setting("LOCALES", ["en", "fr", "de", "es"], _csv_list, "Shipped languages (comma-separated)."),
-    Setting("PSEUDO_LOCALES", [], _csv_list, "Debug locales selectable with `?lang=` but never shown or stored: `en_XA` (accented, longer) and/or `ar_XB` (right-to-left). Built by `flask i18n compile`."),
-    Setting("SMTP_HOST", "", str, "SMTP server. Empty: mail is written to the local sink `instance/mail/` (Maildir) instead of sent."),
+    Setting(
+        "PSEUDO_LOCALES",
+        [],
+        _csv_list,
+        "Debug locales selectable with `?lang=` but never shown or stored: `en_XA` (accented, longer) and/or `ar_XB` "
+        "(right-to-left). Built by `flask i18n compile`.",
+    ),
+    Setting(
+        "SMTP_HOST",
+        "",
+        str,
+        "SMTP server. Empty: mail is written to the local sink `instance/mail/` (Maildir) instead of sent.",
+    ),
     Setting("SMTP_PORT", 25, int, "SMTP port."),
     Setting("SMTP_USER", "", str, "SMTP user name (empty: no authentication)."),
     Setting("SMTP_PASSWORD", "", str, "SMTP password."),
     Setting("SMTP_STARTTLS", False, _bool, "Use STARTTLS."),
     Setting("SMTP_TIMEOUT", 10, int, "Seconds before an SMTP attempt gives up."),
     Setting("MAIL_FROM", "Preflight <preflight@localhost>", str, "Sender of invitations and alerts."),
-    Setting("ICE_SERVERS", [], _json_list, 'JSON list of RTCIceServer objects, e.g. `[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`. Empty: none (never a public server).'),
-    Setting("MAX_CHECKS_PER_ADDRESS", 4, int, "Network checks one client address may run at once in one process (participants behind one office NAT share it); more get 503 + Retry-After."),
-    Setting("MAX_CONCURRENT_CHECKS", 6, int, "Network checks one process runs at once (one core each: docs/capacity.md); more get 503 + Retry-After."),
-    Setting("CHECK_TIME_LIMIT", 40, int, "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30)."),
+    Setting(
+        "ICE_SERVERS",
+        [],
+        _json_list,
+        "JSON list of RTCIceServer objects, e.g. "
+        '`[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`. '
+        "Empty: none (never a public server).",
+    ),
+    Setting(
+        "MAX_CHECKS_PER_ADDRESS",
+        4,
+        int,
+        "Network checks one client address may run at once in one process (participants behind one office NAT share "
+        "it); more get 503 + Retry-After.",
+    ),
+    Setting(
+        "MAX_CONCURRENT_CHECKS",
+        6,
+        int,
+        "Network checks one process runs at once (one core each: docs/capacity.md); more get 503 + Retry-After.",
+    ),
+    Setting(
+        "CHECK_TIME_LIMIT",
+        40,
+        int,
+        "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30).",
+    ),
     Setting("MAX_RESULT_BYTES", 64 * 1024, int, "Largest accepted result payload."),
     Setting("MAX_UPLOAD_BYTES", 5 * 1024 * 1024, int, "Largest accepted participant file."),
-    Setting("RATELIMIT_STORAGE_URL", "memory://", str, "Rate-limit counters: `memory://` (one process) or `redis://127.0.0.1:6379/0` (several workers)."),
-    Setting("RATELIMIT_PUBLIC", "120 per minute", str, "Limit per client address on public endpoints (participant links)."),
+    Setting(
+        "RATELIMIT_STORAGE_URL",
+        "memory://",
+        str,
+        "Rate-limit counters: `memory://` (one process) or `redis://127.0.0.1:6379/0` (several workers).",
+    ),
+    Setting(
+        "RATELIMIT_PUBLIC", "120 per minute", str, "Limit per client address on public endpoints (participant links)."
+    ),
     Setting("RATELIMIT_LOGIN", "10 per minute", str, "Limit per client address on staff sign-in attempts."),
-    Setting("TRUSTED_PROXIES", 0, int, "Reverse proxies in front of gunicorn that set `X-Forwarded-For`/`-Proto` (usually 1). 0: the client address is the connection's; behind a proxy that would put every participant under one rate limit."),
-    Setting("FRAME_ANCESTORS", [], _csv_list, "Origins allowed to embed the participant page in a frame (comma-separated). Empty: none."),
-    Setting("SESSION_HOURS", 12, int, "Staff sessions end this many hours after sign-in, however active (signing out ends every session of the account)."),
-    Setting("REAUTH_MINUTES", 15, int, "Creating API tokens and deleting data ask for the password again when it was last typed longer ago than this."),
-    Setting("RETENTION_DAYS", 90, int, "Participant data is purged this many days after the event ends (`flask purge`)."),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        int,
+        "Reverse proxies in front of gunicorn that set `X-Forwarded-For`/`-Proto` (usually 1). 0: the client address "
+        "is the connection's; behind a proxy that would put every participant under one rate limit.",
+    ),
+    Setting(
+        "FRAME_ANCESTORS",
+        [],
+        _csv_list,
+        "Origins allowed to embed the participant page in a frame (comma-separated). Empty: none.",
+    ),
+    Setting(
+        "SESSION_HOURS",
+        12,
+        int,
+        "Staff sessions end this many hours after sign-in, however active (signing out ends every session of the "
+        "account).",
+    ),
+    Setting(
+        "REAUTH_MINUTES",
+        15,
+        int,
+        "Creating API tokens and deleting data ask for the password again when it was last typed longer ago than this.",
+    ),
+    Setting(
+        "RETENTION_DAYS", 90, int, "Participant data is purged this many days after the event ends (`flask purge`)."
+    ),
     Setting("ALERT_DIGEST_MINUTES", 15, int, "Failures are batched into one digest per event at this interval."),
-    Setting("MASS_ALERT_SHARE", 0.3, float, "Share of participants whose latest result on one check (recent window) fails that fires a mass alert."),
+    Setting(
+        "MASS_ALERT_SHARE",
+        0.3,
+        float,
+        "Share of participants whose latest result on one check (recent window) fails that fires a mass alert.",
+    ),
     Setting("MASS_ALERT_WINDOW_MINUTES", 30, int, "Window for the mass-alert share."),
-    Setting("MASS_ALERT_MIN_RUNS", 10, int, "Distinct participants judged on a check in the window before a mass alert can fire."),
-    Setting("MAX_RUNS_PER_PARTICIPANT", 50, int, "Runs one participant link may store; further new runs are refused (429) and the earlier ones kept."),
-    Setting("ALERT_WEBHOOK_URL", "", str, "Default incoming-webhook URL for alerts (JSON; Slack/Teams compatible); events may set their own."),
-    Setting("ALERT_WEBHOOK_SECRET", "", str, "Key of the HMAC signature (`X-Preflight-Signature`) on posts to `ALERT_WEBHOOK_URL`; events' own webhooks get their own key."),
-    Setting("WEBHOOK_ALLOWED_HOSTS", [], _csv_list, "Host names, addresses or networks (comma-separated, e.g. `chat.internal,10.0.5.0/24`) that webhooks may reach although private; every other private, loopback, link-local or reserved address is refused."),
+    Setting(
+        "MASS_ALERT_MIN_RUNS",
+        10,
+        int,
+        "Distinct participants judged on a check in the window before a mass alert can fire.",
+    ),
+    Setting(
+        "MAX_RUNS_PER_PARTICIPANT",
+        50,
+        int,
+        "Runs one participant link may store; further new runs are refused (429) and the earlier ones kept.",
+    ),
+    Setting(
+        "ALERT_WEBHOOK_URL",
+        "",
+        str,
+        "Default incoming-webhook URL for alerts (JSON; Slack/Teams compatible); events may set their own.",
+    ),
+    Setting(
+        "ALERT_WEBHOOK_SECRET",
+        "",
+        str,
+        "Key of the HMAC signature (`X-Preflight-Signature`) on posts to `ALERT_WEBHOOK_URL`; events' own webhooks get "
+        "their own key.",
+    ),
+    Setting(
+        "WEBHOOK_ALLOWED_HOSTS",
+        [],
+        _csv_list,
+        "Host names, addresses or networks (comma-separated, e.g. `chat.internal,10.0.5.0/24`) that webhooks may reach "
+        "although private; every other private, loopback, link-local or reserved address is refused.",
+    ),
     Setting("WEBHOOK_TIMEOUT", 10, int, "Seconds before a webhook post gives up (it is then retried)."),
-    Setting("OUTBOX_RETRY_SECONDS", 30, int, "First retry delay of a failed alert, reply or survey email/webhook; doubles each time, at most an hour."),
-    Setting("OUTBOX_MAX_ATTEMPTS", 25, int, "Attempts before an outbox message is set aside as dead (visible, and retried by `flask outbox retry-dead`)."),
+    Setting(
+        "OUTBOX_RETRY_SECONDS",
+        30,
+        int,
+        "First retry delay of a failed alert, reply or survey email/webhook; doubles each time, at most an hour.",
+    ),
+    Setting(
+        "OUTBOX_MAX_ATTEMPTS",
+        25,
+        int,
+        "Attempts before an outbox message is set aside as dead (visible, and retried by `flask outbox retry-dead`).",
+    ),
 )
 
 

@@ -16,7 +16,7 @@ def _wants_json() -> bool:
 
 
 FALLBACK_PAGE = (
-    "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Preflight</title>"
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Preflight</title>'
     "<h1>Temporarily unavailable</h1><p>Please try again in a minute.</p></html>"
 )
 
@@ -36,7 +36,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _render(400, _("Form expired"), _("The form was open too long or came from elsewhere. Go back, reload the page and try again."))
+        return _render(
+            400,
+            _("Form expired"),
+            _("The form was open too long or came from elsewhere. Go back, reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -60,7 +64,14 @@ def init_app(app: Flask) -> None:
     def database_down(exc):
         reset_request_session()
         app.logger.error("database unavailable: %s", exc.__class__.__name__)
-        response = _render(503, _("Temporarily unavailable"), _("We cannot reach our database right now. Your results are kept in this page; please try again in a minute."))
+        response = _render(
+            503,
+            _("Temporarily unavailable"),
+            _(
+                "We cannot reach our database right now. Your results are kept in this page; please try again in a "
+                "minute."
+            ),
+        )
         response.headers["Retry-After"] = "30"
         return response
 
@@ -68,4 +79,6 @@ def init_app(app: Flask) -> None:
     def crash(exc):
         app.logger.exception("unhandled error")
         reset_request_session()
-        return _render(500, _("Something went wrong"), _("An unexpected error happened. It has been logged; please try again."))
+        return _render(
+            500, _("Something went wrong"), _("An unexpected error happened. It has been logged; please try again.")
+        )

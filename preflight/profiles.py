@@ -81,8 +81,10 @@ class Profile:
         """Support level for a browser family (chrome, edge, firefox, safari, opera, samsung, other, ie)."""
         if family == "ie":
             return BrowserSupport("unsupported", 0, "no WebRTC in Internet Explorer")
-        support = self.browsers.get(family) or GENERIC_BROWSERS.get(family) or BrowserSupport(
-            "limited", 0, "not listed by the platform; WebRTC features are checked in the page"
+        support = (
+            self.browsers.get(family)
+            or GENERIC_BROWSERS.get(family)
+            or BrowserSupport("limited", 0, "not listed by the platform; WebRTC features are checked in the page")
         )
         if support.refuse_below or not support.min_major:
             return support
@@ -106,7 +108,9 @@ YEAR_BEHIND = (
     "below the minimum (13 majors for Chrome, Edge, Opera and Firefox, 4 for Samsung Internet, 1 for Safari)"
 )
 JITSI_REFUSES = "lib-jitsi-meet BrowserCapabilities.ts isSupported() is false below the minimum"
-TEAMS_REFUSES = "Teams get-clients.md (10/30/2024): the browser client detects the version and blocks unsupported versions"
+TEAMS_REFUSES = (
+    "Teams get-clients.md (10/30/2024): the browser client detects the version and blocks unsupported versions"
+)
 
 GENERIC_RTT = Limit(150, 400, G114)
 GENERIC_JITTER = Limit(30, 100, f"warn: {TWILIO_VOICE}; fail: {VIDYO}")
@@ -158,7 +162,9 @@ PROFILES: dict[str, Profile] = {
         jitter_ms=Limit(30, 100, NOT_PUBLISHED + "; " + GENERIC_JITTER.source),
         loss_pct=Limit(1, 5, NOT_PUBLISHED + "; " + GENERIC_LOSS.source),
         browsers={
-            "chrome": BrowserSupport("full", 72, "Zoom Meeting SDK for web: Chrome, Firefox, Safari, Edge within two versions"),
+            "chrome": BrowserSupport(
+                "full", 72, "Zoom Meeting SDK for web: Chrome, Firefox, Safari, Edge within two versions"
+            ),
             "edge": BrowserSupport("full", 79, "Zoom Meeting SDK for web"),
             "firefox": BrowserSupport("full", 91, "Zoom Meeting SDK for web (1080p only in Chrome/Edge per Video SDK)"),
             "safari": BrowserSupport("full", 14, "Zoom Meeting SDK for web (1080p only in Chrome/Edge per Video SDK)"),
@@ -177,10 +183,34 @@ PROFILES: dict[str, Profile] = {
         jitter_ms=Limit(30, 100, f"warn: {TEAMS_NET} (< 30 ms); fail: {VIDYO}"),
         loss_pct=Limit(1, 10, f"warn: {TEAMS_NET} (< 1 %); fail: {TEAMS_CQD} (> 10 %)"),
         browsers={
-            "chrome": BrowserSupport("full", 72, "Teams browser-support.md: Chrome latest + two previous", refuse_below=72, refuse_source=TEAMS_REFUSES),
-            "edge": BrowserSupport("full", 79, "Teams browser-support.md: Edge (Chromium) latest + two previous", refuse_below=79, refuse_source=TEAMS_REFUSES),
-            "firefox": BrowserSupport("limited", 91, "Teams browser-support.md: Firefox meetings limited (no calling/video in old docs)", refuse_below=91, refuse_source=TEAMS_REFUSES),
-            "safari": BrowserSupport("limited", 14, "Teams browser-support.md: Safari meetings limited (no calling/video in old docs)", refuse_below=14, refuse_source=TEAMS_REFUSES),
+            "chrome": BrowserSupport(
+                "full",
+                72,
+                "Teams browser-support.md: Chrome latest + two previous",
+                refuse_below=72,
+                refuse_source=TEAMS_REFUSES,
+            ),
+            "edge": BrowserSupport(
+                "full",
+                79,
+                "Teams browser-support.md: Edge (Chromium) latest + two previous",
+                refuse_below=79,
+                refuse_source=TEAMS_REFUSES,
+            ),
+            "firefox": BrowserSupport(
+                "limited",
+                91,
+                "Teams browser-support.md: Firefox meetings limited (no calling/video in old docs)",
+                refuse_below=91,
+                refuse_source=TEAMS_REFUSES,
+            ),
+            "safari": BrowserSupport(
+                "limited",
+                14,
+                "Teams browser-support.md: Safari meetings limited (no calling/video in old docs)",
+                refuse_below=14,
+                refuse_source=TEAMS_REFUSES,
+            ),
         },
         recommended_browsers=("edge", "chrome"),
         media_ports="UDP 3478-3481, TCP 80 and 443 (Teams 'Prepare my network')",
@@ -307,25 +337,52 @@ class DeviceThresholds:
 
 DEVICE_THRESHOLDS = DeviceThresholds(
     camera_measure_ms=Threshold(1500, "ms", OUR_CHOICE + ": 7+ frames even at 5 fps; testrtc samples for 8 s"),
-    camera_min_frames=Threshold(5, "frames", OUR_CHOICE + ": fewer analysed frames means the camera delivers almost nothing"),
+    camera_min_frames=Threshold(
+        5, "frames", OUR_CHOICE + ": fewer analysed frames means the camera delivers almost nothing"
+    ),
     black_luma=Threshold(20, "luma 0-255", TESTRTC_CAMERA + ": nonBlackPixelLumaThreshold = 20 (Rec. 709 luma)"),
     black_share=Threshold(1 / 3, "share of frames", TESTRTC_CAMERA + ": error when blackFrames > testedFrames / 3"),
     frozen_diff=Threshold(
         0.05,
         "mean absolute luma difference, 0-255",
-        OUR_CHOICE + " (testrtc counts SSIM > 0.985 as identical): a repeated frame differs by exactly 0, sensor noise keeps a still scene above ~0.1 at 160x120",
+        OUR_CHOICE
+        + " (testrtc counts SSIM > 0.985 as identical): a repeated frame differs by exactly 0, sensor noise keeps a "
+        "still scene above ~0.1 at 160x120",
     ),
-    frozen_share=Threshold(1 / 3, "share of frame pairs", TESTRTC_CAMERA + ": error when frozenFrames > testedFrames / 3"),
-    fps_fail=Threshold(5, "frames/s", TESTRTC_CAMERA + ": error when the average frame rate is below 5; Meet playbook: FPS > 5"),
-    fps_warn=Threshold(10, "frames/s", OUR_CHOICE + "; Teams CQD marks video poor below 7 fps (stream-classification-in-call-quality-dashboard.md)"),
-    min_side_warn=Threshold(360, "pixels (shorter side)", "360p is the lowest video tier most platforms send (Zoom 360p, Vonage ladder 500k = 360p)"),
+    frozen_share=Threshold(
+        1 / 3, "share of frame pairs", TESTRTC_CAMERA + ": error when frozenFrames > testedFrames / 3"
+    ),
+    fps_fail=Threshold(
+        5, "frames/s", TESTRTC_CAMERA + ": error when the average frame rate is below 5; Meet playbook: FPS > 5"
+    ),
+    fps_warn=Threshold(
+        10,
+        "frames/s",
+        OUR_CHOICE + "; Teams CQD marks video poor below 7 fps (stream-classification-in-call-quality-dashboard.md)",
+    ),
+    min_side_warn=Threshold(
+        360,
+        "pixels (shorter side)",
+        "360p is the lowest video tier most platforms send (Zoom 360p, Vonage ladder 500k = 360p)",
+    ),
     mic_measure_ms=Threshold(3000, "ms", OUR_CHOICE + ": 3 s of speech; testrtc collects 2 s"),
     mic_min_ms=Threshold(2000, "ms", TESTRTC_MIC + ": collectSeconds = 2.0"),
     mic_silent_rms_dbfs=Threshold(-60, "dBFS (max RMS)", TESTRTC_MIC + ": lowVolumeThreshold = -60 (error below)"),
-    mic_quiet_rms_dbfs=Threshold(-40, "dBFS (max RMS)", OUR_CHOICE + ": speech near a microphone peaks around -30 to -10 dBFS RMS"),
-    clip_level=Threshold(0.99, "absolute sample value, 0-1", OUR_CHOICE + " (" + TESTRTC_MIC + " uses clipThreshold 1.0): also catches limiters that stop just short of full scale"),
+    mic_quiet_rms_dbfs=Threshold(
+        -40, "dBFS (max RMS)", OUR_CHOICE + ": speech near a microphone peaks around -30 to -10 dBFS RMS"
+    ),
+    clip_level=Threshold(
+        0.99,
+        "absolute sample value, 0-1",
+        OUR_CHOICE
+        + " ("
+        + TESTRTC_MIC
+        + " uses clipThreshold 1.0): also catches limiters that stop just short of full scale",
+    ),
     clip_run=Threshold(6, "consecutive samples", TESTRTC_MIC + ": clipCountThreshold = 6 consecutive clipped samples"),
-    dbfs_floor=Threshold(-120, "dBFS", OUR_CHOICE + ": digital silence is reported as this floor (JSON has no -infinity)"),
+    dbfs_floor=Threshold(
+        -120, "dBFS", OUR_CHOICE + ": digital silence is reported as this floor (JSON has no -infinity)"
+    ),
 )
 
 # Which device checks a role needs: "required" failures fail the run, "recommended" ones only warn.

@@ -79,7 +79,9 @@ def refuse_control_characters(form: FlaskForm) -> bool:
     """Add an error to every text field of ``form`` holding control characters; False if any did."""
     clean = True
     for field in form:
-        if isinstance(field.data, str) and has_control_characters(field.data, multiline=isinstance(field, TextAreaField)):
+        if isinstance(field.data, str) and has_control_characters(
+            field.data, multiline=isinstance(field, TextAreaField)
+        ):
             field.errors = [*field.errors, CONTROL_CHARACTER_ERROR]
             clean = False
     return clean

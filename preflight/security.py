@@ -17,7 +17,9 @@ def check_frame_ancestors(values: list[str]) -> list[str]:
     """The FRAME_ANCESTORS setting, or ConfigError naming the first value that is not an origin."""
     for value in values:
         if not _ORIGIN.match(value):
-            raise ConfigError(f"PREFLIGHT_FRAME_ANCESTORS: {value!r} is not an origin such as https://events.example.org")
+            raise ConfigError(
+                f"PREFLIGHT_FRAME_ANCESTORS: {value!r} is not an origin such as https://events.example.org"
+            )
     return values
 
 
@@ -63,7 +65,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_bytes():
         # PostgreSQL text cannot hold NUL: refuse it up front (400) instead of failing at commit (500).
-        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
             if any("\x00" in value for value in request.form.values()):
                 abort(400)
         if any("\x00" in value for value in request.args.values()):

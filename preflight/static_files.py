@@ -76,7 +76,7 @@ class FingerprintedWhiteNoise(WhiteNoise):
 
     def add_file_to_dictionary(self, url, path, stat_cache=None):
         super().add_file_to_dictionary(url, path, stat_cache=stat_cache)
-        hashed = self.manifest.get(url[len(self.prefix):])
+        hashed = self.manifest.get(url[len(self.prefix) :])
         if hashed and url in self.files:
             hashed_url = self.prefix + hashed
             self.files[hashed_url] = self.get_static_file(path, hashed_url, stat_cache=stat_cache)
@@ -104,5 +104,11 @@ def init_app(app: Flask) -> None:
         for name, value in common.items():
             headers[name] = value
 
-    app.wsgi_app = FingerprintedWhiteNoise(app.wsgi_app, root, app.static_url_path, manifest,
-                                          max_age=app.config["STATIC_MAX_AGE"], add_headers_function=security_headers)
+    app.wsgi_app = FingerprintedWhiteNoise(
+        app.wsgi_app,
+        root,
+        app.static_url_path,
+        manifest,
+        max_age=app.config["STATIC_MAX_AGE"],
+        add_headers_function=security_headers,
+    )

@@ -16,12 +16,18 @@ def _profile_section(profile: Profile) -> list[str]:
         "",
         "| figure | warn | fail | source |",
         "| --- | --- | --- | --- |",
-        f"| upload, attendee (kbit/s) | below {up_warn_att.kbps} | below {up_fail_att.kbps} | {up_warn_att.source}; {up_fail_att.source} |",
-        f"| upload, presenter (kbit/s) | below {up_warn_pre.kbps} | below {up_fail_pre.kbps} | {up_warn_pre.source}; {up_fail_pre.source} |",
-        f"| download (kbit/s) | below {down_warn.kbps} | below {down_fail.kbps} | {down_warn.source}; {down_fail.source} |",
-        f"| round-trip time (ms) | above {profile.rtt_ms.warn:g} | above {profile.rtt_ms.fail:g} | {profile.rtt_ms.source} |",
-        f"| jitter (ms) | above {profile.jitter_ms.warn:g} | above {profile.jitter_ms.fail:g} | {profile.jitter_ms.source} |",
-        f"| packet loss (%) | above {profile.loss_pct.warn:g} | above {profile.loss_pct.fail:g} | {profile.loss_pct.source} |",
+        f"| upload, attendee (kbit/s) | below {up_warn_att.kbps} | below {up_fail_att.kbps} | {up_warn_att.source}; "
+        f"{up_fail_att.source} |",
+        f"| upload, presenter (kbit/s) | below {up_warn_pre.kbps} | below {up_fail_pre.kbps} | {up_warn_pre.source}; "
+        f"{up_fail_pre.source} |",
+        f"| download (kbit/s) | below {down_warn.kbps} | below {down_fail.kbps} | {down_warn.source}; "
+        f"{down_fail.source} |",
+        f"| round-trip time (ms) | above {profile.rtt_ms.warn:g} | above {profile.rtt_ms.fail:g} | "
+        f"{profile.rtt_ms.source} |",
+        f"| jitter (ms) | above {profile.jitter_ms.warn:g} | above {profile.jitter_ms.fail:g} | "
+        f"{profile.jitter_ms.source} |",
+        f"| packet loss (%) | above {profile.loss_pct.warn:g} | above {profile.loss_pct.fail:g} | "
+        f"{profile.loss_pct.source} |",
         "",
         f"Media ports: {profile.media_ports}.",
         "",
@@ -31,7 +37,9 @@ def _profile_section(profile: Profile) -> list[str]:
     for family in ("chrome", "edge", "firefox", "safari", "opera", "samsung"):
         support = profile.browser(family)
         refusal = f"; fail: {support.refuse_source}" if support.refuse_source else ""
-        lines.append(f"| {family} | {support.level} | {support.min_major} | {support.refuse_below} | {support.source}{refusal} |")
+        lines.append(
+            f"| {family} | {support.level} | {support.min_major} | {support.refuse_below} | {support.source}{refusal} |"
+        )
     lines.append("")
     return lines
 

@@ -93,21 +93,30 @@ class Recorder:
 
 def build_app(tmp: Path, locale: str):
     """An app on a fresh SQLite database with one event and one participant speaking ``locale``."""
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{tmp / 'tutorial.sqlite3'}",
-        "SECRET_KEY": "tutorial-recording-" + "x" * 40,
-        "BASE_URL": "http://127.0.0.1",
-        "WTF_CSRF_ENABLED": True,
-        "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp / 'tutorial.sqlite3'}",
+            "SECRET_KEY": "tutorial-recording-" + "x" * 40,
+            "BASE_URL": "http://127.0.0.1",
+            "WTF_CSRF_ENABLED": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     app.instance_path = str(tmp)
     name, event_name = SAMPLE.get(locale, SAMPLE["en"])
     with app.app_context():
         migrations.upgrade(get_engine())
         with session_scope() as session:
             starts = (utcnow() + timedelta(days=3)).replace(hour=14, minute=0, second=0, microsecond=0)
-            event = Event(name=event_name, starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Europe/Paris",
-                          platform="zoom", default_language=locale, support_email="support@example.org")
+            event = Event(
+                name=event_name,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                timezone="Europe/Paris",
+                platform="zoom",
+                default_language=locale,
+                support_email="support@example.org",
+            )
             session.add(event)
             session.flush()
             participant = Participant(event_id=event.id, name=name, email="tutorial@example.org", language=locale)
@@ -222,8 +231,11 @@ def record(locale: str, out_dir: Path, playwright) -> tuple[Path, Path]:
         )
         try:
             context = browser.new_context(
-                viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=1,
-                permissions=["camera", "microphone"], locale=locale, timezone_id="Europe/Paris",
+                viewport={"width": WIDTH, "height": HEIGHT},
+                device_scale_factor=1,
+                permissions=["camera", "microphone"],
+                locale=locale,
+                timezone_id="Europe/Paris",
             )
             page = context.new_page()
             rec = Recorder(page)
@@ -255,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         for locale in locales:
             started = time.monotonic()
             video, captions = record(locale, Path(args.out), playwright)
-            print(f"{locale}: {video.relative_to(ROOT) if video.is_relative_to(ROOT) else video} "
-                  f"{video.stat().st_size // 1024} KB, {captions.name}, {time.monotonic() - started:.0f} s")
+            print(
+                f"{locale}: {video.relative_to(ROOT) if video.is_relative_to(ROOT) else video} "
+                f"{video.stat().st_size // 1024} KB, {captions.name}, {time.monotonic() - started:.0f} s"
+            )
     return 0
 
 

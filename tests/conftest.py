@@ -50,7 +50,9 @@ def _empty_tables(url: str) -> None:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 if tables:
-                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                    conn.execute(
+                        text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                    )
             else:
                 for table in tables:
                     conn.execute(table.delete())
@@ -114,8 +116,14 @@ def make_event(app):
 
     def _make(agents="all", **fields):
         starts = utcnow() + timedelta(days=2)
-        values = dict(name="Test webinar", starts_at=starts, ends_at=starts + timedelta(hours=1), timezone="Europe/Paris", platform="zoom",
-                      support_email="help@example.org")
+        values = dict(
+            name="Test webinar",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            timezone="Europe/Paris",
+            platform="zoom",
+            support_email="help@example.org",
+        )
         values.update(fields)
         with app.app_context(), session_scope() as session:
             event = Event(**values)
@@ -159,7 +167,13 @@ def make_staff(app):
 
     def _make(role="agent", email=None, events="all", **fields):
         with app.app_context(), session_scope() as session:
-            user = StaffUser(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", name=role.title(), role=role, password_hash=_hash, **fields)
+            user = StaffUser(
+                email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org",
+                name=role.title(),
+                role=role,
+                password_hash=_hash,
+                **fields,
+            )
             session.add(user)
             session.flush()
             if role == "agent" and events == "all":

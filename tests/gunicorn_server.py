@@ -28,8 +28,18 @@ def free_port() -> int:
 class GunicornServer:
     """``gunicorn -c gunicorn.conf.py wsgi:app`` in its own process group, output in ``log_path``."""
 
-    def __init__(self, database_url: str, secret_key: str, log_path: Path, *, workers: int = 1, threads: int = 2,
-                 extra_args: tuple[str, ...] = (), env: dict | None = None, app_module: str = "wsgi:app"):
+    def __init__(
+        self,
+        database_url: str,
+        secret_key: str,
+        log_path: Path,
+        *,
+        workers: int = 1,
+        threads: int = 2,
+        extra_args: tuple[str, ...] = (),
+        env: dict | None = None,
+        app_module: str = "wsgi:app",
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -53,8 +63,14 @@ class GunicornServer:
     def start(self, timeout: float = 30) -> "GunicornServer":
         """Start and wait for ``/healthz``."""
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, self.app_module],
-                                     cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, self.app_module],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -20,48 +20,90 @@ from preflight.models import CheckRun
 from preflight.netrules.summary import sign
 from result_payloads import PAYLOADS
 
-SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
-          "Safari/605.1.15")
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
+    "Safari/605.1.15"
+)
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
 
 
-def network_payload(secret: str, participant_id: int, run_id: str, up: float = 10000.0, down: float = 20000.0,
-                    rtt: float = 20.0) -> dict:
+def network_payload(
+    secret: str, participant_id: int, run_id: str, up: float = 10000.0, down: float = 20000.0, rtt: float = 20.0
+) -> dict:
     """A connected network result with a server record signed for this participant and run."""
     session = "sess-" + run_id[-8:]
-    record = {"v": 1, "sid": session, "pid": participant_id, "run": run_id, "upload_kbps": float(up),
-              "upload_windows": [float(up)] * 6, "upload_settled": True, "loss_up_pct": 0.0, "probes_up_sent": 550,
-              "probes_up_recv": 550, "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300}, "jitter_up_ms": 1.0,
-              "sctp_rtt_ms": float(rtt), "down_connections": 2, "up_connections": 4,
-              "ice_remote": {"addr": "10.0.0.2", "type": "host"}, "http_addr": "10.0.0.2"}
+    record = {
+        "v": 1,
+        "sid": session,
+        "pid": participant_id,
+        "run": run_id,
+        "upload_kbps": float(up),
+        "upload_windows": [float(up)] * 6,
+        "upload_settled": True,
+        "loss_up_pct": 0.0,
+        "probes_up_sent": 550,
+        "probes_up_recv": 550,
+        "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300},
+        "jitter_up_ms": 1.0,
+        "sctp_rtt_ms": float(rtt),
+        "down_connections": 2,
+        "up_connections": 4,
+        "ice_remote": {"addr": "10.0.0.2", "type": "host"},
+        "http_addr": "10.0.0.2",
+    }
     return dict(
-        state="connected", session=session, connect_ms=210.0,
+        state="connected",
+        session=session,
+        connect_ms=210.0,
         candidates={"host": 2, "srflx": 0, "prflx": 0, "relay": 0, "udp": 2, "tcp": 0},
         selected={"local_type": "host", "remote_type": "host", "protocol": "udp", "relay_protocol": None},
-        rtt_ms=float(rtt), rtt_p90_ms=float(rtt) * 1.2, jitter_down_ms=2.0, download_kbps=float(down),
-        download_windows=[float(down)] * 6, download_settled=True, loaded_rtt_down_ms=float(rtt) + 20,
-        loaded_rtt_up_ms=float(rtt) + 25, probes_sent={"0": 250, "1": 300, "2": 300, "3": 0},
-        echoes_recv={"0": 250, "2": 250, "130": 50, "1": 300}, timeouts=[], hidden=False, throttled=False,
-        server=sign(secret, record), duration_ms=9000.0,
+        rtt_ms=float(rtt),
+        rtt_p90_ms=float(rtt) * 1.2,
+        jitter_down_ms=2.0,
+        download_kbps=float(down),
+        download_windows=[float(down)] * 6,
+        download_settled=True,
+        loaded_rtt_down_ms=float(rtt) + 20,
+        loaded_rtt_up_ms=float(rtt) + 25,
+        probes_sent={"0": 250, "1": 300, "2": 300, "3": 0},
+        echoes_recv={"0": 250, "2": 250, "130": 50, "1": 300},
+        timeouts=[],
+        hidden=False,
+        throttled=False,
+        server=sign(secret, record),
+        duration_ms=9000.0,
     )
 
 
-def make_checks(app, participant_id: int, run_id: str, network: dict | None = None, camera: str = "granted",
-                checks=("browser", "camera", "microphone", "speakers", "network")) -> dict:
+def make_checks(
+    app,
+    participant_id: int,
+    run_id: str,
+    network: dict | None = None,
+    camera: str = "granted",
+    checks=("browser", "camera", "microphone", "speakers", "network"),
+) -> dict:
     """Payloads for ``checks``: healthy by default; ``network`` = {'up', 'down', 'rtt'}; ``camera`` = permission."""
     out = {}
     for name in checks:
         if name == "network":
             out[name] = network_payload(app.config["SECRET_KEY"], participant_id, run_id, **(network or {}))
         elif name == "camera" and camera != "granted":
-            out[name] = {"permission": camera, "devices": 1, "error": "NotAllowedError" if camera == "denied" else "NotFoundError"}
+            out[name] = {
+                "permission": camera,
+                "devices": 1,
+                "error": "NotAllowedError" if camera == "denied" else "NotFoundError",
+            }
         else:
             out[name] = PAYLOADS[name]
     return out
 
 
-def post_run(app, client, participant, token: str, at: datetime | None = None, run_id: str | None = None, ua: str = CHROME,
-             **kw) -> dict:
+def post_run(
+    app, client, participant, token: str, at: datetime | None = None, run_id: str | None = None, ua: str = CHROME, **kw
+) -> dict:
     """Post one run for ``participant`` (a model with ``id``) through ``/c/<token>/results``; return the answer.
 
     ``at`` back-dates the run afterwards (the store stamps the real time), for charts over time.
@@ -72,6 +114,9 @@ def post_run(app, client, participant, token: str, at: datetime | None = None, r
     assert response.status_code == 200, response.get_data(as_text=True)
     if at is not None:
         with app.app_context(), session_scope() as session:
-            session.execute(update(CheckRun).where(CheckRun.run_key == run_id, CheckRun.participant_id == participant.id)
-                            .values(created_at=at, updated_at=at))
+            session.execute(
+                update(CheckRun)
+                .where(CheckRun.run_key == run_id, CheckRun.participant_id == participant.id)
+                .values(created_at=at, updated_at=at)
+            )
     return response.get_json()

@@ -4,13 +4,38 @@ Import as ``from result_payloads import PAYLOADS`` (``tests/`` is on ``sys.path`
 """
 
 PAYLOADS = {
-    "browser": {"secure_context": True, "features": {"rtc_peer_connection": True, "get_user_media": True, "enumerate_devices": True,
-                                                      "set_sink_id": True, "get_display_media": True, "audio_context": True},
-                "video_codecs": ["VP8", "H264"], "audio_codecs": ["opus"]},
-    "camera": {"permission": "granted", "devices": 1, "width": 1280, "height": 720, "fps": 30.0, "duration_ms": 3000,
-               "frames": [{"luma": 120.0, "variance": 900.0, "diff": None if i == 0 else 4.0} for i in range(30)]},
-    "microphone": {"permission": "granted", "devices": 1, "duration_ms": 3000, "sample_rate": 48000, "peak_dbfs": -6.0,
-                   "rms_dbfs": -24.0, "mean_rms_dbfs": -32.0, "windows": 60},
+    "browser": {
+        "secure_context": True,
+        "features": {
+            "rtc_peer_connection": True,
+            "get_user_media": True,
+            "enumerate_devices": True,
+            "set_sink_id": True,
+            "get_display_media": True,
+            "audio_context": True,
+        },
+        "video_codecs": ["VP8", "H264"],
+        "audio_codecs": ["opus"],
+    },
+    "camera": {
+        "permission": "granted",
+        "devices": 1,
+        "width": 1280,
+        "height": 720,
+        "fps": 30.0,
+        "duration_ms": 3000,
+        "frames": [{"luma": 120.0, "variance": 900.0, "diff": None if i == 0 else 4.0} for i in range(30)],
+    },
+    "microphone": {
+        "permission": "granted",
+        "devices": 1,
+        "duration_ms": 3000,
+        "sample_rate": 48000,
+        "peak_dbfs": -6.0,
+        "rms_dbfs": -24.0,
+        "mean_rms_dbfs": -32.0,
+        "windows": 60,
+    },
     "speakers": {"answer": "yes", "played": True},
     "network": {"state": "failed", "timeouts": ["connect"]},
 }

@@ -23,18 +23,43 @@ DEFAULT_VALUES = {
     "camera": {"camera_width": 1280, "camera_height": 720, "camera_fps": 30},
     "microphone": {"mic_peak_dbfs": -12.5, "mic_rms_dbfs": -30.1},
     "speakers": {"answer": "yes"},
-    "network": {"upload_kbps": 4000, "download_kbps": 20000, "rtt_ms": 35, "jitter_ms": 4, "loss_up_pct": 0, "loss_down_pct": 0},
+    "network": {
+        "upload_kbps": 4000,
+        "download_kbps": 20000,
+        "rtt_ms": 35,
+        "jitter_ms": 4,
+        "loss_up_pct": 0,
+        "loss_down_pct": 0,
+    },
 }
 FAIL_VALUES = {
     "browser": {"family": "IE", "major": 11, "webrtc": False},
     "camera": {"camera_width": 640, "camera_height": 480, "camera_fps": 20, "mean_luma": 2.1},
     "microphone": {"mic_peak_dbfs": -90.0, "mic_rms_dbfs": -96.0},
     "speakers": {"answer": "no"},
-    "network": {"upload_kbps": 300, "download_kbps": 900, "rtt_ms": 650, "jitter_ms": 80, "loss_up_pct": 9, "loss_down_pct": 7},
+    "network": {
+        "upload_kbps": 300,
+        "download_kbps": 900,
+        "rtt_ms": 650,
+        "jitter_ms": 80,
+        "loss_up_pct": 9,
+        "loss_down_pct": 7,
+    },
 }
-REASONS = {"browser": "browser_unsupported", "camera": "camera_black", "microphone": "mic_silent", "speakers": "speakers_not_heard", "network": "udp_blocked"}
-GUIDES = {"browser": "browser-problems#unsupported", "camera": "camera-problems#black", "microphone": "microphone-problems#silent",
-          "speakers": "speaker-problems#no-sound", "network": "firewall-vpn-proxy#udp-blocked"}
+REASONS = {
+    "browser": "browser_unsupported",
+    "camera": "camera_black",
+    "microphone": "mic_silent",
+    "speakers": "speakers_not_heard",
+    "network": "udp_blocked",
+}
+GUIDES = {
+    "browser": "browser-problems#unsupported",
+    "camera": "camera-problems#black",
+    "microphone": "microphone-problems#silent",
+    "speakers": "speaker-problems#no-sound",
+    "network": "firewall-vpn-proxy#udp-blocked",
+}
 
 
 class SMTPSink:
@@ -75,18 +100,41 @@ def make_run(app):
             elif overall == "incomplete":
                 checks = {}
         at = at or utcnow()
-        run_fields = dict(browser_family="Chrome", browser_version="120", os_family="Windows", os_version="10", device_type="desktop",
-                          user_agent="Mozilla/5.0 (Windows NT 10.0) Chrome/120.0")
+        run_fields = dict(
+            browser_family="Chrome",
+            browser_version="120",
+            os_family="Windows",
+            os_version="10",
+            device_type="desktop",
+            user_agent="Mozilla/5.0 (Windows NT 10.0) Chrome/120.0",
+        )
         run_fields.update(fields)
         with app.app_context(), session_scope() as session:
-            run = CheckRun(participant_id=participant.id, run_key=uuid.uuid4().hex, overall=overall, created_at=at, updated_at=at, **run_fields)
+            run = CheckRun(
+                participant_id=participant.id,
+                run_key=uuid.uuid4().hex,
+                overall=overall,
+                created_at=at,
+                updated_at=at,
+                **run_fields,
+            )
             session.add(run)
             session.flush()
             for check, verdict in checks.items():
                 bad = verdict != "pass"
                 vals = (values or {}).get(check) or (FAIL_VALUES if bad else DEFAULT_VALUES)[check]
-                session.add(CheckResult(run_id=run.id, check=check, verdict=verdict, reason=REASONS[check] if bad else "",
-                                        guide=GUIDES[check] if bad else "", values=vals, created_at=at, updated_at=at))
+                session.add(
+                    CheckResult(
+                        run_id=run.id,
+                        check=check,
+                        verdict=verdict,
+                        reason=REASONS[check] if bad else "",
+                        guide=GUIDES[check] if bad else "",
+                        values=vals,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
             session.flush()
             return run
 

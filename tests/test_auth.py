@@ -99,7 +99,9 @@ def test_staff_action_without_csrf_is_refused(client, make_participant, make_sta
 
 
 def test_create_user_command(runner, app):
-    result = runner.invoke(args=["create-user", "--email", "Boss@Example.org", "--role", "admin", "--password", "Longenough-password-1"])
+    result = runner.invoke(
+        args=["create-user", "--email", "Boss@Example.org", "--role", "admin", "--password", "Longenough-password-1"]
+    )
     assert result.exit_code == 0, result.output
     assert "created admin boss@example.org" in result.output
     again = runner.invoke(args=["create-user", "--email", "boss@example.org", "--password", "Longenough-password-1"])

@@ -14,7 +14,13 @@ def test_defaults_without_environment():
 
 
 def test_environment_overrides_are_parsed():
-    config = load_settings({"PREFLIGHT_LINK_TTL_DAYS": "3", "PREFLIGHT_SMTP_STARTTLS": "yes", "PREFLIGHT_ICE_SERVERS": '[{"urls": "stun:a"}]'})
+    config = load_settings(
+        {
+            "PREFLIGHT_LINK_TTL_DAYS": "3",
+            "PREFLIGHT_SMTP_STARTTLS": "yes",
+            "PREFLIGHT_ICE_SERVERS": '[{"urls": "stun:a"}]',
+        }
+    )
     assert config["LINK_TTL_DAYS"] == 3
     assert config["SMTP_STARTTLS"] is True
     assert config["ICE_SERVERS"] == [{"urls": "stun:a"}]
@@ -22,7 +28,12 @@ def test_environment_overrides_are_parsed():
 
 @pytest.mark.parametrize(
     "name, value",
-    [("PREFLIGHT_LINK_TTL_DAYS", "soon"), ("PREFLIGHT_SMTP_STARTTLS", "maybe"), ("PREFLIGHT_ICE_SERVERS", '{"urls": "x"}'), ("PREFLIGHT_ICE_SERVERS", "[oops")],
+    [
+        ("PREFLIGHT_LINK_TTL_DAYS", "soon"),
+        ("PREFLIGHT_SMTP_STARTTLS", "maybe"),
+        ("PREFLIGHT_ICE_SERVERS", '{"urls": "x"}'),
+        ("PREFLIGHT_ICE_SERVERS", "[oops"),
+    ],
 )
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):

@@ -4,6 +4,7 @@ Verdicts link to ``slug#id``, so every slug must exist in every locale and carry
 section ids. Translations record the hash of the English body they were made from
 (``source_hash``); a mismatch means the English text changed and the translation is stale.
 """
+
 import hashlib
 import re
 from pathlib import Path

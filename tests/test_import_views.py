@@ -11,17 +11,26 @@ from preflight.models import Participant
 
 FIXTURES = Path(__file__).parent / "importer" / "fixtures"
 
-GOOD = "Name,Email,Language,Role\nAda Lovelace,ada@example.org,en,presenter\nCamille Durand,camille@example.org,fr,attendee\n"
+GOOD = (
+    "Name,Email,Language,Role\nAda Lovelace,ada@example.org,en,presenter\n"
+    "Camille Durand,camille@example.org,fr,attendee\n"
+)
 MIXED = GOOD + ",nobody@example.org,en,attendee\nBad Email,not-an-email,en,attendee\n"
 
 
 def upload(client, event_id, content: bytes, filename="people.csv"):
-    return client.post(f"/staff/events/{event_id}/import", data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
+    return client.post(
+        f"/staff/events/{event_id}/import",
+        data={"file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def participants(app, event_id):
     with app.app_context(), session_scope() as session:
-        return session.exec(select(Participant).where(Participant.event_id == event_id).order_by(Participant.email)).all()
+        return session.exec(
+            select(Participant).where(Participant.event_id == event_id).order_by(Participant.email)
+        ).all()
 
 
 def test_preview_shows_format_columns_and_rows_without_storing(client, auth, make_event, app):
@@ -43,7 +52,10 @@ def test_confirm_imports_with_links(client, auth, make_event, app):
     response = client.post(f"/staff/events/{event.id}/import/confirm", data={})
     assert response.status_code == 302
     rows = participants(app, event.id)
-    assert [(p.email, p.language, p.role) for p in rows] == [("ada@example.org", "en", "presenter"), ("camille@example.org", "fr", "attendee")]
+    assert [(p.email, p.language, p.role) for p in rows] == [
+        ("ada@example.org", "en", "presenter"),
+        ("camille@example.org", "fr", "attendee"),
+    ]
     assert all(p.token_hash for p in rows)
 
 
@@ -86,7 +98,9 @@ def test_reimport_updates_instead_of_duplicating(client, auth, make_event, app):
     assert rows[0].name == "Ada King" and rows[0].token_hash == token_hashes["ada@example.org"]
 
 
-@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" * 50, "CSV"), (b"foo,bar\n1,2\n", "No column")])
+@pytest.mark.parametrize(
+    "content, message", [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" * 50, "CSV"), (b"foo,bar\n1,2\n", "No column")]
+)
 def test_unreadable_files_get_a_clear_error(client, auth, make_event, content, message):
     auth.login("agent")
     event = make_event()

@@ -88,7 +88,10 @@ def test_admin_deletes_one_participant_on_request(client, auth, app, make_partic
 def test_login_is_throttled_with_retry_after(client, app):
     app.config["RATELIMIT_LOGIN"] = "3 per minute"
     for _ in range(3):
-        assert client.post("/staff/login", data={"email": "x@example.org", "password": "nope-nope-nope"}).status_code == 401
+        assert (
+            client.post("/staff/login", data={"email": "x@example.org", "password": "nope-nope-nope"}).status_code
+            == 401
+        )
     response = client.post("/staff/login", data={"email": "x@example.org", "password": "nope-nope-nope"})
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
@@ -123,7 +126,8 @@ def _sink_recipients(app) -> list[str]:
 
 
 def test_the_local_mail_sink_follows_erasure_and_retention(client, auth, app, runner, make_event, make_participant):
-    """Without SMTP, invitations are written to instance/mail/: erasing a participant and the retention purge reach them."""
+    """Without SMTP, invitations are written to instance/mail/: erasing a participant and the
+    retention purge reach them."""
     import os
     import time
 
@@ -157,8 +161,12 @@ def test_reads_of_personal_data_and_token_changes_are_audited(client, auth, app,
     client.get(f"/staff/events/{event_id}/report.csv")
     page = client.post("/staff/api-tokens/", data={"name": "crm sync"}).get_data(as_text=True)
     token = "pf_" + re.search(r"pf_([A-Za-z0-9_-]+)", page).group(1)
-    assert app.test_client().get(f"/api/events/{event_id}/participants",
-                                 headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        app.test_client()
+        .get(f"/api/events/{event_id}/participants", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 200
+    )
     with app.app_context(), session_scope() as session:
         entries = [(e.action, e.detail, e.staff_id) for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
     actions = [action for action, _detail, _staff in entries]

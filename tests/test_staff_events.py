@@ -79,7 +79,9 @@ def test_participant_search_and_paging(client, auth, make_event, make_participan
     full = client.get(f"/staff/events/{event.id}")
     assert full.status_code == 200 and "Page 1 of 2" in full.get_data(as_text=True)
     assert "HX-Request" in full.headers["Vary"]
-    partial = client.get(f"/staff/events/{event.id}?q=findme", headers={"HX-Request": "true", "HX-Target": "participants"})
+    partial = client.get(
+        f"/staff/events/{event.id}?q=findme", headers={"HX-Request": "true", "HX-Target": "participants"}
+    )
     html = partial.get_data(as_text=True)
     assert "Zoé Findme" in html and "Person 01" not in html and "<html" not in html
     page2 = client.get(f"/staff/events/{event.id}?page=2").get_data(as_text=True)
@@ -91,7 +93,9 @@ def test_add_participant_by_hand(client, auth, make_event, app):
     event = make_event()
     data = {"add-name": "Ada", "add-email": "Ada@Example.org", "add-language": "de", "add-role": "presenter"}
     assert client.post(f"/staff/events/{event.id}/participants", data=data).status_code == 302
-    assert client.post(f"/staff/events/{event.id}/participants", data=data).status_code == 302  # duplicate refused, flashed
+    assert (
+        client.post(f"/staff/events/{event.id}/participants", data=data).status_code == 302
+    )  # duplicate refused, flashed
     with app.app_context(), session_scope() as session:
         rows = session.exec(select(Participant).where(Participant.event_id == event.id)).all()
     assert len(rows) == 1 and rows[0].email == "ada@example.org" and rows[0].token_hash
@@ -120,7 +124,7 @@ def test_participant_of_another_event_is_404(client, auth, make_event, make_part
 def test_export_links_csv(client, auth, make_event, make_participant):
     auth.login("agent")
     event = make_event()
-    make_participant(event=event, name="=HYPERLINK(\"http://x\")", email="a@example.org", language="fr")
+    make_participant(event=event, name='=HYPERLINK("http://x")', email="a@example.org", language="fr")
     _, token = make_participant(event=event, name="Hélène", email="b@example.org")
     response = client.get(f"/staff/events/{event.id}/links.csv")
     assert response.mimetype == "text/csv"
@@ -138,7 +142,11 @@ def test_times_are_shown_in_the_viewers_timezone(client, auth, make_event):
     from datetime import datetime, timezone
 
     auth.login("agent")
-    event = make_event(name="Tz", starts_at=datetime(2030, 6, 1, 16, 0, tzinfo=timezone.utc), ends_at=datetime(2030, 6, 1, 17, 0, tzinfo=timezone.utc))
+    event = make_event(
+        name="Tz",
+        starts_at=datetime(2030, 6, 1, 16, 0, tzinfo=timezone.utc),
+        ends_at=datetime(2030, 6, 1, 17, 0, tzinfo=timezone.utc),
+    )
     paris = client.get(f"/staff/events/{event.id}").get_data(as_text=True)
     assert "6:00:00\u202fPM" in paris  # the event's timezone (Europe/Paris, UTC+2 in June) by default
     client.set_cookie("pf_tz", "America/New_York")
@@ -155,7 +163,9 @@ def test_huge_ids_are_404_not_500(client, auth):
     assert client.post(f"/staff/events/1/participants/{huge}/revoke").status_code == 404
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_participant_actions_do_not_redirect_off_site(client, auth, make_participant, target):
     """A forged ``next`` on revoke/renew falls back to the event page instead of leaving the site."""
     auth.login("agent")

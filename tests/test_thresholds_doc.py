@@ -14,7 +14,13 @@ def test_doc_matches_code():
 
 def test_every_number_has_a_source():
     for profile in PROFILES.values():
-        for rate in (profile.audio_up, profile.video_min_up, profile.video_min_down, profile.video_rec_up, profile.video_rec_down):
+        for rate in (
+            profile.audio_up,
+            profile.video_min_up,
+            profile.video_min_down,
+            profile.video_rec_up,
+            profile.video_rec_down,
+        ):
             assert rate.source and rate.kbps > 0
         for limit in (profile.rtt_ms, profile.jitter_ms, profile.loss_pct):
             assert limit.source and 0 < limit.warn < limit.fail

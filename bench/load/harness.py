@@ -42,7 +42,9 @@ def fresh_database(admin_url: str, name: str) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def server_env(database_url: str, secret_key: str, *, port: int, workers: int, threads: int, redis_url: str | None) -> dict:
+def server_env(
+    database_url: str, secret_key: str, *, port: int, workers: int, threads: int, redis_url: str | None
+) -> dict:
     """Environment of the server under test: production mode, generous per-address limits.
 
     Every simulated participant comes from 127.0.0.1, so the per-address limit on public endpoints
@@ -71,10 +73,28 @@ def server_env(database_url: str, secret_key: str, *, port: int, workers: int, t
 def migrate_and_seed(database_url: str, secret_key: str, participants: int, agents: int, seed_file: Path) -> dict:
     """Apply the migrations with ``flask migrate`` and seed with ``seed.py``."""
     env = dict(os.environ, PREFLIGHT_DATABASE_URL=database_url, PREFLIGHT_SECRET_KEY=secret_key)
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "migrate"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([str(BIN / "python"), str(Path(__file__).with_name("seed.py")), "--database-url", database_url,
-                    "--secret-key", secret_key, "--participants", str(participants), "--agents", str(agents),
-                    "--out", str(seed_file)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "migrate"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            str(Path(__file__).with_name("seed.py")),
+            "--database-url",
+            database_url,
+            "--secret-key",
+            secret_key,
+            "--participants",
+            str(participants),
+            "--agents",
+            str(agents),
+            "--out",
+            str(seed_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     return json.loads(seed_file.read_text())
 
 
@@ -135,8 +155,14 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         """Start and wait until ``/healthz`` answers 200."""
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -188,12 +214,18 @@ def warm_up(base_url: str, tokens: list[str], rounds: int = 48) -> None:
         token = tokens[n % len(tokens)]
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(Policy())))
         language = ("en", "fr", "de", "es")[n % 4]
-        with opener.open(urllib.request.Request(f"{base_url}/c/{token}", headers={"Accept-Language": language}), timeout=30) as page:
+        with opener.open(
+            urllib.request.Request(f"{base_url}/c/{token}", headers={"Accept-Language": language}), timeout=30
+        ) as page:
             html = page.read().decode()
         csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
         body = json.dumps({"run_id": f"warmup{n:04d}xx", "checks": {c: f() for c, f, _ in locustfile.STEPS}}).encode()
-        request = urllib.request.Request(f"{base_url}/c/{token}/results", data=body, method="POST",
-                                         headers={"Content-Type": "application/json", "X-CSRFToken": csrf.group(1) if csrf else ""})
+        request = urllib.request.Request(
+            f"{base_url}/c/{token}/results",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "X-CSRFToken": csrf.group(1) if csrf else ""},
+        )
         with opener.open(request, timeout=30) as response:
             response.read()
         with opener.open(f"{base_url}/staff/login", timeout=30) as response:
@@ -287,7 +319,10 @@ class CpuMeter:
         """CPU seconds per group and the machine's average busy share."""
         self.sample()
         self.machine_end = system_cpu()
-        used = {group: sum(v - self.start_usage[group].get(pid, 0.0) for pid, v in pids.items()) for group, pids in self.samples.items()}
+        used = {
+            group: sum(v - self.start_usage[group].get(pid, 0.0) for pid, v in pids.items())
+            for group, pids in self.samples.items()
+        }
         busy = self.machine_end[0] - self.machine_start[0]
         total = self.machine_end[1] - self.machine_start[1]
         used["machine_busy_share"] = busy / total if total else 0.0
@@ -298,12 +333,41 @@ class CpuMeter:
         return used
 
 
-def run_locust(host: str, csv_prefix: Path, *, users: int, spawn_rate: float, run_time: int, env: dict,
-               meter: CpuMeter | None = None, log_path: Path) -> int:
+def run_locust(
+    host: str,
+    csv_prefix: Path,
+    *,
+    users: int,
+    spawn_rate: float,
+    run_time: int,
+    env: dict,
+    meter: CpuMeter | None = None,
+    log_path: Path,
+) -> int:
     """Run locust headless; sample CPU while it runs; return its exit code."""
-    command = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", host, "--users", str(users),
-               "--spawn-rate", f"{spawn_rate:.4f}", "--run-time", f"{run_time}s", "--csv", str(csv_prefix),
-               "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "1", "--loglevel", "WARNING"]
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--spawn-rate",
+        f"{spawn_rate:.4f}",
+        "--run-time",
+        f"{run_time}s",
+        "--csv",
+        str(csv_prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--exit-code-on-error",
+        "1",
+        "--loglevel",
+        "WARNING",
+    ]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         if meter is not None:
@@ -336,11 +400,18 @@ def read_stats(csv_prefix: Path) -> list[EndpointStats]:
     with open(f"{csv_prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):
             name = row["Name"] if row["Type"] in ("", None) else f"{row['Type']} {row['Name']}"
-            rows.append(EndpointStats(
-                name=name.strip(), requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
-                rps=float(row["Requests/s"]), p50=_num(row["50%"]), p95=_num(row["95%"]), p99=_num(row["99%"]),
-                max=_num(row["Max Response Time"]),
-            ))
+            rows.append(
+                EndpointStats(
+                    name=name.strip(),
+                    requests=int(row["Request Count"]),
+                    failures=int(row["Failure Count"]),
+                    rps=float(row["Requests/s"]),
+                    p50=_num(row["50%"]),
+                    p95=_num(row["95%"]),
+                    p99=_num(row["99%"]),
+                    max=_num(row["Max Response Time"]),
+                )
+            )
     return rows
 
 
@@ -365,14 +436,32 @@ def count_rows(database_url: str, event_id: int) -> dict[str, int]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            runs = conn.execute(text(
-                "SELECT count(*) FROM check_run r JOIN participant p ON p.id = r.participant_id WHERE p.event_id = :e"), {"e": event_id}).scalar_one()
-            results = conn.execute(text(
-                "SELECT count(*) FROM check_result c JOIN check_run r ON r.id = c.run_id JOIN participant p ON p.id = r.participant_id "
-                "WHERE p.event_id = :e"), {"e": event_id}).scalar_one()
-            stored = {(key, check) for key, check in conn.execute(text(
-                "SELECT r.run_key, c.\"check\" FROM check_result c JOIN check_run r ON r.id = c.run_id JOIN participant p ON p.id = r.participant_id "
-                "WHERE p.event_id = :e"), {"e": event_id})}
+            runs = conn.execute(
+                text(
+                    "SELECT count(*) FROM check_run r JOIN participant p ON p.id = r.participant_id WHERE p.event_id = "
+                    ":e"
+                ),
+                {"e": event_id},
+            ).scalar_one()
+            results = conn.execute(
+                text(
+                    "SELECT count(*) FROM check_result c JOIN check_run r ON r.id = c.run_id JOIN participant p ON "
+                    "p.id = r.participant_id "
+                    "WHERE p.event_id = :e"
+                ),
+                {"e": event_id},
+            ).scalar_one()
+            stored = {
+                (key, check)
+                for key, check in conn.execute(
+                    text(
+                        'SELECT r.run_key, c."check" FROM check_result c JOIN check_run r ON r.id = c.run_id JOIN '
+                        "participant p ON p.id = r.participant_id "
+                        "WHERE p.event_id = :e"
+                    ),
+                    {"e": event_id},
+                )
+            }
     finally:
         engine.dispose()
     return {"runs": runs, "results": results, "stored": stored}
@@ -382,8 +471,10 @@ def print_table(stats: list[EndpointStats], duration: float) -> None:
     """The per-endpoint table."""
     print(f"{'endpoint':54} {'requests':>9} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  (ms)")
     for s in stats:
-        print(f"{s.name[:54]:54} {s.requests:>9} {s.failures:>5} {s.requests / duration if duration else 0:>7.1f} "
-              f"{s.p50:>6.0f} {s.p95:>6.0f} {s.p99:>6.0f} {s.max:>7.0f}")
+        print(
+            f"{s.name[:54]:54} {s.requests:>9} {s.failures:>5} {s.requests / duration if duration else 0:>7.1f} "
+            f"{s.p50:>6.0f} {s.p95:>6.0f} {s.p99:>6.0f} {s.max:>7.0f}"
+        )
 
 
 def python() -> str:

@@ -42,7 +42,11 @@ import gevent
 from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser, between, events, task
 
-SEED = json.loads(Path(os.environ["LOAD_SEED"]).read_text()) if os.environ.get("LOAD_SEED") else {"tokens": [], "agents": [], "event_id": 0}
+SEED = (
+    json.loads(Path(os.environ["LOAD_SEED"]).read_text())
+    if os.environ.get("LOAD_SEED")
+    else {"tokens": [], "agents": [], "event_id": 0}
+)
 OFFSET = int(os.environ.get("LOAD_TOKEN_OFFSET", "0"))
 EXPECTED = int(os.environ.get("LOAD_PARTICIPANTS", "0"))
 ACKS_FILE = os.environ.get("LOAD_ACKS")
@@ -66,10 +70,14 @@ ASSETS = re.compile(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"')
 HX_POLL = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="every (\d+)s"')
 HX_REVEALED = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="revealed"')
 IMAGES = re.compile(r'<img[^>]+src="(/[^"]+)"')
-UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36",
-      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Safari/605.1.15",
-      "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:142.0) Gecko/20100101 Firefox/142.0",
-      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0")
+UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:142.0) Gecko/20100101 Firefox/142.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 "
+    "Edg/140.0.0.0",
+)
 
 
 class LoopbackPolicy(DefaultCookiePolicy):
@@ -110,26 +118,55 @@ def think(seconds: float) -> None:
 
 # Raw measurements as the page sends them (see preflight/checks/*.py for the strict models).
 def browser_payload() -> dict:
-    return {"secure_context": True,
-            "features": {"rtc_peer_connection": True, "get_user_media": True, "enumerate_devices": True,
-                         "set_sink_id": True, "get_display_media": True, "audio_context": True},
-            "video_codecs": ["VP8", "VP9", "H264", "AV1"], "audio_codecs": ["opus", "G722", "PCMU", "PCMA"],
-            "cookies_enabled": True}
+    return {
+        "secure_context": True,
+        "features": {
+            "rtc_peer_connection": True,
+            "get_user_media": True,
+            "enumerate_devices": True,
+            "set_sink_id": True,
+            "get_display_media": True,
+            "audio_context": True,
+        },
+        "video_codecs": ["VP8", "VP9", "H264", "AV1"],
+        "audio_codecs": ["opus", "G722", "PCMU", "PCMA"],
+        "cookies_enabled": True,
+    }
 
 
 def camera_payload() -> dict:
     frames = []
     for i in range(30):
-        frames.append({"luma": round(random.uniform(90, 140), 1), "variance": round(random.uniform(400, 1500), 1),
-                       "diff": None if i == 0 else round(random.uniform(1.5, 8.0), 2)})
-    return {"permission": "granted", "devices": random.choice([1, 1, 2]), "width": 1280, "height": 720,
-            "fps": round(random.uniform(24, 30), 1), "settings_fps": 30.0, "duration_ms": 3000, "frames": frames}
+        frames.append(
+            {
+                "luma": round(random.uniform(90, 140), 1),
+                "variance": round(random.uniform(400, 1500), 1),
+                "diff": None if i == 0 else round(random.uniform(1.5, 8.0), 2),
+            }
+        )
+    return {
+        "permission": "granted",
+        "devices": random.choice([1, 1, 2]),
+        "width": 1280,
+        "height": 720,
+        "fps": round(random.uniform(24, 30), 1),
+        "settings_fps": 30.0,
+        "duration_ms": 3000,
+        "frames": frames,
+    }
 
 
 def microphone_payload() -> dict:
-    return {"permission": "granted", "devices": random.choice([1, 2]), "duration_ms": 3000, "sample_rate": 48000,
-            "peak_dbfs": round(random.uniform(-12, -3), 1), "rms_dbfs": round(random.uniform(-30, -18), 1),
-            "mean_rms_dbfs": round(random.uniform(-40, -28), 1), "windows": 60}
+    return {
+        "permission": "granted",
+        "devices": random.choice([1, 2]),
+        "duration_ms": 3000,
+        "sample_rate": 48000,
+        "peak_dbfs": round(random.uniform(-12, -3), 1),
+        "rms_dbfs": round(random.uniform(-30, -18), 1),
+        "mean_rms_dbfs": round(random.uniform(-40, -28), 1),
+        "windows": 60,
+    }
 
 
 def speakers_payload() -> dict:
@@ -137,12 +174,19 @@ def speakers_payload() -> dict:
 
 
 def network_payload() -> dict:
-    return {"v": 1, "state": "connected", "connect_ms": round(random.uniform(80, 400)),
-            "candidates": {"host": 2, "srflx": 1, "udp": 3},
-            "selected": {"local_type": "srflx", "remote_type": "host", "protocol": "udp"},
-            "rtt_ms": round(random.uniform(15, 60), 1), "rtt_p90_ms": round(random.uniform(30, 90), 1),
-            "jitter_down_ms": round(random.uniform(1, 6), 2), "download_kbps": round(random.uniform(3000, 20000)),
-            "download_settled": True, "duration_ms": 12000}
+    return {
+        "v": 1,
+        "state": "connected",
+        "connect_ms": round(random.uniform(80, 400)),
+        "candidates": {"host": 2, "srflx": 1, "udp": 3},
+        "selected": {"local_type": "srflx", "remote_type": "host", "protocol": "udp"},
+        "rtt_ms": round(random.uniform(15, 60), 1),
+        "rtt_p90_ms": round(random.uniform(30, 90), 1),
+        "jitter_down_ms": round(random.uniform(1, 6), 2),
+        "download_kbps": round(random.uniform(3000, 20000)),
+        "download_settled": True,
+        "duration_ms": 12000,
+    }
 
 
 # (check, payload factory, seconds the step takes in a browser before it posts)
@@ -172,12 +216,15 @@ class Participant(FastHttpUser):
         if self.index is None:
             return
         token = SEED["tokens"][self.index]
-        headers = {"User-Agent": self.user_agent, "Accept-Language": random.choice(["en", "fr-FR,fr;q=0.9", "de", "es"])}
+        headers = {
+            "User-Agent": self.user_agent,
+            "Accept-Language": random.choice(["en", "fr-FR,fr;q=0.9", "de", "es"]),
+        }
         page = send(self.client, "GET", f"/c/{token}", "/c/[token]", headers=headers)
         if page.status_code != 200:
             return self._finish()
         html = page.text
-        csrf = (CSRF_META.search(html) or CSRF_INPUT.search(html))
+        csrf = CSRF_META.search(html) or CSRF_INPUT.search(html)
         for asset in sorted(set(ASSETS.findall(html))):
             send(self.client, "GET", asset, "/static/[asset]", headers=headers)
         polls = HX_POLL.findall(html)
@@ -191,8 +238,15 @@ class Participant(FastHttpUser):
             if check == "network":
                 send(self.client, "GET", f"/c/{token}/network/config", "/c/[token]/network/config", headers=headers)
             body = json.dumps({"run_id": run_id, "checks": {check: payload()}, "context": {"attempts": {check: 1}}})
-            response = send(self.client, "POST", f"/c/{token}/results", "/c/[token]/results", data=body, headers=post_headers,
-                            check=lambda r, c=check: None if self._stored(r, c) else f"{c}: 200 without a stored result")
+            response = send(
+                self.client,
+                "POST",
+                f"/c/{token}/results",
+                "/c/[token]/results",
+                data=body,
+                headers=post_headers,
+                check=lambda r, c=check: None if self._stored(r, c) else f"{c}: 200 without a stored result",
+            )
             if response.status_code == 200 and self._stored(response, check):
                 with _lock:
                     ACKS.append((run_id, check))
@@ -204,7 +258,13 @@ class Participant(FastHttpUser):
         while polls and time.monotonic() + interval < deadline:
             gevent.sleep(interval)
             for url, _ in polls:
-                send(self.client, "GET", url.replace("&amp;", "&"), _name(url, token), headers={**headers, "HX-Request": "true"})
+                send(
+                    self.client,
+                    "GET",
+                    url.replace("&amp;", "&"),
+                    _name(url, token),
+                    headers={**headers, "HX-Request": "true"},
+                )
         if not polls:
             gevent.sleep(max(0.0, deadline - time.monotonic()))
         self._finish()
@@ -214,12 +274,22 @@ class Participant(FastHttpUser):
         think(10)
         form = send(self.client, "GET", f"/c/{token}/help", "/c/[token]/help", headers=headers)
         csrf = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
-        data = {"message": "The camera check says my picture is black.", "channel": "email", "phone": "",
-                "csrf_token": csrf.group(1) if csrf else ""}
+        data = {
+            "message": "The camera check says my picture is black.",
+            "channel": "email",
+            "phone": "",
+            "csrf_token": csrf.group(1) if csrf else "",
+        }
         think(20)
         # htmx posts the form and swaps in the status fragment it answers with.
-        answer = send(self.client, "POST", f"/c/{token}/help", "/c/[token]/help [POST]", data=data,
-                      headers={**headers, "HX-Request": "true"})
+        answer = send(
+            self.client,
+            "POST",
+            f"/c/{token}/help",
+            "/c/[token]/help [POST]",
+            data=data,
+            headers={**headers, "HX-Request": "true"},
+        )
         return HX_POLL.findall(answer.text)
 
     @staticmethod
@@ -259,8 +329,9 @@ class Staff(FastHttpUser):
         form = self.client.get("/staff/login", name="/staff/login")
         csrf = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
         data = {"email": account["email"], "password": account["password"], "csrf_token": csrf.group(1) if csrf else ""}
-        with self.client.post("/staff/login", data=data, name="/staff/login [POST]", allow_redirects=False,
-                              catch_response=True) as response:
+        with self.client.post(
+            "/staff/login", data=data, name="/staff/login [POST]", allow_redirects=False, catch_response=True
+        ) as response:
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}")
 
@@ -270,7 +341,9 @@ class Staff(FastHttpUser):
         page = send(self.client, "GET", url, _staff_name(url))
         polls = [(link.replace("&amp;", "&"), int(seconds)) for link, seconds in HX_POLL.findall(page.text)]
         for link in HX_REVEALED.findall(page.text):
-            fragment = send(self.client, "GET", link.replace("&amp;", "&"), _staff_name(link), headers={"HX-Request": "true"})
+            fragment = send(
+                self.client, "GET", link.replace("&amp;", "&"), _staff_name(link), headers={"HX-Request": "true"}
+            )
             for image in sorted(set(IMAGES.findall(fragment.text))):
                 send(self.client, "GET", image.replace("&amp;", "&"), _staff_name(image))
         due = {link: time.monotonic() + seconds * random.uniform(0, 1) for link, seconds in polls}

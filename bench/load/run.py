@@ -41,14 +41,22 @@ def parse_args(argv=None):
     parser.add_argument("--arrival-seconds", type=float, help="over how long they arrive (default 600, quick 60)")
     parser.add_argument("--staff", type=int, default=5, help="dashboards refreshing")
     # Default: what gunicorn.conf.py picks (one per core, at most 4).
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", min(4, os.cpu_count() or 1))))
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("PREFLIGHT_WORKERS", min(4, os.cpu_count() or 1)))
+    )
     parser.add_argument("--threads", type=int, default=int(os.environ.get("PREFLIGHT_THREADS", 8)))
     parser.add_argument("--port", type=int, default=5077)
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL of the PostgreSQL server")
+    parser.add_argument(
+        "--pg",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="admin URL of the PostgreSQL server",
+    )
     parser.add_argument("--database", default="preflight_load")
     parser.add_argument("--redis", nargs="?", const="redis://127.0.0.1:6379/0", help="rate-limit storage in Redis")
     parser.add_argument("--think", type=float, default=1.0, help="multiplier on participants' think times")
-    parser.add_argument("--stay", type=float, default=60, help="seconds a participant keeps the page open after the check")
+    parser.add_argument(
+        "--stay", type=float, default=60, help="seconds a participant keeps the page open after the check"
+    )
     parser.add_argument("--out", type=Path, help="directory for CSV, logs and the JSON summary (default: a temp dir)")
     args = parser.parse_args(argv)
     args.participants = args.participants or (100 if args.quick else 1000)
@@ -68,21 +76,37 @@ def run(args) -> dict:
     secret = harness.new_secret()
     database_url = harness.fresh_database(args.pg, args.database)
     seed = harness.migrate_and_seed(database_url, secret, args.participants, max(1, args.staff), out / "seed.json")
-    env = harness.server_env(database_url, secret, port=args.port, workers=args.workers, threads=args.threads, redis_url=args.redis)
+    env = harness.server_env(
+        database_url, secret, port=args.port, workers=args.workers, threads=args.threads, redis_url=args.redis
+    )
     server = harness.Server(env, out / "gunicorn.log")
     server.start()
     try:
         harness.warm_up(server.url, seed["warm_up"])
-        locust_env = dict(os.environ, LOAD_SEED=str(out / "seed.json"), LOAD_PARTICIPANTS=str(args.participants),
-                          LOAD_ACKS=str(out / "acks.json"), LOAD_THINK=str(args.think), LOAD_STAY=str(args.stay),
-                          LOAD_STAFF=str(args.staff))
+        locust_env = dict(
+            os.environ,
+            LOAD_SEED=str(out / "seed.json"),
+            LOAD_PARTICIPANTS=str(args.participants),
+            LOAD_ACKS=str(out / "acks.json"),
+            LOAD_THINK=str(args.think),
+            LOAD_STAY=str(args.stay),
+            LOAD_STAFF=str(args.staff),
+        )
         spawn_rate = args.participants / args.arrival_seconds
         run_time = int(args.arrival_seconds + flow_seconds(args.think, args.stay))
         meter = harness.CpuMeter(server)
         started = time.monotonic()
         with harness.Analyzer(database_url) as analyzer:
-            code = harness.run_locust(server.url, out / "locust", users=args.participants + args.staff, spawn_rate=spawn_rate,
-                                      run_time=run_time, env=locust_env, meter=meter, log_path=out / "locust.log")
+            code = harness.run_locust(
+                server.url,
+                out / "locust",
+                users=args.participants + args.staff,
+                spawn_rate=spawn_rate,
+                run_time=run_time,
+                env=locust_env,
+                meter=meter,
+                log_path=out / "locust.log",
+            )
         duration = time.monotonic() - started
         cpu = meter.end()
     finally:
@@ -94,13 +118,28 @@ def run(args) -> dict:
     acked = {tuple(a) for a in acks["acks"]}
     lost = sorted(acked - rows["stored"])
     summary = {
-        "participants": args.participants, "arrival_seconds": args.arrival_seconds, "staff": args.staff,
-        "workers": args.workers, "threads": args.threads, "redis": bool(args.redis), "duration_s": round(duration, 1),
+        "participants": args.participants,
+        "arrival_seconds": args.arrival_seconds,
+        "staff": args.staff,
+        "workers": args.workers,
+        "threads": args.threads,
+        "redis": bool(args.redis),
+        "duration_s": round(duration, 1),
         "server_autovacuum": analyzer.autovacuum,
-        "locust_exit": code, "finished": acks["finished"], "resent": acks.get("resent", 0),
-        "endpoints": [vars(s) for s in stats], "failures": failures, "cpu_seconds": cpu,
-        "rows": {"runs": rows["runs"], "runs_expected": args.participants, "results": rows["results"],
-                 "results_expected": args.participants * len(CHECKS), "acknowledged": len(acked), "lost": len(lost)},
+        "locust_exit": code,
+        "finished": acks["finished"],
+        "resent": acks.get("resent", 0),
+        "endpoints": [vars(s) for s in stats],
+        "failures": failures,
+        "cpu_seconds": cpu,
+        "rows": {
+            "runs": rows["runs"],
+            "runs_expected": args.participants,
+            "results": rows["results"],
+            "results_expected": args.participants * len(CHECKS),
+            "acknowledged": len(acked),
+            "lost": len(lost),
+        },
         "out": str(out),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -112,11 +151,17 @@ def report(summary: dict) -> bool:
     stats = [harness.EndpointStats(**e) for e in summary["endpoints"]]
     duration = summary["duration_s"]
     print()
-    print(f"Preflight load test: {summary['participants']} participants over {summary['arrival_seconds']:.0f} s, "
-          f"{summary['staff']} dashboards; gunicorn {summary['workers']} workers x {summary['threads']} threads, PostgreSQL"
-          f"{', Redis rate limits' if summary['redis'] else ''}; {duration:.0f} s wall")
+    print(
+        f"Preflight load test: {summary['participants']} participants over {summary['arrival_seconds']:.0f} s, "
+        f"{summary['staff']} dashboards; gunicorn {summary['workers']} workers x {summary['threads']} threads, "
+        "PostgreSQL"
+        f"{', Redis rate limits' if summary['redis'] else ''}; {duration:.0f} s wall"
+    )
     if summary.get("server_autovacuum") == "off":
-        print("(PostgreSQL runs with autovacuum off here: the script ANALYZEs every 30 s, as autovacuum would in production)")
+        print(
+            "(PostgreSQL runs with autovacuum off here: the script ANALYZEs every 30 s, as autovacuum would in "
+            "production)"
+        )
     harness.print_table(stats, duration)
     total = next((s for s in stats if s.name == "Aggregated"), None)
     errors = total.failures if total else 0
@@ -125,16 +170,29 @@ def report(summary: dict) -> bool:
     for failure in summary["failures"][:10]:
         print(f"  {failure.get('Occurrences')} x {failure.get('Method')} {failure.get('Name')}: {failure.get('Error')}")
     rows = summary["rows"]
-    print(f"participants finished: {summary['finished']} / {summary['participants']}; requests resent after a keep-alive close "
-          f"(as browsers do, listed above, not errors): {summary.get('resent', 0)}")
-    print(f"check_run rows: {rows['runs']} stored / {rows['runs_expected']} expected; "
-          f"check_result rows: {rows['results']} stored / {rows['results_expected']} expected; "
-          f"acknowledged results missing from the database: {rows['lost']}")
+    print(
+        f"participants finished: {summary['finished']} / {summary['participants']}; requests resent after a keep-alive "
+        "close "
+        f"(as browsers do, listed above, not errors): {summary.get('resent', 0)}"
+    )
+    print(
+        f"check_run rows: {rows['runs']} stored / {rows['runs_expected']} expected; "
+        f"check_result rows: {rows['results']} stored / {rows['results_expected']} expected; "
+        f"acknowledged results missing from the database: {rows['lost']}"
+    )
     cpu = summary["cpu_seconds"]
-    print(f"CPU seconds: gunicorn {cpu['gunicorn']:.0f}, postgres {cpu['postgres']:.0f}, locust {cpu['locust']:.0f}, "
-          f"other processes {cpu.get('other', 0):.0f} (of {duration * cpu.get('cores', 1):.0f} available); "
-          f"machine busy {100 * cpu['machine_busy_share']:.0f}% on average, {100 * cpu['machine_peak_busy_share']:.0f}% at the busiest second")
-    ok = errors == 0 and rows["lost"] == 0 and rows["results"] == rows["results_expected"] and rows["runs"] == rows["runs_expected"]
+    print(
+        f"CPU seconds: gunicorn {cpu['gunicorn']:.0f}, postgres {cpu['postgres']:.0f}, locust {cpu['locust']:.0f}, "
+        f"other processes {cpu.get('other', 0):.0f} (of {duration * cpu.get('cores', 1):.0f} available); "
+        f"machine busy {100 * cpu['machine_busy_share']:.0f}% on average, {100 * cpu['machine_peak_busy_share']:.0f}% "
+        "at the busiest second"
+    )
+    ok = (
+        errors == 0
+        and rows["lost"] == 0
+        and rows["results"] == rows["results_expected"]
+        and rows["runs"] == rows["runs_expected"]
+    )
     for name in harness.TARGETED:
         line = next((s for s in stats if s.name == name), None)
         if line is None or line.p95 >= TARGET_P95_MS:

@@ -41,14 +41,26 @@ def seed(database_url: str, secret_key: str, participants: int, agents: int) -> 
         with session_scope() as session:
             # The event is today: participants check in the hour before it starts.
             starts = (utcnow() + timedelta(hours=1)).replace(second=0, microsecond=0)
-            event = Event(name=EVENT_NAME, starts_at=starts, ends_at=starts + timedelta(hours=2), timezone="Europe/Paris",
-                          platform="zoom", support_email="support@example.org", support_phone="+33 1 23 45 67 89")
+            event = Event(
+                name=EVENT_NAME,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                timezone="Europe/Paris",
+                platform="zoom",
+                support_email="support@example.org",
+                support_phone="+33 1 23 45 67 89",
+            )
             session.add(event)
             session.flush()
             for n in range(participants):
                 # One in twenty presents; languages rotate so every catalog is exercised.
-                person = Participant(event_id=event.id, name=f"Load participant {n}", email=f"load{n}@example.org",
-                                     language=LANGUAGES[n % len(LANGUAGES)], role="presenter" if n % 20 == 0 else "attendee")
+                person = Participant(
+                    event_id=event.id,
+                    name=f"Load participant {n}",
+                    email=f"load{n}@example.org",
+                    language=LANGUAGES[n % len(LANGUAGES)],
+                    role="presenter" if n % 20 == 0 else "attendee",
+                )
                 tokens.append(issue_link(person))
                 session.add(person)
             # One hash for all agents: argon2 is deliberately slow and the password is throwaway.
@@ -59,13 +71,19 @@ def seed(database_url: str, secret_key: str, participants: int, agents: int) -> 
                 session.add(StaffUser(email=email, name=f"Agent {n}", role="agent", password_hash=password_hash))
                 accounts.append({"email": email, "password": password})
             # A separate event for warming the workers up, so its rows never count in the run.
-            warm_event = Event(name="Load test warm-up", starts_at=starts, ends_at=starts + timedelta(hours=2), platform="zoom")
+            warm_event = Event(
+                name="Load test warm-up", starts_at=starts, ends_at=starts + timedelta(hours=2), platform="zoom"
+            )
             session.add(warm_event)
             session.flush()
             warm = []
             for n in range(WARM_UP):
-                person = Participant(event_id=warm_event.id, name=f"Warm-up {n}", email=f"warm{n}@example.org",
-                                     language=LANGUAGES[n % len(LANGUAGES)])
+                person = Participant(
+                    event_id=warm_event.id,
+                    name=f"Warm-up {n}",
+                    email=f"warm{n}@example.org",
+                    language=LANGUAGES[n % len(LANGUAGES)],
+                )
                 warm.append(issue_link(person))
                 session.add(person)
             session.flush()
@@ -86,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     data = seed(args.database_url, args.secret_key, args.participants, args.agents)
     args.out.write_text(json.dumps(data))
     args.out.chmod(0o600)
-    print(f"seeded event {data['event_id']}: {len(data['tokens'])} participants, {len(data['agents'])} agents -> {args.out}")
+    print(
+        f"seeded event {data['event_id']}: {len(data['tokens'])} participants, {len(data['agents'])} agents -> "
+        f"{args.out}"
+    )
 
 
 if __name__ == "__main__":

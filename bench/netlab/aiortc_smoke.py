@@ -3,7 +3,9 @@
 Shows that aiortc connects over the veth addresses (host candidates only, no STUN/TURN), and
 measures data-channel RTT and echo loss.  Not the network check: a reference for its author.
 
-    run_check.py --server-cmd '{repo}/.venv/bin/python {repo}/bench/netlab/aiortc_smoke.py server --host {server_ip} --port {port}' \\
+    run_check.py \\
+      --server-cmd '{repo}/.venv/bin/python {repo}/bench/netlab/aiortc_smoke.py server \\
+                    --host {server_ip} --port {port}' \\
                  --client-cmd '{repo}/.venv/bin/python {repo}/bench/netlab/aiortc_smoke.py client --url {url}'
 """
 
@@ -92,9 +94,12 @@ async def probe(url: str, count: int, interval: float, connect_timeout: float) -
 
     t0 = time.monotonic()
     await pc.setLocalDescription(await pc.createOffer())
-    req = urllib.request.Request(f"{url}/offer", method="POST", headers={"Content-Type": "application/json"},
-                                 data=json.dumps({"sdp": pc.localDescription.sdp,
-                                                  "type": pc.localDescription.type}).encode())
+    req = urllib.request.Request(
+        f"{url}/offer",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}).encode(),
+    )
     answer = await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(req, timeout=20)))
     await pc.setRemoteDescription(RTCSessionDescription(**answer))
     try:

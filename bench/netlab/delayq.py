@@ -117,15 +117,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--queue", type=int, required=True, help="NFQUEUE number to bind")
     p.add_argument("--delay-ms", type=float, default=0.0, help="fixed one-way delay")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="std dev of the extra delay")
-    p.add_argument("--early-us", type=float, default=100.0,
-                   help="release packets this early to offset late timer wake-ups")
+    p.add_argument(
+        "--early-us", type=float, default=100.0, help="release packets this early to offset late timer wake-ups"
+    )
     p.add_argument("--max-len", type=int, default=50_000, help="kernel queue length (packets)")
-    p.add_argument("--rt-priority", type=int, default=20,
-                   help="SCHED_FIFO priority (0 = normal scheduling); keeps the delay honest when "
-                        "other work saturates the CPUs - delayq sleeps between packets, never spins")
+    p.add_argument(
+        "--rt-priority",
+        type=int,
+        default=20,
+        help="SCHED_FIFO priority (0 = normal scheduling); keeps the delay honest when "
+        "other work saturates the CPUs - delayq sleeps between packets, never spins",
+    )
     p.add_argument("--seed", type=int, default=None, help="jitter RNG seed (reproducible runs)")
-    p.add_argument("--max-seconds", type=float, default=4 * 3600,
-                   help="exit after this long whatever happens (bounded runtime)")
+    p.add_argument(
+        "--max-seconds", type=float, default=4 * 3600, help="exit after this long whatever happens (bounded runtime)"
+    )
     return p.parse_args(argv)
 
 
@@ -150,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     nfq = NetfilterQueue()
     # COPY_META: the kernel sends only metadata, not the payload - we never look at it.
-    nfq.bind(args.queue, dq.on_packet, max_len=args.max_len, mode=COPY_META,
-             sock_len=8 * 1024 * 1024)
+    nfq.bind(args.queue, dq.on_packet, max_len=args.max_len, mode=COPY_META, sock_len=8 * 1024 * 1024)
     fd = nfq.get_fd()
     print(f"READY {args.queue}", flush=True)
 

@@ -78,16 +78,22 @@ def check_requirements() -> list[str]:
     problems = []
     if os.geteuid() != 0:
         problems.append("run as root (network namespaces, tc, nft, iptables)")
-    for tool, pkg in (("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables"),
-                      ("iptables", "iptables"), ("ping", "iputils-ping")):
+    for tool, pkg in (
+        ("ip", "iproute2"),
+        ("tc", "iproute2"),
+        ("nft", "nftables"),
+        ("iptables", "iptables"),
+        ("ping", "iputils-ping"),
+    ):
         if not shutil.which(tool):
             problems.append(f"missing '{tool}': apt-get install -y {pkg}")
-    probe = subprocess.run([python_for_delayq(), "-c", "import netfilterqueue"],
-                           capture_output=True, timeout=30)
+    probe = subprocess.run([python_for_delayq(), "-c", "import netfilterqueue"], capture_output=True, timeout=30)
     if probe.returncode != 0:
-        problems.append("missing PyPI NetfilterQueue for delay/jitter: apt-get install -y "
-                        "libnetfilter-queue-dev build-essential && .venv/bin/pip install -r "
-                        "bench/requirements.txt (or set NETLAB_PYTHON)")
+        problems.append(
+            "missing PyPI NetfilterQueue for delay/jitter: apt-get install -y "
+            "libnetfilter-queue-dev build-essential && .venv/bin/pip install -r "
+            "bench/requirements.txt (or set NETLAB_PYTHON)"
+        )
     return problems
 
 
@@ -185,20 +191,51 @@ class Lab:
             for ns in NAMESPACES:
                 _sh(["ip", "netns", "add", ns])
             self._is_up = True
-            _sh(["ip", "link", "add", CLIENT_IF, "netns", CLIENT_NS, "type", "veth",
-                 "peer", "name", ROUTER_CLIENT_IF, "netns", ROUTER_NS])
-            _sh(["ip", "link", "add", SERVER_IF, "netns", SERVER_NS, "type", "veth",
-                 "peer", "name", ROUTER_SERVER_IF, "netns", ROUTER_NS])
-            for ns, ifname, addr in ((CLIENT_NS, CLIENT_IF, CLIENT_IP),
-                                     (ROUTER_NS, ROUTER_CLIENT_IF, ROUTER_CLIENT_IP),
-                                     (ROUTER_NS, ROUTER_SERVER_IF, ROUTER_SERVER_IP),
-                                     (SERVER_NS, SERVER_IF, SERVER_IP)):
+            _sh(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    CLIENT_IF,
+                    "netns",
+                    CLIENT_NS,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    ROUTER_CLIENT_IF,
+                    "netns",
+                    ROUTER_NS,
+                ]
+            )
+            _sh(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    SERVER_IF,
+                    "netns",
+                    SERVER_NS,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    ROUTER_SERVER_IF,
+                    "netns",
+                    ROUTER_NS,
+                ]
+            )
+            for ns, ifname, addr in (
+                (CLIENT_NS, CLIENT_IF, CLIENT_IP),
+                (ROUTER_NS, ROUTER_CLIENT_IF, ROUTER_CLIENT_IP),
+                (ROUTER_NS, ROUTER_SERVER_IF, ROUTER_SERVER_IP),
+                (SERVER_NS, SERVER_IF, SERVER_IP),
+            ):
                 self._ns(ns, ["ip", "addr", "add", f"{addr}/24", "dev", ifname])
                 self._ns(ns, ["ip", "link", "set", ifname, "up"])
                 if self.disable_offloads and shutil.which("ethtool"):
                     # Wire-sized packets (no 64 KB GSO/GRO lumps) through tbf and NFQUEUE, like a real link.
-                    self._ns(ns, ["ethtool", "-K", ifname, "tso", "off", "gso", "off", "gro", "off"],
-                             check=False)
+                    self._ns(ns, ["ethtool", "-K", ifname, "tso", "off", "gso", "off", "gro", "off"], check=False)
             for ns in NAMESPACES:
                 self._ns(ns, ["ip", "link", "set", "lo", "up"])
                 # IPv4 only: the delay rules are iptables (IPv4) and aioice would add IPv6 candidates.
@@ -228,13 +265,13 @@ class Lab:
     def _ns(self, ns: str, argv: list[str], check: bool = True, timeout: float = 20):
         return _sh(["ip", "netns", "exec", ns, *argv], check=check, timeout=timeout)
 
-    def run_in(self, ns: str, argv: list[str], timeout: float = 60, check: bool = False,
-               **kwargs) -> subprocess.CompletedProcess:
+    def run_in(
+        self, ns: str, argv: list[str], timeout: float = 60, check: bool = False, **kwargs
+    ) -> subprocess.CompletedProcess:
         """Run `argv` inside namespace `ns` and wait (bounded by `timeout`); text output captured."""
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
-        return subprocess.run(["ip", "netns", "exec", ns, *argv], timeout=timeout, check=check,
-                              **kwargs)
+        return subprocess.run(["ip", "netns", "exec", ns, *argv], timeout=timeout, check=check, **kwargs)
 
     def popen_in(self, ns: str, argv: list[str], **kwargs) -> subprocess.Popen:
         """Start `argv` inside namespace `ns`; the lab stops it on teardown (or use stop())."""
@@ -298,37 +335,88 @@ class Lab:
         # A small bucket keeps the rate honest over short windows (tbf uses hrtimers here).
         burst = max(4 * 1514, int(bytes_per_s * 0.004))
         limit = max(10 * 1514, int(bytes_per_s * queue_ms / 1000)) + burst
-        self._ns(ns, ["tc", "qdisc", "add", "dev", ifname, "root", "tbf", "rate", f"{kbit}kbit",
-                      "burst", str(burst), "limit", str(limit)])
+        self._ns(
+            ns,
+            [
+                "tc",
+                "qdisc",
+                "add",
+                "dev",
+                ifname,
+                "root",
+                "tbf",
+                "rate",
+                f"{kbit}kbit",
+                "burst",
+                str(burst),
+                "limit",
+                str(limit),
+            ],
+        )
 
     def _apply_nft(self, sc: scen.Scenario) -> None:
         rules = []
         if sc.udp_blocked:
             rules.append("meta l4proto udp counter drop")
-        for pct, iif, oif in ((sc.loss_down_pct, ROUTER_SERVER_IF, ROUTER_CLIENT_IF),
-                              (sc.loss_up_pct, ROUTER_CLIENT_IF, ROUTER_SERVER_IF)):
+        for pct, iif, oif in (
+            (sc.loss_down_pct, ROUTER_SERVER_IF, ROUTER_CLIENT_IF),
+            (sc.loss_up_pct, ROUTER_CLIENT_IF, ROUTER_SERVER_IF),
+        ):
             n = round(pct * 100)  # percent -> per ten thousand
             if n > 0:
                 rules.append(f'iifname "{iif}" oifname "{oif}" numgen random mod 10000 < {n} counter drop')
         if not rules:
             return
         body = "\n".join(f"    {r}" for r in rules)
-        ruleset = (f"table inet {NFT_TABLE} {{\n  chain forward {{\n"
-                   f"    type filter hook forward priority 0; policy accept;\n{body}\n  }}\n}}\n")
+        ruleset = (
+            f"table inet {NFT_TABLE} {{\n  chain forward {{\n"
+            f"    type filter hook forward priority 0; policy accept;\n{body}\n  }}\n}}\n"
+        )
         _sh(["ip", "netns", "exec", ROUTER_NS, "nft", "-f", "-"], input=ruleset)
 
-    def _apply_delay(self, ns: str, ifname: str, queue: int, delay_ms: float, jitter_ms: float,
-                     bind_timeout: float = 15.0) -> None:
+    def _apply_delay(
+        self, ns: str, ifname: str, queue: int, delay_ms: float, jitter_ms: float, bind_timeout: float = 15.0
+    ) -> None:
         """Start delayq.py in `ns`, queue arriving packets to it, and wait until it is bound."""
         if delay_ms <= 0 and jitter_ms <= 0:
             return
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, python_for_delayq(), str(DELAYQ), "--queue", str(queue),
-             "--delay-ms", str(delay_ms), "--jitter-ms", str(jitter_ms)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                python_for_delayq(),
+                str(DELAYQ),
+                "--queue",
+                str(queue),
+                "--delay-ms",
+                str(delay_ms),
+                "--jitter-ms",
+                str(jitter_ms),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self._delayqs[ns] = proc
-        self._ns(ns, ["iptables", "-t", "mangle", "-A", "PREROUTING", "-i", ifname, "-j", "NFQUEUE",
-                      "--queue-num", str(queue), "--queue-bypass"])
+        self._ns(
+            ns,
+            [
+                "iptables",
+                "-t",
+                "mangle",
+                "-A",
+                "PREROUTING",
+                "-i",
+                ifname,
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                str(queue),
+                "--queue-bypass",
+            ],
+        )
         end = time.monotonic() + bind_timeout
         while time.monotonic() < end:
             if proc.poll() is not None:
@@ -367,16 +455,20 @@ def _stop_process(proc: subprocess.Popen, grace: float = 3.0) -> None:
 
 def exit_on_signals() -> None:
     """Turn SIGTERM/SIGHUP into SystemExit so `with Lab()` blocks tear down (the 'trap')."""
+
     def _raise(signum, frame):
         raise SystemExit(128 + signum)
+
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise)
 
 
 def deadline(seconds: float) -> None:
     """Bound a script's run time: raise TimeoutError in the main thread after `seconds`."""
+
     def _timeout(signum, frame):
         raise TimeoutError(f"netlab run exceeded its {seconds:.0f}s budget")
+
     signal.signal(signal.SIGALRM, _timeout)
     signal.alarm(max(1, int(seconds)))
 
@@ -389,8 +481,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check the requirements")
     t = sub.add_parser("teardown", help="remove leftover namespaces (after a crash)")
     t.add_argument("--force", action="store_true", help="even if another run holds the lab lock")
-    r = sub.add_parser("run", help="set up, apply SCENARIO, run NS CMD..., tear down "
-                                   "(options before SCENARIO: everything after NS is the command)")
+    r = sub.add_parser(
+        "run",
+        help="set up, apply SCENARIO, run NS CMD..., tear down "
+        "(options before SCENARIO: everything after NS is the command)",
+    )
     r.add_argument("scenario")
     r.add_argument("ns", choices=NAMESPACES)
     r.add_argument("argv", nargs=argparse.REMAINDER)
@@ -402,9 +497,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "list":
         for s in scen.SCENARIOS:
-            print(f"{s.name:12} down {s.down_kbit:>6} kbit/s  up {s.up_kbit:>6} kbit/s  "
-                  f"rtt {s.rtt_ms:>4.0f} ms  jitter {s.jitter_ms:>2.0f} ms  "
-                  f"loss {s.loss_down_pct}/{s.loss_up_pct} %  udp_blocked={s.udp_blocked}")
+            print(
+                f"{s.name:12} down {s.down_kbit:>6} kbit/s  up {s.up_kbit:>6} kbit/s  "
+                f"rtt {s.rtt_ms:>4.0f} ms  jitter {s.jitter_ms:>2.0f} ms  "
+                f"loss {s.loss_down_pct}/{s.loss_up_pct} %  udp_blocked={s.udp_blocked}"
+            )
         return 0
     if args.cmd == "check":
         problems = check_requirements()
@@ -439,8 +536,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"lab.py: command exceeded --timeout {args.timeout:.0f}s", file=sys.stderr)
                 return 124
         print(lab.describe())
-        print(f"scenario {sc.name} applied; holding for {args.seconds:.0f}s "
-              f"(Ctrl-C to stop early; use `ip netns exec pf-client ...`)", flush=True)
+        print(
+            f"scenario {sc.name} applied; holding for {args.seconds:.0f}s "
+            f"(Ctrl-C to stop early; use `ip netns exec pf-client ...`)",
+            flush=True,
+        )
         try:
             time.sleep(args.seconds)
         except KeyboardInterrupt:

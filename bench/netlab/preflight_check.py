@@ -2,7 +2,8 @@
 
 Plugs Preflight into the harness (run_check.py) without changing it:
 
-    python3 bench/netlab/preflight_check.py bench [scenario ...] [--client browser|python] [--repeat N] [--json out.json]
+    python3 bench/netlab/preflight_check.py bench [scenario ...] [--client browser|python] \
+        [--repeat N] [--json out.json]
 
 - server (in pf-server): a fresh SQLite database with one event and one participant, then the app
   under gunicorn with gunicorn.conf.py, exactly as production runs it (one worker by default);
@@ -76,20 +77,30 @@ LOSS_TOLERANCE_PP = 1.0
 
 
 # ----- server ---------------------------------------------------------------------------------
-def prepare(workdir: Path, url: str, *, participants: int = 1, platform: str = PLATFORM, role: str = ROLE,
-            max_checks: int = 16, extra_env: dict | None = None) -> tuple[dict, list[str]]:
+def prepare(
+    workdir: Path,
+    url: str,
+    *,
+    participants: int = 1,
+    platform: str = PLATFORM,
+    role: str = ROLE,
+    max_checks: int = 16,
+    extra_env: dict | None = None,
+) -> tuple[dict, list[str]]:
     """A fresh SQLite database with one event and ``participants`` participants.
 
     Returns the environment to run the app with and the participants' link tokens.
     """
-    env = dict(os.environ,
-               PREFLIGHT_DATABASE_URL=f"sqlite:///{workdir / 'preflight.sqlite3'}",
-               PREFLIGHT_SECRET_KEY=SECRET,
-               PREFLIGHT_BASE_URL=url,
-               PREFLIGHT_RATELIMIT_PUBLIC="100000 per minute",
-               PREFLIGHT_MAX_CONCURRENT_CHECKS=str(max_checks),
-               PREFLIGHT_MAX_CHECKS_PER_ADDRESS=str(max_checks),  # bench clients share one address
-               **(extra_env or {}))
+    env = dict(
+        os.environ,
+        PREFLIGHT_DATABASE_URL=f"sqlite:///{workdir / 'preflight.sqlite3'}",
+        PREFLIGHT_SECRET_KEY=SECRET,
+        PREFLIGHT_BASE_URL=url,
+        PREFLIGHT_RATELIMIT_PUBLIC="100000 per minute",
+        PREFLIGHT_MAX_CONCURRENT_CHECKS=str(max_checks),
+        PREFLIGHT_MAX_CHECKS_PER_ADDRESS=str(max_checks),  # bench clients share one address
+        **(extra_env or {}),
+    )
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -109,11 +120,15 @@ def prepare(workdir: Path, url: str, *, participants: int = 1, platform: str = P
         tokens = []
         with app.app_context(), session_scope() as session:
             starts = utcnow() + timedelta(days=1)
-            event = Event(name="Netlab", starts_at=starts, ends_at=starts + timedelta(hours=1), timezone="UTC", platform=platform)
+            event = Event(
+                name="Netlab", starts_at=starts, ends_at=starts + timedelta(hours=1), timezone="UTC", platform=platform
+            )
             session.add(event)
             session.flush()
             for n in range(participants):
-                participant = Participant(event_id=event.id, name=f"Lab {n}", email=f"lab{n}@example.org", language="en", role=role)
+                participant = Participant(
+                    event_id=event.id, name=f"Lab {n}", email=f"lab{n}@example.org", language="en", role=role
+                )
                 tokens.append(issue_link(participant))
                 session.add(participant)
         app.extensions["preflight_engine"].dispose()
@@ -126,7 +141,16 @@ def prepare(workdir: Path, url: str, *, participants: int = 1, platform: str = P
 def gunicorn_argv() -> list[str]:
     """gunicorn with the project's gunicorn.conf.py, as production runs the app."""
     gunicorn = str(REPO / ".venv" / "bin" / "gunicorn")
-    return [gunicorn, "-c", str(REPO / "gunicorn.conf.py"), "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"]
+    return [
+        gunicorn,
+        "-c",
+        str(REPO / "gunicorn.conf.py"),
+        "--chdir",
+        str(REPO),
+        "--access-logfile",
+        "/dev/null",
+        "wsgi:app",
+    ]
 
 
 def wait_port(host: str, port: int, timeout: float) -> bool:
@@ -146,9 +170,30 @@ def start_turn(host: str, log_path: Path) -> list[dict]:
     turnserver = shutil.which("turnserver")
     if turnserver is None:
         raise SystemExit("no TURN server (apt-get install coturn)")
-    argv = ["timeout", str(TURN_LIFETIME_S), turnserver, "-n", "--listening-ip", host, "--relay-ip", host,
-            "--listening-port", str(TURN_PORT), "--no-udp", "--no-tls", "--no-dtls", "--no-cli", "--lt-cred-mech",
-            "--user", f"{TURN_USER}:{TURN_PASSWORD}", "--realm", "netlab.preflight", "--log-file", "stdout", "--simple-log"]
+    argv = [
+        "timeout",
+        str(TURN_LIFETIME_S),
+        turnserver,
+        "-n",
+        "--listening-ip",
+        host,
+        "--relay-ip",
+        host,
+        "--listening-port",
+        str(TURN_PORT),
+        "--no-udp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--lt-cred-mech",
+        "--user",
+        f"{TURN_USER}:{TURN_PASSWORD}",
+        "--realm",
+        "netlab.preflight",
+        "--log-file",
+        "stdout",
+        "--simple-log",
+    ]
     with open(log_path, "ab") as log:
         subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     if not wait_port(host, TURN_PORT, 10):
@@ -157,7 +202,8 @@ def start_turn(host: str, log_path: Path) -> list[dict]:
 
 
 def server(args) -> int:
-    """Create the database and the participant (and the TURN server if the scenario has one), then exec gunicorn on host:port."""
+    """Create the database and the participant (and the TURN server if the scenario has one),
+    then exec gunicorn on host:port."""
     workdir = Path(tempfile.mkdtemp(prefix="pf-netlab-"))
     extra = {"PREFLIGHT_BIND": f"{args.host}:{args.port}", "PREFLIGHT_WORKERS": str(args.workers)}
     if args.scenario:
@@ -165,8 +211,15 @@ def server(args) -> int:
 
         if scenarios.get(args.scenario).turn_tcp:
             extra["PREFLIGHT_ICE_SERVERS"] = json.dumps(start_turn(args.host, workdir / "turnserver.log"))
-    env, tokens = prepare(workdir, f"http://{args.host}:{args.port}", participants=args.participants, platform=args.platform,
-                          role=args.role, max_checks=args.max_checks, extra_env=extra)
+    env, tokens = prepare(
+        workdir,
+        f"http://{args.host}:{args.port}",
+        participants=args.participants,
+        platform=args.platform,
+        role=args.role,
+        max_checks=args.max_checks,
+        extra_env=extra,
+    )
     Path(args.token_file).write_text("\n".join(tokens) + "\n")
     argv = gunicorn_argv()
     os.execve(argv[0], argv, env)
@@ -188,14 +241,22 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
     captured: dict = {}
     started = time.monotonic()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox",  # root inside a network namespace
-            f"--unsafely-treat-insecure-origin-as-secure={url}",  # plain http on the lab's address
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",  # root inside a network namespace
+                f"--unsafely-treat-insecure-origin-as-secure={url}",  # plain http on the lab's address
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
+        )
         context = browser.new_context(base_url=url, permissions=["camera", "microphone"])
         page = context.new_page()
         # Only the network step: the other steps' code is not loaded.
-        page.route("**/static/js/check-steps.js", lambda r: r.fulfill(status=200, content_type="text/javascript", body=""))
+        page.route(
+            "**/static/js/check-steps.js", lambda r: r.fulfill(status=200, content_type="text/javascript", body="")
+        )
 
         def on_response(response):
             if response.request.method == "POST" and response.url.endswith("/results"):
@@ -213,7 +274,9 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
             page.on("console", lambda message: print(message.text, file=sys.stderr, flush=True))
         page.goto(f"/c/{token}")
         # With media permission in use, Chrome shows real host addresses instead of mDNS names.
-        page.evaluate("navigator.mediaDevices.getUserMedia({audio: true}).then(s => s.getTracks().forEach(t => t.stop()))")
+        page.evaluate(
+            "navigator.mediaDevices.getUserMedia({audio: true}).then(s => s.getTracks().forEach(t => t.stop()))"
+        )
         page.locator('[data-action="start"]').click()
         page.wait_for_selector('[data-check="network"][data-verdict]', timeout=timeout * 1000)
         deadline = time.monotonic() + 5
@@ -234,8 +297,12 @@ class _Http:
         self.csrf = match.group(1) if match else ""
 
     def post(self, path: str, body: dict) -> tuple[int, dict, dict | None]:
-        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf})
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf},
+        )
         try:
             with self.opener.open(request, timeout=60) as response:
                 return response.status, dict(response.headers), json.loads(response.read() or b"null")
@@ -268,9 +335,15 @@ def python_client(url: str, token: str, run_id: str | None = None) -> dict:
 
 def _report(captured: dict, client: str, seconds: float) -> dict:
     judged = captured.get("judged") or {}
-    return {"client": client, "verdict": judged.get("verdict"), "reason": judged.get("reason"),
-            "metrics": judged.get("metrics", {}), "raw": captured.get("raw"), "error": captured.get("error"),
-            "seconds": round(seconds, 1)}
+    return {
+        "client": client,
+        "verdict": judged.get("verdict"),
+        "reason": judged.get("reason"),
+        "metrics": judged.get("metrics", {}),
+        "raw": captured.get("raw"),
+        "error": captured.get("error"),
+        "seconds": round(seconds, 1),
+    }
 
 
 def client(args) -> int:
@@ -292,29 +365,57 @@ def compare(scenario, result: dict) -> dict:
     rows, failures = [], []
 
     def row(figure, configured, measured, error, target, ok):
-        rows.append({"figure": figure, "configured": configured, "measured": measured, "error": error,
-                     "target": target, "ok": ok})
+        rows.append(
+            {
+                "figure": figure,
+                "configured": configured,
+                "measured": measured,
+                "error": error,
+                "target": target,
+                "ok": ok,
+            }
+        )
         if ok is False:
             failures.append(figure)
 
-    for figure, configured, loss in (("download_kbps", scenario.down_kbit, scenario.loss_down_pct),
-                                     ("upload_kbps", scenario.up_kbit, scenario.loss_up_pct)):
+    for figure, configured, loss in (
+        ("download_kbps", scenario.down_kbit, scenario.loss_down_pct),
+        ("upload_kbps", scenario.up_kbit, scenario.loss_up_pct),
+    ):
         measured = m.get(figure)
         in_scope = RATE_WINDOW_KBPS[0] <= configured <= RATE_WINDOW_KBPS[1] and loss <= RATE_MAX_LOSS_PCT
         error = None if measured is None or not configured else round(100 * (measured - configured) / configured, 1)
-        ok = None if not in_scope or scenario.udp_blocked else (error is not None and abs(error) <= 100 * RATE_TOLERANCE)
-        row(figure, configured, measured, None if error is None else f"{error:+.1f} %", "±10 %" if in_scope else "-", ok)
+        ok = (
+            None if not in_scope or scenario.udp_blocked else (error is not None and abs(error) <= 100 * RATE_TOLERANCE)
+        )
+        row(
+            figure, configured, measured, None if error is None else f"{error:+.1f} %", "±10 %" if in_scope else "-", ok
+        )
     rtt = m.get("rtt_ms")
     truth = RTT_TRUTH.get(scenario.name, scenario.rtt_ms)
     tolerance = max(RTT_TOLERANCE_MS, RTT_TOLERANCE_SHARE * truth)
     rtt_error = None if rtt is None else round(rtt - truth, 1)
-    row("rtt_ms", scenario.rtt_ms if truth == scenario.rtt_ms else f"{scenario.rtt_ms:g} (lab {truth:g})", rtt, None if rtt_error is None else f"{rtt_error:+.1f} ms", f"±{tolerance:g} ms",
-        None if scenario.udp_blocked else (rtt_error is not None and abs(rtt_error) <= tolerance))
+    row(
+        "rtt_ms",
+        scenario.rtt_ms if truth == scenario.rtt_ms else f"{scenario.rtt_ms:g} (lab {truth:g})",
+        rtt,
+        None if rtt_error is None else f"{rtt_error:+.1f} ms",
+        f"±{tolerance:g} ms",
+        None if scenario.udp_blocked else (rtt_error is not None and abs(rtt_error) <= tolerance),
+    )
     for figure, configured in (("loss_down_pct", scenario.loss_down_pct), ("loss_up_pct", scenario.loss_up_pct)):
         measured = m.get(figure)
         error = None if measured is None else round(measured - configured, 2)
-        row(figure, configured, measured, None if error is None else f"{error:+.2f} pp", "±1 pp",
-            None if scenario.udp_blocked or configured > 10 else (error is not None and abs(error) <= LOSS_TOLERANCE_PP))
+        row(
+            figure,
+            configured,
+            measured,
+            None if error is None else f"{error:+.2f} pp",
+            "±1 pp",
+            None
+            if scenario.udp_blocked or configured > 10
+            else (error is not None and abs(error) <= LOSS_TOLERANCE_PP),
+        )
     for figure in ("jitter_ms", "loaded_rtt_ms", "mos", "connect_ms"):
         row(figure, scenario.jitter_ms if figure == "jitter_ms" else None, m.get(figure), None, "-", None)
     expected = EXPECTED.get(scenario.name)
@@ -323,9 +424,16 @@ def compare(scenario, result: dict) -> dict:
     if verdict_ok is False:
         failures.append("verdict")
     ok = not failures and result.get("verdict") is not None
-    return {"ok": ok, "why": "all within targets" if ok else f"off target: {', '.join(failures) or 'no verdict'}",
-            "rows": rows, "expected": expected, "got": got, "duration_ms": raw.get("duration_ms"),
-            "settled": {"download": raw.get("download_settled")}, "timeouts": raw.get("timeouts")}
+    return {
+        "ok": ok,
+        "why": "all within targets" if ok else f"off target: {', '.join(failures) or 'no verdict'}",
+        "rows": rows,
+        "expected": expected,
+        "got": got,
+        "duration_ms": raw.get("duration_ms"),
+        "settled": {"download": raw.get("download_settled")},
+        "timeouts": raw.get("timeouts"),
+    }
 
 
 def table(records: list[dict]) -> str:
@@ -339,12 +447,18 @@ def table(records: list[dict]) -> str:
             continue
         for r in judgement.get("rows", []):
             ok = {True: "yes", False: "**no**", None: ""}[r["ok"]]
-            lines.append(f"| {name} | {r['figure']} | {_fmt(r['configured'])} | {_fmt(r['measured'])} | {r['error'] or ''} | {r['target']} | {ok} |")
+            lines.append(
+                f"| {name} | {r['figure']} | {_fmt(r['configured'])} | {_fmt(r['measured'])} | {r['error'] or ''} | "
+                f"{r['target']} | {ok} |"
+            )
         exp, got = judgement.get("expected"), judgement.get("got")
         dur = judgement.get("duration_ms")
-        lines.append(f"| {name} | **verdict** | {exp[0] + ' ' + exp[1] if exp else '-'} | {got[0]} {got[1]} | "
-                     f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if exp and tuple(exp) == tuple(got) else '**no**'} |"
-                     if dur else f"| {name} | **verdict** | {exp} | {got} | | | |")
+        lines.append(
+            f"| {name} | **verdict** | {exp[0] + ' ' + exp[1] if exp else '-'} | {got[0]} {got[1]} | "
+            f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if exp and tuple(exp) == tuple(got) else '**no**'} |"
+            if dur
+            else f"| {name} | **verdict** | {exp} | {got} | | | |"
+        )
     return "\n".join(lines)
 
 
@@ -364,12 +478,27 @@ def bench(args) -> int:
     # A higher (never real-time) priority: other work on a shared 2-core machine otherwise
     # decides the figures more than the link does. Not chrt: Chromium under SCHED_FIFO spun at
     # 100 % on both cores and starved the machine.
-    server_cmd = (f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} server --host {{server_ip}} --port {{port}} "
-                  f"--token-file {token_file} --workers {args.workers} --scenario {{scenario}}")
-    client_cmd = f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} client --url {{url}} --token-file {token_file} --mode {args.client}"
+    server_cmd = (
+        f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} server --host "
+        f"{{server_ip}} --port {{port}} "
+        f"--token-file {token_file} --workers {args.workers} --scenario {{scenario}}"
+    )
+    client_cmd = (
+        f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} client "
+        f"--url {{url}} --token-file {token_file} --mode {args.client}"
+    )
     run_check.judge = compare
-    argv = [*args.names, "--server-cmd", server_cmd, "--client-cmd", client_cmd, "--repeat", str(args.repeat),
-            "--client-timeout", str(args.client_timeout)]
+    argv = [
+        *args.names,
+        "--server-cmd",
+        server_cmd,
+        "--client-cmd",
+        client_cmd,
+        "--repeat",
+        str(args.repeat),
+        "--client-timeout",
+        str(args.client_timeout),
+    ]
     json_path = args.json or tempfile.mktemp(prefix="pf-netlab-", suffix=".json")
     argv += ["--json", json_path]
     if args.log_dir:

@@ -58,8 +58,7 @@ def fill(template: str, values: dict) -> list[str]:
 
 def wait_for_port(lab: netlab.Lab, host: str, port: int, timeout: float, server) -> None:
     """Wait until a TCP connect from pf-client to host:port succeeds (or the server dies)."""
-    probe = ("import socket,sys\ns=socket.socket();s.settimeout(1)\n"
-             f"sys.exit(s.connect_ex(({host!r},{port})))")
+    probe = f"import socket,sys\ns=socket.socket();s.settimeout(1)\nsys.exit(s.connect_ex(({host!r},{port})))"
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if server.poll() is not None:
@@ -85,19 +84,27 @@ def last_json(text: str) -> dict | None:
 def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
     """Apply `sc`, run server + client once, and return the record for this run."""
     lab.apply(sc)
-    values = {"server_ip": netlab.SERVER_IP, "client_ip": netlab.CLIENT_IP, "port": args.port,
-              "url": f"http://{netlab.SERVER_IP}:{args.port}", "scenario": sc.name, "repo": str(REPO)}
+    values = {
+        "server_ip": netlab.SERVER_IP,
+        "client_ip": netlab.CLIENT_IP,
+        "port": args.port,
+        "url": f"http://{netlab.SERVER_IP}:{args.port}",
+        "scenario": sc.name,
+        "repo": str(REPO),
+    }
     env = dict(os.environ, PREFLIGHT_NETLAB_SCENARIO=json.dumps(sc.as_dict()))
     log_path = Path(args.log_dir) / f"server-{sc.name}.log" if args.log_dir else None
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
-    server = lab.popen_in(netlab.SERVER_NS, fill(args.server_cmd, values), cwd=REPO, env=env,
-                          stdout=log, stderr=subprocess.STDOUT)
+    server = lab.popen_in(
+        netlab.SERVER_NS, fill(args.server_cmd, values), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     record = {"scenario": sc.as_dict(), "result": None, "judgement": None, "error": None}
     started = time.monotonic()
     try:
         wait_for_port(lab, netlab.SERVER_IP, args.port, args.server_timeout, server)
-        res = lab.run_in(netlab.CLIENT_NS, fill(args.client_cmd, values), timeout=args.client_timeout,
-                         cwd=REPO, env=env)
+        res = lab.run_in(
+            netlab.CLIENT_NS, fill(args.client_cmd, values), timeout=args.client_timeout, cwd=REPO, env=env
+        )
         record["client_returncode"] = res.returncode
         record["client_stderr_tail"] = res.stderr[-2000:]
         record["result"] = last_json(res.stdout)
@@ -149,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
                 records.append(rec)
                 verdict = (rec["result"] or {}).get("verdict")
                 ok = (rec["judgement"] or {}).get("ok")
-                print(f"{sc.name:12} run {i}: {rec['seconds']:>5}s verdict={verdict!s:8} ok={ok!s:5} "
-                      f"{rec['error'] or ''}", flush=True)
+                print(
+                    f"{sc.name:12} run {i}: {rec['seconds']:>5}s verdict={verdict!s:8} ok={ok!s:5} "
+                    f"{rec['error'] or ''}",
+                    flush=True,
+                )
     if a.json:
         Path(a.json).write_text(json.dumps(records, indent=1))
     failed = [r for r in records if r["error"] or (r["judgement"] or {}).get("ok") is False]

@@ -69,24 +69,48 @@ class Scenario:
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("fibre", "Fibre, capped at the top of the judged window",
-             down_kbit=20_000, up_kbit=20_000, rtt_ms=10),
-    Scenario("dsl", "ADSL 8/1 Mbit/s",
-             down_kbit=8_000, up_kbit=1_000, rtt_ms=30),
-    Scenario("4g", "4G mobile with jitter and light loss",
-             down_kbit=12_000, up_kbit=4_000, rtt_ms=70, jitter_ms=8,
-             loss_down_pct=0.3, loss_up_pct=0.3),
-    Scenario("satellite", "Geostationary satellite",
-             down_kbit=10_000, up_kbit=2_000, rtt_ms=600),
-    Scenario("wifi-lossy", "Congested Wi-Fi with 3 % random loss each way",
-             down_kbit=10_000, up_kbit=10_000, rtt_ms=20,
-             loss_down_pct=3, loss_up_pct=3),
-    Scenario("uplink-300k", "Starved 300 kbit/s uplink (too slow to send video)",
-             down_kbit=4_000, up_kbit=300, rtt_ms=40),
-    Scenario("udp-blocked", "Firewall dropping all UDP (TCP allowed): WebRTC needs TURN over TCP/TLS",
-             down_kbit=10_000, up_kbit=5_000, rtt_ms=20, udp_blocked=True),
-    Scenario("udp-blocked-turn", "The same firewall, with a TURN server reachable over TCP (coturn in pf-server)",
-             down_kbit=10_000, up_kbit=5_000, rtt_ms=20, udp_blocked=True, turn_tcp=True),
+    Scenario("fibre", "Fibre, capped at the top of the judged window", down_kbit=20_000, up_kbit=20_000, rtt_ms=10),
+    Scenario("dsl", "ADSL 8/1 Mbit/s", down_kbit=8_000, up_kbit=1_000, rtt_ms=30),
+    Scenario(
+        "4g",
+        "4G mobile with jitter and light loss",
+        down_kbit=12_000,
+        up_kbit=4_000,
+        rtt_ms=70,
+        jitter_ms=8,
+        loss_down_pct=0.3,
+        loss_up_pct=0.3,
+    ),
+    Scenario("satellite", "Geostationary satellite", down_kbit=10_000, up_kbit=2_000, rtt_ms=600),
+    Scenario(
+        "wifi-lossy",
+        "Congested Wi-Fi with 3 % random loss each way",
+        down_kbit=10_000,
+        up_kbit=10_000,
+        rtt_ms=20,
+        loss_down_pct=3,
+        loss_up_pct=3,
+    ),
+    Scenario(
+        "uplink-300k", "Starved 300 kbit/s uplink (too slow to send video)", down_kbit=4_000, up_kbit=300, rtt_ms=40
+    ),
+    Scenario(
+        "udp-blocked",
+        "Firewall dropping all UDP (TCP allowed): WebRTC needs TURN over TCP/TLS",
+        down_kbit=10_000,
+        up_kbit=5_000,
+        rtt_ms=20,
+        udp_blocked=True,
+    ),
+    Scenario(
+        "udp-blocked-turn",
+        "The same firewall, with a TURN server reachable over TCP (coturn in pf-server)",
+        down_kbit=10_000,
+        up_kbit=5_000,
+        rtt_ms=20,
+        udp_blocked=True,
+        turn_tcp=True,
+    ),
 )
 
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

@@ -53,8 +53,7 @@ def send(to: str, port: int, seconds: float, pps: float, size: int) -> dict:
         except OSError:
             pass
         time.sleep(0.01)
-    return {"sent": seq, "send_errors": errors, "size": size,
-            "elapsed_s": round(time.monotonic() - start, 3)}
+    return {"sent": seq, "send_errors": errors, "size": size, "elapsed_s": round(time.monotonic() - start, 3)}
 
 
 def receive(bind: str, port: int, seconds: float, linger: float) -> dict:
@@ -98,16 +97,20 @@ def receive(bind: str, port: int, seconds: float, linger: float) -> dict:
             jitter += (abs(transit - prev_transit) - jitter) / 16
         prev_transit = transit
         arrivals.append((now_ns / 1e9, len(data) + IP_UDP_OVERHEAD + ETH_OVERHEAD))
-    out = {"received": len(seen), "duplicates": dup, "reordered": reordered,
-           "max_seq": highest}
+    out = {"received": len(seen), "duplicates": dup, "reordered": reordered, "max_seq": highest}
     if owd_ms:
         q = statistics.quantiles(owd_ms, n=10) if len(owd_ms) > 1 else [owd_ms[0]] * 9
-        out.update(owd_ms_p50=round(statistics.median(owd_ms), 2), owd_ms_p10=round(q[0], 2),
-                   owd_ms_p90=round(q[-1], 2), owd_ms_min=round(min(owd_ms), 2),
-                   owd_ms_std=round(statistics.pstdev(owd_ms), 2), jitter_rfc3550_ms=round(jitter, 2))
+        out.update(
+            owd_ms_p50=round(statistics.median(owd_ms), 2),
+            owd_ms_p10=round(q[0], 2),
+            owd_ms_p90=round(q[-1], 2),
+            owd_ms_min=round(min(owd_ms), 2),
+            owd_ms_std=round(statistics.pstdev(owd_ms), 2),
+            jitter_rfc3550_ms=round(jitter, 2),
+        )
     if len(arrivals) > 10:
         # Rate over the middle of the flow: skips the tbf bucket's initial burst and the tail.
-        a = arrivals[len(arrivals) // 10: -max(1, len(arrivals) // 20)]
+        a = arrivals[len(arrivals) // 10 : -max(1, len(arrivals) // 20)]
         span = a[-1][0] - a[0][0]
         if span > 0:
             out["rx_kbit_wire"] = round(sum(b for _, b in a[1:]) * 8 / span / 1000, 1)

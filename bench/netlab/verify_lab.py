@@ -75,8 +75,11 @@ def last_json(text: str) -> dict:
 
 def ping_rtt(lab: netlab.Lab, sc: scen.Scenario, count: int) -> dict:
     """RTT percentiles and loss from `ping -U` client -> server."""
-    res = lab.run_in(netlab.CLIENT_NS, [*RT, "ping", "-U", "-n", "-c", str(count), "-i", "0.02", "-W", "3",
-                                        netlab.SERVER_IP], timeout=count * 0.05 + sc.rtt_ms / 1000 + 15)
+    res = lab.run_in(
+        netlab.CLIENT_NS,
+        [*RT, "ping", "-U", "-n", "-c", str(count), "-i", "0.02", "-W", "3", netlab.SERVER_IP],
+        timeout=count * 0.05 + sc.rtt_ms / 1000 + 15,
+    )
     times = [float(t) for t in re.findall(r"time=([\d.]+) ms", res.stdout)]
     out = {"sent": count, "received": len(times)}
     if times:
@@ -84,8 +87,7 @@ def ping_rtt(lab: netlab.Lab, sc: scen.Scenario, count: int) -> dict:
     return out
 
 
-def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: bool = True,
-              up: bool = True) -> dict:
+def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: bool = True, up: bool = True) -> dict:
     """Run udpseq receivers then senders (both directions at once); return their JSON per direction."""
     legs = []
     if down:
@@ -95,14 +97,20 @@ def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: boo
     receivers, senders = {}, {}
     budget = seconds + 10
     for name, _, rx_ns, rx_ip, port in legs:
-        receivers[name] = lab.popen_in(rx_ns, [*RT, PY, UDPSEQ, "recv", "--bind", rx_ip, "--port", str(port),
-                                               "--seconds", str(budget)], stdout=netlab.subprocess.PIPE,
-                                       text=True)
+        receivers[name] = lab.popen_in(
+            rx_ns,
+            [*RT, PY, UDPSEQ, "recv", "--bind", rx_ip, "--port", str(port), "--seconds", str(budget)],
+            stdout=netlab.subprocess.PIPE,
+            text=True,
+        )
         wait_for_line(receivers[name], "LISTENING", 10)
     for name, tx_ns, _, rx_ip, port in legs:
-        senders[name] = lab.popen_in(tx_ns, [*RT, PY, UDPSEQ, "send", "--to", rx_ip, "--port", str(port),
-                                             "--seconds", str(seconds), *sender_args],
-                                     stdout=netlab.subprocess.PIPE, text=True)
+        senders[name] = lab.popen_in(
+            tx_ns,
+            [*RT, PY, UDPSEQ, "send", "--to", rx_ip, "--port", str(port), "--seconds", str(seconds), *sender_args],
+            stdout=netlab.subprocess.PIPE,
+            text=True,
+        )
     out = {}
     for name in senders:
         tx_out, _ = senders[name].communicate(timeout=budget)
@@ -113,12 +121,29 @@ def udp_probe(lab: netlab.Lab, seconds: float, sender_args: list[str], down: boo
 
 def iperf_tcp(lab: netlab.Lab, seconds: int, omit: int, reverse: bool) -> float | None:
     """iperf3 TCP goodput in kbit/s (reverse=True measures download, server -> client)."""
-    server = lab.popen_in(netlab.SERVER_NS, [*RT, "iperf3", "-s", "-1", "-B", netlab.SERVER_IP, "-p", "5201"],
-                          stdout=netlab.subprocess.DEVNULL, stderr=netlab.subprocess.DEVNULL)
+    server = lab.popen_in(
+        netlab.SERVER_NS,
+        [*RT, "iperf3", "-s", "-1", "-B", netlab.SERVER_IP, "-p", "5201"],
+        stdout=netlab.subprocess.DEVNULL,
+        stderr=netlab.subprocess.DEVNULL,
+    )
     try:
         wait_for_listen(lab, netlab.SERVER_NS, 5201, 10)
-        argv = [*RT, "iperf3", "-c", netlab.SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", str(omit),
-                "-J", "--connect-timeout", "5000"] + (["-R"] if reverse else [])
+        argv = [
+            *RT,
+            "iperf3",
+            "-c",
+            netlab.SERVER_IP,
+            "-p",
+            "5201",
+            "-t",
+            str(seconds),
+            "-O",
+            str(omit),
+            "-J",
+            "--connect-timeout",
+            "5000",
+        ] + (["-R"] if reverse else [])
         res = lab.run_in(netlab.CLIENT_NS, argv, timeout=seconds + omit + 30)
         data = json.loads(res.stdout)
         return round(data["end"]["sum_received"]["bits_per_second"] / 1000, 1)
@@ -142,11 +167,18 @@ def measure(lab: netlab.Lab, sc: scen.Scenario, quick: bool) -> dict:
     if not sc.udp_blocked:
         for direction, kbit in (("down", sc.down_kbit), ("up", sc.up_kbit)):
             if kbit > 0:
-                r = udp_probe(lab, flood_s, ["--kbit", str(kbit * 1.25), "--size", "1200"],
-                              down=direction == "down", up=direction == "up")
+                r = udp_probe(
+                    lab,
+                    flood_s,
+                    ["--kbit", str(kbit * 1.25), "--size", "1200"],
+                    down=direction == "down",
+                    up=direction == "up",
+                )
                 result["flood"][direction] = r[direction]
-    result["tcp"] = {"down": iperf_tcp(lab, tcp_s, omit, reverse=True),
-                     "up": iperf_tcp(lab, tcp_s, omit, reverse=False)}
+    result["tcp"] = {
+        "down": iperf_tcp(lab, tcp_s, omit, reverse=True),
+        "up": iperf_tcp(lab, tcp_s, omit, reverse=False),
+    }
     return result
 
 
@@ -163,26 +195,40 @@ def rows(result: dict) -> list[list[str]]:
         flood = result["flood"].get(d, {}).get("rx", {}).get("rx_kbit_wire")
         tcp = result["tcp"][d]
         owd_cfg = sc["rtt_ms"] / 2
-        rtt_txt = (f"{sc['rtt_ms']:.0f} / {ping['p50']:.1f} ({ping['min']:.1f}-{ping['max']:.1f})"
-                   if d == "down" and "p50" in ping else "")
-        out.append([
-            sc["name"] if d == "down" else "", d,
-            str(rate),
-            "-" if flood is None else f"{flood:.0f}",
-            "-" if tcp is None else f"{tcp:.0f}",
-            f"{sc[f'loss_{d}_pct']:g}",
-            f"{loss:.2f} ({sent - got}/{sent})",
-            rtt_txt,
-            f"{owd_cfg:g} / {udp['rx'].get('owd_ms_p50', '-')}",
-            f"{sc['jitter_ms']:g} / {udp['rx'].get('owd_ms_std', '-')} / "
-            f"{udp['rx'].get('jitter_rfc3550_ms', '-')}",
-        ])
+        rtt_txt = (
+            f"{sc['rtt_ms']:.0f} / {ping['p50']:.1f} ({ping['min']:.1f}-{ping['max']:.1f})"
+            if d == "down" and "p50" in ping
+            else ""
+        )
+        out.append(
+            [
+                sc["name"] if d == "down" else "",
+                d,
+                str(rate),
+                "-" if flood is None else f"{flood:.0f}",
+                "-" if tcp is None else f"{tcp:.0f}",
+                f"{sc[f'loss_{d}_pct']:g}",
+                f"{loss:.2f} ({sent - got}/{sent})",
+                rtt_txt,
+                f"{owd_cfg:g} / {udp['rx'].get('owd_ms_p50', '-')}",
+                f"{sc['jitter_ms']:g} / {udp['rx'].get('owd_ms_std', '-')} / {udp['rx'].get('jitter_rfc3550_ms', '-')}",
+            ]
+        )
     return out
 
 
-HEADERS = ["scenario", "dir", "rate cfg kbit/s", "UDP flood kbit/s (wire)", "TCP goodput kbit/s",
-           "loss cfg %", "loss meas % (lost/sent)", "RTT cfg / ping -U p50 (min-max) ms",
-           "one-way cfg / p50 ms", "jitter cfg σ / one-way std / RFC 3550 ms"]
+HEADERS = [
+    "scenario",
+    "dir",
+    "rate cfg kbit/s",
+    "UDP flood kbit/s (wire)",
+    "TCP goodput kbit/s",
+    "loss cfg %",
+    "loss meas % (lost/sent)",
+    "RTT cfg / ping -U p50 (min-max) ms",
+    "one-way cfg / p50 ms",
+    "jitter cfg σ / one-way std / RFC 3550 ms",
+]
 
 
 def markdown(table: list[list[str]]) -> str:
@@ -221,10 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         print("| scenario | namespace | packets | max held | late p50 | late p99 | late max |")
         print("|---|---|---|---|---|---|---|")
         for d in delayq:
-            print(f"| {d['scenario']} | {d['ns']} | {d['packets']} | {d['max_held']} | {d['late_ms_p50']} "
-                  f"| {d['late_ms_p99']} | {d['late_ms_max']} |")
-    print(f"\n(total {time.monotonic() - started:.0f}s; rates are tbf wire rates incl. Ethernet "
-          f"headers, so TCP goodput tops out near 95.6 % of them)")
+            print(
+                f"| {d['scenario']} | {d['ns']} | {d['packets']} | {d['max_held']} | {d['late_ms_p50']} "
+                f"| {d['late_ms_p99']} | {d['late_ms_max']} |"
+            )
+    print(
+        f"\n(total {time.monotonic() - started:.0f}s; rates are tbf wire rates incl. Ethernet "
+        f"headers, so TCP goodput tops out near 95.6 % of them)"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps({"results": results, "delayq": delayq}, indent=1))
     return 0

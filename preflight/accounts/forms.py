@@ -45,7 +45,10 @@ class SetPasswordForm(FlaskForm):
     """A new password, twice (invitation and reset links)."""
 
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200), _policy])
-    confirm = PasswordField(_l("New password again"), validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
 
 class ChangePasswordForm(SetPasswordForm):

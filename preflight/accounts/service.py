@@ -28,7 +28,9 @@ def find_by_email(session: Session, email: str) -> StaffUser | None:
 
 def invite(session: Session, email: str, name: str, role: str) -> StaffUser:
     """A new account without a password; send it ``send_link(user, "invite")``."""
-    user = StaffUser(email=email.strip().lower(), name=name.strip() or email.split("@")[0], role=role, password_hash=INVITED)
+    user = StaffUser(
+        email=email.strip().lower(), name=name.strip() or email.split("@")[0], role=role, password_hash=INVITED
+    )
     session.add(user)
     session.flush()
     return user
@@ -49,13 +51,17 @@ def end_sessions(session: Session, user: StaffUser) -> None:
 def active_admins(session: Session) -> int:
     """How many active admins can sign in."""
     return session.execute(
-        select(func.count()).select_from(StaffUser).where(StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.password_hash != INVITED)
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.password_hash != INVITED)
     ).scalar_one()
 
 
 def link_url(user: StaffUser, purpose: str) -> str:
     """The absolute link to set a password (BASE_URL, like every link in emails)."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.set_password", token=make_token(user, purpose))
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(
+        "accounts.set_password", token=make_token(user, purpose)
+    )
 
 
 def send_link(user: StaffUser, purpose: str, inviter: StaffUser | None = None) -> None:
@@ -68,6 +74,11 @@ def send_link(user: StaffUser, purpose: str, inviter: StaffUser | None = None) -
     else:
         # i18n: email subject of a password reset
         subject = _("Set a new Preflight password")
-    message = build_message(user.name, user.email, subject, render_template(f"email/staff_{purpose}.txt", **context),
-                            render_template(f"email/staff_{purpose}.html", **context))
+    message = build_message(
+        user.name,
+        user.email,
+        subject,
+        render_template(f"email/staff_{purpose}.txt", **context),
+        render_template(f"email/staff_{purpose}.html", **context),
+    )
     send_message(message)

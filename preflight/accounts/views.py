@@ -17,7 +17,15 @@ from ..mail import MailError
 from ..models import StaffUser
 from . import bp
 from .forms import ROLE_LABELS, AccountForm, ChangePasswordForm, ForgotForm, InviteForm, SetPasswordForm
-from .service import active_admins, end_sessions, find_by_email, invite, is_invited, send_link, set_password as store_password
+from .service import (
+    active_admins,
+    end_sessions,
+    find_by_email,
+    invite,
+    is_invited,
+    send_link,
+    set_password as store_password,
+)
 from .tokens import read_token
 
 EVERYONE = ("admin", "agent", "translator")
@@ -28,9 +36,19 @@ def _login_limit() -> str:
 
 
 def _users_page(form: InviteForm | None = None, status: int = 200):
-    users = get_session().execute(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name, StaffUser.id)).scalars().all()
-    return render_template("accounts/users.html", users=users, form=form or InviteForm(formdata=None), role_labels=ROLE_LABELS,
-                           is_invited=is_invited), status
+    users = (
+        get_session()
+        .execute(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name, StaffUser.id))
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "accounts/users.html",
+        users=users,
+        form=form or InviteForm(formdata=None),
+        role_labels=ROLE_LABELS,
+        is_invited=is_invited,
+    ), status
 
 
 def _send(user: StaffUser, purpose: str) -> bool:
@@ -66,7 +84,10 @@ def invite_user():
     if _send(user, "invite"):
         flash(_("Invitation sent to %(email)s.", email=user.email), "success")
     else:
-        flash(_("The account was created but the invitation email could not be sent. Try “Send the invitation again”."), "error")
+        flash(
+            _("The account was created but the invitation email could not be sent. Try “Send the invitation again”."),
+            "error",
+        )
     return redirect(url_for("accounts.users"))
 
 
@@ -138,7 +159,9 @@ def set_password(token: str):
         audit.record("staff.password_set", "staff_user", user.id, user.email)
         flash(_("Your password is set. You can sign in now."), "success")
         return redirect(url_for("auth.login"))
-    return render_template("accounts/set_password.html", form=form, user=user, invited=is_invited(user)), 400 if form.errors else 200
+    return render_template(
+        "accounts/set_password.html", form=form, user=user, invited=is_invited(user)
+    ), 400 if form.errors else 200
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -150,7 +173,13 @@ def forgot_password():
         user = find_by_email(get_session(), form.email.data)
         if user is not None and user.active:
             _send(user, "reset")
-        flash(_("If an account uses this address, we have emailed it a link to set a new password. The link works once, for one hour."), "success")
+        flash(
+            _(
+                "If an account uses this address, we have emailed it a link to set a new password. The link works "
+                "once, for one hour."
+            ),
+            "success",
+        )
         return redirect(url_for("auth.login"))
     return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
 

@@ -19,28 +19,38 @@ def _title(summary: dict) -> str:
     event = summary["event"]["name"]
     if summary["kind"] == "mass":
         # i18n: alert title; %(check)s is a check name (Camera, Network...), %(share)s a percentage
-        return gettext("Mass failure on %(check)s: %(share)s of recent participants fail (%(event)s)",
-                       check=CHECK_LABELS.get(summary["check"], summary["check"]), share=f"{round(summary['share'] * 100)} %", event=event)
+        return gettext(
+            "Mass failure on %(check)s: %(share)s of recent participants fail (%(event)s)",
+            check=CHECK_LABELS.get(summary["check"], summary["check"]),
+            share=f"{round(summary['share'] * 100)} %",
+            event=event,
+        )
     if summary["kind"] == "help_request":
         # i18n: alert title; a participant asked for help
         return gettext("Help requested by %(name)s (%(event)s)", name=summary["participant"]["name"], event=event)
     count = summary["count"]
     # i18n: alert title of a digest of failing participants
-    return ngettext("%(num)d participant not ready: %(event)s", "%(num)d participants not ready: %(event)s", count, event=event)
+    return ngettext(
+        "%(num)d participant not ready: %(event)s", "%(num)d participants not ready: %(event)s", count, event=event
+    )
 
 
 def _facts(summary: dict) -> list[tuple[str, str]]:
     if summary["kind"] == "mass":
         judged = summary.get("judged", summary.get("runs"))  # alerts stored before participants were counted
-        return [(gettext("Participants failing"), f"{summary['failing']} / {judged}"), (gettext("Window"), f"{summary['window_minutes']} min")]
+        return [
+            (gettext("Participants failing"), f"{summary['failing']} / {judged}"),
+            (gettext("Window"), f"{summary['window_minutes']} min"),
+        ]
     if summary["kind"] == "help_request":
-        return [(gettext("Channel"), summary["channel"] + (f" {summary['phone']}" if summary.get("phone") else "")),
-                (gettext("Email"), summary["participant"]["email"])]
+        return [
+            (gettext("Channel"), summary["channel"] + (f" {summary['phone']}" if summary.get("phone") else "")),
+            (gettext("Email"), summary["participant"]["email"]),
+        ]
     facts = []
     for line in summary["participants"][:10]:
         checks = "; ".join(
-            describe.line(c["check"], c["values"], c["reason"])
-            for c in line["checks"] if c["verdict"] == "fail"
+            describe.line(c["check"], c["values"], c["reason"]) for c in line["checks"] if c["verdict"] == "fail"
         )
         facts.append((line["name"], checks or "–"))
     return facts
@@ -50,8 +60,13 @@ def render(summary: dict) -> dict:
     """{'subject', 'text', 'html', 'title', 'facts'} in the support team's language."""
     with force_locale(current_app.config["DEFAULT_LOCALE"]):
         title = _title(summary)
-        context = {"summary": summary, "title": title, "check_labels": CHECK_LABELS, "format_value": format_value,
-                   "figures": describe.figures}
+        context = {
+            "summary": summary,
+            "title": title,
+            "check_labels": CHECK_LABELS,
+            "format_value": format_value,
+            "figures": describe.figures,
+        }
         return {
             "subject": "[Preflight] " + title,
             "title": title,
@@ -67,12 +82,16 @@ def _chat_text(summary: dict) -> str:
     explanation or the participant's help message; nothing for a digest (its facts are the people)."""
     if summary["kind"] == "mass":
         return gettext(
-            "%(failing)s of %(judged)s participants failed the %(check)s check in the last %(minutes)s minutes (each participant "
-            "counted once, by their latest result). This pattern usually has one common cause (TURN server, platform outage, "
+            "%(failing)s of %(judged)s participants failed the %(check)s check in the last %(minutes)s minutes (each "
+            "participant "
+            "counted once, by their latest result). This pattern usually has one common cause (TURN server, platform "
+            "outage, "
             "a browser release) rather than each participant's setup.",
-            failing=summary["failing"], judged=summary.get("judged", summary.get("runs")),
+            failing=summary["failing"],
+            judged=summary.get("judged", summary.get("runs")),
             check=CHECK_LABELS.get(summary["check"], summary["check"]),
-            minutes=summary["window_minutes"])
+            minutes=summary["window_minutes"],
+        )
     if summary["kind"] == "help_request":
         return summary.get("message") or ""
     return ""

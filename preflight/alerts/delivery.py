@@ -24,8 +24,14 @@ def send_email(message: OutboxMessage) -> None:
     """Send an email whose rendered parts are in the payload."""
     payload = message.payload
     try:
-        msg = build_message(payload.get("to_name", ""), message.target, payload["subject"], payload["text"], payload.get("html"),
-                            reply_to=payload.get("reply_to", ""))
+        msg = build_message(
+            payload.get("to_name", ""),
+            message.target,
+            payload["subject"],
+            payload["text"],
+            payload.get("html"),
+            reply_to=payload.get("reply_to", ""),
+        )
         # A stable Message-ID lets a mail system drop a duplicate sent after a worker crash.
         del msg["Message-ID"]
         msg["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@preflight.local>"
@@ -60,8 +66,12 @@ def webhook_secret(message: OutboxMessage) -> str:
 def post_webhook(message: OutboxMessage) -> None:
     """POST the JSON body, signed; any status other than 2xx is a failure to retry."""
     body = json.dumps(message.payload["json"], ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": message.idempotency_key,
-               "User-Agent": "Preflight-alerts/1", **signature_headers(webhook_secret(message), body)}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Idempotency-Key": message.idempotency_key,
+        "User-Agent": "Preflight-alerts/1",
+        **signature_headers(webhook_secret(message), body),
+    }
     try:
         egress.post(message.target, body, headers, timeout=float(current_app.config.get("WEBHOOK_TIMEOUT", 10)))
     except egress.PostFailed as exc:

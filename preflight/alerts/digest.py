@@ -30,7 +30,9 @@ def record_failure(session: Session, run) -> bool:
     participant = session.get(Participant, run.participant_id)
     if participant is None:
         return False
-    return insert_ignore(session, AlertItem(event_id=participant.event_id, participant_id=participant.id, run_id=run.id), "run_id")
+    return insert_ignore(
+        session, AlertItem(event_id=participant.event_id, participant_id=participant.id, run_id=run.id), "run_id"
+    )
 
 
 def _due_events(session: Session, now: datetime) -> list[int]:
@@ -38,7 +40,9 @@ def _due_events(session: Session, now: datetime) -> list[int]:
     pending = select(AlertItem.event_id).where(AlertItem.alert_id.is_(None)).distinct()
     last = dict(
         session.execute(
-            select(Alert.event_id, func.max(Alert.created_at)).where(Alert.kind == "digest", Alert.event_id.in_(pending)).group_by(Alert.event_id)
+            select(Alert.event_id, func.max(Alert.created_at))
+            .where(Alert.kind == "digest", Alert.event_id.in_(pending))
+            .group_by(Alert.event_id)
         ).all()
     )
     due = []
@@ -53,17 +57,31 @@ def build_digest(session: Session, event_id: int, now: datetime) -> Alert | None
     """Gather the event's pending failures into one alert and queue its messages; None if another worker did."""
     items = list(
         session.execute(
-            select(AlertItem).where(AlertItem.event_id == event_id, AlertItem.alert_id.is_(None)).order_by(AlertItem.id).with_for_update(skip_locked=True)
+            select(AlertItem)
+            .where(AlertItem.event_id == event_id, AlertItem.alert_id.is_(None))
+            .order_by(AlertItem.id)
+            .with_for_update(skip_locked=True)
         ).scalars()
     )
     if not items:
         return None
-    if not insert_ignore(session, Alert(event_id=event_id, kind="digest", dedupe_key=str(items[0].id), created_at=now), "event_id", "kind", "dedupe_key"):
+    if not insert_ignore(
+        session,
+        Alert(event_id=event_id, kind="digest", dedupe_key=str(items[0].id), created_at=now),
+        "event_id",
+        "kind",
+        "dedupe_key",
+    ):
         return None
-    alert = session.execute(select(Alert).where(Alert.event_id == event_id, Alert.kind == "digest", Alert.dedupe_key == str(items[0].id))).scalar_one()
+    alert = session.execute(
+        select(Alert).where(Alert.event_id == event_id, Alert.kind == "digest", Alert.dedupe_key == str(items[0].id))
+    ).scalar_one()
     ids = [item.id for item in items]
     taken = session.execute(
-        update(AlertItem).where(AlertItem.id.in_(ids), AlertItem.alert_id.is_(None)).values(alert_id=alert.id).execution_options(synchronize_session=False)
+        update(AlertItem)
+        .where(AlertItem.id.in_(ids), AlertItem.alert_id.is_(None))
+        .values(alert_id=alert.id)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if taken != len(ids):
         raise _Conflict()

@@ -170,7 +170,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None
     except urllib.error.HTTPError as exc:
         exc.close()
         if 300 <= exc.code < 400:
-            raise PostFailed(f"the receiver answered with a redirect (HTTP {exc.code}), which is not followed") from None
+            raise PostFailed(
+                f"the receiver answered with a redirect (HTTP {exc.code}), which is not followed"
+            ) from None
         raise PostFailed(f"the receiver answered HTTP {exc.code}") from None
     except UnsafeURL as exc:
         raise PostFailed(str(exc)) from None

@@ -56,10 +56,17 @@ def check_mass_alerts(now: datetime) -> int:
     fired = 0
     with session_scope() as session:
         for event_id, check, participants, failing in shares(session, now - window):
-            if participants < int(config["MASS_ALERT_MIN_RUNS"]) or failing / participants < float(config["MASS_ALERT_SHARE"]):
+            if participants < int(config["MASS_ALERT_MIN_RUNS"]) or failing / participants < float(
+                config["MASS_ALERT_SHARE"]
+            ):
                 continue
             recent = session.execute(
-                select(Alert.id).where(Alert.event_id == event_id, Alert.kind == "mass", Alert.check == check, Alert.created_at > now - window)
+                select(Alert.id).where(
+                    Alert.event_id == event_id,
+                    Alert.kind == "mass",
+                    Alert.check == check,
+                    Alert.created_at > now - window,
+                )
             ).first()
             if recent is not None:
                 continue
@@ -78,10 +85,25 @@ def check_mass_alerts(now: datetime) -> int:
                 "playbook_url": absolute("playbook.show", slug="platform-outage"),
                 "check_playbook_url": absolute("playbook.show", slug=playbook_slug(check)),
             }
-            if not insert_ignore(session, Alert(event_id=event_id, kind="mass", dedupe_key=key, check=check, item_count=failing,
-                                                summary=summary, created_at=now), "event_id", "kind", "dedupe_key"):
+            if not insert_ignore(
+                session,
+                Alert(
+                    event_id=event_id,
+                    kind="mass",
+                    dedupe_key=key,
+                    check=check,
+                    item_count=failing,
+                    summary=summary,
+                    created_at=now,
+                ),
+                "event_id",
+                "kind",
+                "dedupe_key",
+            ):
                 continue
-            alert_id = session.execute(select(Alert.id).where(Alert.event_id == event_id, Alert.kind == "mass", Alert.dedupe_key == key)).scalar_one()
+            alert_id = session.execute(
+                select(Alert.id).where(Alert.event_id == event_id, Alert.kind == "mass", Alert.dedupe_key == key)
+            ).scalar_one()
             notify_team(session, event, f"alert:{alert_id}", "mass_alert", summary)
             fired += 1
     return fired

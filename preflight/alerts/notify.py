@@ -24,5 +24,13 @@ def notify_team(session: Session, event: Event, key: str, kind: str, summary: di
         queued += enqueue(session, f"{key}:email", kind, "email", event.support_email, payload, event_id=event.id)
     url = webhook_url(event)
     if url:
-        queued += enqueue(session, f"{key}:webhook", kind, "webhook", url, {"json": webhook_body(url, summary, rendered)}, event_id=event.id)
+        queued += enqueue(
+            session,
+            f"{key}:webhook",
+            kind,
+            "webhook",
+            url,
+            {"json": webhook_body(url, summary, rendered)},
+            event_id=event.id,
+        )
     return queued

@@ -40,13 +40,29 @@ def insert_ignore(session: Session, row: SQLModel, *conflict_columns: str) -> bo
     return session.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 
-def enqueue(session: Session, key: str, kind: str, channel: str, target: str, payload: dict, *,
-            event_id: int | None = None, participant_id: int | None = None) -> bool:
+def enqueue(
+    session: Session,
+    key: str,
+    kind: str,
+    channel: str,
+    target: str,
+    payload: dict,
+    *,
+    event_id: int | None = None,
+    participant_id: int | None = None,
+) -> bool:
     """Queue one message under an idempotency key; queuing the same key again does nothing."""
     if not target:
         return False
-    message = OutboxMessage(idempotency_key=key[:120], kind=kind, channel=channel, target=target[:500], payload=payload,
-                            event_id=event_id, participant_id=participant_id)
+    message = OutboxMessage(
+        idempotency_key=key[:120],
+        kind=kind,
+        channel=channel,
+        target=target[:500],
+        payload=payload,
+        event_id=event_id,
+        participant_id=participant_id,
+    )
     return insert_ignore(session, message, "idempotency_key")
 
 
@@ -66,7 +82,13 @@ def claim(session: Session, limit: int = BATCH) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for this worker (commits the claim)."""
     now = utcnow()
     token = uuid.uuid4().hex
-    candidates = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
@@ -75,14 +97,21 @@ def claim(session: Session, limit: int = BATCH) -> list[OutboxMessage]:
     )
     session.commit()
     # populate_existing: a row this session saw before must show the claim just written, not its old copy.
-    rows = session.execute(select(OutboxMessage).where(OutboxMessage.claim == token).order_by(OutboxMessage.id).execution_options(populate_existing=True))
+    rows = session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.claim == token)
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
     return list(rows.scalars())
 
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next attempt: doubling from OUTBOX_RETRY_SECONDS, capped at an hour."""
     base = float(current_app.config.get("OUTBOX_RETRY_SECONDS", 30))
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), float(current_app.config.get("OUTBOX_RETRY_MAX_SECONDS", 3600))))
+    return timedelta(
+        seconds=min(base * 2 ** max(attempts - 1, 0), float(current_app.config.get("OUTBOX_RETRY_MAX_SECONDS", 3600)))
+    )
 
 
 def record(session: Session, message: OutboxMessage, error: str | None) -> bool:
@@ -94,7 +123,9 @@ def record(session: Session, message: OutboxMessage, error: str | None) -> bool:
         values.update(status="sent", sent_at=now, last_error="")
     else:
         dead = attempts >= int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 25))
-        values.update(status="dead" if dead else "pending", next_attempt_at=now + backoff(attempts), last_error=error[:500])
+        values.update(
+            status="dead" if dead else "pending", next_attempt_at=now + backoff(attempts), last_error=error[:500]
+        )
     done = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.claim == message.claim)
@@ -110,5 +141,7 @@ def requeue_dead(session: Session, event_id: int | None = None) -> int:
     stmt = update(OutboxMessage).where(OutboxMessage.status == "dead")
     if event_id is not None:
         stmt = stmt.where(OutboxMessage.event_id == event_id)
-    count = session.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    count = session.execute(
+        stmt.values(status="pending", attempts=0, next_attempt_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
     return count

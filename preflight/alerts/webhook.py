@@ -22,7 +22,8 @@ def slack_escape(text: str) -> str:
 
 
 def teams_escape(text: str, html: bool = True) -> str:
-    """Teams cards: backslash before markdown characters; entities for <>& where the card renders HTML (MessageCards)."""
+    """Teams cards: backslash before markdown characters; entities for <>& where the card renders
+    HTML (MessageCards)."""
     if html:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN.sub(r"\\\1", text)
@@ -68,13 +69,29 @@ def body(url: str, title: str, text: str, facts: list[tuple[str, str]], link: st
             ],
             "actions": [{"type": "Action.OpenUrl", "title": link_label, "url": link}],
         }
-        return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+        return {
+            "type": "message",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+            ],
+        }
     # The top-level text is only the notification's preview: the title, once (blocks carry the rest).
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
     if text:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(text)[:2900]}})
     if facts:
-        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{slack_escape(n)}*\n{slack_escape(v)}"[:1900]}
-                                                     for n, v in facts[:10]]})
-    blocks.append({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": link_label[:75]}, "url": link}]})
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": f"*{slack_escape(n)}*\n{slack_escape(v)}"[:1900]} for n, v in facts[:10]
+                ],
+            }
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [{"type": "button", "text": {"type": "plain_text", "text": link_label[:75]}, "url": link}],
+        }
+    )
     return {"text": slack_escape(title), "blocks": blocks, "preflight": data}

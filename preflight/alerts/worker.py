@@ -58,7 +58,9 @@ def deliver_due(limit_batches: int = 50) -> tuple[int, int]:
                     sent += 1
                 else:
                     failed += 1
-                    current_app.logger.warning("outbox %s (%s) attempt %s failed: %s", message.id, message.kind, message.attempts + 1, error)
+                    current_app.logger.warning(
+                        "outbox %s (%s) attempt %s failed: %s", message.id, message.kind, message.attempts + 1, error
+                    )
     return sent, failed
 
 
@@ -123,13 +125,21 @@ def outbox_status():
 
     with session_scope() as session:
         for kind, status, count in session.execute(
-            select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(OutboxMessage.kind, OutboxMessage.status).order_by(OutboxMessage.kind)
+            select(OutboxMessage.kind, OutboxMessage.status, func.count())
+            .group_by(OutboxMessage.kind, OutboxMessage.status)
+            .order_by(OutboxMessage.kind)
         ):
             click.echo(f"{kind}\t{status}\t{count}")
         for message in session.execute(
-            select(OutboxMessage).where(OutboxMessage.last_error != "", OutboxMessage.status != "sent").order_by(OutboxMessage.id.desc()).limit(10)
+            select(OutboxMessage)
+            .where(OutboxMessage.last_error != "", OutboxMessage.status != "sent")
+            .order_by(OutboxMessage.id.desc())
+            .limit(10)
         ).scalars():
-            click.echo(f"#{message.id} {message.kind} {message.channel} {message.target} attempts={message.attempts}: {message.last_error}")
+            click.echo(
+                f"#{message.id} {message.kind} {message.channel} {message.target} attempts={message.attempts}: "
+                f"{message.last_error}"
+            )
 
 
 @outbox_group.command("retry-dead")

@@ -35,7 +35,9 @@ def create(email: str, name: str):
 def list_tokens():
     """List tokens (prefix, owner, last use, state)."""
     with session_scope() as session:
-        for row, user in session.execute(select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).order_by(ApiToken.id)):
+        for row, user in session.execute(
+            select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).order_by(ApiToken.id)
+        ):
             state = "revoked" if row.revoked_at else "active"
             used = row.last_used_at.isoformat() if row.last_used_at else "never"
             click.echo(f"{row.id}\t{row.prefix}…\t{user.email}\t{row.name}\t{state}\tlast used {used}")

@@ -24,11 +24,24 @@ ERROR_RESPONSES = {
 }
 
 
-def operation(summary: str, response: type[BaseModel], query: type[BaseModel] | None = None, errors=("401", "403", "404"), public: bool = False):
+def operation(
+    summary: str,
+    response: type[BaseModel],
+    query: type[BaseModel] | None = None,
+    errors=("401", "403", "404"),
+    public: bool = False,
+):
     """Attach OpenAPI metadata to a view."""
 
     def decorator(view):
-        view.openapi = {"summary": summary, "response": response, "query": query, "errors": errors, "public": public, "description": (view.__doc__ or "").strip()}
+        view.openapi = {
+            "summary": summary,
+            "response": response,
+            "query": query,
+            "errors": errors,
+            "public": public,
+            "description": (view.__doc__ or "").strip(),
+        }
         return view
 
     return decorator
@@ -45,7 +58,10 @@ def _components(spec: APISpec) -> None:
 
 
 def _parameters(query: type[BaseModel] | None, path_args: list[str]) -> list[dict[str, Any]]:
-    params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}} for arg in path_args]
+    params = [
+        {"name": arg, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+        for arg in path_args
+    ]
     if query is not None:
         schema = query.model_json_schema()
         for name, prop in schema["properties"].items():
@@ -71,8 +87,11 @@ def build_spec(app: Flask) -> dict:
         title="Preflight API",
         version="1",
         openapi_version="3.1.0",
-        info={"description": "Readiness of event participants, their check results and help requests. "
-                             "Authenticate with `Authorization: Bearer <token>` (create tokens on the staff page *API tokens* or with `flask api-token create`)."},
+        info={
+            "description": "Readiness of event participants, their check results and help requests. "
+            "Authenticate with `Authorization: Bearer <token>` (create tokens on the staff page *API tokens* or with "
+            "`flask api-token create`)."
+        },
         servers=[{"url": app.config["BASE_URL"].rstrip("/")}],
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -85,19 +104,34 @@ def build_spec(app: Flask) -> dict:
         if meta is None or meta["public"]:
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
-        responses = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{meta['response'].__name__}"}}}}}
+        responses = {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{meta['response'].__name__}"}}
+                },
+            }
+        }
         errors = list(meta["errors"]) + (["400"] if meta["query"] else [])
         for code in sorted(set(errors)):
-            responses[code] = {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{Error.__name__}"}}}}
+            responses[code] = {
+                "description": ERROR_RESPONSES[code],
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{Error.__name__}"}}},
+            }
         spec.path(
             path=path,
-            operations={"get": {
-                "operationId": rule.endpoint.split(".", 1)[1],
-                "summary": meta["summary"],
-                "description": meta["description"],
-                "parameters": _parameters(meta["query"], [a for a in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule.rule) if a in rule.arguments]),
-                "security": [{"bearerAuth": []}],
-                "responses": responses,
-            }},
+            operations={
+                "get": {
+                    "operationId": rule.endpoint.split(".", 1)[1],
+                    "summary": meta["summary"],
+                    "description": meta["description"],
+                    "parameters": _parameters(
+                        meta["query"],
+                        [a for a in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule.rule) if a in rule.arguments],
+                    ),
+                    "security": [{"bearerAuth": []}],
+                    "responses": responses,
+                }
+            },
         )
     return spec.to_dict()

@@ -31,11 +31,15 @@ class RevokeForm(FlaskForm):
 
 
 def _listing(form: TokenForm, new_token: str | None = None, status: int = 200):
-    stmt = select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).order_by(ApiToken.id.desc())
+    stmt = (
+        select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).order_by(ApiToken.id.desc())
+    )
     if current_user.role != "admin":
         stmt = stmt.where(ApiToken.staff_user_id == current_user.id)
     rows = get_session().execute(stmt).all()
-    return render_template("api/tokens.html", rows=rows, form=form, revoke_form=RevokeForm(), new_token=new_token), status
+    return render_template(
+        "api/tokens.html", rows=rows, form=form, revoke_form=RevokeForm(), new_token=new_token
+    ), status
 
 
 @bp.get("/")

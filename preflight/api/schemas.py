@@ -49,7 +49,9 @@ class ParticipantQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    status: Optional[Literal["not_ready", "warnings", "not_started", "ready", "attention"]] = Field(None, description="Readiness status; `attention` = not ready or warnings, not yet handled.")
+    status: Optional[Literal["not_ready", "warnings", "not_started", "ready", "attention"]] = Field(
+        None, description="Readiness status; `attention` = not ready or warnings, not yet handled."
+    )
     check: Optional[Check] = Field(None, description="Only participants whose latest run fails this check.")
     role: Optional[str] = Field(None, max_length=20, pattern=NO_NUL, description="attendee or presenter.")
     q: Optional[str] = Field(None, max_length=100, pattern=NO_NUL, description="Search in name and email.")
@@ -156,4 +158,15 @@ class HelpRequestList(BaseModel):
     items: list[HelpRequestOut]
 
 
-MODELS = (Error, EventOut, EventList, ParticipantOut, ParticipantPage, ResultOut, RunOut, ParticipantDetail, HelpRequestOut, HelpRequestList)
+MODELS = (
+    Error,
+    EventOut,
+    EventList,
+    ParticipantOut,
+    ParticipantPage,
+    ResultOut,
+    RunOut,
+    ParticipantDetail,
+    HelpRequestOut,
+    HelpRequestList,
+)

@@ -29,7 +29,9 @@ def hash_token(token: str) -> str:
 def create_token(session: Session, user: StaffUser, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the row and the token (the only time it exists in clear)."""
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(staff_user_id=user.id, name=name.strip()[:100] or "token", token_hash=hash_token(token), prefix=token[:10])
+    row = ApiToken(
+        staff_user_id=user.id, name=name.strip()[:100] or "token", token_hash=hash_token(token), prefix=token[:10]
+    )
     session.add(row)
     session.flush()
     return row, token
@@ -48,7 +50,9 @@ def authenticate(session: Session, header: str) -> tuple[ApiToken, StaffUser] | 
     if scheme.lower() != "bearer" or not token.startswith(PREFIX) or len(token) > 100:
         return None
     found = session.execute(
-        select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).where(ApiToken.token_hash == hash_token(token))
+        select(ApiToken, StaffUser)
+        .join(StaffUser, StaffUser.id == ApiToken.staff_user_id)
+        .where(ApiToken.token_hash == hash_token(token))
     ).first()
     if found is None or found[0].revoked_at is not None or not found[1].active:
         return None

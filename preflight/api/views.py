@@ -14,8 +14,19 @@ from ..help.priority import priority
 from ..models import CheckRun, Event, HelpRequest, Participant, StaffUser, utcnow
 from . import bp
 from .docs import build_spec, operation
-from .schemas import (EventList, EventOut, HelpQuery, HelpRequestList, HelpRequestOut, ParticipantDetail, ParticipantOut, ParticipantPage,
-                      ParticipantQuery, ResultOut, RunOut)
+from .schemas import (
+    EventList,
+    EventOut,
+    HelpQuery,
+    HelpRequestList,
+    HelpRequestOut,
+    ParticipantDetail,
+    ParticipantOut,
+    ParticipantPage,
+    ParticipantQuery,
+    ResultOut,
+    RunOut,
+)
 from .tokens import token_required
 
 
@@ -43,7 +54,13 @@ def participant_out(row: Row) -> ParticipantOut:
     """API view of a dashboard row."""
     p, run = row.participant, row.run
     return ParticipantOut(
-        id=p.id, name=p.name, email=p.email, role=p.role, language=p.language, status=row.status, handled=row.handled,
+        id=p.id,
+        name=p.name,
+        email=p.email,
+        role=p.role,
+        language=p.language,
+        status=row.status,
+        handled=row.handled,
         last_run_at=run.updated_at if run else None,
         failing_checks=[r.check for r in row.results if r.verdict == "fail"],
         warning_checks=[r.check for r in row.results if r.verdict == "warn"],
@@ -74,12 +91,28 @@ def events():
 @token_required
 @operation("List an event's participants with their readiness", ParticipantPage, query=ParticipantQuery)
 def participants(event_id: int):
-    """Participants with status and failing checks, filtered and paged like the dashboard (attention first by default)."""
+    """Participants with status and failing checks, filtered and paged like the dashboard
+    (attention first by default)."""
     event = _event(event_id)
     query = _query(ParticipantQuery)
-    filters = Filters(status=query.status or "", check=query.check or "", role=query.role or "", q=(query.q or "").strip(), sort=query.sort, page=query.page)
+    filters = Filters(
+        status=query.status or "",
+        check=query.check or "",
+        role=query.role or "",
+        q=(query.q or "").strip(),
+        sort=query.sort,
+        page=query.page,
+    )
     found = page(get_session(), event.id, filters, page_size=query.per_page)
-    return _json(ParticipantPage(items=[participant_out(r) for r in found.rows], total=found.total, page=found.page, pages=found.pages, per_page=query.per_page))
+    return _json(
+        ParticipantPage(
+            items=[participant_out(r) for r in found.rows],
+            total=found.total,
+            page=found.page,
+            pages=found.pages,
+            per_page=query.per_page,
+        )
+    )
 
 
 @bp.get("/events/<int:event_id>/participants/<int:participant_id>")
@@ -92,13 +125,27 @@ def participant(event_id: int, participant_id: int):
     found = session.get(Participant, participant_id)
     if found is None or found.event_id != event.id:
         abort(404)
-    runs = list(session.execute(select(CheckRun).where(CheckRun.participant_id == found.id).order_by(CheckRun.id.desc()).limit(100)).scalars())
+    runs = list(
+        session.execute(
+            select(CheckRun).where(CheckRun.participant_id == found.id).order_by(CheckRun.id.desc()).limit(100)
+        ).scalars()
+    )
     rows = [Row(participant=found, status="", run=run, handled=False) for run in runs]
     attach_results(session, rows)
     out = [
-        RunOut(id=r.run.id, created_at=r.run.created_at, updated_at=r.run.updated_at, overall=r.run.overall, browser_family=r.run.browser_family,
-               browser_version=r.run.browser_version, os_family=r.run.os_family, os_version=r.run.os_version, device_type=r.run.device_type,
-               untrusted=r.run.untrusted, results=[ResultOut.model_validate(x, from_attributes=True) for x in r.results])
+        RunOut(
+            id=r.run.id,
+            created_at=r.run.created_at,
+            updated_at=r.run.updated_at,
+            overall=r.run.overall,
+            browser_family=r.run.browser_family,
+            browser_version=r.run.browser_version,
+            os_family=r.run.os_family,
+            os_version=r.run.os_version,
+            device_type=r.run.device_type,
+            untrusted=r.run.untrusted,
+            results=[ResultOut.model_validate(x, from_attributes=True) for x in r.results],
+        )
         for r in rows
     ]
     return _json(ParticipantDetail(participant=participant_out(participant_status(session, found)), runs=out))
@@ -108,12 +155,17 @@ def participant(event_id: int, participant_id: int):
 @token_required
 @operation("An event's help requests", HelpRequestList, query=HelpQuery)
 def help_requests(event_id: int):
-    """Unresolved requests by priority (severity of failures, time left, role), then resolved ones, newest first (at most 500)."""
+    """Unresolved requests by priority (severity of failures, time left, role), then resolved ones,
+    newest first (at most 500)."""
     session = get_session()
     event = _event(event_id)
     query = _query(HelpQuery)
-    stmt = (select(HelpRequest, Participant, StaffUser).join(Participant, Participant.id == HelpRequest.participant_id)
-            .join(StaffUser, StaffUser.id == HelpRequest.assigned_to_id, isouter=True).where(HelpRequest.event_id == event.id))
+    stmt = (
+        select(HelpRequest, Participant, StaffUser)
+        .join(Participant, Participant.id == HelpRequest.participant_id)
+        .join(StaffUser, StaffUser.id == HelpRequest.assigned_to_id, isouter=True)
+        .where(HelpRequest.event_id == event.id)
+    )
     if query.status:
         stmt = stmt.where(HelpRequest.status == query.status)
     rows = session.execute(stmt.order_by(HelpRequest.id.desc()).limit(500)).all()
@@ -123,9 +175,32 @@ def help_requests(event_id: int):
     for h, p, assignee in rows:
         run = latest.get(p.id)
         prio = priority(run.overall if run else None, p.role, now, event.starts_at, event.ends_at)
-        items.append(HelpRequestOut(
-            id=h.id, event_id=h.event_id, participant_id=p.id, participant_name=p.name, participant_email=p.email, message=h.message,
-            channel=h.channel, phone=h.phone, language=h.language, status=h.status, level=h.level, assigned_to=assignee.name if assignee else None,
-            priority=prio.level, priority_score=prio.score, created_at=h.created_at, updated_at=h.updated_at, resolved_at=h.resolved_at))
-    items.sort(key=lambda i: (i.status == "resolved", -i.priority_score if i.status != "resolved" else 0, -(i.resolved_at or i.created_at).timestamp()))
+        items.append(
+            HelpRequestOut(
+                id=h.id,
+                event_id=h.event_id,
+                participant_id=p.id,
+                participant_name=p.name,
+                participant_email=p.email,
+                message=h.message,
+                channel=h.channel,
+                phone=h.phone,
+                language=h.language,
+                status=h.status,
+                level=h.level,
+                assigned_to=assignee.name if assignee else None,
+                priority=prio.level,
+                priority_score=prio.score,
+                created_at=h.created_at,
+                updated_at=h.updated_at,
+                resolved_at=h.resolved_at,
+            )
+        )
+    items.sort(
+        key=lambda i: (
+            i.status == "resolved",
+            -i.priority_score if i.status != "resolved" else 0,
+            -(i.resolved_at or i.created_at).timestamp(),
+        )
+    )
     return _json(HelpRequestList(items=items))

@@ -67,4 +67,4 @@ def fresh_login_required(view):
 def _referrer_path() -> str | None:
     referrer = request.referrer or ""
     host = request.host_url.rstrip("/")
-    return referrer[len(host):] if referrer.startswith(host + "/") else None
+    return referrer[len(host) :] if referrer.startswith(host + "/") else None

@@ -54,6 +54,8 @@ def only_visible(stmt, column=Event.id):
 
 def add_member(session: Session, event_id: int, user_id: int) -> None:
     """Make ``user_id`` a member of the event (idempotent)."""
-    exists = session.exec(select(EventMember).where(EventMember.event_id == event_id, EventMember.staff_user_id == user_id)).first()
+    exists = session.exec(
+        select(EventMember).where(EventMember.event_id == event_id, EventMember.staff_user_id == user_id)
+    ).first()
     if exists is None:
         session.add(EventMember(event_id=event_id, staff_user_id=user_id))

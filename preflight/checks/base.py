@@ -130,8 +130,9 @@ def access_finding(check: str, payload: MediaAccess, ctx: Context, guides: dict[
     return Finding(check=check, verdict="fail", reason=f"{check}_{kind}", guide=guide, metrics={}, details=details)
 
 
-def judge_device(check: str, payload: MediaAccess, ctx: Context, guides: dict[str, str],
-                 measured: Callable[[Any], Finding]) -> Finding:
+def judge_device(
+    check: str, payload: MediaAccess, ctx: Context, guides: dict[str, str], measured: Callable[[Any], Finding]
+) -> Finding:
     """The verdict of a device check: access first, then ``measured(payload)``, then the role.
 
     Camera and microphone share this order: a device that did not open is judged on why

@@ -90,16 +90,32 @@ def judge(payload: BrowserPayload, ctx: Context) -> Finding:
         # Epiphany), which may lack WebRTC altogether: that one is sent to a recommended browser.
         genuine = client.family != "safari" or client.os_family in APPLE_SYSTEMS
         switched_off = genuine and client.family in ctx.profile.recommended_browsers
-        return _finding("fail", "browser_no_webrtc", "browser-problems#unsupported", ctx, payload,
-                        missing=missing, switched_off=switched_off)
+        return _finding(
+            "fail",
+            "browser_no_webrtc",
+            "browser-problems#unsupported",
+            ctx,
+            payload,
+            missing=missing,
+            switched_off=switched_off,
+        )
     if client.in_app:
         return _finding("warn", "browser_in_app", "browser-problems#in-app-browser", ctx, payload)
     if client.major is not None and client.major < support.refuse_below:
         # The platform's web client turns this version away: the participant cannot join at all.
-        return _finding("fail", "browser_outdated", "browser-problems#outdated", ctx, payload,
-                        min_major=support.min_major, refused=True)
+        return _finding(
+            "fail",
+            "browser_outdated",
+            "browser-problems#outdated",
+            ctx,
+            payload,
+            min_major=support.min_major,
+            refused=True,
+        )
     if client.major is not None and client.major < support.min_major:
-        return _finding("warn", "browser_outdated", "browser-problems#outdated", ctx, payload, min_major=support.min_major)
+        return _finding(
+            "warn", "browser_outdated", "browser-problems#outdated", ctx, payload, min_major=support.min_major
+        )
     if support.level == "limited":
         return _finding("warn", "browser_limited", "browser-problems#limited", ctx, payload)
     if ctx.role == "presenter" and not features.get_display_media:
@@ -107,5 +123,6 @@ def judge(payload: BrowserPayload, ctx: Context) -> Finding:
     if payload.video_codecs and not COMMON_VIDEO_CODECS & {c.upper() for c in payload.video_codecs}:
         return _finding("warn", "browser_codecs", "browser-problems#limited", ctx, payload)
     return _finding("pass", "browser_ok", "", ctx, payload)
+
 
 MODEL = BrowserPayload

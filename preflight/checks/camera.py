@@ -96,4 +96,5 @@ def _judge_opened(p: CameraPayload) -> Finding:
         return finding("warn", "camera_low_quality", "camera-problems#low-quality", low_fps=low_fps, small=small)
     return finding("pass", "camera_ok")
 
+
 MODEL = CameraPayload

@@ -71,8 +71,14 @@ def _judge_opened(p: MicrophonePayload) -> Finding:
     # measure", never "your microphone picks up no sound".
     stalled = p.method != "recording" and p.audio_state not in (None, "running")
     if p.unmeasured or (stalled and p.rms_dbfs is not None and p.rms_dbfs < T.mic_silent_rms_dbfs.value):
-        return Finding("microphone", "warn", "microphone_not_measured", "microphone-problems#silent", {},
-                       {"audio_state": p.audio_state})
+        return Finding(
+            "microphone",
+            "warn",
+            "microphone_not_measured",
+            "microphone-problems#silent",
+            {},
+            {"audio_state": p.audio_state},
+        )
     metrics = {"mic_peak_dbfs": round(p.peak_dbfs, 1), "mic_rms_dbfs": round(p.rms_dbfs, 1)}
 
     def finding(verdict: str, reason: str, guide: str = "", **details) -> Finding:
@@ -85,5 +91,6 @@ def _judge_opened(p: MicrophonePayload) -> Finding:
     if p.rms_dbfs < T.mic_quiet_rms_dbfs.value:
         return finding("warn", "microphone_too_quiet", "microphone-problems#too-quiet")
     return finding("pass", "microphone_ok")
+
 
 MODEL = MicrophonePayload

@@ -13,7 +13,8 @@ upload_kbps (server), download_kbps (page), loaded_rtt_ms (worse bulk phase), mo
 see preflight.netrules.stats.mos). Rates are IP-level kbit/s.
 
 Reasons, worst first (each with its guide section):
-- fail ``no_webrtc`` (the browser has no RTCPeerConnection: a browser fix, never a network one) ``browser-problems#unsupported``
+- fail ``no_webrtc`` (the browser has no RTCPeerConnection: a browser fix, never a network one)
+  ``browser-problems#unsupported``
 - fail ``no_connection`` (nothing connects) ``firewall-vpn-proxy#no-connection``
 - fail ``udp_blocked`` (WebRTC failed while plain HTTPS works) ``firewall-vpn-proxy#udp-blocked``
 - fail/warn ``low_upload`` / ``low_download`` against ``profile.upload_limits(role)`` /
@@ -68,9 +69,22 @@ GUIDES = {
     "measurement_incomplete": "how-to-run-check#network",
 }
 # Order among reasons of the same verdict: the first one found is the one shown.
-PRECEDENCE = ("no_webrtc", "no_connection", "udp_blocked", "tab_hidden", "low_upload", "low_download", "high_latency",
-              "packet_loss", "high_jitter", "tcp_only_turn", "bufferbloat", "vpn_proxy", "server_busy",
-              "measurement_incomplete")
+PRECEDENCE = (
+    "no_webrtc",
+    "no_connection",
+    "udp_blocked",
+    "tab_hidden",
+    "low_upload",
+    "low_download",
+    "high_latency",
+    "packet_loss",
+    "high_jitter",
+    "tcp_only_turn",
+    "bufferbloat",
+    "vpn_proxy",
+    "server_busy",
+    "measurement_incomplete",
+)
 # Rates at or above this are reported as "at least" (bulk data is paced, see protocol.MAX_RATE_KBPS).
 CAPPED_KBPS = 0.9 * P.MAX_RATE_KBPS * (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES) / P.CHUNK_PAYLOAD_BYTES
 
@@ -129,7 +143,8 @@ class NetworkPayload(Payload):
     probes_sent: dict[str, int] = PhaseCounts
     echoes_recv: dict[str, int] = PhaseCounts
     timeouts: list[Literal["gather", "answer", "connect", "idle", "download", "upload", "summary", "busy"]] = Field(
-        default_factory=list, max_length=8)
+        default_factory=list, max_length=8
+    )
     hidden: bool = False
     throttled: bool = False
     max_timer_gap_ms: Optional[float] = Ms
@@ -239,15 +254,19 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
         # only a missing figure or a missing server record makes the measurement incomplete.
         if record is None or metrics.get("download_kbps") is None or metrics.get("upload_kbps") is None:
             issues["measurement_incomplete"] = "warn"
-        for name, verdict in (("low_upload", _rate(metrics.get("upload_kbps"), profile.upload_limits(role))),
-                              ("low_download", _rate(metrics.get("download_kbps"), profile.download_limits(role)))):
+        for name, verdict in (
+            ("low_upload", _rate(metrics.get("upload_kbps"), profile.upload_limits(role))),
+            ("low_download", _rate(metrics.get("download_kbps"), profile.download_limits(role))),
+        ):
             if verdict:
                 # Throttled timers starve the page's sender and receiver: do not fail on such figures.
                 issues[name] = "warn" if untrusted else verdict
         losses = [v for v in (metrics.get("loss_up_pct"), metrics.get("loss_down_pct")) if v is not None]
-        for name, verdict in (("high_latency", _limit(metrics.get("rtt_ms"), profile.rtt_ms)),
-                              ("packet_loss", _limit(max(losses) if losses else None, profile.loss_pct)),
-                              ("high_jitter", _limit(metrics.get("jitter_ms"), profile.jitter_ms))):
+        for name, verdict in (
+            ("high_latency", _limit(metrics.get("rtt_ms"), profile.rtt_ms)),
+            ("packet_loss", _limit(max(losses) if losses else None, profile.loss_pct)),
+            ("high_jitter", _limit(metrics.get("jitter_ms"), profile.jitter_ms)),
+        ):
             if verdict:
                 issues[name] = verdict
         selected = p.selected
@@ -283,10 +302,22 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
     if p.http is not None:
         details["http"] = p.http.model_dump()
     if record:
-        details["server"] = {k: record.get(k) for k in ("upload_windows", "upload_window_kbps", "upload_busy_kbps",
-                                                         "upload_busy_ms", "upload_settled", "probes_up_sent",
-                                                         "probes_up_recv", "jitter_up_ms", "sctp_rtt_ms",
-                                                         "down_connections", "up_connections")}
+        details["server"] = {
+            k: record.get(k)
+            for k in (
+                "upload_windows",
+                "upload_window_kbps",
+                "upload_busy_kbps",
+                "upload_busy_ms",
+                "upload_settled",
+                "probes_up_sent",
+                "probes_up_recv",
+                "jitter_up_ms",
+                "sctp_rtt_ms",
+                "down_connections",
+                "up_connections",
+            )
+        }
         remote = record.get("ice_remote")
         details["server"]["remote_type"] = remote.get("type") if isinstance(remote, dict) else None
     return Finding("network", verdict, reason, GUIDES.get(reason, ""), metrics, details)

@@ -44,4 +44,5 @@ def judge(payload: SpeakersPayload, ctx: Context) -> Finding:
         return Finding("speakers", "fail", "speakers_not_heard", "speaker-problems#no-sound", {}, details)
     return Finding("speakers", "pass", "speakers_ok", "", {}, details)
 
+
 MODEL = SpeakersPayload

@@ -97,10 +97,17 @@ def parse(body: bytes, content_type: str | None, max_bytes: int) -> Submission:
     known = names()
     unknown = [name for name in envelope.checks if name not in known]
     if unknown:
-        raise _refuse([{"loc": f"checks.{name}", "message": f"unknown check; known: {', '.join(known)}"} for name in unknown])
+        raise _refuse(
+            [{"loc": f"checks.{name}", "message": f"unknown check; known: {', '.join(known)}"} for name in unknown]
+        )
     bad_attempts = [name for name, n in envelope.context.attempts.items() if name not in known or not 1 <= n <= 1000]
     if bad_attempts:
-        raise _refuse([{"loc": f"context.attempts.{name}", "message": "must name a known check, with a count from 1 to 1000"} for name in bad_attempts])
+        raise _refuse(
+            [
+                {"loc": f"context.attempts.{name}", "message": "must name a known check, with a count from 1 to 1000"}
+                for name in bad_attempts
+            ]
+        )
 
     checks: dict[str, BaseModel] = {}
     details: list[dict] = []

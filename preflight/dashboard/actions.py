@@ -69,7 +69,9 @@ def mark_handled(event_id: int, participant_id: int):
     mark = session.get(ParticipantHandled, participant.id) or ParticipantHandled(participant_id=participant.id)
     mark.handled_at, mark.handled_by_id = utcnow(), current_user.id
     session.add(mark)
-    session.add(StaffNote(participant_id=participant.id, author_id=current_user.id, kind="system", body="marked as handled"))
+    session.add(
+        StaffNote(participant_id=participant.id, author_id=current_user.id, kind="system", body="marked as handled")
+    )
     flash(_("Marked as handled."), "success")
     return _back(event_id, participant_id)
 
@@ -83,7 +85,14 @@ def unmark_handled(event_id: int, participant_id: int):
     mark = session.get(ParticipantHandled, participant.id)
     if mark is not None:
         session.delete(mark)
-        session.add(StaffNote(participant_id=participant.id, author_id=current_user.id, kind="system", body="marked as needing attention"))
+        session.add(
+            StaffNote(
+                participant_id=participant.id,
+                author_id=current_user.id,
+                kind="system",
+                body="marked as needing attention",
+            )
+        )
     flash(_("Back among those needing attention."), "success")
     return _back(event_id, participant_id)
 
@@ -100,6 +109,8 @@ def add_note(event_id: int, participant_id: int):
         context["note_form"] = form
         body, _status, headers = _fragment("dashboard/participant.html", **context)
         return body, 400, headers
-    get_session().add(StaffNote(participant_id=participant.id, author_id=current_user.id, kind="note", body=form.body.data.strip()))
+    get_session().add(
+        StaffNote(participant_id=participant.id, author_id=current_user.id, kind="note", body=form.body.data.strip())
+    )
     flash(_("Note added."), "success")
     return _back(event_id, participant_id)

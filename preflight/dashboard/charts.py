@@ -30,13 +30,25 @@ from .status import JUDGED, latest_runs
 sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 STYLE = Style(
-    background="#ffffff", plot_background="#ffffff", foreground="#1b1f24", foreground_strong="#1b1f24", foreground_subtle="#57606a",
-    colors=("#1a7f37", "#9a6700", "#cf222e", "#57606a", "#1e5ac8"), font_family="system-ui, sans-serif",
-    value_font_size=14, label_font_size=13, major_label_font_size=13, legend_font_size=14, title_font_size=16,
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1b1f24",
+    foreground_strong="#1b1f24",
+    foreground_subtle="#57606a",
+    colors=("#1a7f37", "#9a6700", "#cf222e", "#57606a", "#1e5ac8"),
+    font_family="system-ui, sans-serif",
+    value_font_size=14,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
+    title_font_size=16,
 )
 DASHES = ("", "8,4", "2,4", "12,4,2,4")
-HATCH = ('<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-         '<rect width="8" height="8" fill="#f3e7c6"/><line x1="0" y1="0" x2="0" y2="8" stroke="#9a6700" stroke-width="4"/></pattern>')
+HATCH = (
+    '<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+    '<rect width="8" height="8" fill="#f3e7c6"/><line x1="0" y1="0" x2="0" y2="8" stroke="#9a6700" '
+    'stroke-width="4"/></pattern>'
+)
 BANDWIDTH_BINS = (500, 1000, 2000, 5000, 10000, 20000, 50000)  # kbit/s upper bounds
 RTT_BINS = (50, 100, 200, 300, 500)  # ms upper bounds
 # Readiness over time: the finest of these steps that gives at most MAX_POINTS points, so a trend shows
@@ -56,8 +68,19 @@ class Table:
 
 
 def _config(**extra) -> dict:
-    return {**dict(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=400, legend_at_bottom=True,
-                   truncate_legend=-1, truncate_label=-1), **extra}
+    return {
+        **dict(
+            style=STYLE,
+            js=[],
+            disable_xml_declaration=True,
+            width=800,
+            height=400,
+            legend_at_bottom=True,
+            truncate_legend=-1,
+            truncate_label=-1,
+        ),
+        **extra,
+    }
 
 
 def to_svg(chart) -> bytes:
@@ -67,10 +90,16 @@ def to_svg(chart) -> bytes:
 
 # --- readiness over time -------------------------------------------------------------------------
 
+
 def readiness_data(session: Session, event: Event, now: datetime | None = None) -> Table:
     """Participants in each status at regular times from the first invitation until the event (or now)."""
     now = now or utcnow()
-    created = [c for (c,) in session.execute(select(Participant.created_at).where(Participant.event_id == event.id).order_by(Participant.created_at))]
+    created = [
+        c
+        for (c,) in session.execute(
+            select(Participant.created_at).where(Participant.event_id == event.id).order_by(Participant.created_at)
+        )
+    ]
     columns = [_("Time")] + [str(STATUS_LABELS[s]) for s in ("ready", "warnings", "not_ready", "not_started")]
     if not created:
         return Table(_("Readiness over time"), columns, [])
@@ -103,8 +132,16 @@ def readiness_data(session: Session, event: Event, now: datetime | None = None) 
 
 def readiness_svg(table: Table) -> bytes:
     """Line chart of ``readiness_data``: one dash pattern per status."""
-    chart = pygal.Line(**_config(title=table.title, x_label_rotation=30, show_minor_x_labels=False, dots_size=3, fill=False,
-                                 **_whole_numbers(table)))
+    chart = pygal.Line(
+        **_config(
+            title=table.title,
+            x_label_rotation=30,
+            show_minor_x_labels=False,
+            dots_size=3,
+            fill=False,
+            **_whole_numbers(table),
+        )
+    )
     chart.x_labels = [row[0] for row in table.rows]
     chart.x_labels_major_every = max(len(table.rows) // 8, 1)
     for index, name in enumerate(table.columns[1:]):
@@ -113,6 +150,7 @@ def readiness_svg(table: Table) -> bytes:
 
 
 # --- failures by category -------------------------------------------------------------------------
+
 
 def failures_data(session: Session, event: Event) -> Table:
     """Participants whose latest run fails (or warns) in each category: audio, video, network, browser."""
@@ -138,7 +176,11 @@ def _whole_numbers(table: Table) -> dict:
     """Y-axis options for counts of people: whole-number labels only (pygal would label 0.5, 1.5 ...)."""
     top = max([int(v) for row in table.rows for v in row[1:] if isinstance(v, (int, float))] + [1])
     step = max(1, -(-top // 8))
-    return {"y_labels": list(range(0, top + step + 1, step)), "range": (0, top + step), "value_formatter": lambda v: f"{v:g}"}
+    return {
+        "y_labels": list(range(0, top + step + 1, step)),
+        "range": (0, top + step),
+        "value_formatter": lambda v: f"{v:g}",
+    }
 
 
 FAIL_FIRST = STYLE.colors[2:3] + STYLE.colors[1:2]  # failing red, warnings amber: never green for a failure
@@ -148,8 +190,21 @@ NEUTRAL = STYLE.colors[4:5] + STYLE.colors[1:2]  # measured ranges are neither g
 def bars_svg(table: Table, colors: tuple = FAIL_FIRST) -> bytes:
     """Bar chart of a two-series table; the second series is hatched; whole-number axis."""
     style = Style(**{**STYLE.__dict__, "colors": tuple(colors)}) if tuple(colors) != STYLE.colors else STYLE
-    chart = pygal.Bar(**_config(title=table.title, print_values=True, print_zeroes=True, defs=[HATCH], style=style, **_whole_numbers(table),
-                                css=["file://style.css", "file://graph.css", "inline:.serie-1 .rect { fill: url(#hatch) !important; stroke: #9a6700; stroke-width: 2 }"]))
+    chart = pygal.Bar(
+        **_config(
+            title=table.title,
+            print_values=True,
+            print_zeroes=True,
+            defs=[HATCH],
+            style=style,
+            **_whole_numbers(table),
+            css=[
+                "file://style.css",
+                "file://graph.css",
+                "inline:.serie-1 .rect { fill: url(#hatch) !important; stroke: #9a6700; stroke-width: 2 }",
+            ],
+        )
+    )
     chart.x_labels = [row[0] for row in table.rows]
     for index, name in enumerate(table.columns[1:]):
         chart.add(name, [row[index + 1] for row in table.rows])
@@ -158,9 +213,14 @@ def bars_svg(table: Table, colors: tuple = FAIL_FIRST) -> bytes:
 
 # --- distributions of measured network figures -----------------------------------------------------
 
+
 def _network_values(session: Session, event: Event) -> list[dict]:
     latest = latest_runs(event.id)
-    stmt = select(CheckResult.values).join(latest, latest.c.run_id == CheckResult.run_id).where(CheckResult.check == "network")
+    stmt = (
+        select(CheckResult.values)
+        .join(latest, latest.c.run_id == CheckResult.run_id)
+        .where(CheckResult.check == "network")
+    )
     return [metrics(v) for (v,) in session.execute(stmt)]
 
 
@@ -175,6 +235,7 @@ def _number(values: dict, *names: str) -> float | None:
 def _bin_labels(bounds: tuple, unit: str, scale: float = 1.0) -> list[str]:
     def show(x):
         return f"{x / scale:g}"
+
     labels = [f"< {show(bounds[0])} {unit}"]
     labels += [f"{show(a)}–{show(b)} {unit}" for a, b in zip(bounds, bounds[1:])]
     return labels + [f"≥ {show(bounds[-1])} {unit}"]
@@ -193,7 +254,9 @@ def bandwidth_data(session: Session, event: Event) -> Table:
     up = [x for x in (_number(v, "upload_kbps") for v in values) if x is not None]
     down = [x for x in (_number(v, "download_kbps") for v in values) if x is not None]
     labels = _bin_labels(BANDWIDTH_BINS, "Mbit/s", 1000)
-    rows = [[label, u, d] for label, u, d in zip(labels, _histogram(up, BANDWIDTH_BINS), _histogram(down, BANDWIDTH_BINS))]
+    rows = [
+        [label, u, d] for label, u, d in zip(labels, _histogram(up, BANDWIDTH_BINS), _histogram(down, BANDWIDTH_BINS))
+    ]
     return Table(_("Measured bandwidth (participants)"), [_("Range"), _("Upload"), _("Download")], rows)
 
 

@@ -23,7 +23,9 @@ EXPORT_PAGE = 1000
 
 def _values_text(values) -> str:
     """The judged figures (``metrics``) as ``name=value; ...``; the raw payload stays in the API."""
-    return "; ".join(f"{k}={v}" for k, v in metrics(values).items() if v is not None and not isinstance(v, (dict, list)))[:1000]
+    return "; ".join(
+        f"{k}={v}" for k, v in metrics(values).items() if v is not None and not isinstance(v, (dict, list))
+    )[:1000]
 
 
 @bp.get("/dashboard.csv")
@@ -47,13 +49,23 @@ def export_csv(event_id: int):
         chunk = page(session, event.id, filters, page_size=EXPORT_PAGE)
         for row in chunk.rows:
             p, run = row.participant, row.run
-            line = [safe_cell(p.name), safe_cell(p.email), p.role, p.language, row.status, "yes" if row.handled else "",
-                    run.updated_at.isoformat() if run else "", safe_cell(f"{run.browser_family} {run.browser_version}".strip()) if run else "",
-                    safe_cell(f"{run.os_family} {run.os_version}".strip()) if run else ""]
+            line = [
+                safe_cell(p.name),
+                safe_cell(p.email),
+                p.role,
+                p.language,
+                row.status,
+                "yes" if row.handled else "",
+                run.updated_at.isoformat() if run else "",
+                safe_cell(f"{run.browser_family} {run.browser_version}".strip()) if run else "",
+                safe_cell(f"{run.os_family} {run.os_version}".strip()) if run else "",
+            ]
             by_check = {r.check: r for r in row.results}
             for check in CHECKS:
                 result = by_check.get(check)
-                line += [result.verdict, result.reason, safe_cell(_values_text(result.values))] if result else ["", "", ""]
+                line += (
+                    [result.verdict, result.reason, safe_cell(_values_text(result.values))] if result else ["", "", ""]
+                )
             line.append(safe_cell(" · ".join(describe.line(r.check, r.values, r.reason) for r in row.results)))
             writer.writerow(line)
         if chunk.page >= chunk.pages:
@@ -61,4 +73,6 @@ def export_csv(event_id: int):
         number += 1
     audit.record("dashboard.export", "event", event.id, "readiness CSV")
     filename = f"preflight-event-{event.id}-readiness.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

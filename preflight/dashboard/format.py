@@ -90,4 +90,9 @@ def playbook_slug(check: str, reason: str = "") -> str:
         if any(word in reason for word in ("udp", "tcp", "connect", "turn", "ice", "firewall", "proxy", "vpn")):
             return "udp-blocked"
         return "low-bandwidth"
-    return {"camera": "black-camera", "microphone": "no-sound", "speakers": "no-sound", "browser": "browser-unsupported"}.get(check, "platform-outage")
+    return {
+        "camera": "black-camera",
+        "microphone": "no-sound",
+        "speakers": "no-sound",
+        "browser": "browser-unsupported",
+    }.get(check, "platform-outage")

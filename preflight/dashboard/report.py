@@ -14,7 +14,17 @@ from sqlmodel import Session
 from .. import audit
 from ..auth import role_required
 from ..db import get_session
-from ..models import Alert, CheckResult, CheckRun, Event, HelpRequest, OutboxMessage, Participant, SurveyResponse, utcnow
+from ..models import (
+    Alert,
+    CheckResult,
+    CheckRun,
+    Event,
+    HelpRequest,
+    OutboxMessage,
+    Participant,
+    SurveyResponse,
+    utcnow,
+)
 from . import bp
 from .format import CATEGORIES, CATEGORY_LABELS, STATUS_LABELS
 from .status import STATUSES, counts
@@ -60,10 +70,16 @@ def incidents(session: Session, event_id: int) -> dict[str, dict[str, int]]:
 def build(session: Session, event: Event) -> Report:
     """Compute the report's figures (a handful of grouped queries)."""
     started = utcnow() >= event.starts_at
-    report = Report(readiness=counts(session, event.id, before=event.starts_at if started else None), readiness_at="start" if started else "now",
-                    incidents=incidents(session, event.id))
-    help_rows = session.execute(select(HelpRequest.status, HelpRequest.level, HelpRequest.created_at, HelpRequest.resolved_at)
-                                .where(HelpRequest.event_id == event.id)).all()
+    report = Report(
+        readiness=counts(session, event.id, before=event.starts_at if started else None),
+        readiness_at="start" if started else "now",
+        incidents=incidents(session, event.id),
+    )
+    help_rows = session.execute(
+        select(HelpRequest.status, HelpRequest.level, HelpRequest.created_at, HelpRequest.resolved_at).where(
+            HelpRequest.event_id == event.id
+        )
+    ).all()
     report.help_total = len(help_rows)
     report.help_by_status = {s: sum(1 for r in help_rows if r[0] == s) for s in ("open", "in_progress", "resolved")}
     report.help_by_level = {lvl: sum(1 for r in help_rows if r[1] == lvl) for lvl in ("L1", "L2", "expert")}
@@ -71,17 +87,40 @@ def build(session: Session, event: Event) -> Report:
     if durations:
         report.resolution_minutes_median = round(median(durations), 1)
         report.resolution_minutes_mean = round(sum(durations) / len(durations), 1)
-    ratings = dict(session.execute(select(SurveyResponse.rating, func.count()).where(SurveyResponse.event_id == event.id).group_by(SurveyResponse.rating)).all())
+    ratings = dict(
+        session.execute(
+            select(SurveyResponse.rating, func.count())
+            .where(SurveyResponse.event_id == event.id)
+            .group_by(SurveyResponse.rating)
+        ).all()
+    )
     report.survey_distribution = {score: int(ratings.get(score, 0)) for score in range(1, 6)}
     report.survey_count = sum(report.survey_distribution.values())
     if report.survey_count:
-        report.survey_average = round(sum(s * n for s, n in report.survey_distribution.items()) / report.survey_count, 2)
-    report.survey_sent = session.execute(select(func.count()).select_from(OutboxMessage)
-                                         .where(OutboxMessage.event_id == event.id, OutboxMessage.kind == "survey", OutboxMessage.status == "sent")).scalar_one()
-    report.comments = [(r, c) for r, c in session.execute(
-        select(SurveyResponse.rating, SurveyResponse.comment).where(SurveyResponse.event_id == event.id, SurveyResponse.comment != "")
-        .order_by(SurveyResponse.id.desc()).limit(100))]
-    alerts = dict(session.execute(select(Alert.kind, func.count()).where(Alert.event_id == event.id, Alert.item_count > 0).group_by(Alert.kind)).all())
+        report.survey_average = round(
+            sum(s * n for s, n in report.survey_distribution.items()) / report.survey_count, 2
+        )
+    report.survey_sent = session.execute(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.event_id == event.id, OutboxMessage.kind == "survey", OutboxMessage.status == "sent")
+    ).scalar_one()
+    report.comments = [
+        (r, c)
+        for r, c in session.execute(
+            select(SurveyResponse.rating, SurveyResponse.comment)
+            .where(SurveyResponse.event_id == event.id, SurveyResponse.comment != "")
+            .order_by(SurveyResponse.id.desc())
+            .limit(100)
+        )
+    ]
+    alerts = dict(
+        session.execute(
+            select(Alert.kind, func.count())
+            .where(Alert.event_id == event.id, Alert.item_count > 0)
+            .group_by(Alert.kind)
+        ).all()
+    )
     report.digests, report.mass_alerts = int(alerts.get("digest", 0)), int(alerts.get("mass", 0))
     return report
 
@@ -93,8 +132,15 @@ def report(event_id: int):
     event = get_event(event_id)
     figures = build(get_session(), event)
     total = sum(figures.readiness.values())
-    return render_template("dashboard/report.html", event=event, report=figures, total=total, statuses=STATUSES,
-                           status_labels=STATUS_LABELS, category_labels=CATEGORY_LABELS)
+    return render_template(
+        "dashboard/report.html",
+        event=event,
+        report=figures,
+        total=total,
+        statuses=STATUSES,
+        status_labels=STATUS_LABELS,
+        category_labels=CATEGORY_LABELS,
+    )
 
 
 def rows(report: Report) -> list[tuple[str, str, object]]:
@@ -103,16 +149,35 @@ def rows(report: Report) -> list[tuple[str, str, object]]:
     total = sum(report.readiness.values())
     for status in STATUSES:
         n = report.readiness[status]
-        out += [("readiness_" + report.readiness_at, status, n), ("readiness_" + report.readiness_at, status + "_share", round(n / total, 3) if total else 0)]
+        out += [
+            ("readiness_" + report.readiness_at, status, n),
+            ("readiness_" + report.readiness_at, status + "_share", round(n / total, 3) if total else 0),
+        ]
     for category, figures in report.incidents.items():
-        out += [("incidents", f"{category}_failures", figures["failures"]), ("incidents", f"{category}_participants", figures["participants"])]
+        out += [
+            ("incidents", f"{category}_failures", figures["failures"]),
+            ("incidents", f"{category}_participants", figures["participants"]),
+        ]
     out.append(("help", "total", report.help_total))
     out += [("help", f"status_{k}", v) for k, v in report.help_by_status.items()]
     out += [("help", f"level_{k}", v) for k, v in report.help_by_level.items()]
-    out += [("help", "resolution_minutes_median", report.resolution_minutes_median if report.resolution_minutes_median is not None else ""),
-            ("help", "resolution_minutes_mean", report.resolution_minutes_mean if report.resolution_minutes_mean is not None else "")]
-    out += [("survey", "sent", report.survey_sent), ("survey", "answers", report.survey_count),
-            ("survey", "average", report.survey_average if report.survey_average is not None else "")]
+    out += [
+        (
+            "help",
+            "resolution_minutes_median",
+            report.resolution_minutes_median if report.resolution_minutes_median is not None else "",
+        ),
+        (
+            "help",
+            "resolution_minutes_mean",
+            report.resolution_minutes_mean if report.resolution_minutes_mean is not None else "",
+        ),
+    ]
+    out += [
+        ("survey", "sent", report.survey_sent),
+        ("survey", "answers", report.survey_count),
+        ("survey", "average", report.survey_average if report.survey_average is not None else ""),
+    ]
     out += [("survey", f"rating_{k}", v) for k, v in report.survey_distribution.items()]
     out += [("alerts", "digests", report.digests), ("alerts", "mass_alerts", report.mass_alerts)]
     return out
@@ -130,4 +195,6 @@ def report_csv(event_id: int):
     writer.writerows(rows(build(get_session(), event)))
     audit.record("report.export", "event", event.id, "report CSV")
     filename = f"preflight-event-{event.id}-report.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -55,9 +55,20 @@ class Filters:
 
     def args(self, **overrides) -> dict:
         """Query arguments that reproduce these filters (for links and paging)."""
-        values = {"status": self.status, "check": self.check, "role": self.role, "q": self.q, "sort": self.sort, "page": self.page}
+        values = {
+            "status": self.status,
+            "check": self.check,
+            "role": self.role,
+            "q": self.q,
+            "sort": self.sort,
+            "page": self.page,
+        }
         values.update(overrides)
-        return {k: v for k, v in values.items() if v not in ("", None) and not (k == "sort" and v == "attention") and not (k == "page" and v == 1)}
+        return {
+            k: v
+            for k, v in values.items()
+            if v not in ("", None) and not (k == "sort" and v == "attention") and not (k == "page" and v == 1)
+        }
 
 
 def latest_runs(event_id: int, before: datetime | None = None):
@@ -160,14 +171,21 @@ def _filtered(cols: Columns, event_id: int, filters: Filters, *columns):
         stmt = stmt.where(cols.status == filters.status)
     if filters.check:
         failing = exists().where(
-            CheckResult.run_id == cols.latest.c.run_id, CheckResult.check == filters.check, CheckResult.verdict == "fail"
+            CheckResult.run_id == cols.latest.c.run_id,
+            CheckResult.check == filters.check,
+            CheckResult.verdict == "fail",
         )
         stmt = stmt.where(failing)
     if filters.role:
         stmt = stmt.where(Participant.role == filters.role)
     if filters.q:
         like = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(func.lower(Participant.name).like(like, escape="\\"), func.lower(Participant.email).like(like, escape="\\")))
+        stmt = stmt.where(
+            or_(
+                func.lower(Participant.name).like(like, escape="\\"),
+                func.lower(Participant.email).like(like, escape="\\"),
+            )
+        )
     return stmt
 
 
@@ -189,11 +207,15 @@ def _order(cols: Columns, sort: str):
 def page(session: Session, event_id: int, filters: Filters, page_size: int = PAGE_SIZE) -> Page:
     """One page of participants with their status, latest run and its results (three queries)."""
     cols = _columns(event_id)
-    total = session.execute(select(func.count()).select_from(_filtered(cols, event_id, filters, Participant.id).subquery())).scalar_one()
+    total = session.execute(
+        select(func.count()).select_from(_filtered(cols, event_id, filters, Participant.id).subquery())
+    ).scalar_one()
     pages = max((total + page_size - 1) // page_size, 1)
     number = min(filters.page, pages)
     stmt = _filtered(cols, event_id, filters, Participant, cols.status, cols.run, cols.is_handled)
-    found = session.execute(stmt.order_by(*_order(cols, filters.sort)).offset((number - 1) * page_size).limit(page_size)).all()
+    found = session.execute(
+        stmt.order_by(*_order(cols, filters.sort)).offset((number - 1) * page_size).limit(page_size)
+    ).all()
     rows = [Row(participant=p, status=status, run=run, handled=bool(handled)) for p, status, run, handled in found]
     attach_results(session, rows)
     return Page(rows=rows, total=total, page=number, pages=pages)
@@ -209,13 +231,17 @@ def attach_results(session: Session, rows: list[Row]) -> None:
         by_run.setdefault(result.run_id, []).append(result)
     for row in rows:
         if row.run is not None:
-            row.results = sorted(by_run.get(row.run.id, []), key=lambda r: CHECKS.index(r.check) if r.check in CHECKS else 99)
+            row.results = sorted(
+                by_run.get(row.run.id, []), key=lambda r: CHECKS.index(r.check) if r.check in CHECKS else 99
+            )
 
 
 def participant_status(session: Session, participant: Participant) -> Row:
     """The status row of one participant."""
     cols = _columns(participant.event_id)
-    found = session.execute(_base(cols, cols.status, cols.run, cols.is_handled).where(Participant.id == participant.id)).one()
+    found = session.execute(
+        _base(cols, cols.status, cols.run, cols.is_handled).where(Participant.id == participant.id)
+    ).one()
     row = Row(participant=participant, status=found[0], run=found[1], handled=bool(found[2]))
     attach_results(session, [row])
     return row

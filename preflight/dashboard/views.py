@@ -11,8 +11,20 @@ from ..auth.scope import event_or_404
 from ..auth import role_required
 from ..db import get_session
 from ..extensions import htmx
-from ..models import (CHECKS, PARTICIPANT_ROLES, CheckRun, Event, HelpRequest, OutboxMessage, Participant, ParticipantHandled, ParticipantMessage,
-                      StaffNote, StaffUser, utcnow)
+from ..models import (
+    CHECKS,
+    PARTICIPANT_ROLES,
+    CheckRun,
+    Event,
+    HelpRequest,
+    OutboxMessage,
+    Participant,
+    ParticipantHandled,
+    ParticipantMessage,
+    StaffNote,
+    StaffUser,
+    utcnow,
+)
 from . import bp, charts
 from ..results import describe
 from .format import CHECK_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
@@ -32,10 +44,18 @@ def time_left(event: Event) -> dict:
     """Where we are relative to the event: before (how long), running, or over."""
     now = utcnow()
     if now < event.starts_at:
-        return {"state": "before", "text": format_timedelta(event.starts_at - now, granularity="minute", threshold=1.1, add_direction=True), "seconds": int((event.starts_at - now).total_seconds())}
+        return {
+            "state": "before",
+            "text": format_timedelta(event.starts_at - now, granularity="minute", threshold=1.1, add_direction=True),
+            "seconds": int((event.starts_at - now).total_seconds()),
+        }
     if now < event.ends_at:
         return {"state": "running", "text": "", "seconds": 0}
-    return {"state": "over", "text": format_timedelta(event.ends_at - now, granularity="minute", threshold=1.1, add_direction=True), "seconds": 0}
+    return {
+        "state": "over",
+        "text": format_timedelta(event.ends_at - now, granularity="minute", threshold=1.1, add_direction=True),
+        "seconds": 0,
+    }
 
 
 def summary_context(event: Event) -> dict:
@@ -44,14 +64,36 @@ def summary_context(event: Event) -> dict:
     numbers = counts(session, event.id)
     total = sum(numbers.values())
     shares = {status: (round(100 * n / total) if total else 0) for status, n in numbers.items()}
-    open_help = len(session.execute(select(HelpRequest.id).where(HelpRequest.event_id == event.id, HelpRequest.status != "resolved")).all())
+    open_help = len(
+        session.execute(
+            select(HelpRequest.id).where(HelpRequest.event_id == event.id, HelpRequest.status != "resolved")
+        ).all()
+    )
     # Alerts the team may be missing: messages of this event that failed at least once and are not sent.
-    stuck = session.execute(
-        select(OutboxMessage.last_error).where(OutboxMessage.event_id == event.id, OutboxMessage.attempts > 0, OutboxMessage.status.in_(("pending", "dead")))
-        .order_by(OutboxMessage.id.desc())
-    ).scalars().all()
-    return dict(event=event, counts=numbers, shares=shares, total=total, time_left=time_left(event), open_help=open_help, updated=utcnow(),
-                undelivered=len(stuck), delivery_error=stuck[0] if stuck else "")
+    stuck = (
+        session.execute(
+            select(OutboxMessage.last_error)
+            .where(
+                OutboxMessage.event_id == event.id,
+                OutboxMessage.attempts > 0,
+                OutboxMessage.status.in_(("pending", "dead")),
+            )
+            .order_by(OutboxMessage.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return dict(
+        event=event,
+        counts=numbers,
+        shares=shares,
+        total=total,
+        time_left=time_left(event),
+        open_help=open_help,
+        updated=utcnow(),
+        undelivered=len(stuck),
+        delivery_error=stuck[0] if stuck else "",
+    )
 
 
 def table_context(event: Event, filters: Filters) -> dict:
@@ -60,8 +102,18 @@ def table_context(event: Event, filters: Filters) -> dict:
 
 
 def _helpers() -> dict:
-    return dict(status_labels=STATUS_LABELS, check_labels=CHECK_LABELS, verdict_labels=VERDICT_LABELS, guide_url=guide_url,
-                playbook_slug=playbook_slug, flat_values=flat_values, figures=describe.figures, statuses=STATUSES, checks=CHECKS, roles=PARTICIPANT_ROLES)
+    return dict(
+        status_labels=STATUS_LABELS,
+        check_labels=CHECK_LABELS,
+        verdict_labels=VERDICT_LABELS,
+        guide_url=guide_url,
+        playbook_slug=playbook_slug,
+        flat_values=flat_values,
+        figures=describe.figures,
+        statuses=STATUSES,
+        checks=CHECKS,
+        roles=PARTICIPANT_ROLES,
+    )
 
 
 def _fragment(template: str, **context):
@@ -123,17 +175,49 @@ def participant_context(event: Event, participant: Participant) -> dict:
     run_count = len(session.execute(select(CheckRun.id).where(CheckRun.participant_id == participant.id)).all())
     judged = [r for r in reversed(run_rows) if r.run.overall in ("pass", "warn", "fail")]
     guides = sorted({(r.check, r.guide) for rr in run_rows for r in rr.results if r.guide and r.verdict != "pass"})
-    help_requests = session.execute(select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc())).scalars().all()
+    help_requests = (
+        session.execute(
+            select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     notes = session.execute(
-        select(StaffNote, StaffUser).join(StaffUser, StaffUser.id == StaffNote.author_id, isouter=True)
-        .where(StaffNote.participant_id == participant.id).order_by(StaffNote.id.desc()).limit(100)
+        select(StaffNote, StaffUser)
+        .join(StaffUser, StaffUser.id == StaffNote.author_id, isouter=True)
+        .where(StaffNote.participant_id == participant.id)
+        .order_by(StaffNote.id.desc())
+        .limit(100)
     ).all()
-    messages = session.execute(select(ParticipantMessage).where(ParticipantMessage.participant_id == participant.id).order_by(ParticipantMessage.id.desc())).scalars().all()
+    messages = (
+        session.execute(
+            select(ParticipantMessage)
+            .where(ParticipantMessage.participant_id == participant.id)
+            .order_by(ParticipantMessage.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     handled = session.get(ParticipantHandled, participant.id)
     handled_by = session.get(StaffUser, handled.handled_by_id) if handled and handled.handled_by_id else None
-    return dict(event=event, participant=participant, row=row, runs=run_rows, run_count=run_count, show_all=show_all, judged=judged,
-                trend=trend(judged), guides=guides, help_requests=help_requests, notes=notes, messages=messages, handled=handled,
-                handled_by=handled_by, action_form=ActionForm(), note_form=NoteForm(formdata=None))
+    return dict(
+        event=event,
+        participant=participant,
+        row=row,
+        runs=run_rows,
+        run_count=run_count,
+        show_all=show_all,
+        judged=judged,
+        trend=trend(judged),
+        guides=guides,
+        help_requests=help_requests,
+        notes=notes,
+        messages=messages,
+        handled=handled,
+        handled_by=handled_by,
+        action_form=ActionForm(),
+        note_form=NoteForm(formdata=None),
+    )
 
 
 def trend(judged: list[Row]) -> str:

@@ -175,10 +175,7 @@ def guide_states(root: Path, locale: str) -> dict[str, GuideState]:
     source = load_locale(root, SOURCE_LOCALE).guides
     local = load_locale(root, locale)
     slugs = set(source) | set(local.guides) | set(local.invalid)
-    return {
-        slug: state_of(local.guides.get(slug), source.get(slug), slug in local.invalid)
-        for slug in sorted(slugs)
-    }
+    return {slug: state_of(local.guides.get(slug), source.get(slug), slug in local.invalid) for slug in sorted(slugs)}
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,44 @@ TRAILING_ID = re.compile(r"\s*\{#([A-Za-z0-9_-]+)\}\s*$")
 GUIDE_HREF = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*)?(?:#(?P<anchor>[A-Za-z0-9_-]+))?$")
 
 ALLOWED_TAGS = {
-    "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "code", "pre", "kbd",
-    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "img", "figure", "figcaption",
-    "video", "source", "track", "dl", "dt", "dd", "del", "sup", "sub", "span", "div",
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "kbd",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "br",
+    "img",
+    "figure",
+    "figcaption",
+    "video",
+    "source",
+    "track",
+    "dl",
+    "dt",
+    "dd",
+    "del",
+    "sup",
+    "sub",
+    "span",
+    "div",
 }
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "lang", "dir", "title"},
@@ -102,7 +137,12 @@ def _rewrite_links(tokens: list[Token], link_for: Callable[[str, str | None], st
                         child.attrSet("href", link_for(match.group("slug"), match.group("anchor")))
         elif token.type == "heading_open" and anchor_label and token.attrGet("id"):
             inline = tokens[index + 1]
-            link = Token("link_open", "a", 1, attrs={"class": "heading-anchor", "href": f"#{token.attrGet('id')}", "aria-label": anchor_label})
+            link = Token(
+                "link_open",
+                "a",
+                1,
+                attrs={"class": "heading-anchor", "href": f"#{token.attrGet('id')}", "aria-label": anchor_label},
+            )
             inline.children = (inline.children or []) + [
                 Token("text", "", 0, content=" "),
                 link,

@@ -91,11 +91,17 @@ def parse_ports(text: str) -> tuple[dict[str, list[str]], bool]:
 def ports_text(profile: Profile) -> str:
     """UDP 8801–8810, 3478–3479 · TCP 443 (numbers only: language-neutral)."""
     ports, more = parse_ports(profile.media_ports)
-    parts = [f"{proto} {', '.join(p.replace('-', '–') for p in numbers)}" for proto, numbers in sorted(ports.items()) if numbers]
+    parts = [
+        f"{proto} {', '.join(p.replace('-', '–') for p in numbers)}"
+        for proto, numbers in sorted(ports.items())
+        if numbers
+    ]
     text = " · ".join(parts)
     if more:
-        text = _("%(ports)s, and the ranges the platform lists for its media servers", ports=text) if text else _(
-            "the ranges the platform lists for its media servers"
+        text = (
+            _("%(ports)s, and the ranges the platform lists for its media servers", ports=text)
+            if text
+            else _("the ranges the platform lists for its media servers")
         )
     return text
 
@@ -110,7 +116,9 @@ def browsers_text(profile: Profile) -> str:
             parts.append(_("%(browser)s: not supported", browser=name))
         elif support.level == "limited":
             # i18n: e.g. "Firefox 91 or later (some features missing)"
-            parts.append(_("%(browser)s %(version)s or later (some features missing)", browser=name, version=support.min_major))
+            parts.append(
+                _("%(browser)s %(version)s or later (some features missing)", browser=name, version=support.min_major)
+            )
         else:
             parts.append(_("%(browser)s %(version)s or later", browser=name, version=support.min_major))
     return ", ".join(parts)

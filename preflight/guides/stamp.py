@@ -35,5 +35,5 @@ def mark_updated(root: Path, locale: str, slug: str) -> tuple[str | None, str]:
     head = match.group(1)
     line = f"source_hash: {new}"
     head = HASH_LINE.sub(line, head, count=1) if HASH_LINE.search(head) else head + line + "\n"
-    target.write_text(f"---\n{head}---\n" + text[match.end():], encoding="utf-8")
+    target.write_text(f"---\n{head}---\n" + text[match.end() :], encoding="utf-8")
     return old, new

@@ -47,7 +47,9 @@ def tutorial_for(slug: str, locale: str) -> Tutorial | None:
         folder = f"tutorials/{code}"
         if (static / folder / f"{slug}.webm").is_file():
             captions = f"{folder}/{slug}.vtt"
-            return Tutorial(f"{folder}/{slug}.webm", captions if (static / captions).is_file() else None, code.split("_")[0])
+            return Tutorial(
+                f"{folder}/{slug}.webm", captions if (static / captions).is_file() else None, code.split("_")[0]
+            )
     return None
 
 

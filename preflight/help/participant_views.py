@@ -26,7 +26,17 @@ class HelpForm(FlaskForm):
 
     message = TextAreaField(_l("What is the problem?"), validators=[DataRequired(), Length(max=2000)])
     channel = RadioField(_l("How should we contact you?"), choices=[], default="email")
-    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=50), Regexp(r"^\+?[0-9 ().\-/]{6,}$", message=_l("Enter a phone number, digits and spaces, for example +33 1 23 45 67 89."))])
+    phone = StringField(
+        _l("Phone number"),
+        validators=[
+            Optional(),
+            Length(max=50),
+            Regexp(
+                r"^\+?[0-9 ().\-/]{6,}$",
+                message=_l("Enter a phone number, digits and spaces, for example +33 1 23 45 67 89."),
+            ),
+        ],
+    )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -39,7 +49,9 @@ class HelpForm(FlaskForm):
 
 def _form(event) -> HelpForm:
     form = HelpForm()
-    form.channel.choices = [SelectChoice(key, label) for key, label in CHANNELS.items() if key != "chat" or event.support_chat_url]
+    form.channel.choices = [
+        SelectChoice(key, label) for key, label in CHANNELS.items() if key != "chat" or event.support_chat_url
+    ]
     return form
 
 
@@ -59,17 +71,36 @@ def ask(token: str):
     if form.validate_on_submit():
         session = get_session()
         if unresolved_count(session, participant) >= MAX_UNRESOLVED:
-            flash(_("You already have open requests. Our team will contact you; you can also use the contacts below."), "error")
+            flash(
+                _("You already have open requests. Our team will contact you; you can also use the contacts below."),
+                "error",
+            )
             code = 429
         else:
-            create(session, event, participant, form.message.data, form.channel.data, form.phone.data or "", str(get_locale()))
+            create(
+                session,
+                event,
+                participant,
+                form.message.data,
+                form.channel.data,
+                form.phone.data or "",
+                str(get_locale()),
+            )
             flash(_("Your request was sent. Our support team will contact you."), "success")
             if htmx:
-                return render_template("participant/_help_status.html", participant=participant, event=event, token=token), 200, {"Vary": "HX-Request"}
+                return (
+                    render_template("participant/_help_status.html", participant=participant, event=event, token=token),
+                    200,
+                    {"Vary": "HX-Request"},
+                )
             return redirect(url_for("help.ask", token=token))
     else:
         code = 400 if form.errors else 200
-    return render_template("participant/help.html", participant=participant, event=event, token=token, form=form), code, {"Vary": "HX-Request"}
+    return (
+        render_template("participant/help.html", participant=participant, event=event, token=token, form=form),
+        code,
+        {"Vary": "HX-Request"},
+    )
 
 
 @bp.get("/c/<token>/help/status")
@@ -77,4 +108,8 @@ def ask(token: str):
 @link_required
 def status(token: str):
     """Only the help status fragment (the check page polls it while a request is open)."""
-    return render_template("participant/_help_status.html", participant=g.participant, event=g.event, token=token), 200, {"Vary": "HX-Request"}
+    return (
+        render_template("participant/_help_status.html", participant=g.participant, event=g.event, token=token),
+        200,
+        {"Vary": "HX-Request"},
+    )

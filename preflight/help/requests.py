@@ -27,24 +27,40 @@ PAGE_SIZE = 50  # resolved requests, newest first
 
 def unresolved_count(session: Session, participant: Participant) -> int:
     """How many of the participant's requests are still open or in progress."""
-    return len(session.execute(
-        select(HelpRequest.id).where(HelpRequest.participant_id == participant.id, HelpRequest.status != "resolved")
-    ).all())
+    return len(
+        session.execute(
+            select(HelpRequest.id).where(HelpRequest.participant_id == participant.id, HelpRequest.status != "resolved")
+        ).all()
+    )
 
 
-def create(session: Session, event: Event, participant: Participant, message: str, channel: str, phone: str, language: str) -> HelpRequest:
+def create(
+    session: Session, event: Event, participant: Participant, message: str, channel: str, phone: str, language: str
+) -> HelpRequest:
     """Store the request (with the participant's latest run) and alert the team."""
     run = latest_runs_of(session, [participant.id]).get(participant.id)
-    request = HelpRequest(event_id=event.id, participant_id=participant.id, run_id=run.id if run else None, message=message.strip(),
-                          channel=channel, phone=phone.strip() if channel == "phone" else "", language=language)
+    request = HelpRequest(
+        event_id=event.id,
+        participant_id=participant.id,
+        run_id=run.id if run else None,
+        message=message.strip(),
+        channel=channel,
+        phone=phone.strip() if channel == "phone" else "",
+        language=language,
+    )
     session.add(request)
     session.flush()
     results = results_by_run(session, [run.id]) if run else {}
     summary = {
         "kind": "help_request",
         "event": event_info(event),
-        "participant": {"id": participant.id, "name": participant.name, "email": participant.email, "role": participant.role,
-                        "language": participant.language},
+        "participant": {
+            "id": participant.id,
+            "name": participant.name,
+            "email": participant.email,
+            "role": participant.role,
+            "language": participant.language,
+        },
         "message": request.message,
         "channel": channel,
         "phone": request.phone,
@@ -58,7 +74,13 @@ def create(session: Session, event: Event, participant: Participant, message: st
 
 def log(session: Session, request: HelpRequest, author: StaffUser | None, kind: str, body: str) -> StaffNote:
     """Add a note, reply or change record to the request's history."""
-    note = StaffNote(participant_id=request.participant_id, help_request_id=request.id, author_id=author.id if author else None, kind=kind, body=body[:4000])
+    note = StaffNote(
+        participant_id=request.participant_id,
+        help_request_id=request.id,
+        author_id=author.id if author else None,
+        kind=kind,
+        body=body[:4000],
+    )
     session.add(note)
     session.flush()
     return note
@@ -70,7 +92,13 @@ def reply(session: Session, request: HelpRequest, author: StaffUser, body: str) 
     event = session.get(Event, request.event_id)
     note = log(session, request, author, "reply", body)
     with force_locale(request.language or participant.language):
-        context = {"event": event, "participant": participant, "body": body, "link": participant_url(participant), "author": author}
+        context = {
+            "event": event,
+            "participant": participant,
+            "body": body,
+            "link": participant_url(participant),
+            "author": author,
+        }
         payload = {
             "to_name": participant.name,
             # i18n: email subject of a support reply; %(event)s is the event name
@@ -79,7 +107,16 @@ def reply(session: Session, request: HelpRequest, author: StaffUser, body: str) 
             "html": render_template("email/help_reply.html", **context),
             "reply_to": event.support_email,
         }
-    enqueue(session, f"help-reply:{note.id}", "help_reply", "email", participant.email, payload, event_id=event.id, participant_id=participant.id)
+    enqueue(
+        session,
+        f"help-reply:{note.id}",
+        "help_reply",
+        "email",
+        participant.email,
+        payload,
+        event_id=event.id,
+        participant_id=participant.id,
+    )
     if request.status == "open":
         set_status(session, request, author, "in_progress")
     return note
@@ -98,13 +135,22 @@ def set_status(session: Session, request: HelpRequest, author: StaffUser | None,
 
 def for_participant(session: Session, participant: Participant, limit: int = 3) -> list[dict]:
     """The participant's latest requests, newest first, each with the replies sent to them."""
-    requests = session.execute(
-        select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc()).limit(limit)
-    ).scalars().all()
+    requests = (
+        session.execute(
+            select(HelpRequest)
+            .where(HelpRequest.participant_id == participant.id)
+            .order_by(HelpRequest.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     replies: dict[int, list[StaffNote]] = {}
     if requests:
         notes = session.execute(
-            select(StaffNote).where(StaffNote.help_request_id.in_([r.id for r in requests]), StaffNote.kind == "reply").order_by(StaffNote.id)
+            select(StaffNote)
+            .where(StaffNote.help_request_id.in_([r.id for r in requests]), StaffNote.kind == "reply")
+            .order_by(StaffNote.id)
         ).scalars()
         for note in notes:
             replies.setdefault(note.help_request_id, []).append(note)
@@ -130,8 +176,9 @@ class QueuePage:
     pages: int
 
 
-def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: datetime,
-               event_ids: set[int] | None = None) -> QueuePage:
+def queue_page(
+    session: Session, filters: QueueFilters, viewer_id: int, now: datetime, event_ids: set[int] | None = None
+) -> QueuePage:
     """Unresolved requests by priority (at most ACTIVE_LIMIT), or resolved ones newest first, PAGE_SIZE a page.
 
     ``event_ids``: only requests of these events (an agent's events); None for every event.
@@ -157,7 +204,9 @@ def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: dat
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         page = min(page, pages)
-        rows = session.execute(stmt.order_by(HelpRequest.resolved_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        rows = session.execute(
+            stmt.order_by(HelpRequest.resolved_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).all()
     else:
         if filters.status == "active":
             stmt = stmt.where(HelpRequest.status != "resolved")
@@ -170,8 +219,16 @@ def queue_page(session: Session, filters: QueueFilters, viewer_id: int, now: dat
     for help_request, participant, event, run, assignee in rows:
         current = latest.get(participant.id)
         prio = priority(current.overall if current else None, participant.role, now, event.starts_at, event.ends_at)
-        items.append({"request": help_request, "participant": participant, "event": event, "run": current or run, "assignee": assignee,
-                      "priority": prio})
+        items.append(
+            {
+                "request": help_request,
+                "participant": participant,
+                "event": event,
+                "run": current or run,
+                "assignee": assignee,
+                "priority": prio,
+            }
+        )
     if filters.status != "resolved":
         items.sort(key=lambda item: (-item["priority"].score, item["request"].created_at))
     return QueuePage(items, page, pages)

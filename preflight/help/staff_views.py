@@ -23,7 +23,11 @@ STAFF = ("admin", "agent")
 
 
 def _agents(session) -> list[StaffUser]:
-    return list(session.execute(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(STAFF)).order_by(StaffUser.name)).scalars())
+    return list(
+        session.execute(
+            select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(STAFF)).order_by(StaffUser.name)
+        ).scalars()
+    )
 
 
 @bp.get("/staff/help")
@@ -40,9 +44,18 @@ def queue():
     )
     result = queue_page(session, filters, current_user.id, utcnow(), visible_event_ids(session, current_user))
     events = session.execute(only_visible(select(Event)).order_by(Event.starts_at.desc()).limit(200)).scalars().all()
-    context = dict(items=result.items, status=filters.status, event_id=filters.event_id, assigned=filters.assigned, events=events,
-                   page=result.page, pages=result.pages, status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS,
-                   priority_labels=PRIORITY_LABELS)
+    context = dict(
+        items=result.items,
+        status=filters.status,
+        event_id=filters.event_id,
+        assigned=filters.assigned,
+        events=events,
+        page=result.page,
+        pages=result.pages,
+        status_labels=STATUS_LABELS,
+        level_labels=LEVEL_LABELS,
+        priority_labels=PRIORITY_LABELS,
+    )
     return render_template("help/queue.html", **context), 200, {"Vary": "HX-Request"}
 
 
@@ -62,19 +75,39 @@ def _detail(help_request: HelpRequest, update_form=None, note_form=None, reply_f
     asked_run = session.get(CheckRun, help_request.run_id) if help_request.run_id else None
     results = results_by_run(session, [r.id for r in (run, asked_run) if r is not None])
     history = session.execute(
-        select(StaffNote, StaffUser).join(StaffUser, StaffUser.id == StaffNote.author_id, isouter=True)
-        .where(StaffNote.help_request_id == help_request.id).order_by(StaffNote.id)
+        select(StaffNote, StaffUser)
+        .join(StaffUser, StaffUser.id == StaffNote.author_id, isouter=True)
+        .where(StaffNote.help_request_id == help_request.id)
+        .order_by(StaffNote.id)
     ).all()
     agents = _agents(session)
     if update_form is None:
-        update_form = UpdateForm(formdata=None, status=help_request.status, level=help_request.level,
-                                 assigned_to=str(help_request.assigned_to_id or ""))
-    update_form.assigned_to.choices = [SelectChoice("", _("Nobody"))] + [SelectChoice(str(a.id), a.name) for a in agents]
+        update_form = UpdateForm(
+            formdata=None,
+            status=help_request.status,
+            level=help_request.level,
+            assigned_to=str(help_request.assigned_to_id or ""),
+        )
+    update_form.assigned_to.choices = [SelectChoice("", _("Nobody"))] + [
+        SelectChoice(str(a.id), a.name) for a in agents
+    ]
     prio = priority(run.overall if run else None, participant.role, utcnow(), event.starts_at, event.ends_at)
     context = dict(
-        help_request=help_request, participant=participant, event=event, run=run, asked_run=asked_run, results=results, history=history,
-        update_form=update_form, note_form=note_form or NoteForm(formdata=None), reply_form=reply_form or ReplyForm(formdata=None),
-        priority=prio, priority_labels=PRIORITY_LABELS, status_labels=STATUS_LABELS, level_labels=LEVEL_LABELS, playbook_slug=playbook_slug,
+        help_request=help_request,
+        participant=participant,
+        event=event,
+        run=run,
+        asked_run=asked_run,
+        results=results,
+        history=history,
+        update_form=update_form,
+        note_form=note_form or NoteForm(formdata=None),
+        reply_form=reply_form or ReplyForm(formdata=None),
+        priority=prio,
+        priority_labels=PRIORITY_LABELS,
+        status_labels=STATUS_LABELS,
+        level_labels=LEVEL_LABELS,
+        playbook_slug=playbook_slug,
     )
     return render_template("help/request.html", **context), status
 
@@ -92,7 +125,9 @@ def update(event_id: int, request_id: int):
     """Change status, escalation level or assignee (each change is logged)."""
     help_request = _request_or_404(event_id, request_id)
     form = UpdateForm()
-    form.assigned_to.choices = [SelectChoice("", "")] + [SelectChoice(str(a.id), a.name) for a in _agents(get_session())]
+    form.assigned_to.choices = [SelectChoice("", "")] + [
+        SelectChoice(str(a.id), a.name) for a in _agents(get_session())
+    ]
     if not form.validate_on_submit():
         return _detail(help_request, update_form=form, status=400)
     session = get_session()

@@ -47,12 +47,14 @@ def detect(layout: Layout) -> str:
     if "name original name" in every_header:
         return "zoom_meeting_participants"
     if every_header & {"order", "order no", "order number"} and every_header & {
-        "attendee", "attendee no", "ticket type", "attendee status"
+        "attendee",
+        "attendee no",
+        "ticket type",
+        "attendee status",
     }:
         return "eventbrite"
     if "id" in every_header and (
-        {"start time", "completion time"} <= every_header
-        or {"heure de debut", "heure de fin"} <= every_header
+        {"start time", "completion time"} <= every_header or {"heure de debut", "heure de fin"} <= every_header
     ):
         return "microsoft_forms"
     if any(normalize(c) in _FORM_TIMESTAMPS for c in first_cells):
@@ -87,7 +89,9 @@ def tables_to_import(fmt: str, layout: Layout) -> list[Table]:
         participants = [t for t in tables if t.section_number == 2]
         if participants:
             return participants[:1]
-        return [t for t in tables if t.section_number is None and t.section != "in meeting activities"][:1] or tables[:1]
+        return [t for t in tables if t.section_number is None and t.section != "in meeting activities"][:1] or tables[
+            :1
+        ]
     return tables
 
 

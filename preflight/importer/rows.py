@@ -85,8 +85,12 @@ def _read(
 ) -> tuple[ImportRow, bool] | RowError:
     """One record -> (row, language given explicitly) or the first problem found."""
     cmap = table.cmap
-    name = _name(cmap.value(cells, "name", PLACEHOLDERS), cmap.value(cells, "first_name", PLACEHOLDERS),
-                 cmap.value(cells, "last_name", PLACEHOLDERS), settings.zoom_names)
+    name = _name(
+        cmap.value(cells, "name", PLACEHOLDERS),
+        cmap.value(cells, "first_name", PLACEHOLDERS),
+        cmap.value(cells, "last_name", PLACEHOLDERS),
+        settings.zoom_names,
+    )
     raw_email = cmap.value(cells, "email", PLACEHOLDERS)
     if not raw_email:
         return RowError(line, "missing_email", _shown(name))

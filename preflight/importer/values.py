@@ -23,8 +23,24 @@ _TRAILING_PAREN = re.compile(r"^(?P<main>.*?\S)\s*\((?P<inner>[^()]*)\)\s*$", re
 # "Durand, Camille PhD" must not become "PhD Durand, Camille": the part after
 # the comma is a credential, not a first name.
 _SUFFIXES = {
-    "jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "mba", "msc", "dr", "prof",
-    "rn", "cpa", "pe", "dds", "jd", "llm",
+    "jr",
+    "sr",
+    "ii",
+    "iii",
+    "iv",
+    "phd",
+    "md",
+    "esq",
+    "mba",
+    "msc",
+    "dr",
+    "prof",
+    "rn",
+    "cpa",
+    "pe",
+    "dds",
+    "jd",
+    "llm",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200d\u2028\u2029\ufeff]")
 _ANGLE = re.compile(r"<([^<>]+@[^<>]+)>")

@@ -94,8 +94,12 @@ def extract(paths: Paths = Paths()) -> tuple[int, bool]:
     def messages() -> Catalog:
         catalog = Catalog(header_comment=HEADER, project="Preflight", version="1", charset="utf-8", fuzzy=False)
         for filename, lineno, message, comments, context in extract_from_dir(
-            str(paths.root), method_map, options_map, keywords={**_default_keywords(), **KEYWORDS},
-            comment_tags=[COMMENT_TAG], strip_comment_tags=True,
+            str(paths.root),
+            method_map,
+            options_map,
+            keywords={**_default_keywords(), **KEYWORDS},
+            comment_tags=[COMMENT_TAG],
+            strip_comment_tags=True,
             directory_filter=_skip_hidden,
         ):
             catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
@@ -130,7 +134,8 @@ def load(path: Path, locale: str | None = None) -> Catalog:
 
 
 def update(locales: list[str], paths: Paths = Paths()) -> list[str]:
-    """Merge the ``.pot`` into each locale's catalog (new strings, fuzzy guesses, dropped strings); the changed locales."""
+    """Merge the ``.pot`` into each locale's catalog (new strings, fuzzy guesses, dropped strings);
+    returns the changed locales."""
     template = load(paths.pot)
     changed = []
     for locale in locales:
@@ -162,12 +167,24 @@ def init_locale(locale: str, paths: Paths = Paths()) -> list[Path]:
     if po_path.exists():
         raise FileExistsError(f"{po_path} already exists")
     template = load(paths.pot)
-    catalog = Catalog(locale=locale, header_comment=HEADER.replace("user-interface strings", f"{locale} translation"),
-                      project="Preflight", version="1", charset="utf-8", fuzzy=False)
+    catalog = Catalog(
+        locale=locale,
+        header_comment=HEADER.replace("user-interface strings", f"{locale} translation"),
+        project="Preflight",
+        version="1",
+        charset="utf-8",
+        fuzzy=False,
+    )
     for message in template:
         if message.id:
-            catalog.add(message.id, None, message.locations, flags=message.flags - {"fuzzy"},
-                        auto_comments=message.auto_comments, context=message.context)
+            catalog.add(
+                message.id,
+                None,
+                message.locations,
+                flags=message.flags - {"fuzzy"},
+                auto_comments=message.auto_comments,
+                context=message.context,
+            )
     po_path.parent.mkdir(parents=True, exist_ok=True)
     po_path.write_bytes(_render_po(catalog))
     created.append(po_path)
@@ -200,10 +217,14 @@ def compile_catalog(catalog: Catalog, target: Path) -> Compiled:
         write_mo(fileobj, catalog, use_fuzzy=False)
     os.replace(partial, target)
     messages = [m for m in catalog if m.id]
-    translated = [m for m in messages if m.string and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else True)]
+    translated = [
+        m for m in messages if m.string and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else True)
+    ]
     return Compiled(str(catalog.locale), len(messages), len(translated), errors)
 
 
 def compile_all(paths: Paths = Paths()) -> list[Compiled]:
     """Compile every locale's ``.po`` into its ``.mo``."""
-    return [compile_catalog(load(paths.po(locale), locale=locale), paths.mo(locale)) for locale in paths.catalog_locales()]
+    return [
+        compile_catalog(load(paths.po(locale), locale=locale), paths.mo(locale)) for locale in paths.catalog_locales()
+    ]

@@ -1,13 +1,13 @@
 """``flask i18n ...``: the translators' workflow from the command line.
 
-    flask --app wsgi i18n extract          # scan code and templates into translations/messages.pot
-    flask --app wsgi i18n update           # extract, then merge into every locale's messages.po
-    flask --app wsgi i18n compile          # .po -> .mo, plus the pseudo-locales (run at set-up)
-    flask --app wsgi i18n status           # what is left to translate; exit 1 if a shipped locale is incomplete
-    flask --app wsgi i18n check            # placeholders/tags kept, nothing fuzzy or missing; exit 1 otherwise
-    flask --app wsgi i18n init pt_BR       # a new locale: catalog and guides folder
-    flask --app wsgi i18n mark-updated fr camera-problems   # translation now matches the current English
-    flask --app wsgi i18n pseudo           # rebuild only the pseudo-locales
+flask --app wsgi i18n extract          # scan code and templates into translations/messages.pot
+flask --app wsgi i18n update           # extract, then merge into every locale's messages.po
+flask --app wsgi i18n compile          # .po -> .mo, plus the pseudo-locales (run at set-up)
+flask --app wsgi i18n status           # what is left to translate; exit 1 if a shipped locale is incomplete
+flask --app wsgi i18n check            # placeholders/tags kept, nothing fuzzy or missing; exit 1 otherwise
+flask --app wsgi i18n init pt_BR       # a new locale: catalog and guides folder
+flask --app wsgi i18n mark-updated fr camera-problems   # translation now matches the current English
+flask --app wsgi i18n pseudo           # rebuild only the pseudo-locales
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from ..guides import stamp as guides_stamp
 from . import catalogs, lint, pseudo
 from .status import report
 
-i18n = AppGroup("i18n", help="Translation workflow: extract, update, compile, status, check, init, mark-updated, pseudo.")
+i18n = AppGroup(
+    "i18n", help="Translation workflow: extract, update, compile, status, check, init, mark-updated, pseudo."
+)
 
 
 def _paths() -> catalogs.Paths:
@@ -94,7 +96,9 @@ def init_command(locale: str):
     for path in created:
         click.echo(f"created {path}")
     if locale not in _shipped():
-        click.echo(f"Translate the catalog and the guides, then ship it: PREFLIGHT_LOCALES={','.join(_shipped() + [locale])}")
+        click.echo(
+            f"Translate the catalog and the guides, then ship it: PREFLIGHT_LOCALES={','.join(_shipped() + [locale])}"
+        )
 
 
 @i18n.command("mark-updated")
@@ -132,18 +136,31 @@ def status_command(locales: tuple[str, ...], as_json: bool):
     if locales:
         statuses = [s for s in statuses if s.locale in locales]
     if as_json:
-        click.echo(json.dumps([
-            {**asdict(s), "states": {k: v.value for k, v in s.states.items()}, "complete": s.complete} for s in statuses
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {**asdict(s), "states": {k: v.value for k, v in s.states.items()}, "complete": s.complete}
+                    for s in statuses
+                ],
+                indent=2,
+            )
+        )
     else:
-        click.echo(f"{'locale':<8} {'strings: translated/fuzzy/missing':<36} {'guides: present/missing/outdated/orphaned':<44} state")
+        click.echo(
+            f"{'locale':<8} {'strings: translated/fuzzy/missing':<36} "
+            f"{'guides: present/missing/outdated/orphaned':<44} state"
+        )
         for s in statuses:
             state = "source" if s.is_source else ("complete" if s.complete else "INCOMPLETE")
             if not s.shipped:
                 state += " (not shipped)"
             click.echo(f"{s.locale:<8} {_fmt_strings(s):<36} {_fmt_guides(s):<44} {state}")
-            for label, slugs in (("missing", s.guides.missing), ("outdated", s.guides.outdated),
-                                 ("orphaned", s.guides.orphaned), ("unreadable", s.guides.invalid)):
+            for label, slugs in (
+                ("missing", s.guides.missing),
+                ("outdated", s.guides.outdated),
+                ("orphaned", s.guides.orphaned),
+                ("unreadable", s.guides.invalid),
+            ):
                 if slugs:
                     click.echo(f"{'':<8} guides {label}: {', '.join(slugs)}")
     incomplete = [s.locale for s in statuses if s.shipped and not s.complete]
@@ -161,11 +178,18 @@ def check_command(skip_extract: bool):
         with tempfile.TemporaryDirectory() as tmp:
             fresh = catalogs.Paths(root=paths.root, translations=Path(tmp), mapping=paths.mapping)
             catalogs.extract(fresh)
-            new_ids = {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalogs.load(fresh.pot) if m.id}
-        old_ids = {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalogs.load(paths.pot) if m.id} if paths.pot.exists() else set()
+            new_ids = {
+                (m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalogs.load(fresh.pot) if m.id
+            }
+        old_ids = (
+            {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalogs.load(paths.pot) if m.id}
+            if paths.pot.exists()
+            else set()
+        )
         if new_ids != old_ids:
             problems.append(
-                f"messages.pot is stale ({len(new_ids - old_ids)} new, {len(old_ids - new_ids)} gone): run `flask i18n update`"
+                f"messages.pot is stale ({len(new_ids - old_ids)} new, {len(old_ids - new_ids)} gone): run `flask i18n "
+                "update`"
             )
     template = catalogs.load(paths.pot)
     shipped = _shipped()

@@ -43,7 +43,10 @@ def placeholders(text: str) -> Counter:
 
 def tags(text: str) -> Counter:
     """HTML tags in ``text``, normalised (attribute whitespace collapsed)."""
-    return Counter(f"<{m.group(1)}{m.group(2).lower()}{' '.join(m.group(3).split()) and ' ' + ' '.join(m.group(3).split())}>" for m in TAG.finditer(text))
+    return Counter(
+        f"<{m.group(1)}{m.group(2).lower()}{' '.join(m.group(3).split()) and ' ' + ' '.join(m.group(3).split())}>"
+        for m in TAG.finditer(text)
+    )
 
 
 def _describe(diff: Counter) -> str:
@@ -73,7 +76,10 @@ def check_pair(source: str, translation: str, *, plural_of: str | None = None) -
         if got - want:
             issues.append(f"placeholder not in the source: {_describe(got - want)}")
     if tags(source) != tags(translation):
-        issues.append(f"HTML tags differ: source has {_describe(tags(source)) or 'none'}, translation has {_describe(tags(translation)) or 'none'}")
+        issues.append(
+            f"HTML tags differ: source has {_describe(tags(source)) or 'none'}, translation has "
+            f"{_describe(tags(translation)) or 'none'}"
+        )
     if DANGEROUS.search(translation) and not DANGEROUS.search(source):
         issues.append("contains script, an event handler or a javascript: link")
     return issues

@@ -18,10 +18,12 @@ from babel.messages.catalog import Catalog
 
 from .catalogs import Paths, compile_catalog, load
 
-ACCENTED = dict(zip(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "åƀçðéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÅƁÇÐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
-))
+ACCENTED = dict(
+    zip(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "åƀçðéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÅƁÇÐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
+    )
+)
 PADDING_WORDS = ["öñé", "ţŵö", "ţĥŕéé", "ƒöûŕ", "ƒîṽé", "šîẋ", "šéṽéñ", "éîĝĥţ", "ñîñé", "ţéñ"]
 # What must survive verbatim: placeholders, tags, entities.
 PROTECTED = re.compile(
@@ -40,7 +42,7 @@ def _pieces(text: str):
     last = 0
     for match in PROTECTED.finditer(text):
         if match.start() > last:
-            yield False, text[last:match.start()]
+            yield False, text[last : match.start()]
         yield True, match.group(0)
         last = match.end()
     if last < len(text):
@@ -51,7 +53,9 @@ def accented(text: str) -> str:
     """``Hello %(name)s`` -> ``⟦Ĥéļļö %(name)s öñé ţŵö⟧``."""
     if not text:
         return text
-    out = "".join(piece if protected else "".join(ACCENTED.get(ch, ch) for ch in piece) for protected, piece in _pieces(text))
+    out = "".join(
+        piece if protected else "".join(ACCENTED.get(ch, ch) for ch in piece) for protected, piece in _pieces(text)
+    )
     visible = sum(len(piece) for protected, piece in _pieces(text) if not protected)
     target = max(2, round(visible * 0.4))
     padding, i = [], 0

@@ -69,8 +69,12 @@ class LocaleStatus:
         if self.is_source:
             return not self.guides.invalid
         return not (
-            self.strings.fuzzy or self.strings.missing or self.guides.missing or self.guides.outdated
-            or self.guides.invalid or not self.has_catalog
+            self.strings.fuzzy
+            or self.strings.missing
+            or self.guides.missing
+            or self.guides.outdated
+            or self.guides.invalid
+            or not self.has_catalog
         )
 
 

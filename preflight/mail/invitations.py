@@ -66,7 +66,11 @@ def compose(event: Event, participant: Participant, kind: str):
 def _already_sent(session: Session, participant: Participant, kind: str) -> ParticipantMessage | None:
     return session.exec(
         select(ParticipantMessage)
-        .where(ParticipantMessage.participant_id == participant.id, ParticipantMessage.kind == kind, ParticipantMessage.status == "sent")
+        .where(
+            ParticipantMessage.participant_id == participant.id,
+            ParticipantMessage.kind == kind,
+            ParticipantMessage.status == "sent",
+        )
         .order_by(ParticipantMessage.sent_at.desc())
     ).first()
 
@@ -107,7 +111,9 @@ def send_one(session: Session, event: Event, participant: Participant, kind: str
     return record
 
 
-def send_batch(session: Session, event: Event, participants: list[Participant], kind: str, *, force: bool = False) -> SendReport:
+def send_batch(
+    session: Session, event: Event, participants: list[Participant], kind: str, *, force: bool = False
+) -> SendReport:
     """Send ``kind`` to each participant who needs it (or to all given, with ``force``)."""
     report = SendReport()
     for participant in participants:

@@ -16,7 +16,9 @@ class MailError(RuntimeError):
     """Sending failed; the message says why in a form fit for a log and a status column."""
 
 
-def build_message(to_name: str, to_email: str, subject: str, text: str, html: str | None = None, reply_to: str = "") -> EmailMessage:
+def build_message(
+    to_name: str, to_email: str, subject: str, text: str, html: str | None = None, reply_to: str = ""
+) -> EmailMessage:
     """A multipart (plain text + HTML) message from the configured sender; ``MailError`` if it cannot be built.
 
     Python's email module refuses a header holding CR/LF (a name typed with a line break, say)

@@ -7,7 +7,17 @@ from .events import PARTICIPANT_ROLES, PLATFORMS, Event, EventMember, Participan
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
 from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
-from .support import HELP_CHANNELS, HELP_LEVELS, HELP_STATUSES, ApiToken, HelpRequest, ParticipantHandled, PlaybookRevision, StaffNote, SurveyResponse
+from .support import (
+    HELP_CHANNELS,
+    HELP_LEVELS,
+    HELP_STATUSES,
+    ApiToken,
+    HelpRequest,
+    ParticipantHandled,
+    PlaybookRevision,
+    StaffNote,
+    SurveyResponse,
+)
 from .staff import Role, StaffUser
 from .types import UTCDateTime, utcnow
 

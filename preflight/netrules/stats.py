@@ -96,7 +96,7 @@ def rate_estimate(windows: Sequence[float]) -> float | None:
         return None
     recent = sorted(windows[-ESTIMATE_WINDOWS:])
     low, high = _trim_count(len(recent), TRIM_LOW), _trim_count(len(recent), TRIM_HIGH)
-    return _mean(recent[low:len(recent) - high])
+    return _mean(recent[low : len(recent) - high])
 
 
 # A phase also ends soon after the bottleneck shows itself: once the loaded direction's queue
@@ -129,8 +129,8 @@ def phase_rate(windows: Sequence[float], saturated_at: int | None) -> float | No
     from the one before saturation on (a saturated bottleneck delivers its rate; a window below
     it is the transport stalling); otherwise rate_estimate of the last windows."""
     if saturated_at is not None and len(windows) > saturated_at:
-        around = sorted(windows[max(0, saturated_at - 1):])
-        return _mean(around[len(around) // 2:])
+        around = sorted(windows[max(0, saturated_at - 1) :])
+        return _mean(around[len(around) // 2 :])
     return rate_estimate(windows)
 
 
@@ -154,7 +154,7 @@ def busy_runs(queue: Sequence[tuple[float, float]], threshold_ms: float) -> list
     runs: list[tuple[float, float]] = []
     start = last = None
     for i, (t, _) in enumerate(queue):
-        seen = median(values[max(0, i - 1):i + 2])
+        seen = median(values[max(0, i - 1) : i + 2])
         busy = seen > threshold_ms
         # The link was busy for ``seen`` ms before this probe left it: the run goes on when
         # that reaches back to the previous probe.
@@ -169,8 +169,9 @@ def busy_runs(queue: Sequence[tuple[float, float]], threshold_ms: float) -> list
     return runs
 
 
-def busy_rate(arrivals: Sequence[tuple[float, int]], runs: Iterable[tuple[float, float]],
-              min_span_ms: float = BUSY_MIN_SPAN_MS) -> tuple[float | None, float]:
+def busy_rate(
+    arrivals: Sequence[tuple[float, int]], runs: Iterable[tuple[float, float]], min_span_ms: float = BUSY_MIN_SPAN_MS
+) -> tuple[float | None, float]:
     """(kbit/s, busy ms): the bytes that arrived during the busy runs of at least ``min_span_ms``
     over their total length; ``arrivals`` are (time ms, cumulative bytes) in time order."""
     times = [t for t, _ in arrivals]
@@ -259,8 +260,9 @@ def mos(rtt_ms: float, jitter_ms: float, loss_percent: float) -> float:
 # Pacing of the sender during a bulk phase (server for download, page for upload), after
 # BBR's idea: estimate the bottleneck rate from the delivery rate of the last few windows, and
 # pace around it. Start-up doubles the pace each window until the receiver's one-way delay
-# shows a queue; from then on the pace is that estimate times a gain set by the queue (drain above 2x the target, hold near it, probe below it). A brake
-# (the loaded direction's delay above BRAKE x target) stops sending at once, well before the
+# shows a queue; from then on the pace is that estimate times a gain set by the queue (drain
+# above 2x the target, hold near it, probe below it). A brake (the loaded direction's delay
+# above BRAKE x target) stops sending at once, well before the
 # bottleneck buffer overflows: a sender let loose overshoots, loses a burst of packets, and
 # SCTP's retransmission timer then stalls it for seconds. The queue is seen in the one-way
 # delay of the probes in the loaded direction (growth over the idle median), so the other
@@ -301,7 +303,9 @@ def queue_target_ms(idle_rtt: float | None, spread_ms: float | None = None, kbps
 class Pacing:
     """The sending rate of one bulk phase (payload kbit/s). network.js has the same rules."""
 
-    def __init__(self, start_kbps: float, cap_kbps: float, idle_rtt: float | None, spread_ms: float | None = None) -> None:
+    def __init__(
+        self, start_kbps: float, cap_kbps: float, idle_rtt: float | None, spread_ms: float | None = None
+    ) -> None:
         self.pace = min(start_kbps, cap_kbps)
         self.cap = cap_kbps
         self.idle_rtt, self.spread = idle_rtt, spread_ms

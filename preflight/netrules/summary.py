@@ -21,7 +21,9 @@ def sign(secret: str, record: dict[str, Any]) -> str:
     return URLSafeTimedSerializer(secret, salt=SALT).dumps(record)
 
 
-def verify(secret: str, signed: Any, participant_id: int, run_id: str, max_age_s: int = MAX_AGE_S) -> dict[str, Any] | None:
+def verify(
+    secret: str, signed: Any, participant_id: int, run_id: str, max_age_s: int = MAX_AGE_S
+) -> dict[str, Any] | None:
     """The record when ``signed`` is genuine, fresh and belongs to this participant and run; else None."""
     if not isinstance(signed, str) or len(signed) > 16_384:
         return None

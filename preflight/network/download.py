@@ -87,8 +87,12 @@ class DownloadSender:
 
     def start(self, spread_ms: float | None) -> None:
         """The download phase begins: pace from the start rate, given the idle path's delay spread."""
-        self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, self.rtt_hint_ms,
-                                    spread_ms if spread_ms is not None and 0 <= spread_ms < 1000 else None)
+        self._pacing = stats.Pacing(
+            stats.PACE_START_DOWN_KBPS,
+            P.MAX_RATE_KBPS,
+            self.rtt_hint_ms,
+            spread_ms if spread_ms is not None and 0 <= spread_ms < 1000 else None,
+        )
         self._pacer = Pacer(self._pacing.pace)
         self.fill_all()
 
@@ -142,10 +146,17 @@ class DownloadSender:
             open_window(channel, int(window / max(1, len(self.channels))))
         if now_ms() < self._pause_until:
             if self._refill is None:
-                self._refill = asyncio.get_running_loop().call_later((self._pause_until - now_ms()) / 1000, self.fill_all)
+                self._refill = asyncio.get_running_loop().call_later(
+                    (self._pause_until - now_ms()) / 1000, self.fill_all
+                )
             return
         payload = _PAYLOAD[: P.message_bytes(self._pacer.kbps)]
-        while self._active() and not self.stopped and channel.readyState == "open" and channel.bufferedAmount < 2 * len(payload):
+        while (
+            self._active()
+            and not self.stopped
+            and channel.readyState == "open"
+            and channel.bufferedAmount < 2 * len(payload)
+        ):
             if not self._pacer.take(len(payload)):
                 if self._refill is None:
                     delay = self._pacer.wait_ms(len(payload)) / 1000

@@ -57,7 +57,7 @@ class LoopHost:
     @property
     def running(self) -> bool:
         """True when this process's loop thread is alive."""
-        return (self._thread is not None and self._thread.is_alive() and self._pid == os.getpid())
+        return self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future:
         """Schedule ``coro`` on the loop from any thread."""

@@ -46,7 +46,11 @@ def parse_request(data: Any, max_down: int = P.DOWN_CONNECTIONS, max_up: int = P
         raise OfferError("offer_malformed", "offers must be a non-empty list")
     parsed: list[Offer] = []
     for item in offers:
-        if not isinstance(item, dict) or item.get("kind") not in ("ctl", "down", "up") or not isinstance(item.get("sdp"), str):
+        if (
+            not isinstance(item, dict)
+            or item.get("kind") not in ("ctl", "down", "up")
+            or not isinstance(item.get("sdp"), str)
+        ):
             raise OfferError("offer_malformed", "each offer needs kind (ctl, down or up) and sdp (string)")
         if len(item["sdp"].encode()) > P.MAX_SDP_BYTES:
             raise OfferError("offer_too_large", f"an SDP offer is limited to {P.MAX_SDP_BYTES} bytes")
@@ -75,7 +79,9 @@ def check_sdp(sdp: str) -> None:
         raise OfferError("offer_invalid_sdp", "the SDP offer could not be parsed") from None
     media = description.media
     if len(media) != 1 or media[0].kind != "application":
-        raise OfferError("offer_wrong_media", "only one data-channel (application) section is accepted; no audio or video")
+        raise OfferError(
+            "offer_wrong_media", "only one data-channel (application) section is accepted; no audio or video"
+        )
     section = media[0]
     if "SCTP" not in (section.profile or "") or (section.sctp_port is None and not section.sctpmap):
         raise OfferError("offer_wrong_media", "the application section must be SCTP over DTLS")

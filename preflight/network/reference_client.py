@@ -114,8 +114,9 @@ class _Run:
             self.down_bytes += P.wire_bytes(len(message))
 
 
-async def run_check(post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]]], run_id: str,
-                    plan: Plan | None = None) -> dict[str, Any]:
+async def run_check(
+    post_offer: Callable[[dict], Awaitable[tuple[int, dict, Any]]], run_id: str, plan: Plan | None = None
+) -> dict[str, Any]:
     """Run one network check against the server behind ``post_offer``; return the raw result."""
     plan = plan or Plan()
     run = _Run(plan)
@@ -258,8 +259,15 @@ async def _download(run: _Run, ctl, rtt: float | None, result: dict) -> None:
         run.down_samples.append((_now(), run.down_bytes))
         recent = [kbps for _, kbps in stats.window_rates(run.down_samples[-3:])]
         queue = _queue_ms(run.recent_down, base)
-        _send(ctl, {"t": "down", "last": _r(recent[-1]) if recent else None, "best": _r(max(recent)) if recent else None,
-                    "queue_ms": _r(queue)})
+        _send(
+            ctl,
+            {
+                "t": "down",
+                "last": _r(recent[-1]) if recent else None,
+                "best": _r(max(recent)) if recent else None,
+                "queue_ms": _r(queue),
+            },
+        )
         target = stats.queue_target_ms(rtt, spread, max(recent) if recent else None)
         windows = stats.steady(stats.window_rates(run.down_samples), run.phase_started, rtt)
         saturated_at = stats.saturation(saturated_at, queue, target, len(windows))
@@ -330,13 +338,19 @@ async def _upload(run: _Run, ctl, bulk, rtt: float | None, result: dict) -> None
         progress = run.up_progress
         if progress is not seen and progress.get("last") is not None:
             seen = progress
-            delivered = (progress.get("best") or progress["last"]) * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+            delivered = (
+                (progress.get("best") or progress["last"])
+                * P.CHUNK_PAYLOAD_BYTES
+                / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+            )
             state["pace"] = pacing.on_window(delivered, progress.get("queue_ms"))
         if progress.get("settled"):
             break
     result["upload_seen_kbps"] = run.up_progress.get("kbps")
     _send(ctl, {"t": "up", "saturate": True})
-    seen_kbps = (run.up_progress.get("kbps") or 0) * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+    seen_kbps = (
+        (run.up_progress.get("kbps") or 0) * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
+    )
     state["saturating"] = True
     run.settling = P.SETTLING
     state["pace"] = min(P.MAX_RATE_KBPS, stats.SATURATE_GAIN * max(pacing.bottleneck(), seen_kbps))

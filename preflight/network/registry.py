@@ -35,8 +35,15 @@ class Registry:
     def __init__(self) -> None:
         self.sessions: dict[str, CheckSession] = {}
 
-    async def admit(self, limit: int, make: Callable[[Callable[[CheckSession], None]], CheckSession], *,
-                    participant_id: int | None = None, address: str | None = None, per_address: int | None = None) -> CheckSession:
+    async def admit(
+        self,
+        limit: int,
+        make: Callable[[Callable[[CheckSession], None]], CheckSession],
+        *,
+        participant_id: int | None = None,
+        address: str | None = None,
+        per_address: int | None = None,
+    ) -> CheckSession:
         """Create a session with ``make(on_closed)`` within the limits, else raise Busy.
 
         The participant's own live check, if any, is closed first ("replaced"); then the process
@@ -57,8 +64,12 @@ class Registry:
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: the soonest expected end of a running check."""
         now = now_ms()
-        ends = [max(s.created + TYPICAL_CHECK_S * 1000, now) if now - s.created < TYPICAL_CHECK_S * 1000
-                else s.created + s.time_limit_s * 1000 for s in self.sessions.values()]
+        ends = [
+            max(s.created + TYPICAL_CHECK_S * 1000, now)
+            if now - s.created < TYPICAL_CHECK_S * 1000
+            else s.created + s.time_limit_s * 1000
+            for s in self.sessions.values()
+        ]
         if not ends:
             return 1
         return max(1, min(30, math.ceil((min(ends) - now) / 1000)))
@@ -107,4 +118,3 @@ def live_checks(host: LoopHost | None = None) -> int:
     if not host.running:
         return 0
     return host.run(count_live(), timeout=5)
-

@@ -58,8 +58,17 @@ class ProbeCounts:
 class CheckSession:
     """The server's side of one network check."""
 
-    def __init__(self, *, participant_id: int, run_id: str, http_addr: str | None, ice: list[RTCIceServer],
-                 time_limit_s: float, sign: Callable[[dict], str], on_closed: Callable[["CheckSession"], None]) -> None:
+    def __init__(
+        self,
+        *,
+        participant_id: int,
+        run_id: str,
+        http_addr: str | None,
+        ice: list[RTCIceServer],
+        time_limit_s: float,
+        sign: Callable[[dict], str],
+        on_closed: Callable[["CheckSession"], None],
+    ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.close_key = secrets.token_urlsafe(16)
         self.participant_id = participant_id
@@ -138,11 +147,13 @@ class CheckSession:
     @staticmethod
     def _bulk_channel(add: Callable[[Any], None]) -> Callable[[Any], None]:
         """A datachannel handler that hands ``bulk`` channels to ``add`` and closes any other."""
+
         def on_channel(channel) -> None:
             if channel.label != "bulk":
                 channel.close()
             else:
                 add(channel)
+
         return on_channel
 
     def _on_ctl_state(self) -> None:

@@ -113,10 +113,16 @@ class UploadMeter:
         self.saturated_at = stats.saturation(self.saturated_at, queue, target, len(windows))
         # "last": the latest window's rate (warm-up included); "best": the better of the last
         # two; "queue_ms": upload one-way delay growth. The page paces by them.
-        message = {"t": "up", "kbps": rounded(stats.phase_rate(windows, self.saturated_at)), "n": len(windows),
-                   "settled": stats.phase_settled(windows, self.rtt_hint_ms, self.saturated_at), "bytes": self.bulk_payload,
-                   "last": rounded(recent[-1]) if recent else None, "best": rounded(max(recent)) if recent else None,
-                   "queue_ms": rounded(queue)}
+        message = {
+            "t": "up",
+            "kbps": rounded(stats.phase_rate(windows, self.saturated_at)),
+            "n": len(windows),
+            "settled": stats.phase_settled(windows, self.rtt_hint_ms, self.saturated_at),
+            "bytes": self.bulk_payload,
+            "last": rounded(recent[-1]) if recent else None,
+            "best": rounded(max(recent)) if recent else None,
+            "queue_ms": rounded(queue),
+        }
         self._trace("up", **{k: message[k] for k in ("last", "best", "queue_ms", "kbps", "settled")})
         return message
 

@@ -67,8 +67,15 @@ async def _open(limit: int, make, offers, **admission):
 def config(token: str):
     """What the page needs before it creates its offers: ICE servers, bulk connections, limits."""
     servers = ice.resolve(current_app.config["ICE_SERVERS"], f"p{g.participant.id}")
-    return jsonify(ice_servers=servers, down=P.DOWN_CONNECTIONS, up=P.UP_CONNECTIONS, up_long_rtt=P.UP_CONNECTIONS_LONG_RTT,
-                   long_rtt_ms=P.LONG_RTT_CONFIG_MS, time_limit=current_app.config["CHECK_TIME_LIMIT"], rate_cap_kbps=P.MAX_RATE_KBPS)
+    return jsonify(
+        ice_servers=servers,
+        down=P.DOWN_CONNECTIONS,
+        up=P.UP_CONNECTIONS,
+        up_long_rtt=P.UP_CONNECTIONS_LONG_RTT,
+        long_rtt_ms=P.LONG_RTT_CONFIG_MS,
+        time_limit=current_app.config["CHECK_TIME_LIMIT"],
+        rate_cap_kbps=P.MAX_RATE_KBPS,
+    )
 
 
 @bp.post("/c/<token>/network/offer")
@@ -88,21 +95,38 @@ def offer(token: str):
     servers = ice.for_aiortc(ice.resolve(app.config["ICE_SERVERS"], "server"))
 
     def make(on_closed):
-        return CheckSession(participant_id=g.participant.id, run_id=parsed.run_id, http_addr=request.remote_addr,
-                            ice=servers, time_limit_s=app.config["CHECK_TIME_LIMIT"],
-                            sign=lambda record: sign(secret, record), on_closed=on_closed)
+        return CheckSession(
+            participant_id=g.participant.id,
+            run_id=parsed.run_id,
+            http_addr=request.remote_addr,
+            ice=servers,
+            time_limit_s=app.config["CHECK_TIME_LIMIT"],
+            sign=lambda record: sign(secret, record),
+            on_closed=on_closed,
+        )
 
     try:
         session_id, close_key, answers = get_host().run(
-            _open(app.config["MAX_CONCURRENT_CHECKS"], make, parsed.offers, participant_id=g.participant.id,
-                  address=request.remote_addr, per_address=app.config["MAX_CHECKS_PER_ADDRESS"]),
-            timeout=ANSWER_TIMEOUT_S + 5)
+            _open(
+                app.config["MAX_CONCURRENT_CHECKS"],
+                make,
+                parsed.offers,
+                participant_id=g.participant.id,
+                address=request.remote_addr,
+                per_address=app.config["MAX_CHECKS_PER_ADDRESS"],
+            ),
+            timeout=ANSWER_TIMEOUT_S + 5,
+        )
     except Busy as busy:
-        return _error(503, "busy", "every network-check slot is busy; retry shortly", **{"Retry-After": str(busy.retry_after)})
+        return _error(
+            503, "busy", "every network-check slot is busy; retry shortly", **{"Retry-After": str(busy.retry_after)}
+        )
     except OfferError as exc:
         return _error(400, exc.code, str(exc))
     except (SignallingTimeout, TimeoutError):
-        return _error(503, "answer_timeout", "the server could not answer in time; retry shortly", **{"Retry-After": "2"})
+        return _error(
+            503, "answer_timeout", "the server could not answer in time; retry shortly", **{"Retry-After": "2"}
+        )
     return jsonify(session=session_id, close_key=close_key, answers=answers, time_limit=app.config["CHECK_TIME_LIMIT"])
 
 

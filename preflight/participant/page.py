@@ -29,7 +29,9 @@ def strings() -> dict[str, str]:
         "sending": _("Sending the result…"),
         # i18n: shown while results wait for a connection; they are kept in the browser's storage
         "queued": _("Saved on this device, sending…"),
-        "queued_long": _("Your results are saved on this device. We keep trying to send them: please keep this page open."),
+        "queued_long": _(
+            "Your results are saved on this device. We keep trying to send them: please keep this page open."
+        ),
         "sent_later": _("Your saved results have been sent."),
         "rejected": _("This result could not be saved: {message}"),
         "expired": _("This page has expired. Please reload it and run the check again."),

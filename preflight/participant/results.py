@@ -21,8 +21,11 @@ from .views import _public_limit
 
 
 def _error(exc: PayloadError):
-    return jsonify(error={400: "invalid_results", 413: "too_large", 415: "unsupported_media_type"}[exc.status],
-                   message=exc.message, details=exc.details), exc.status
+    return jsonify(
+        error={400: "invalid_results", 413: "too_large", 415: "unsupported_media_type"}[exc.status],
+        message=exc.message,
+        details=exc.details,
+    ), exc.status
 
 
 @bp.post("/c/<token>/results")
@@ -37,14 +40,18 @@ def post_results(token: str):
     participant, event = g.participant, g.event
     profile = get_profile(event.platform)
     client = client_info(request.headers.get("User-Agent", ""))
-    ctx = Context(profile=profile, role=participant.role, client=client, participant_id=participant.id, run_key=submission.run_id)
+    ctx = Context(
+        profile=profile, role=participant.role, client=client, participant_id=participant.id, run_key=submission.run_id
+    )
     findings = {name: get(name).judge(payload, ctx) for name, payload in submission.checks.items()}
 
     try:
         run, saved, all_results = save(get_session(), participant, submission, findings, client)
     except TooManyRuns:
-        message = _("You have run the check many times with this link, so this run was not saved. "
-                    "Your earlier results are kept. If you need to test again, please contact the support team.")
+        message = _(
+            "You have run the check many times with this link, so this run was not saved. "
+            "Your earlier results are kept. If you need to test again, please contact the support team."
+        )
         return jsonify(error="too_many_runs", message=message, details=[]), 429
     on_run_judged(get_session(), run)  # a failing run is queued for the support team's next alert digest
     verdicts = {name: r.verdict for name, r in all_results.items()}
@@ -60,7 +67,9 @@ def post_results(token: str):
             "stored": saved[name].status,
             "html": render_finding(get(name), finding),
         }
-    summary = render_summary(event=event, participant=participant, token=token, profile=profile, verdict=run.overall, verdicts=verdicts)
+    summary = render_summary(
+        event=event, participant=participant, token=token, profile=profile, verdict=run.overall, verdicts=verdicts
+    )
     return jsonify(
         run_id=run.run_key,
         results=results,

@@ -38,19 +38,25 @@ def _values(submission: Submission, name: str, finding: Finding) -> dict:
 
 
 def _run(session: Session, participant_id: int, run_key: str) -> CheckRun | None:
-    return session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id, CheckRun.run_key == run_key)).first()
+    return session.exec(
+        select(CheckRun).where(CheckRun.participant_id == participant_id, CheckRun.run_key == run_key)
+    ).first()
 
 
 class TooManyRuns(Exception):
     """The participant already has the most runs one link may store (``MAX_RUNS_PER_PARTICIPANT``)."""
 
 
-def _apply(session: Session, participant: Participant, submission: Submission, findings: dict[str, Finding], client: ClientInfo):
+def _apply(
+    session: Session, participant: Participant, submission: Submission, findings: dict[str, Finding], client: ClientInfo
+):
     now = utcnow()
     run = _run(session, participant.id, submission.run_id)
     if run is None:
         # One link must not be able to flood the store (or the alerts counted from it) with runs.
-        stored = session.exec(select(func.count()).select_from(CheckRun).where(CheckRun.participant_id == participant.id)).one()
+        stored = session.exec(
+            select(func.count()).select_from(CheckRun).where(CheckRun.participant_id == participant.id)
+        ).one()
         if stored >= current_app.config["MAX_RUNS_PER_PARTICIPANT"]:
             raise TooManyRuns()
         run = CheckRun(participant_id=participant.id, run_key=submission.run_id, created_at=now)
@@ -63,8 +69,17 @@ def _apply(session: Session, participant: Participant, submission: Submission, f
         attempt = submission.attempts.get(name, 1)
         result = existing.get(name)
         if result is None:
-            result = CheckResult(run_id=run.id, check=name, verdict=finding.verdict, reason=finding.reason,
-                                 guide=finding.guide, values=values, attempts=1, created_at=now, updated_at=now)
+            result = CheckResult(
+                run_id=run.id,
+                check=name,
+                verdict=finding.verdict,
+                reason=finding.reason,
+                guide=finding.guide,
+                values=values,
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(result)
             existing[name] = result
             saved[name] = Saved(result, "created")
@@ -88,7 +103,9 @@ def _apply(session: Session, participant: Participant, submission: Submission, f
     return run, saved, existing
 
 
-def save(session: Session, participant: Participant, submission: Submission, findings: dict[str, Finding], client: ClientInfo):
+def save(
+    session: Session, participant: Participant, submission: Submission, findings: dict[str, Finding], client: ClientInfo
+):
     """Store a judged post; returns ``(run, {check: Saved}, {check: CheckResult of the whole run})``.
 
     Two identical posts racing each other: the loser hits the unique constraint, rolls back and

@@ -19,14 +19,23 @@ from .access import link_required
 from .views import _public_limit
 
 # i18n: satisfaction scale of the survey, 1 is worst
-RATINGS = [SelectChoice("1", _l("1 – very poor")), SelectChoice("2", _l("2 – poor")), SelectChoice("3", _l("3 – fair")), SelectChoice("4", _l("4 – good")),
-           SelectChoice("5", _l("5 – excellent"))]
+RATINGS = [
+    SelectChoice("1", _l("1 – very poor")),
+    SelectChoice("2", _l("2 – poor")),
+    SelectChoice("3", _l("3 – fair")),
+    SelectChoice("4", _l("4 – good")),
+    SelectChoice("5", _l("5 – excellent")),
+]
 
 
 class SurveyForm(FlaskForm):
     """One score, one optional comment."""
 
-    rating = RadioField(_l("How satisfied are you with the technical preparation and support?"), choices=RATINGS, validators=[DataRequired()])
+    rating = RadioField(
+        _l("How satisfied are you with the technical preparation and support?"),
+        choices=RATINGS,
+        validators=[DataRequired()],
+    )
     comment = TextAreaField(_l("Anything we should do better next time? (optional)"), validators=[Length(max=2000)])
 
 
@@ -37,9 +46,13 @@ def survey(token: str):
     """Answer (or change an answer) once the event has ended."""
     participant, event = g.participant, g.event
     if utcnow() < event.ends_at:
-        return render_template("participant/survey.html", participant=participant, event=event, token=token, form=None, too_early=True)
+        return render_template(
+            "participant/survey.html", participant=participant, event=event, token=token, form=None, too_early=True
+        )
     session = get_session()
-    existing = session.execute(select(SurveyResponse).where(SurveyResponse.participant_id == participant.id)).scalar_one_or_none()
+    existing = session.execute(
+        select(SurveyResponse).where(SurveyResponse.participant_id == participant.id)
+    ).scalar_one_or_none()
     form = SurveyForm()
     if not form.is_submitted() and existing is not None:
         form.rating.data, form.comment.data = str(existing.rating), existing.comment
@@ -53,4 +66,11 @@ def survey(token: str):
         flash(_("Thank you! Your answer was saved."), "success")
         return redirect(url_for("participant.survey", token=token))
     status = 400 if form.errors else 200
-    return render_template("participant/survey.html", participant=participant, event=event, token=token, form=form, answered=existing is not None), status
+    return render_template(
+        "participant/survey.html",
+        participant=participant,
+        event=event,
+        token=token,
+        form=form,
+        answered=existing is not None,
+    ), status

@@ -39,8 +39,12 @@ def help_url(token: str) -> str | None:
 
 def render_finding(check: Check, finding: Finding) -> str:
     """The verdict fragment for one check."""
-    return render_template([check.template, "participant/verdicts/_generic.html"], f=finding, step_labels=STEP_LABELS,
-                           verdict_labels=VERDICT_LABELS)
+    return render_template(
+        [check.template, "participant/verdicts/_generic.html"],
+        f=finding,
+        step_labels=STEP_LABELS,
+        verdict_labels=VERDICT_LABELS,
+    )
 
 
 def render_summary(*, event, participant, token: str, profile, verdict: str, verdicts: dict[str, str]) -> str:

@@ -47,4 +47,6 @@ def check_page(token: str):
 @limiter.exempt
 def favicon():
     """The site icon (browsers ask for it on every site)."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )

@@ -28,7 +28,9 @@ class PlaybookForm(FlaskForm):
         try:
             parse("page", field.data or "")
         except ValueError as exc:
-            raise ValidationError(_l("The header between the --- lines cannot be read: %(error)s", error=str(exc))) from None
+            raise ValidationError(
+                _l("The header between the --- lines cannot be read: %(error)s", error=str(exc))
+            ) from None
 
 
 def _page_or_404(slug: str):
@@ -51,7 +53,9 @@ def index():
 def show(slug: str):
     """One page, rendered."""
     page = _page_or_404(slug)
-    return render_template("playbook/page.html", page=page, html=render_markdown(page.body), revisions=history(get_session(), slug))
+    return render_template(
+        "playbook/page.html", page=page, html=render_markdown(page.body), revisions=history(get_session(), slug)
+    )
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -70,5 +74,9 @@ def edit(slug: str):
             save(get_session(), slug, source, current_user)
             flash(_("Playbook page saved."), "success")
         return redirect(url_for("playbook.show", slug=slug))
-    preview = render_markdown(parse(slug, form.source.data)[1]) if form.errors.get("source") is None and form.source.data else ""
+    preview = (
+        render_markdown(parse(slug, form.source.data)[1])
+        if form.errors.get("source") is None and form.source.data
+        else ""
+    )
     return render_template("playbook/edit.html", page=page, form=form, preview=preview), 400 if form.errors else 200

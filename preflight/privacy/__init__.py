@@ -57,8 +57,12 @@ def privacy_notice() -> dict:
 
     resolved = resolve(translations_root(), "privacy", str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
     guide = resolved.guide if resolved else None
-    return {"title": guide.title if guide else "", "summary": guide.summary if guide else "",
-            "lang": guide.locale if guide else "en", "retention_days": current_app.config["RETENTION_DAYS"]}
+    return {
+        "title": guide.title if guide else "",
+        "summary": guide.summary if guide else "",
+        "lang": guide.locale if guide else "en",
+        "retention_days": current_app.config["RETENTION_DAYS"],
+    }
 
 
 def init_app(app) -> None:

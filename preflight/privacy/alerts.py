@@ -17,10 +17,14 @@ TEAM_KINDS = ("alert_digest", "mass_alert", "help_request")
 
 def forget_event_people(session: Session, event_id: int) -> int:
     """After an event's participants are purged: drop its team messages, strip names from its alerts."""
-    deleted = session.execute(delete(OutboxMessage).where(OutboxMessage.event_id == event_id, OutboxMessage.kind.in_(TEAM_KINDS))).rowcount
+    deleted = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.event_id == event_id, OutboxMessage.kind.in_(TEAM_KINDS))
+    ).rowcount
     for alert in session.execute(select(Alert).where(Alert.event_id == event_id)).scalars():
         if alert.summary.get("participants") or alert.summary.get("participant"):
-            alert.summary = {k: v for k, v in alert.summary.items() if k not in ("participants", "participant", "message")}
+            alert.summary = {
+                k: v for k, v in alert.summary.items() if k not in ("participants", "participant", "message")
+            }
             session.add(alert)
     return deleted
 

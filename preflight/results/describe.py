@@ -84,8 +84,13 @@ def figures(check: str, values, reason: str = "") -> str:
     if check in ("camera", "microphone") and kind in ACCESS:
         return ACCESS[kind]()
     m = metrics(values)
-    parts = {"network": lambda: _network(m), "camera": lambda: _camera(m), "microphone": lambda: _microphone(m),
-             "speakers": lambda: _speakers(raw(values)), "browser": lambda: _browser(details(values))}.get(check, list)()
+    parts = {
+        "network": lambda: _network(m),
+        "camera": lambda: _camera(m),
+        "microphone": lambda: _microphone(m),
+        "speakers": lambda: _speakers(raw(values)),
+        "browser": lambda: _browser(details(values)),
+    }.get(check, list)()
     return ", ".join(parts)
 
 

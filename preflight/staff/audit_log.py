@@ -21,6 +21,8 @@ def audit_log():
     session = get_session()
     page = max(request.args.get("page", 1, type=int), 1)
     total = session.exec(select(func.count()).select_from(AuditEntry)).one()
-    entries = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    entries = session.exec(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("staff/audit.html", entries=entries, page=page, pages=pages)

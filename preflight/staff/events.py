@@ -7,7 +7,7 @@ import secrets
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_
@@ -150,7 +150,9 @@ def event(event_id: int):
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = participant_query(event, q)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    participants = session.exec(stmt.order_by(Participant.name, Participant.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    participants = session.exec(
+        stmt.order_by(Participant.name, Participant.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     messages = _latest_messages(session, [p.id for p in participants])
     context = dict(
         event=event,
@@ -190,7 +192,9 @@ def _latest_messages(session, participant_ids: list[int]) -> dict[int, dict[str,
         return {}
     found: dict[int, dict[str, ParticipantMessage]] = {}
     rows = session.exec(
-        select(ParticipantMessage).where(ParticipantMessage.participant_id.in_(participant_ids)).order_by(ParticipantMessage.id)
+        select(ParticipantMessage)
+        .where(ParticipantMessage.participant_id.in_(participant_ids))
+        .order_by(ParticipantMessage.id)
     )
     for message in rows:
         found.setdefault(message.participant_id, {})[message.kind] = message

@@ -37,8 +37,10 @@ def public_webhook_url(_form, field) -> None:
     except UnsafeURL:
         raise ValidationError(
             # i18n: form error under the alert webhook URL
-            _("Alerts can only be posted to public addresses, not to a private, local or reserved network "
-              "(your operator can allow internal receivers).")
+            _(
+                "Alerts can only be posted to public addresses, not to a private, local or reserved network "
+                "(your operator can allow internal receivers)."
+            )
         ) from None
 
 
@@ -54,8 +56,12 @@ class EventForm(FlaskForm):
     default_language = SelectField(_l("Default language"), choices=[])
     support_email = EmailField(_l("Support email"), validators=[Optional(), Email(), Length(max=254)])
     support_phone = StringField(_l("Support phone"), validators=[Optional(), Length(max=50)])
-    support_chat_url = URLField(_l("Support chat URL"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
-    webhook_url = URLField(_l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500), public_webhook_url])
+    support_chat_url = URLField(
+        _l("Support chat URL"), validators=[Optional(), URL(require_tld=False), Length(max=500)]
+    )
+    webhook_url = URLField(
+        _l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500), public_webhook_url]
+    )
 
     def validate_timezone(self, field):
         if not valid_timezone(field.data):

@@ -95,7 +95,9 @@ def _existing_emails(event: Event, preview: ImportPreview) -> set[str]:
     emails = [row.email for row in preview.rows]
     if not emails:
         return set()
-    found = get_session().exec(select(Participant.email).where(Participant.event_id == event.id, Participant.email.in_(emails)))
+    found = get_session().exec(
+        select(Participant.email).where(Participant.event_id == event.id, Participant.email.in_(emails))
+    )
     return set(found)
 
 
@@ -118,10 +120,21 @@ def import_confirm(event_id: int):
         flash(file_error_message(exc.code), "error")
         return redirect(url_for("staff.import_upload", event_id=event.id))
     if preview.errors and not form.valid_only.data:
-        flash(_("Nothing was imported: the file has rows with errors. Fix them, or choose to import only the valid rows."), "error")
+        flash(
+            _(
+                "Nothing was imported: the file has rows with errors. Fix them, or choose to import only the valid "
+                "rows."
+            ),
+            "error",
+        )
         return redirect(url_for("staff.import_upload", event_id=event.id))
     created, updated = apply_import(event, preview)
-    audit.record("participants.import", "event", event.id, f"{filename}: {created} added, {updated} updated, {len(preview.errors)} rows skipped")
+    audit.record(
+        "participants.import",
+        "event",
+        event.id,
+        f"{filename}: {created} added, {updated} updated, {len(preview.errors)} rows skipped",
+    )
     path.unlink(missing_ok=True)
     session.pop(_SESSION_KEY, None)
     flash(
@@ -142,7 +155,9 @@ def apply_import(event: Event, preview: ImportPreview) -> tuple[int, int]:
     for row in preview.rows:
         participant = existing.get(row.email)
         if participant is None:
-            participant = Participant(event_id=event.id, name=row.name, email=row.email, language=row.language, role=row.role)
+            participant = Participant(
+                event_id=event.id, name=row.name, email=row.email, language=row.language, role=row.role
+            )
             issue_link(participant)
             db.add(participant)
             existing[row.email] = participant

@@ -26,7 +26,11 @@ def _flash_report(report) -> None:
         + "; "
         + ngettext("%(num)d failed", "%(num)d failed", report.failed)
         + "; "
-        + ngettext("%(num)d skipped (already sent or not needed)", "%(num)d skipped (already sent or not needed)", report.skipped)
+        + ngettext(
+            "%(num)d skipped (already sent or not needed)",
+            "%(num)d skipped (already sent or not needed)",
+            report.skipped,
+        )
         + ".",
         "error" if report.failed else "success",
     )
@@ -40,7 +44,9 @@ def send(event_id: int, kind: str):
         abort(400)
     event = get_event_or_404(event_id)
     session = get_session()
-    participants = session.exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.id)).all()
+    participants = session.exec(
+        select(Participant).where(Participant.event_id == event.id).order_by(Participant.id)
+    ).all()
     report = send_batch(session, event, list(participants), kind)
     audit.record(f"email.{kind}", "event", event.id, f"{report.sent} sent, {report.failed} failed")
     _flash_report(report)

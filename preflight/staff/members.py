@@ -20,7 +20,9 @@ from .forms import ActionForm
 def agents_with_membership(session: Session, event_id: int) -> list[tuple[StaffUser, bool]]:
     """Every active agent, and whether they work on the event."""
     members = set(session.exec(select(EventMember.staff_user_id).where(EventMember.event_id == event_id)))
-    agents = session.exec(select(StaffUser).where(StaffUser.role == "agent", StaffUser.active.is_(True)).order_by(StaffUser.name))
+    agents = session.exec(
+        select(StaffUser).where(StaffUser.role == "agent", StaffUser.active.is_(True)).order_by(StaffUser.name)
+    )
     return [(agent, agent.id in members) for agent in agents]
 
 

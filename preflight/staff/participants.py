@@ -17,7 +17,6 @@ from ..privacy import delete_participant
 from ..redirects import safe_next
 from ..spreadsheet import safe_cell
 from ..models import Participant
-from ..spreadsheet import safe_cell
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
 from .forms import ActionForm
@@ -49,11 +48,15 @@ def add_participant(event_id: int):
         return _back(event_id)
     session = get_session()
     email = form.email.data.strip().lower()
-    exists = session.exec(select(Participant).where(Participant.event_id == event.id, Participant.email == email)).first()
+    exists = session.exec(
+        select(Participant).where(Participant.event_id == event.id, Participant.email == email)
+    ).first()
     if exists:
         flash(_("%(email)s is already a participant of this event.", email=email), "error")
         return _back(event_id)
-    participant = Participant(event_id=event.id, name=form.name.data.strip(), email=email, language=form.language.data, role=form.role.data)
+    participant = Participant(
+        event_id=event.id, name=form.name.data.strip(), email=email, language=form.language.data, role=form.role.data
+    )
     issue_link(participant)
     session.add(participant)
     session.flush()
@@ -93,17 +96,30 @@ def renew(event_id: int, participant_id: int):
 def export_links(event_id: int):
     """CSV of every participant with their personal link (UTF-8 with BOM so Excel reads accents)."""
     event = get_event_or_404(event_id)
-    participants = get_session().exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.name)).all()
+    participants = (
+        get_session().exec(select(Participant).where(Participant.event_id == event.id).order_by(Participant.name)).all()
+    )
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(["name", "email", "language", "role", "link", "status"])
     for participant in participants:
         url = participant_url(participant)
-        writer.writerow([safe_cell(participant.name), safe_cell(participant.email), participant.language, participant.role, url or "", "active" if url else "revoked"])
+        writer.writerow(
+            [
+                safe_cell(participant.name),
+                safe_cell(participant.email),
+                participant.language,
+                participant.role,
+                url or "",
+                "active" if url else "revoked",
+            ]
+        )
     audit.record("links.export", "event", event.id, f"{len(participants)} links")
     filename = f"preflight-event-{event.id}-links.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.post("/events/<int:event_id>/participants/<int:participant_id>/delete")

@@ -60,7 +60,12 @@ def pending(session: Session, now: datetime, limit: int = BATCH):
     stmt = (
         select(Event, Participant)
         .join(Participant, Participant.event_id == Event.id)
-        .where(Event.survey_send_at.is_not(None), Event.survey_send_at <= now, Event.survey_send_at > now - ttl, Event.ends_at <= now)
+        .where(
+            Event.survey_send_at.is_not(None),
+            Event.survey_send_at <= now,
+            Event.survey_send_at > now - ttl,
+            Event.ends_at <= now,
+        )
         .where(*_owed())
         .order_by(Participant.id)
         .limit(limit)
@@ -82,6 +87,14 @@ def queue_survey_invitations(now: datetime) -> int:
             link = survey_url(participant)
             if link is None:
                 continue
-            queued += enqueue(session, f"survey:{participant.id}", "survey", "email", participant.email, compose(event, participant, link),
-                              event_id=event.id, participant_id=participant.id)
+            queued += enqueue(
+                session,
+                f"survey:{participant.id}",
+                "survey",
+                "email",
+                participant.email,
+                compose(event, participant, link),
+                event_id=event.id,
+                participant_id=participant.id,
+            )
     return queued

@@ -34,7 +34,11 @@ def recipients(session: Session, event: Event, limit: int = LIMIT) -> list[Recip
     """The event's participants (by name) with their survey invitation and answer."""
     stmt = (
         select(Participant, OutboxMessage, SurveyResponse)
-        .join(OutboxMessage, and_(OutboxMessage.participant_id == Participant.id, OutboxMessage.kind == "survey"), isouter=True)
+        .join(
+            OutboxMessage,
+            and_(OutboxMessage.participant_id == Participant.id, OutboxMessage.kind == "survey"),
+            isouter=True,
+        )
         .join(SurveyResponse, SurveyResponse.participant_id == Participant.id, isouter=True)
         .where(Participant.event_id == event.id)
         .order_by(Participant.name, Participant.id)

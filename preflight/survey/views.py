@@ -26,8 +26,15 @@ PROPOSED_DELAY = timedelta(hours=2)  # what the form suggests: people have left 
 def _page(event: Event, form: ScheduleForm, status: int = 200, confirm_count: int | None = None):
     session = get_session()
     rows = recipients(session, event)
-    context = dict(event=event, form=form, rows=rows, counts=tally(rows), owed=owed_count(session, event), now=utcnow(),
-                   confirm_count=confirm_count)
+    context = dict(
+        event=event,
+        form=form,
+        rows=rows,
+        counts=tally(rows),
+        owed=owed_count(session, event),
+        now=utcnow(),
+        confirm_count=confirm_count,
+    )
     return render_template("survey/staff.html", **context), status
 
 
@@ -67,7 +74,14 @@ def schedule(event_id: int):
     session.add(event)
     audit.record("survey.schedule", "event", event.id, send_at.isoformat())
     if send_at <= utcnow():
-        flash(ngettext("The survey is being sent to %(num)d participant.", "The survey is being sent to %(num)d participants.", owed), "success")
+        flash(
+            ngettext(
+                "The survey is being sent to %(num)d participant.",
+                "The survey is being sent to %(num)d participants.",
+                owed,
+            ),
+            "success",
+        )
     else:
         flash(_("Survey scheduled."), "success")
     return redirect(url_for("survey.schedule", event_id=event.id))

@@ -62,22 +62,34 @@ def test_admin_invites_a_colleague_who_sets_a_password_once(smtp_server, app, cl
     # single use
     again = newcomer.get(path)
     assert again.status_code == 410 and 'data-link="invalid"' in again.get_data(as_text=True)
-    assert newcomer.post(path, data={"password": "Other-Password-1234", "confirm": "Other-Password-1234"}).status_code == 410
+    assert (
+        newcomer.post(path, data={"password": "Other-Password-1234", "confirm": "Other-Password-1234"}).status_code
+        == 410
+    )
     assert f'data-staff="{noor.id}" data-staff-state="active"' in client.get("/staff/users").get_data(as_text=True)
     # the same email cannot be invited twice
-    assert client.post("/staff/users", data={"name": "Noor", "email": "noor@example.org", "role": "agent"}).status_code == 400
+    assert (
+        client.post("/staff/users", data={"name": "Noor", "email": "noor@example.org", "role": "agent"}).status_code
+        == 400
+    )
     with app.app_context(), session_scope() as session:
         actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
     assert "staff.invite" in actions and "staff.password_set" in actions
 
 
-def test_reset_link_ends_sessions_works_once_and_expires(smtp_server, app, client, auth, make_staff, staff_password, monkeypatch):
+def test_reset_link_ends_sessions_works_once_and_expires(
+    smtp_server, app, client, auth, make_staff, staff_password, monkeypatch
+):
     agent = make_staff("agent", email="agent.reset@example.org")
     agent_browser = app.test_client()
-    assert agent_browser.post("/staff/login", data={"email": agent.email, "password": staff_password}).status_code == 302
+    assert (
+        agent_browser.post("/staff/login", data={"email": agent.email, "password": staff_password}).status_code == 302
+    )
     auth.login("admin")
     assert client.post(f"/staff/users/{agent.id}/link").status_code == 302
-    assert client.post(f"/staff/users/{agent.id}/link").status_code == 302  # a second link: both valid until one is used
+    assert (
+        client.post(f"/staff/users/{agent.id}/link").status_code == 302
+    )  # a second link: both valid until one is used
     first, second = (_link(m) for m in smtp_server.messages)
     assert "hour" in smtp_server.messages[0].get_body(("plain",)).get_content()
 
@@ -108,10 +120,14 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(smtp_server, app
     assert 'href="/staff/password/forgot"' in client.get("/staff/login").get_data(as_text=True)
 
 
-def test_deactivating_ends_sessions_and_links_and_roles_apply_at_once(smtp_server, app, client, auth, make_staff, staff_password):
+def test_deactivating_ends_sessions_and_links_and_roles_apply_at_once(
+    smtp_server, app, client, auth, make_staff, staff_password
+):
     agent = make_staff("agent")
     agent_browser = app.test_client()
-    assert agent_browser.post("/staff/login", data={"email": agent.email, "password": staff_password}).status_code == 302
+    assert (
+        agent_browser.post("/staff/login", data={"email": agent.email, "password": staff_password}).status_code == 302
+    )
     assert agent_browser.get("/staff/help").status_code == 200
     with app.app_context(), session_scope() as session:
         _row, api_token = create_token(session, session.get(StaffUser, agent.id), "agent's script")
@@ -131,7 +147,9 @@ def test_deactivating_ends_sessions_and_links_and_roles_apply_at_once(smtp_serve
     assert _login(app, agent.email, staff_password) != 302
     assert app.test_client().get(link).status_code == 410
     assert app.test_client().get("/api/events", headers=bearer).status_code == 401  # API tokens stop too
-    assert client.post(f"/staff/users/{agent.id}/link").status_code == 302 and len(smtp_server.messages) == 1  # no link for inactive
+    assert (
+        client.post(f"/staff/users/{agent.id}/link").status_code == 302 and len(smtp_server.messages) == 1
+    )  # no link for inactive
     page = client.get("/staff/users").get_data(as_text=True)
     assert f'data-staff="{agent.id}" data-staff-state="deactivated" data-staff-role="translator"' in page
 
@@ -155,13 +173,26 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(app, make_st
     translator = make_staff("translator")
     laptop, phone = app.test_client(), app.test_client()
     for browser in (laptop, phone):
-        assert browser.post("/staff/login", data={"email": translator.email, "password": staff_password}).status_code == 302
+        assert (
+            browser.post("/staff/login", data={"email": translator.email, "password": staff_password}).status_code
+            == 302
+        )
     url = "/staff/account/password"
     assert 'href="/staff/account/password"' in laptop.get("/staff/login", follow_redirects=True).get_data(as_text=True)
     wrong = laptop.post(url, data={"current": "not-it", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert wrong.status_code == 400 and "not your current password" in wrong.get_data(as_text=True)
-    assert laptop.post(url, data={"current": staff_password, "password": "weakpassword", "confirm": "weakpassword"}).status_code == 400
-    assert laptop.post(url, data={"current": staff_password, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert (
+        laptop.post(
+            url, data={"current": staff_password, "password": "weakpassword", "confirm": "weakpassword"}
+        ).status_code
+        == 400
+    )
+    assert (
+        laptop.post(
+            url, data={"current": staff_password, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        ).status_code
+        == 302
+    )
     assert _signed_in(laptop) and not _signed_in(phone)
     assert _login(app, translator.email, staff_password) != 302 and _login(app, translator.email, NEW_PASSWORD) == 302
     assert app.test_client().get(url).status_code == 302  # anonymous: to the sign-in page
@@ -170,7 +201,9 @@ def test_everyone_changes_their_own_password_and_other_sessions_end(app, make_st
 @pytest.mark.ratelimit
 def test_forgot_and_set_password_are_throttled_like_sign_in(client, app):
     app.config["RATELIMIT_LOGIN"] = "3 per minute"
-    statuses = [client.post("/staff/password/forgot", data={"email": f"x{i}@example.org"}).status_code for i in range(4)]
+    statuses = [
+        client.post("/staff/password/forgot", data={"email": f"x{i}@example.org"}).status_code for i in range(4)
+    ]
     assert statuses == [302, 302, 302, 429]
     guesses = [client.post(f"/staff/password/set/guess{i}", data={}).status_code for i in range(4)]
     assert guesses == [410, 410, 410, 429]

@@ -24,7 +24,10 @@ def test_bodies_carry_title_text_facts_and_link():
     assert slack["text"].startswith("2 not ready") and slack["preflight"] == {"kind": "digest"}
     assert slack["blocks"][-1]["elements"][0]["url"] == "https://pf/x"
     card = body("https://a.webhook.office.com/x", "2 not ready", "text", facts, "https://pf/x", "Open", {})
-    assert card["@type"] == "MessageCard" and card["sections"][0]["facts"][0] == {"name": "Ada", "value": "Camera: permission denied"}
+    assert card["@type"] == "MessageCard" and card["sections"][0]["facts"][0] == {
+        "name": "Ada",
+        "value": "Camera: permission denied",
+    }
     assert card["potentialAction"][0]["targets"][0]["uri"] == "https://pf/x"
     flow = body("https://x.logic.azure.com/workflows/1", "2 not ready", "text", facts, "https://pf/x", "Open", {})
     adaptive = flow["attachments"][0]
@@ -64,7 +67,9 @@ def test_participant_text_is_escaped_per_format():
     """Issue 14: a participant's name must not mention the channel or become a link in any format."""
     facts = [(EVIL, "Camera: permission denied")]
     raw = body("https://hooks.slack.com/x", f"Help requested by {EVIL}", EVIL, facts, "https://pf/x", "Open", {})
-    slack = raw["text"] + json.dumps([b for b in raw["blocks"] if b["type"] != "header"])  # header is plain_text: never parsed
+    slack = raw["text"] + json.dumps(
+        [b for b in raw["blocks"] if b["type"] != "header"]
+    )  # header is plain_text: never parsed
     assert "<!channel>" not in slack and "<https://evil" not in slack and "&lt;!channel&gt;" in slack
     card = body("https://a.webhook.office.com/x", f"Help requested by {EVIL}", EVIL, facts, "https://pf/x", "Open", {})
     name = card["sections"][0]["facts"][0]["name"]
@@ -75,7 +80,9 @@ def test_participant_text_is_escaped_per_format():
     assert "\\[x\\]\\(https" in fact and "\\*urgent\\*" in fact and "](https" not in fact
 
 
-def test_real_webhook_gets_each_fact_once_and_escaped(app, client, make_event, make_participant, webhook_receiver, worker):
+def test_real_webhook_gets_each_fact_once_and_escaped(
+    app, client, make_event, make_participant, webhook_receiver, worker
+):
     """A real failing run by a participant named like a Slack mention, delivered to a local receiver."""
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     event = make_event(support_email="")

@@ -9,7 +9,9 @@ from preflight.db import session_scope
 from preflight.models import Alert, OutboxMessage, Participant
 
 
-def test_alerts_forget_purged_and_erased_people(app, webhook_receiver, make_event, make_participant, make_run, judged, worker):
+def test_alerts_forget_purged_and_erased_people(
+    app, webhook_receiver, make_event, make_participant, make_run, judged, worker
+):
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     event = make_event(support_email="support@example.org")
     ada, _ = make_participant(event=event, email="ada@example.org", name="Ada")
@@ -18,7 +20,9 @@ def test_alerts_forget_purged_and_erased_people(app, webhook_receiver, make_even
     judged(make_run(bob, "fail"))
     worker()
     with app.app_context(), session_scope() as session:
-        assert forget_participant(session, session.get(Participant, ada.id)) == 2  # the digest email and webhook name her
+        assert (
+            forget_participant(session, session.get(Participant, ada.id)) == 2
+        )  # the digest email and webhook name her
         [alert] = session.exec(select(Alert)).all()
         assert [line["name"] for line in alert.summary["participants"]] == ["Bob"]
     with app.app_context(), session_scope() as session:

@@ -38,7 +38,9 @@ def _age_alerts(app, minutes):
             session.add(alert)
 
 
-def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server, webhook_receiver, app, client, make_event, make_participant, worker):
+def test_failing_run_reaches_support_email_and_webhook(
+    alert_config, smtp_server, webhook_receiver, app, client, make_event, make_participant, worker
+):
     """A run posted by the participant page (real judging and store) reaches email and webhook in plain words."""
     event = make_event(name="Quarterly update", support_email="support@example.org")
     p, token = make_participant(event=event, name="Ada Lovelace", email="ada@example.org", role="presenter")
@@ -62,26 +64,36 @@ def test_failing_run_reaches_support_email_and_webhook(alert_config, smtp_server
     line = post["preflight"]["participants"][0]
     assert line["name"] == "Ada Lovelace" and line["url"].endswith(f"/dashboard/participants/{p.id}")
     failing = {c["check"]: c for c in line["checks"]}
-    assert failing["network"]["values"]["metrics"]["upload_kbps"] == 300 and failing["camera"]["reason"] == "camera_denied"
+    assert (
+        failing["network"]["values"]["metrics"]["upload_kbps"] == 300 and failing["camera"]["reason"] == "camera_denied"
+    )
     assert failing["camera"]["playbook"].endswith("/staff/playbook/black-camera")
     assert webhook_receiver.headers[0]["Idempotency-Key"].startswith("alert:")
 
     assert worker().sent == 0  # nothing is sent twice
 
 
-def test_a_real_failing_post_is_alerted(alert_config, smtp_server, webhook_receiver, client, make_event, make_participant, worker):
+def test_a_real_failing_post_is_alerted(
+    alert_config, smtp_server, webhook_receiver, client, make_event, make_participant, worker
+):
     event = make_event(support_email="support@example.org")
     p, token = make_participant(event=event, name="Bob Speaker")
-    response = client.post(f"/c/{token}/results", json={"run_id": "run-0001-abc", "checks": {"speakers": {"answer": "no", "played": True}}})
+    response = client.post(
+        f"/c/{token}/results", json={"run_id": "run-0001-abc", "checks": {"speakers": {"answer": "no", "played": True}}}
+    )
     assert response.status_code == 200, response.data
     assert response.get_json()["overall"]["verdict"] == "fail"
-    client.post(f"/c/{token}/results", json={"run_id": "run-0001-abc", "checks": {"speakers": {"answer": "no", "played": True}}})  # retried post
+    client.post(
+        f"/c/{token}/results", json={"run_id": "run-0001-abc", "checks": {"speakers": {"answer": "no", "played": True}}}
+    )  # retried post
     worker()
     assert len(smtp_server.messages) == 1 and len(webhook_receiver.posts) == 1
     assert "speakers_not_heard" in smtp_server.messages[0].get_body(("plain",)).get_content()
 
 
-def test_failures_are_batched_into_one_digest_per_interval(alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker):
+def test_failures_are_batched_into_one_digest_per_interval(
+    alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker
+):
     event = make_event(support_email="")  # webhook only
     first, _ = make_participant(event=event, name="First")
     judged(make_run(first, "fail"))
@@ -95,10 +107,14 @@ def test_failures_are_batched_into_one_digest_per_interval(alert_config, webhook
     assert worker().digests == 1
     assert len(webhook_receiver.posts) == 2
     second = webhook_receiver.posts[1]["preflight"]
-    assert second["count"] == 5 and sorted(line["name"] for line in second["participants"]) == [f"Later {n}" for n in range(5)]
+    assert second["count"] == 5 and sorted(line["name"] for line in second["participants"]) == [
+        f"Later {n}" for n in range(5)
+    ]
 
 
-def test_digest_leaves_out_who_fixed_it_meanwhile(alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker):
+def test_digest_leaves_out_who_fixed_it_meanwhile(
+    alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker
+):
     event = make_event(support_email="")
     fixed, _ = make_participant(event=event, name="Fixed")
     still, _ = make_participant(event=event, name="Still failing")
@@ -118,7 +134,9 @@ def test_digest_leaves_out_who_fixed_it_meanwhile(alert_config, webhook_receiver
         assert session.exec(select(AlertItem).where(AlertItem.alert_id.is_(None))).all() == []
 
 
-def test_mass_alert_fires_once_when_many_fail_the_same_check(alert_config, webhook_receiver, app, make_event, make_participant, make_run, worker):
+def test_mass_alert_fires_once_when_many_fail_the_same_check(
+    alert_config, webhook_receiver, app, make_event, make_participant, make_run, worker
+):
     app.config.update(MASS_ALERT_MIN_RUNS=10, MASS_ALERT_SHARE=0.3, MASS_ALERT_WINDOW_MINUTES=30)
     event = make_event(support_email="")
     people = [make_participant(event=event)[0] for _ in range(10)]
@@ -134,7 +152,11 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(alert_config, webho
     report = worker()  # 4 of 10 participants fail the network: 40 %
     assert report.mass_alerts == 1
     [post] = [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
-    assert post["preflight"]["check"] == "network" and post["preflight"]["failing"] == 4 and post["preflight"]["judged"] == 10
+    assert (
+        post["preflight"]["check"] == "network"
+        and post["preflight"]["failing"] == 4
+        and post["preflight"]["judged"] == 10
+    )
     assert post["preflight"]["playbook_url"].endswith("/staff/playbook/platform-outage")
     assert "Mass failure on Network" in post["text"]
     make_run(people[0], "fail", checks={"network": "fail"})
@@ -144,8 +166,9 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(alert_config, webho
     assert worker().mass_alerts == 0
 
 
-def test_one_participant_rerunning_a_failing_check_cannot_fake_a_mass_alert(alert_config, webhook_receiver, app, make_event,
-                                                                             make_participant, make_run, worker):
+def test_one_participant_rerunning_a_failing_check_cannot_fake_a_mass_alert(
+    alert_config, webhook_receiver, app, make_event, make_participant, make_run, worker
+):
     """Twenty failing runs from one link and nine passing participants: 1 of 10 fail, no mass alert."""
     app.config.update(MASS_ALERT_MIN_RUNS=10, MASS_ALERT_SHARE=0.3, MASS_ALERT_WINDOW_MINUTES=30)
     event = make_event(support_email="")
@@ -158,16 +181,26 @@ def test_one_participant_rerunning_a_failing_check_cannot_fake_a_mass_alert(aler
     assert not [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
 
 
-def test_outbox_retries_while_receivers_are_down_then_delivers_exactly_once(app, offline_receiver, make_event, make_participant, make_run, judged, worker):
+def test_outbox_retries_while_receivers_are_down_then_delivers_exactly_once(
+    app, offline_receiver, make_event, make_participant, make_run, judged, worker
+):
     smtp_port = free_port()
-    app.config.update(ALERT_WEBHOOK_URL=offline_receiver.url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, SMTP_TIMEOUT=2, OUTBOX_RETRY_SECONDS=60)
+    app.config.update(
+        ALERT_WEBHOOK_URL=offline_receiver.url,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_port,
+        SMTP_TIMEOUT=2,
+        OUTBOX_RETRY_SECONDS=60,
+    )
     event = make_event(support_email="support@example.org")
     p, _ = make_participant(event=event)
     judged(make_run(p, "fail"))
     report = worker()
     assert (report.sent, report.failed) == (0, 2)
     messages = _outbox(app)
-    assert [m.status for m in messages] == ["pending", "pending"] and all(m.attempts == 1 and m.last_error for m in messages)
+    assert [m.status for m in messages] == ["pending", "pending"] and all(
+        m.attempts == 1 and m.last_error for m in messages
+    )
     assert all(timedelta(seconds=55) < m.next_attempt_at - utcnow() <= timedelta(seconds=60) for m in messages)
     assert worker().failed == 0  # backing off: not retried before its time
 
@@ -197,7 +230,15 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(app, offline_receiver, 
     app.config.update(OUTBOX_RETRY_SECONDS=10, OUTBOX_MAX_ATTEMPTS=3)
     event = make_event()
     with app.app_context(), session_scope() as session:
-        enqueue(session, "test:1", "alert_digest", "webhook", offline_receiver.url, {"json": {"text": "hi"}}, event_id=event.id)
+        enqueue(
+            session,
+            "test:1",
+            "alert_digest",
+            "webhook",
+            offline_receiver.url,
+            {"json": {"text": "hi"}},
+            event_id=event.id,
+        )
     delays = []
     for _ in range(3):
         worker()
@@ -215,9 +256,21 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(app, offline_receiver, 
 def test_enqueue_is_idempotent(app, make_event):
     event = make_event()
     with app.app_context(), session_scope() as session:
-        assert enqueue(session, "k:1", "survey", "email", "a@example.org", {"subject": "s", "text": "t"}, event_id=event.id) is True
-        assert enqueue(session, "k:1", "survey", "email", "a@example.org", {"subject": "s", "text": "t"}, event_id=event.id) is False
-        assert enqueue(session, "k:2", "survey", "email", "", {}, event_id=event.id) is False  # no target: nothing queued
+        assert (
+            enqueue(
+                session, "k:1", "survey", "email", "a@example.org", {"subject": "s", "text": "t"}, event_id=event.id
+            )
+            is True
+        )
+        assert (
+            enqueue(
+                session, "k:1", "survey", "email", "a@example.org", {"subject": "s", "text": "t"}, event_id=event.id
+            )
+            is False
+        )
+        assert (
+            enqueue(session, "k:2", "survey", "email", "", {}, event_id=event.id) is False
+        )  # no target: nothing queued
     assert len(_outbox(app)) == 1
 
 
@@ -225,7 +278,15 @@ def test_concurrent_workers_never_take_the_same_message(app, make_event, webhook
     event = make_event()
     with app.app_context(), session_scope() as session:
         for n in range(30):
-            enqueue(session, f"c:{n}", "alert_digest", "webhook", webhook_receiver.url, {"json": {"n": n}}, event_id=event.id)
+            enqueue(
+                session,
+                f"c:{n}",
+                "alert_digest",
+                "webhook",
+                webhook_receiver.url,
+                {"json": {"n": n}},
+                event_id=event.id,
+            )
     taken: list[list[int]] = []
     barrier = threading.Barrier(3)
 
@@ -268,7 +329,10 @@ def test_expired_lease_is_taken_over(app, make_event, webhook_receiver):
         from preflight.db import get_engine
         from sqlmodel import Session
 
-        with Session(get_engine(), expire_on_commit=False) as dead, Session(get_engine(), expire_on_commit=False) as alive:
+        with (
+            Session(get_engine(), expire_on_commit=False) as dead,
+            Session(get_engine(), expire_on_commit=False) as alive,
+        ):
             [held] = claim(dead)  # this worker "dies" holding it
             assert claim(alive) == []
             row = alive.get(OutboxMessage, held.id)

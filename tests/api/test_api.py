@@ -46,7 +46,11 @@ def data(make_event, make_participant, make_run, app):
     make_run(fail, "fail", checks={"network": "fail", "camera": "pass"})
     make_run(ok, "pass")
     with app.app_context(), session_scope() as session:
-        session.add(HelpRequest(event_id=event.id, participant_id=fail.id, message="UDP?", channel="phone", phone="+44 20 7946 0000"))
+        session.add(
+            HelpRequest(
+                event_id=event.id, participant_id=fail.id, message="UDP?", channel="phone", phone="+44 20 7946 0000"
+            )
+        )
     return {"event": event, "fail": fail, "ok": ok}
 
 
@@ -66,8 +70,12 @@ def test_openapi_document_is_valid_and_complete(client):
     spec = response.get_json()
     validate(spec)
     assert spec["openapi"].startswith("3.1")
-    assert set(spec["paths"]) == {"/api/events", "/api/events/{event_id}/participants", "/api/events/{event_id}/participants/{participant_id}",
-                                  "/api/events/{event_id}/help-requests"}
+    assert set(spec["paths"]) == {
+        "/api/events",
+        "/api/events/{event_id}/participants",
+        "/api/events/{event_id}/participants/{participant_id}",
+        "/api/events/{event_id}/help-requests",
+    }
     params = {p["name"] for p in spec["paths"]["/api/events/{event_id}/participants"]["get"]["parameters"]}
     assert {"event_id", "status", "check", "role", "q", "sort", "page", "per_page"} <= params
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
@@ -88,7 +96,9 @@ def test_participants_with_status_and_filters(api, client, data):
     assert (paged["pages"], paged["page"], [p["name"] for p in paged["items"]]) == (3, 2, ["Idle Ivan"])
 
 
-@pytest.mark.parametrize("query", ["status=gone", "check=teleport", "page=0", "per_page=1000", "sort=random", "page=abc", "q=" + "x" * 101])
+@pytest.mark.parametrize(
+    "query", ["status=gone", "check=teleport", "page=0", "per_page=1000", "sort=random", "page=abc", "q=" + "x" * 101]
+)
 def test_bad_filters_are_400_with_a_message(api, data, query):
     response = api.get(f"/api/events/{data['event'].id}/participants?{query}")
     assert response.status_code == 400
@@ -111,7 +121,11 @@ def test_help_requests(api, client, data):
     body = api.get(f"/api/events/{data['event'].id}/help-requests").get_json()
     _validate(_spec(client), "HelpRequestList", body)
     [item] = body["items"]
-    assert item["participant_name"] == "Failing Fred" and item["channel"] == "phone" and item["priority"] in ("normal", "high")
+    assert (
+        item["participant_name"] == "Failing Fred"
+        and item["channel"] == "phone"
+        and item["priority"] in ("normal", "high")
+    )
     assert api.get(f"/api/events/{data['event'].id}/help-requests?status=resolved").get_json()["items"] == []
     assert api.get(f"/api/events/{data['event'].id}/help-requests?status=closed").status_code == 400
 
@@ -148,7 +162,12 @@ def test_authentication(client, auth, make_staff, token_for, data, app):
 
 def test_participant_link_is_no_api_credential(client, data, make_participant):
     _, token = make_participant(event=data["event"])
-    assert client.get(f"/api/events/{data['event'].id}/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get(
+            f"/api/events/{data['event'].id}/participants", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_api_token_cli(runner, make_staff, client):

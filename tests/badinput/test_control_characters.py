@@ -3,18 +3,35 @@ cannot crash the mail worker or the invitations (one message fails, the others g
 
 from __future__ import annotations
 
-import pytest
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from support_factories import worker  # noqa: F401 - fixture
-from wtforms import BooleanField, FileField, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FileField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 
 from preflight.alerts.outbox import enqueue
 from preflight.db import session_scope
 from preflight.models import Event, OutboxMessage, Participant, ParticipantMessage
 from preflight.safe_input import has_control_characters
 
-SINGLE_LINE = ["Ann\nSmith", "Ann\r\nBcc: x@example.org", "tab\there", "nul\x00", "esc\x1b[31m", "del\x7f", "c1\x85", "ls\u2028"]
+SINGLE_LINE = [
+    "Ann\nSmith",
+    "Ann\r\nBcc: x@example.org",
+    "tab\there",
+    "nul\x00",
+    "esc\x1b[31m",
+    "del\x7f",
+    "c1\x85",
+    "ls\u2028",
+]
 
 
 def _forms() -> list[type[FlaskForm]]:
@@ -53,7 +70,11 @@ def test_every_form_in_the_app_refuses_control_characters_in_every_text_field(ap
                         continue
                     if isinstance(field, (StringField, TextAreaField, PasswordField)):
                         multiline = isinstance(field, TextAreaField)
-                        value = bad if not multiline else "ok\n" + ("\x1b" if "\n" in bad or "\t" in bad or "\r" in bad else bad)
+                        value = (
+                            bad
+                            if not multiline
+                            else "ok\n" + ("\x1b" if "\n" in bad or "\t" in bad or "\r" in bad else bad)
+                        )
                         field.data = value
                         text_fields.append(field)
                 if not text_fields:
@@ -61,15 +82,27 @@ def test_every_form_in_the_app_refuses_control_characters_in_every_text_field(ap
                 form.process = None  # data set directly above; validate only
                 assert not form.validate(), (form_class.__name__, bad)
                 for field in text_fields:
-                    assert any("control characters" in str(e) for e in field.errors), (form_class.__name__, field.name, bad, field.errors)
+                    assert any("control characters" in str(e) for e in field.errors), (
+                        form_class.__name__,
+                        field.name,
+                        bad,
+                        field.errors,
+                    )
                     checked += 1
     assert checked > 50
 
 
 def test_a_line_break_in_an_event_name_is_refused_and_nothing_is_saved(client, auth, app):
     auth.login("admin")
-    data = {"name": "Webinar\r\nBcc: everyone@example.org", "platform": "zoom", "timezone": "Europe/Paris",
-            "starts_at": "2027-01-10T10:00", "ends_at": "2027-01-10T12:00", "default_language": "en", "default_role": "attendee"}
+    data = {
+        "name": "Webinar\r\nBcc: everyone@example.org",
+        "platform": "zoom",
+        "timezone": "Europe/Paris",
+        "starts_at": "2027-01-10T10:00",
+        "ends_at": "2027-01-10T12:00",
+        "default_language": "en",
+        "default_role": "attendee",
+    }
     response = client.post("/staff/events/new", data=data)
     assert response.status_code in (200, 400)
     assert "control characters" in response.get_data(as_text=True)
@@ -80,19 +113,31 @@ def test_a_line_break_in_an_event_name_is_refused_and_nothing_is_saved(client, a
 def test_a_line_break_in_a_participant_name_is_refused(client, auth, app, make_event):
     auth.login("agent")
     event = make_event()
-    response = client.post(f"/staff/events/{event.id}/participants",
-                           data={"add-name": "Ann\nSmith", "add-email": "ann@example.org", "add-language": "en", "add-role": "attendee"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/staff/events/{event.id}/participants",
+        data={"add-name": "Ann\nSmith", "add-email": "ann@example.org", "add-language": "en", "add-role": "attendee"},
+        follow_redirects=True,
+    )
     assert "control characters" in response.get_data(as_text=True)
     with app.app_context(), session_scope() as session:
         assert session.exec(select(Participant).where(Participant.email == "ann@example.org")).first() is None
 
 
 def test_one_unbuildable_message_fails_alone_and_the_worker_keeps_delivering(smtp_server, app, worker):
-    """A name with a line break already in the database (an older version, a script): that message fails, the next goes out."""
+    """A name with a line break already in the database (an older version, a script): that message
+    fails, the next goes out."""
     with app.app_context(), session_scope() as session:
-        enqueue(session, "bad:1", "reply", "email", "bad@example.org", {"to_name": "Ann\r\nBcc: x@example.org", "subject": "Hi", "text": "x"})
-        enqueue(session, "good:1", "reply", "email", "good@example.org", {"to_name": "Bob", "subject": "Hi", "text": "y"})
+        enqueue(
+            session,
+            "bad:1",
+            "reply",
+            "email",
+            "bad@example.org",
+            {"to_name": "Ann\r\nBcc: x@example.org", "subject": "Hi", "text": "x"},
+        )
+        enqueue(
+            session, "good:1", "reply", "email", "good@example.org", {"to_name": "Bob", "subject": "Hi", "text": "y"}
+        )
     report = worker()
     assert report.sent == 1 and report.failed == 1
     assert [m["To"] for m in smtp_server.messages] == ["Bob <good@example.org>"]
@@ -101,8 +146,9 @@ def test_one_unbuildable_message_fails_alone_and_the_worker_keeps_delivering(smt
         assert bad.status != "sending" and bad.attempts == 1 and "could not be built" in bad.last_error
 
 
-def test_invitations_with_a_broken_name_fail_that_one_and_never_resend_to_the_others(smtp_server, app, client, auth, make_event,
-                                                                                     make_participant):
+def test_invitations_with_a_broken_name_fail_that_one_and_never_resend_to_the_others(
+    smtp_server, app, client, auth, make_event, make_participant
+):
     event = make_event(name="Launch")
     make_participant(event=event, name="Ok Person", email="ok@example.org")
     make_participant(event=event, name="Broken\nName", email="broken@example.org")
@@ -113,6 +159,12 @@ def test_invitations_with_a_broken_name_fail_that_one_and_never_resend_to_the_ot
     client.post(f"/staff/events/{event.id}/send/invitation")
     assert len(smtp_server.messages) == 1  # nobody mailed twice
     with app.app_context(), session_scope() as session:
-        statuses = {p.email: m.status for m, p in session.exec(
-            select(ParticipantMessage, Participant).join(Participant, Participant.id == ParticipantMessage.participant_id))}
+        statuses = {
+            p.email: m.status
+            for m, p in session.exec(
+                select(ParticipantMessage, Participant).join(
+                    Participant, Participant.id == ParticipantMessage.participant_id
+                )
+            )
+        }
     assert statuses == {"ok@example.org": "sent", "broken@example.org": "failed"}

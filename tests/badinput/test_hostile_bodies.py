@@ -18,10 +18,18 @@ BODIES = [
     ("json list", b"[1, 2, 3]", "application/json"),
     ("json string", b'"hello"', "application/json"),
     ("json number", b"1e999", "application/json"),
-    ("json with objects", json.dumps({"message": {"a": 1}, "name": [1, 2], "email": 3, "phone": None, "csrf_token": {}}).encode(), "application/json"),
+    (
+        "json with objects",
+        json.dumps({"message": {"a": 1}, "name": [1, 2], "email": 3, "phone": None, "csrf_token": {}}).encode(),
+        "application/json",
+    ),
     ("broken utf-8 form", b"name=\xff\xfe&email=\xc3\x28&message=\xed\xa0\x80", "application/x-www-form-urlencoded"),
     ("huge form field", b"message=" + b"x" * 200_000 + b"&name=" + b"y" * 100_000, "application/x-www-form-urlencoded"),
-    ("multipart without boundary", b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\nabc\r\n--x--", "multipart/form-data"),
+    (
+        "multipart without boundary",
+        b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\nabc\r\n--x--",
+        "multipart/form-data",
+    ),
     ("garbage bytes", bytes(range(256)) * 4, "application/octet-stream"),
 ]
 
@@ -33,8 +41,18 @@ def _post_rules(app):
 
 
 def _url(rule, token: str, event_id: int, participant_id: int) -> str:
-    values = {"token": token, "event_id": event_id, "participant_id": participant_id, "request_id": 1, "token_id": 1,
-              "session_id": "abcdef0123456789", "kind": "invitation", "slug": "no-sound", "locale": "fr", "name": "readiness"}
+    values = {
+        "token": token,
+        "event_id": event_id,
+        "participant_id": participant_id,
+        "request_id": 1,
+        "token_id": 1,
+        "session_id": "abcdef0123456789",
+        "kind": "invitation",
+        "slug": "no-sound",
+        "locale": "fr",
+        "name": "readiness",
+    }
     path = rule.rule
     for name in rule.arguments:
         for converter in ("int:", "path:", ""):
@@ -43,7 +61,9 @@ def _url(rule, token: str, event_id: int, participant_id: int) -> str:
 
 
 @pytest.mark.parametrize("label, body, content_type", BODIES, ids=[b[0] for b in BODIES])
-def test_no_post_route_crashes_on_hostile_bodies(app, client, auth, make_event, make_participant, label, body, content_type):
+def test_no_post_route_crashes_on_hostile_bodies(
+    app, client, auth, make_event, make_participant, label, body, content_type
+):
     event = make_event()
     participant, token = make_participant(event=event)
     auth.login("admin")

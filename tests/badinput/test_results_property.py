@@ -21,16 +21,28 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.models import CheckResult, CheckRun, Participant
 
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 OK_STATUSES = {200, 400, 413, 415}
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
 )
-json_values = st.recursive(json_scalars, lambda children: st.one_of(
-    st.lists(children, max_size=5), st.dictionaries(st.text(max_size=12), children, max_size=5)), max_leaves=20)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
 run_ids = st.one_of(st.from_regex(r"\A[A-Za-z0-9_-]{8,64}\Z"), st.text(max_size=70), json_scalars)
 
 
@@ -48,7 +60,9 @@ def mutated_payload(draw, name: str):
         elif action == "add":
             payload[draw(st.text(min_size=1, max_size=12))] = draw(json_values)
         else:
-            payload[draw(st.sampled_from(keys))] = draw(st.sampled_from([0, -1, 2**63, -(2**63), 1e308, -1e308, 5e-324, "", "x" * 5000, [], {}]))
+            payload[draw(st.sampled_from(keys))] = draw(
+                st.sampled_from([0, -1, 2**63, -(2**63), 1e308, -1e308, 5e-324, "", "x" * 5000, [], {}])
+            )
     return payload
 
 
@@ -58,9 +72,19 @@ def mutated_post(draw) -> dict:
     names = draw(st.lists(st.sampled_from(sorted(PAYLOADS)), min_size=1, max_size=5, unique=True))
     body = {"run_id": draw(run_ids), "checks": {name: draw(mutated_payload(name)) for name in names}}
     if draw(st.booleans()):
-        body["context"] = draw(st.one_of(
-            st.fixed_dictionaries({"tab_hidden": st.booleans(), "attempts": st.dictionaries(st.sampled_from(names + ["nope"]), st.integers(-5, 2000), max_size=3)}),
-            json_values))
+        body["context"] = draw(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {
+                        "tab_hidden": st.booleans(),
+                        "attempts": st.dictionaries(
+                            st.sampled_from(names + ["nope"]), st.integers(-5, 2000), max_size=3
+                        ),
+                    }
+                ),
+                json_values,
+            )
+        )
     if draw(st.integers(0, 9)) == 0:
         body[draw(st.text(min_size=1, max_size=8))] = draw(json_values)
     return body
@@ -68,15 +92,26 @@ def mutated_post(draw) -> dict:
 
 def _snapshot(app, participant_id: int) -> tuple:
     with app.app_context(), session_scope() as session:
-        runs = session.exec(select(func.count()).select_from(CheckRun).where(CheckRun.participant_id == participant_id)).one()
-        results = session.exec(select(func.count()).select_from(CheckResult).join(CheckRun).where(CheckRun.participant_id == participant_id)).one()
+        runs = session.exec(
+            select(func.count()).select_from(CheckRun).where(CheckRun.participant_id == participant_id)
+        ).one()
+        results = session.exec(
+            select(func.count())
+            .select_from(CheckResult)
+            .join(CheckRun)
+            .where(CheckRun.participant_id == participant_id)
+        ).one()
         checked = session.get(Participant, participant_id).last_checked_at
     return runs, results, checked
 
 
 def _stored_checks(app, participant_id: int, run_id: str) -> set[str]:
     with app.app_context(), session_scope() as session:
-        rows = session.exec(select(CheckResult.check).join(CheckRun).where(CheckRun.participant_id == participant_id, CheckRun.run_key == run_id)).all()
+        rows = session.exec(
+            select(CheckResult.check)
+            .join(CheckRun)
+            .where(CheckRun.participant_id == participant_id, CheckRun.run_key == run_id)
+        ).all()
     return set(rows)
 
 
@@ -88,7 +123,11 @@ def _check_answer(app, participant_id: int, response, body, before) -> None:
         assert set(data["results"]) == set(body["checks"])
         assert _stored_checks(app, participant_id, body["run_id"]) >= set(body["checks"])
         for result in data["results"].values():
-            assert result["verdict"] in ("pass", "warn", "fail") and result["stored"] in ("created", "replaced", "unchanged")
+            assert result["verdict"] in ("pass", "warn", "fail") and result["stored"] in (
+                "created",
+                "replaced",
+                "unchanged",
+            )
     else:
         assert data["error"] in ("invalid_results", "too_large", "unsupported_media_type") and data["message"]
         assert _snapshot(app, participant_id) == before, "a refused post changed the database"
@@ -114,8 +153,19 @@ def test_any_json(app, client, make_participant, body):
     assert _snapshot(app, participant.id) == before
 
 
-@given(raw=st.binary(max_size=2000), content_type=st.sampled_from(
-    ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "", "multipart/form-data; boundary=x"]))
+@given(
+    raw=st.binary(max_size=2000),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "application/json; charset=utf-8",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "",
+            "multipart/form-data; boundary=x",
+        ]
+    ),
+)
 @SETTINGS
 def test_any_bytes(app, client, make_participant, raw, content_type):
     participant, token = _participant(make_participant)
@@ -132,12 +182,23 @@ def test_huge_and_deep_bodies(app, client, make_participant):
     before = _snapshot(app, participant.id)
     limit = app.config["MAX_RESULT_BYTES"]
     deep = "[" * 100_000 + "]" * 100_000
-    for raw, expected in ((b"x" * (limit + 1), 413), (deep.encode()[:limit], 400), (("{" * 2000).encode(), 400),
-                          (json.dumps({"run_id": "abcdefgh", "checks": {"browser": {"video_codecs": ["VP8"] * 10_000}}}).encode()[:limit], 400)):
+    for raw, expected in (
+        (b"x" * (limit + 1), 413),
+        (deep.encode()[:limit], 400),
+        (("{" * 2000).encode(), 400),
+        (
+            json.dumps({"run_id": "abcdefgh", "checks": {"browser": {"video_codecs": ["VP8"] * 10_000}}}).encode()[
+                :limit
+            ],
+            400,
+        ),
+    ):
         response = client.post(f"/c/{token}/results", data=raw, content_type="application/json")
         assert response.status_code == expected, (expected, raw[:40])
     # Larger than Flask's own request limit: refused before the view reads it, still not a 500.
-    response = client.post(f"/c/{token}/results", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/json")
+    response = client.post(
+        f"/c/{token}/results", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/json"
+    )
     assert response.status_code == 413
     assert _snapshot(app, participant.id) == before
 

@@ -37,9 +37,30 @@ def offers() -> dict[str, str]:
     return asyncio.run(make())
 
 
-GARBAGE_LINES = ["a=", "m=", "m=application", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=fingerprint:", "a=fingerprint:sha-256 zz",
-                 "a=ice-ufrag:", "a=sctp-port:-1", "a=sctp-port:99999999999999999999", "c=IN IP4", "a=candidate:x", "a=candidate:1 1 udp",
-                 "a=rtpmap:96", "a=setup:", "o=", "t=0", "v=1", "\x00", "a=" + "x" * 5000, "a=group:BUNDLE 0 1 2", "a=mid:", "b=AS:-5"]
+GARBAGE_LINES = [
+    "a=",
+    "m=",
+    "m=application",
+    "m=video 9 UDP/TLS/RTP/SAVPF 96",
+    "a=fingerprint:",
+    "a=fingerprint:sha-256 zz",
+    "a=ice-ufrag:",
+    "a=sctp-port:-1",
+    "a=sctp-port:99999999999999999999",
+    "c=IN IP4",
+    "a=candidate:x",
+    "a=candidate:1 1 udp",
+    "a=rtpmap:96",
+    "a=setup:",
+    "o=",
+    "t=0",
+    "v=1",
+    "\x00",
+    "a=" + "x" * 5000,
+    "a=group:BUNDLE 0 1 2",
+    "a=mid:",
+    "b=AS:-5",
+]
 
 
 @st.composite
@@ -57,7 +78,7 @@ def mutated_sdp(draw, sdp: str) -> str:
         elif action == "edit" and lines:
             line = lines[index]
             cut = draw(st.integers(0, len(line)))
-            lines[index] = line[:cut] + draw(st.text(max_size=10)) + line[cut + draw(st.integers(0, 5)):]
+            lines[index] = line[:cut] + draw(st.text(max_size=10)) + line[cut + draw(st.integers(0, 5)) :]
         elif action == "swap" and len(lines) > 1:
             other = draw(st.integers(0, len(lines) - 1))
             lines[index], lines[other] = lines[other], lines[index]
@@ -83,9 +104,16 @@ def test_mutated_offers_are_refused_cleanly(offers):
     run()
 
 
-@given(body=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
-                         lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.sampled_from(["run_id", "offers", "kind", "sdp", "x"]), c, max_size=4)),
-                         max_leaves=15))
+@given(
+    body=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
+        lambda c: st.one_of(
+            st.lists(c, max_size=4),
+            st.dictionaries(st.sampled_from(["run_id", "offers", "kind", "sdp", "x"]), c, max_size=4),
+        ),
+        max_leaves=15,
+    )
+)
 @SETTINGS
 def test_any_json_is_refused_cleanly(body):
     _check(body)
@@ -93,10 +121,17 @@ def test_any_json_is_refused_cleanly(body):
 
 def test_wrong_media_and_huge_offers_are_refused(offers):
     with pytest.raises(OfferError, match="no audio or video"):
-        parse_request({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": offers["audio"]}, {"kind": "bulk", "sdp": offers["bulk"]}]})
+        parse_request(
+            {
+                "run_id": "r1",
+                "offers": [{"kind": "ctl", "sdp": offers["audio"]}, {"kind": "bulk", "sdp": offers["bulk"]}],
+            }
+        )
     huge = offers["ctl"] + "a=x-pad:" + "x" * 200_000 + "\r\n"
     with pytest.raises(OfferError) as caught:
-        parse_request({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": huge}, {"kind": "bulk", "sdp": offers["bulk"]}]})
+        parse_request(
+            {"run_id": "r1", "offers": [{"kind": "ctl", "sdp": huge}, {"kind": "bulk", "sdp": offers["bulk"]}]}
+        )
     assert caught.value.code == "offer_too_large"
     many = [{"kind": "ctl", "sdp": offers["ctl"]}] + [{"kind": "bulk", "sdp": offers["bulk"]}] * 50
     with pytest.raises(OfferError):

@@ -9,19 +9,36 @@ from preflight.profiles import PROFILES
 
 from checks_samples import CHROME, FIREFOX, IPHONE, SAFARI
 
-FEATURES = dict(rtc_peer_connection=True, get_user_media=True, enumerate_devices=True, set_sink_id=True,
-                get_display_media=True, audio_context=True)
+FEATURES = dict(
+    rtc_peer_connection=True,
+    get_user_media=True,
+    enumerate_devices=True,
+    set_sink_id=True,
+    get_display_media=True,
+    audio_context=True,
+)
 
 
 def payload(secure=True, codecs=("VP8", "H264", "VP9"), **features):
     return BrowserPayload.model_validate(
-        {"secure_context": secure, "features": {**FEATURES, **features}, "video_codecs": list(codecs), "audio_codecs": ["opus"]}
+        {
+            "secure_context": secure,
+            "features": {**FEATURES, **features},
+            "video_codecs": list(codecs),
+            "audio_codecs": ["opus"],
+        }
     )
 
 
 def client(family, major=None, device="desktop"):
-    return ClientInfo(family=family, name=family.title(), major=major, version=f"{major}.0" if major else "", os_family="Windows",
-                      device_type=device)
+    return ClientInfo(
+        family=family,
+        name=family.title(),
+        major=major,
+        version=f"{major}.0" if major else "",
+        os_family="Windows",
+        device_type=device,
+    )
 
 
 def test_modern_chrome_passes(make_ctx):
@@ -33,12 +50,20 @@ def test_modern_chrome_passes(make_ctx):
 
 def test_not_secure_context_fails_first(make_ctx):
     finding = judge(payload(secure=False, rtc_peer_connection=False), make_ctx())
-    assert (finding.verdict, finding.reason, finding.guide) == ("fail", "browser_not_secure", "browser-problems#not-secure")
+    assert (finding.verdict, finding.reason, finding.guide) == (
+        "fail",
+        "browser_not_secure",
+        "browser-problems#not-secure",
+    )
 
 
 def test_internet_explorer_fails(make_ctx):
     finding = judge(payload(), make_ctx(ua="Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko"))
-    assert (finding.verdict, finding.reason, finding.guide) == ("fail", "browser_unsupported", "browser-problems#unsupported")
+    assert (finding.verdict, finding.reason, finding.guide) == (
+        "fail",
+        "browser_unsupported",
+        "browser-problems#unsupported",
+    )
     assert finding.details["recommended"] == ["chrome", "edge", "firefox", "safari"]
 
 
@@ -53,7 +78,11 @@ def test_in_app_browser_without_webrtc_fails(make_ctx):
     profile = make_ctx().profile
     ctx = Context(profile=profile, role="attendee", client=client("inapp", 442, "mobile"))
     finding = judge(payload(get_user_media=False), ctx)
-    assert (finding.verdict, finding.reason, finding.guide) == ("fail", "browser_in_app", "browser-problems#in-app-browser")
+    assert (finding.verdict, finding.reason, finding.guide) == (
+        "fail",
+        "browser_in_app",
+        "browser-problems#in-app-browser",
+    )
 
 
 def test_in_app_browser_with_webrtc_warns(make_ctx):
@@ -71,7 +100,11 @@ def test_outdated_warns_with_minimum(make_ctx):
 def test_teams_in_firefox_and_safari_is_limited_and_names_edge_and_chrome(make_ctx):
     for ua in (FIREFOX, SAFARI):
         finding = judge(payload(), make_ctx("teams", ua=ua))
-        assert (finding.verdict, finding.reason, finding.guide) == ("warn", "browser_limited", "browser-problems#limited")
+        assert (finding.verdict, finding.reason, finding.guide) == (
+            "warn",
+            "browser_limited",
+            "browser-problems#limited",
+        )
         assert finding.details["recommended"] == ["edge", "chrome"]
 
 
@@ -98,7 +131,11 @@ def test_codec_names_are_matched_case_insensitively(make_ctx):
 
 
 FAMILIES = ("chrome", "edge", "firefox", "safari", "opera", "samsung", "other", "ie")
-EXPECTED = {"full": ("pass", "browser_ok"), "limited": ("warn", "browser_limited"), "unsupported": ("fail", "browser_unsupported")}
+EXPECTED = {
+    "full": ("pass", "browser_ok"),
+    "limited": ("warn", "browser_limited"),
+    "unsupported": ("fail", "browser_unsupported"),
+}
 
 
 @pytest.mark.parametrize("platform", sorted(PROFILES))
@@ -112,8 +149,12 @@ def test_every_profile_judges_every_family_by_its_support_level(platform, family
     assert finding.details["recommended"] == list(profile.recommended_browsers)
 
 
-WITH_MINIMUM = [(p, f) for p in sorted(PROFILES) for f in FAMILIES
-                if PROFILES[p].browser(f).level != "unsupported" and PROFILES[p].browser(f).min_major > 1]
+WITH_MINIMUM = [
+    (p, f)
+    for p in sorted(PROFILES)
+    for f in FAMILIES
+    if PROFILES[p].browser(f).level != "unsupported" and PROFILES[p].browser(f).min_major > 1
+]
 
 
 @pytest.mark.parametrize(("platform", "family"), WITH_MINIMUM)
@@ -129,7 +170,10 @@ def test_every_profile_warns_below_its_minimum_version(platform, family):
     assert judge(payload(), ctx).reason != "browser_outdated"
 
 
-CHROME_49 = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.112 Safari/537.36"
+CHROME_49 = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+    "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/49.0.2623.112 Safari/537.36"
+)
 
 
 @pytest.mark.parametrize("platform", sorted(PROFILES))

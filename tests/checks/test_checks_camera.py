@@ -13,8 +13,16 @@ def frames(n=20, luma=90.0, diff=2.5, variance=400.0):
 
 
 def payload(**fields):
-    values = {"permission": "granted", "devices": 1, "width": 640, "height": 480, "fps": 20.0, "settings_fps": 20.0,
-              "duration_ms": 1500, "frames": frames()}
+    values = {
+        "permission": "granted",
+        "devices": 1,
+        "width": 640,
+        "height": 480,
+        "fps": 20.0,
+        "settings_fps": 20.0,
+        "duration_ms": 1500,
+        "frames": frames(),
+    }
     values.update(fields)
     return CameraPayload.model_validate(values)
 
@@ -25,17 +33,20 @@ def test_working_camera_passes_with_its_figures(make_ctx):
     assert finding.metrics == {"camera_width": 640, "camera_height": 480, "camera_fps": 20.0, "camera_luma": 90.0}
 
 
-@pytest.mark.parametrize(("error", "reason", "guide"), [
-    ("NotAllowedError", "camera_denied", "allow-camera-microphone#chrome"),
-    ("SecurityError", "camera_denied", "allow-camera-microphone#chrome"),
-    ("NotFoundError", "camera_not_found", "camera-problems#not-found"),
-    ("NotReadableError", "camera_busy", "camera-problems#busy"),
-    ("AbortError", "camera_busy", "camera-problems#busy"),
-    ("TimeoutError", "camera_busy", "camera-problems#busy"),
-    ("OverconstrainedError", "camera_constraints", "camera-problems#not-found"),
-    ("NotSupportedError", "camera_error", "camera-problems#not-found"),
-    ("UnknownError", "camera_error", "camera-problems#not-found"),
-])
+@pytest.mark.parametrize(
+    ("error", "reason", "guide"),
+    [
+        ("NotAllowedError", "camera_denied", "allow-camera-microphone#chrome"),
+        ("SecurityError", "camera_denied", "allow-camera-microphone#chrome"),
+        ("NotFoundError", "camera_not_found", "camera-problems#not-found"),
+        ("NotReadableError", "camera_busy", "camera-problems#busy"),
+        ("AbortError", "camera_busy", "camera-problems#busy"),
+        ("TimeoutError", "camera_busy", "camera-problems#busy"),
+        ("OverconstrainedError", "camera_constraints", "camera-problems#not-found"),
+        ("NotSupportedError", "camera_error", "camera-problems#not-found"),
+        ("UnknownError", "camera_error", "camera-problems#not-found"),
+    ],
+)
 def test_access_errors(make_ctx, error, reason, guide):
     finding = judge(CameraPayload.model_validate({"error": error, "permission": "denied", "devices": 0}), make_ctx())
     assert (finding.verdict, finding.reason, finding.guide) == ("fail", reason, guide)

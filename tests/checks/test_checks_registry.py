@@ -24,14 +24,17 @@ def test_only_known_names_can_be_registered():
         register("telepathy", object, lambda payload, ctx: None)
 
 
-@pytest.mark.parametrize(("verdicts", "expected"), [
-    ({}, "incomplete"),
-    ({"browser": "pass"}, "incomplete"),
-    ({"browser": "fail"}, "fail"),  # a failure is final even before the rest ran
-    ({"browser": "pass", "camera": "warn", "microphone": "pass", "speakers": "pass"}, "warn"),
-    ({"browser": "pass", "camera": "pass", "microphone": "pass", "speakers": "pass"}, "pass"),
-    ({"browser": "warn", "camera": "fail", "microphone": "pass", "speakers": "pass"}, "fail"),
-])
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        ({}, "incomplete"),
+        ({"browser": "pass"}, "incomplete"),
+        ({"browser": "fail"}, "fail"),  # a failure is final even before the rest ran
+        ({"browser": "pass", "camera": "warn", "microphone": "pass", "speakers": "pass"}, "warn"),
+        ({"browser": "pass", "camera": "pass", "microphone": "pass", "speakers": "pass"}, "pass"),
+        ({"browser": "warn", "camera": "fail", "microphone": "pass", "speakers": "pass"}, "fail"),
+    ],
+)
 def test_overall(verdicts, expected):
     assert overall(verdicts, ["browser", "camera", "microphone", "speakers"]) == expected
 

@@ -18,7 +18,11 @@ def test_heard_passes(make_ctx):
 def test_not_heard_fails_for_every_role(make_ctx):
     for role in ("attendee", "presenter"):
         finding = judge(payload(answer="no"), make_ctx(role=role))
-        assert (finding.verdict, finding.reason, finding.guide) == ("fail", "speakers_not_heard", "speaker-problems#no-sound")
+        assert (finding.verdict, finding.reason, finding.guide) == (
+            "fail",
+            "speakers_not_heard",
+            "speaker-problems#no-sound",
+        )
 
 
 def test_heard_although_nothing_played_warns(make_ctx):

@@ -25,9 +25,19 @@ def test_readiness_over_time_sweeps_runs_in_order(app, client, make_event, make_
     b, b_token = make_participant(event=event)
     with app.app_context(), session_scope() as session:
         session.execute(update(Participant).values(created_at=now - timedelta(hours=10)))
-    assert post_run(app, client, a, a_token, network={"up": 30}, at=now - timedelta(hours=8, minutes=30))["overall"]["verdict"] == "fail"
+    assert (
+        post_run(app, client, a, a_token, network={"up": 30}, at=now - timedelta(hours=8, minutes=30))["overall"][
+            "verdict"
+        ]
+        == "fail"
+    )
     assert post_run(app, client, a, a_token, at=now - timedelta(hours=4, minutes=30))["overall"]["verdict"] == "pass"
-    assert post_run(app, client, b, b_token, camera="denied", at=now - timedelta(hours=2, minutes=30))["overall"]["verdict"] == "warn"
+    assert (
+        post_run(app, client, b, b_token, camera="denied", at=now - timedelta(hours=2, minutes=30))["overall"][
+            "verdict"
+        ]
+        == "warn"
+    )
     table = _table(app, charts.readiness_data, event, now=now)
     assert table.columns[1:] == ["Ready", "Warnings", "Not ready", "Not started"]
     rows = [row[1:] for row in table.rows]
@@ -53,7 +63,9 @@ def test_bandwidth_and_rtt_histograms_use_latest_network_values(app, client, mak
     event = make_event()
     for up, down, rtt in ((300, 900, 40), (1500, 25000, 120), (8000, 60000, 700)):
         p, token = make_participant(event=event)
-        post_run(app, client, p, token, network={"up": 8000, "down": 8000, "rtt": 10}, at=utcnow() - timedelta(minutes=30))
+        post_run(
+            app, client, p, token, network={"up": 8000, "down": 8000, "rtt": 10}, at=utcnow() - timedelta(minutes=30)
+        )
         post_run(app, client, p, token, network={"up": up, "down": down, "rtt": rtt})  # the latest run counts
     bandwidth = _table(app, charts.bandwidth_data, event)
     assert bandwidth.rows[0] == ["< 0.5 Mbit/s", 1, 0]

@@ -19,13 +19,23 @@ from support_factories import ago, csrf_token, login_with_csrf
 def scene(make_event, make_participant, make_run):
     """An event with a failing presenter, a warned attendee, a ready one and one who has not started."""
     event = make_event(name="Town hall")
-    failing, _ = make_participant(event=event, name="Fiona Fail", email="fiona@example.org", role="presenter", language="fr")
+    failing, _ = make_participant(
+        event=event, name="Fiona Fail", email="fiona@example.org", role="presenter", language="fr"
+    )
     warned, _ = make_participant(event=event, name="Walter Warn", email="walter@example.org")
     ready, _ = make_participant(event=event, name="Rita Ready", email="rita@example.org")
     idle, _ = make_participant(event=event, name="Ida Idle", email="ida@example.org")
     make_run(failing, "pass", at=ago(hours=5))
-    make_run(failing, "fail", checks={"camera": "fail", "network": "fail", "microphone": "pass"}, at=ago(minutes=5),
-             browser_family="Firefox", browser_version="118", os_family="Mac OS X", os_version="14")
+    make_run(
+        failing,
+        "fail",
+        checks={"camera": "fail", "network": "fail", "microphone": "pass"},
+        at=ago(minutes=5),
+        browser_family="Firefox",
+        browser_version="118",
+        os_family="Mac OS X",
+        os_version="14",
+    )
     make_run(warned, "warn")
     make_run(ready, "pass")
     return {"event": event, "failing": failing, "warned": warned, "ready": ready, "idle": idle}
@@ -46,7 +56,11 @@ def test_overview_shows_readiness_time_left_and_who_needs_attention(client, auth
     rows = html.split("<tr data-participant=")[1:]
     assert "Fiona Fail" in rows[0] and "Walter Warn" in rows[1]
     assert 'data-metric="upload_kbps"' in rows[0] and "300 kbit/s" in rows[0]
-    assert "camera_black" in rows[0] and 'data-playbook="black-camera"' in rows[0] and 'data-playbook="udp-blocked"' in rows[0]
+    assert (
+        "camera_black" in rows[0]
+        and 'data-playbook="black-camera"' in rows[0]
+        and 'data-playbook="udp-blocked"' in rows[0]
+    )
     assert "/guides/camera-problems?lang=fr#black" in rows[0]
     assert "Firefox 118" in rows[0] and "Mac OS X 14" in rows[0]
 
@@ -60,15 +74,19 @@ def test_summary_fragment_is_small_and_polls(client, auth, scene, make_run):
     assert html.lstrip().startswith('<section id="dash-summary"') and "<html" not in html
     assert 'hx-trigger="every 10s"' in html and 'data-status="ready" data-count="1"' in html
     make_run(scene["idle"], "pass")  # a new result arrives
-    html = client.get(f"/staff/events/{event.id}/dashboard/summary", headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = client.get(f"/staff/events/{event.id}/dashboard/summary", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert 'data-status="ready" data-count="2"' in html and 'data-status="not_started" data-count="0"' in html
 
 
 def test_table_fragment_for_htmx_keeps_filters(client, auth, scene):
     auth.login("agent")
     event = scene["event"]
-    response = client.get(f"/staff/events/{event.id}/dashboard?check=network&status=not_ready",
-                          headers={"HX-Request": "true", "HX-Target": "dash-table"})
+    response = client.get(
+        f"/staff/events/{event.id}/dashboard?check=network&status=not_ready",
+        headers={"HX-Request": "true", "HX-Target": "dash-table"},
+    )
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="dash-table"') and "<html" not in html
     assert "Fiona Fail" in html and "Walter Warn" not in html
@@ -106,7 +124,9 @@ def test_mark_handled_note_and_back(client, auth, scene, app):
     with app.app_context(), session_scope() as session:
         mark = session.get(ParticipantHandled, p.id)
         assert mark.handled_by_id == user.id
-        notes = list(session.exec(select(StaffNote.body).where(StaffNote.participant_id == p.id, StaffNote.kind == "note")))
+        notes = list(
+            session.exec(select(StaffNote.body).where(StaffNote.participant_id == p.id, StaffNote.kind == "note"))
+        )
     assert notes == ["Called her, new webcam tomorrow"]
     assert client.post(base + "/unhandled").status_code == 302
     with app.app_context(), session_scope() as session:
@@ -149,7 +169,9 @@ def test_actions_need_the_csrf_token(client, make_staff, scene):
 def test_charts_are_svg_images_without_script_with_tables(client, auth, scene):
     auth.login("agent")
     event = scene["event"]
-    html = client.get(f"/staff/events/{event.id}/dashboard/charts", headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = client.get(f"/staff/events/{event.id}/dashboard/charts", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     for name in ("readiness", "failures", "bandwidth", "rtt"):
         assert f'data-chart="{name}"' in html
         response = client.get(f"/staff/events/{event.id}/dashboard/charts/{name}.svg")
@@ -159,9 +181,11 @@ def test_charts_are_svg_images_without_script_with_tables(client, auth, scene):
         ET.fromstring(body)  # well-formed
         assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     # text alternatives: the failures table says one participant fails video and network
-    assert "<th scope=\"row\">Video</th><td>1</td><td>0</td>" in html
-    assert "<th scope=\"row\">Network</th><td>1</td><td>1</td>" in html
-    assert "<html" in client.get(f"/staff/events/{event.id}/dashboard/charts").get_data(as_text=True)  # without htmx: a page
+    assert '<th scope="row">Video</th><td>1</td><td>0</td>' in html
+    assert '<th scope="row">Network</th><td>1</td><td>1</td>' in html
+    assert "<html" in client.get(f"/staff/events/{event.id}/dashboard/charts").get_data(
+        as_text=True
+    )  # without htmx: a page
     failures = client.get(f"/staff/events/{event.id}/dashboard/charts/failures.svg").get_data(as_text=True)
     assert "url(#hatch)" in failures  # warnings are hatched, not only coloured
     readiness = client.get(f"/staff/events/{event.id}/dashboard/charts/readiness.svg").get_data(as_text=True)
@@ -189,16 +213,33 @@ def test_csv_values_come_from_runs_posted_by_the_participant_page(app, client, a
     p, token = make_participant(event=event, name="Nora Net", role="presenter")
     post_run(app, client, p, token, network={"up": 300, "down": 900, "rtt": 650}, camera="denied")
     auth.login("agent")
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))
+        )
+    )
     row = {r["name"]: r for r in rows}["Nora Net"]
     assert row["network_verdict"] == "fail"
     assert "upload_kbps=300.0" in row["network_values"] and "download_kbps=900.0" in row["network_values"]
     assert "rtt_ms=650.0" in row["network_values"]
     assert row["camera_verdict"] == "fail" and row["camera_reason"] == "camera_denied"
-    assert "Network: 0.9 Mbit/s down, 0.3 up, 650 ms" in row["summary"] and "Camera: permission denied" in row["summary"]
+    assert (
+        "Network: 0.9 Mbit/s down, 0.3 up, 650 ms" in row["summary"] and "Camera: permission denied" in row["summary"]
+    )
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/dashboard/summary", "/dashboard/charts", "/dashboard/charts/rtt.svg", "/dashboard.csv", "/report", "/report.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard",
+        "/dashboard/summary",
+        "/dashboard/charts",
+        "/dashboard/charts/rtt.svg",
+        "/dashboard.csv",
+        "/report",
+        "/report.csv",
+    ],
+)
 def test_translators_and_anonymous_cannot_see_the_dashboard(client, auth, scene, path):
     url = f"/staff/events/{scene['event'].id}{path}"
     assert client.get(url).status_code == 302  # to the sign-in page
@@ -229,15 +270,21 @@ def test_summary_warns_when_alerts_cannot_be_delivered(client, auth, app, make_e
 def test_dashboard_csv_neutralises_formulas_from_participants(app, client, auth, make_event, make_participant):
     """A name a participant's organiser typed as a formula stays text in Excel (safe_cell, preflight/spreadsheet.py)."""
     event = make_event()
-    p, token = make_participant(event=event, name="=HYPERLINK(\"http://evil\")")
+    p, token = make_participant(event=event, name='=HYPERLINK("http://evil")')
     post_run(app, client, p, token)
     auth.login("agent")
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))))
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://evil\")"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/staff/events/{event.id}/dashboard.csv").get_data(as_text=True).lstrip("\ufeff"))
+        )
+    )
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://evil")']
     assert rows[0]["summary"].startswith("Browser") and "Camera: 1280×720 at 30 fps" in rows[0]["summary"]
 
 
-def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(app, client, auth, make_event, make_participant):
+def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(
+    app, client, auth, make_event, make_participant
+):
     """Dashboard row and participant page from a real posted run: words with units first, raw keys in a disclosure."""
     event = make_event()
     p, token = make_participant(event=event, name="Paula Plain", role="presenter")
@@ -247,5 +294,5 @@ def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(app, c
     assert "32 Mbit/s down, 0.3 up, 40 ms" in row and "permission denied" in row
     page = client.get(f"/staff/events/{event.id}/dashboard/participants/{p.id}").get_data(as_text=True)
     network = page.index('data-figures="network"')
-    assert "32 Mbit/s down, 0.3 up, 40 ms" in page[network:network + 200]
+    assert "32 Mbit/s down, 0.3 up, 40 ms" in page[network : network + 200]
     assert network < page.index("Technical details") < page.index('data-metric="raw.probes_sent.0"')

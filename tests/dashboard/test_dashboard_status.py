@@ -109,17 +109,65 @@ def _bulk(app, event, n):
     """n participants, two runs each (one in three failing the network) — inserted in bulk."""
     now = utcnow()
     with app.app_context(), session_scope() as session:
-        session.execute(insert(Participant), [dict(event_id=event.id, name=f"Person {i:05d}", email=f"person{i}@example.org", language="en",
-                                                   role="attendee", created_at=now) for i in range(n)])
-        ids = [pid for (pid,) in session.execute(Participant.__table__.select().with_only_columns(Participant.id).where(Participant.event_id == event.id))]
+        session.execute(
+            insert(Participant),
+            [
+                dict(
+                    event_id=event.id,
+                    name=f"Person {i:05d}",
+                    email=f"person{i}@example.org",
+                    language="en",
+                    role="attendee",
+                    created_at=now,
+                )
+                for i in range(n)
+            ],
+        )
+        ids = [
+            pid
+            for (pid,) in session.execute(
+                Participant.__table__.select().with_only_columns(Participant.id).where(Participant.event_id == event.id)
+            )
+        ]
         runs = []
         for pid in ids:
-            runs.append(dict(participant_id=pid, run_key=f"a{pid}", overall="pass", created_at=ago(hours=2), updated_at=ago(hours=2)))
-            runs.append(dict(participant_id=pid, run_key=f"b{pid}", overall="fail" if pid % 3 == 0 else "pass", created_at=now, updated_at=now))
+            runs.append(
+                dict(
+                    participant_id=pid,
+                    run_key=f"a{pid}",
+                    overall="pass",
+                    created_at=ago(hours=2),
+                    updated_at=ago(hours=2),
+                )
+            )
+            runs.append(
+                dict(
+                    participant_id=pid,
+                    run_key=f"b{pid}",
+                    overall="fail" if pid % 3 == 0 else "pass",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         session.execute(insert(CheckRun), runs)
         run_rows = session.execute(CheckRun.__table__.select().with_only_columns(CheckRun.id, CheckRun.overall)).all()
-        session.execute(insert(CheckResult), [dict(run_id=rid, check="network", verdict=overall if overall != "incomplete" else "pass", reason="",
-                                                   guide="", values={"rtt_ms": 40}, attempts=1, created_at=now, updated_at=now) for rid, overall in run_rows])
+        session.execute(
+            insert(CheckResult),
+            [
+                dict(
+                    run_id=rid,
+                    check="network",
+                    verdict=overall if overall != "incomplete" else "pass",
+                    reason="",
+                    guide="",
+                    values={"rtt_ms": 40},
+                    attempts=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for rid, overall in run_rows
+            ],
+        )
     return ids
 
 

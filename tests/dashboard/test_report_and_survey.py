@@ -18,7 +18,9 @@ def _past_event(make_event, **kw):
     return make_event(starts_at=start, ends_at=start + timedelta(hours=1), **kw)
 
 
-def test_survey_invitations_go_once_after_the_event_in_each_language(smtp_server, app, make_event, make_participant, worker):
+def test_survey_invitations_go_once_after_the_event_in_each_language(
+    smtp_server, app, make_event, make_participant, worker
+):
     # both scheduled (by staff, see tests/survey): only the event that has ended sends
     past = _past_event(make_event, name="Conférence", survey_send_at=utcnow() - timedelta(minutes=1))
     upcoming = make_event(name="Next week", survey_send_at=utcnow() - timedelta(minutes=1))
@@ -62,32 +64,63 @@ def test_report_figures(client, auth, app, make_event, make_participant, make_ru
     c, _ = make_participant(event=event, name="C")
     make_participant(event=event, name="D")  # never ran
     make_run(a, "pass", at=start - timedelta(hours=5))
-    make_run(b, "fail", checks={"microphone": "fail", "speakers": "fail", "camera": "pass"}, at=start - timedelta(hours=4))
+    make_run(
+        b, "fail", checks={"microphone": "fail", "speakers": "fail", "camera": "pass"}, at=start - timedelta(hours=4)
+    )
     make_run(b, "warn", at=start - timedelta(hours=2))
     make_run(c, "fail", checks={"network": "fail"}, at=start - timedelta(hours=1))
     make_run(c, "pass", at=start + timedelta(minutes=10))  # after the start: not "readiness before the event"
     with app.app_context(), session_scope() as session:
         for p, minutes, status in ((a, 30, "resolved"), (b, 90, "resolved"), (c, None, "open")):
             created = start - timedelta(hours=3)
-            session.add(HelpRequest(event_id=event.id, participant_id=p.id, message="help", status=status, level="L2" if p is b else "L1",
-                                    created_at=created, resolved_at=created + timedelta(minutes=minutes) if minutes else None))
+            session.add(
+                HelpRequest(
+                    event_id=event.id,
+                    participant_id=p.id,
+                    message="help",
+                    status=status,
+                    level="L2" if p is b else "L1",
+                    created_at=created,
+                    resolved_at=created + timedelta(minutes=minutes) if minutes else None,
+                )
+            )
         for p, rating, comment in ((a, 5, "Great"), (b, 3, ""), (c, 4, "ok")):
             session.add(SurveyResponse(participant_id=p.id, event_id=event.id, rating=rating, comment=comment))
-        session.add(OutboxMessage(idempotency_key="survey:x", kind="survey", channel="email", target="a@example.org", status="sent", event_id=event.id))
+        session.add(
+            OutboxMessage(
+                idempotency_key="survey:x",
+                kind="survey",
+                channel="email",
+                target="a@example.org",
+                status="sent",
+                event_id=event.id,
+            )
+        )
     auth.login("agent")
     html = client.get(f"/staff/events/{event.id}/report").get_data(as_text=True)
     assert "Readiness when the event started" in html
     assert '<tr data-category="audio"><th scope="row">Audio</th><td>2</td><td>1</td></tr>' in html
     assert '<tr data-category="network"><th scope="row">Network</th><td>1</td><td>1</td></tr>' in html
-    rows = {(r["section"], r["metric"]): r["value"] for r in csv.DictReader(io.StringIO(client.get(f"/staff/events/{event.id}/report.csv").get_data(as_text=True).lstrip("\ufeff")))}
+    rows = {
+        (r["section"], r["metric"]): r["value"]
+        for r in csv.DictReader(
+            io.StringIO(client.get(f"/staff/events/{event.id}/report.csv").get_data(as_text=True).lstrip("\ufeff"))
+        )
+    }
     assert rows[("readiness_start", "ready")] == "1" and rows[("readiness_start", "warnings")] == "1"
     assert rows[("readiness_start", "not_ready")] == "1" and rows[("readiness_start", "not_started")] == "1"
     assert rows[("readiness_start", "ready_share")] == "0.25"
     assert rows[("incidents", "audio_failures")] == "2" and rows[("incidents", "audio_participants")] == "1"
     assert rows[("incidents", "video_failures")] == "0"
-    assert rows[("help", "total")] == "3" and rows[("help", "status_resolved")] == "2" and rows[("help", "level_L2")] == "1"
+    assert (
+        rows[("help", "total")] == "3"
+        and rows[("help", "status_resolved")] == "2"
+        and rows[("help", "level_L2")] == "1"
+    )
     assert rows[("help", "resolution_minutes_median")] == "60.0" and rows[("help", "resolution_minutes_mean")] == "60.0"
-    assert rows[("survey", "answers")] == "3" and rows[("survey", "average")] == "4.0" and rows[("survey", "sent")] == "1"
+    assert (
+        rows[("survey", "answers")] == "3" and rows[("survey", "average")] == "4.0" and rows[("survey", "sent")] == "1"
+    )
     assert rows[("survey", "rating_5")] == "1" and rows[("survey", "rating_1")] == "0"
     assert "Great" in html and "4.0 / 5" in html
 

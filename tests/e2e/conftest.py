@@ -71,6 +71,7 @@ def chromium_path() -> str:
 
 # --- fake media files ---------------------------------------------------------------------------
 
+
 def write_y4m(path: Path, luma_of, width: int = 640, height: int = 480) -> Path:
     """A one-frame 4:2:0 y4m at 20 fps (Chrome loops it): ``luma_of(x, y)`` gives Y, chroma is neutral."""
     rows = bytearray()
@@ -124,17 +125,20 @@ def browser_type_launch_args(pytestconfig, chromium_path, media_files, request):
 
 # --- the live server ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def live_app(migrated_database, tmp_path_factory):
     """The app the browser talks to: the test database, CSRF on, rate limits off."""
-    application = create_app({
-        "TESTING": True,
-        "DATABASE_URL": migrated_database,
-        "SECRET_KEY": LIVE_SECRET,
-        "WTF_CSRF_ENABLED": True,
-        "RATELIMIT_ENABLED": False,
-        "SMTP_HOST": "",
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": migrated_database,
+            "SECRET_KEY": LIVE_SECRET,
+            "WTF_CSRF_ENABLED": True,
+            "RATELIMIT_ENABLED": False,
+            "SMTP_HOST": "",
+        }
+    )
     application.instance_path = str(tmp_path_factory.mktemp("live-instance"))
     yield application
     application.extensions["preflight_engine"].dispose()
@@ -173,8 +177,12 @@ def base_url(live_server):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """Camera and microphone allowed, English, a laptop-sized window."""
-    return {**browser_context_args, "permissions": ["camera", "microphone"], "locale": "en-GB",
-            "viewport": {"width": 1024, "height": 800}}
+    return {
+        **browser_context_args,
+        "permissions": ["camera", "microphone"],
+        "locale": "en-GB",
+        "viewport": {"width": 1024, "height": 800},
+    }
 
 
 @pytest.fixture

@@ -41,7 +41,9 @@ def metric(page, name):
 def start(page, token, skip_network=True):
     """Open the participant's page and click Start (the network step is left out unless asked)."""
     if skip_network:
-        page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+        page.route(
+            "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+        )
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
 
@@ -60,7 +62,9 @@ def results(app, participant_id):
     """(runs, {check: result}) stored for a participant."""
     with app.app_context(), session_scope() as session:
         runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
-        stored = session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        stored = (
+            session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        )
         return runs, {r.check: r for r in stored}
 
 
@@ -89,7 +93,9 @@ def test_happy_path_reaches_ready(page, make_participant, app):
 
     runs, stored = results(app, participant.id)
     assert len(runs) == 1 and runs[0].overall == "pass"
-    assert {name: r.verdict for name, r in stored.items()} == dict.fromkeys(("browser", "camera", "microphone", "speakers", "network"), "pass")
+    assert {name: r.verdict for name, r in stored.items()} == dict.fromkeys(
+        ("browser", "camera", "microphone", "speakers", "network"), "pass"
+    )
 
 
 @pytest.mark.browser_context_args(permissions=[])
@@ -191,7 +197,9 @@ def test_unsupported_browser(page, make_participant):
 @pytest.mark.browser_context_args(permissions=[])  # camera and microphone fail at once: straight to the speakers
 def test_speakers_answered_no_with_keyboard_only(page, make_participant, app):
     participant, token = make_participant()
-    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route(
+        "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+    )
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').focus()
     page.keyboard.press("Enter")
@@ -313,13 +321,17 @@ def test_page_in_french(page, make_participant, app):
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.locator('.lang-switcher [aria-current="true"]')).to_have_text("Français")
     # Dates come from CLDR, so they are French even before the catalog is translated.
-    expect(page.locator("time[data-format]")).to_contain_text(re.compile(r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"))
+    expect(page.locator("time[data-format]")).to_contain_text(
+        re.compile(r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche")
+    )
     # Strings: French once the i18n owner has translated the catalog; until then Babel falls back to English.
     with app.test_request_context(f"/c/{token}?lang=fr"):
         start_label = gettext("Start the check")
         ready = gettext("Your browser is ready for %(platform)s.", platform="Zoom")
     expect(page.locator('[data-action="start"]')).to_have_text(start_label)
-    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route(
+        "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+    )
     page.locator('[data-action="start"]').click()
     assert verdict_of(page, "browser") == "pass"
     expect(step(page, "browser").locator(".verdict-title")).to_contain_text(ready)

@@ -50,7 +50,9 @@ def test_dashboard_updates_live_and_is_accessible(page, make_event, make_partici
     page.locator("#charts-title").scroll_into_view_if_needed()
     images = page.locator("figure.chart img")
     expect(images).to_have_count(4)
-    page.wait_for_function("() => [...document.querySelectorAll('figure.chart img')].every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure.chart img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
 
     assert _axe(page, axe_source) == []
     assert page.errors == []

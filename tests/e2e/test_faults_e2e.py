@@ -22,7 +22,9 @@ CHECKS = {"browser", "camera", "microphone", "speakers"}
 def _stored(app, participant_id):
     with app.app_context(), session_scope() as session:
         runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
-        results = session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        results = (
+            session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        )
         return runs, results
 
 
@@ -39,13 +41,19 @@ def test_results_survive_an_outage_and_a_reload_and_are_stored_once(page, make_p
         if outage["on"]:
             outage["refused"] += 1
             # What the server answers while its database is unreachable (preflight/errors.py).
-            route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
-                          body=json.dumps({"error": "Temporarily unavailable", "message": "database unreachable"}))
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                headers={"Retry-After": "1"},
+                body=json.dumps({"error": "Temporarily unavailable", "message": "database unreachable"}),
+            )
         else:
             route.continue_()
 
     page.route("**/c/*/results", results_route)
-    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route(
+        "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+    )
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
     play = page.locator('[data-check="speakers"] [data-action="play-sound"]')
@@ -57,7 +65,11 @@ def test_results_survive_an_outage_and_a_reload_and_are_stored_once(page, make_p
 
     # Every step has measured; nothing reached the database; the page says so and keeps the results.
     expect(page.locator('[data-role="connection"]')).not_to_be_empty(timeout=SLOW)
-    page.wait_for_function("token => (JSON.parse(localStorage.getItem('pf-results:' + token) || '[]')).length >= 4", arg=token, timeout=SLOW)
+    page.wait_for_function(
+        "token => (JSON.parse(localStorage.getItem('pf-results:' + token) || '[]')).length >= 4",
+        arg=token,
+        timeout=SLOW,
+    )
     queued_checks = {name for item in _queued(page, token) for name in item["body"]["checks"]}
     assert queued_checks == CHECKS
     runs, _ = _stored(app, participant.id)

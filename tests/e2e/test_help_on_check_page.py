@@ -19,10 +19,13 @@ def _axe(page, axe_source):
     return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
 
-def test_help_is_reachable_by_keyboard_during_a_run_and_shows_the_reply(page, browser, base_url, app, make_participant, make_staff,
-                                                                        staff_password, axe_source):
+def test_help_is_reachable_by_keyboard_during_a_run_and_shows_the_reply(
+    page, browser, base_url, app, make_participant, make_staff, staff_password, axe_source
+):
     _, token = make_participant(name="Kofi Keyboard")
-    page.route("**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route(
+        "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+    )
     page.goto(f"/c/{token}")
     page.locator('[data-action="start"]').click()
     # the run stops at the speakers step, waiting for the participant: the run is not finished
@@ -34,7 +37,9 @@ def test_help_is_reachable_by_keyboard_during_a_run_and_shows_the_reply(page, br
     page.locator('[data-action="start"]').focus()
     for _ in range(60):  # Tab from the start button until the link has focus, as a keyboard user would
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.matches('#help-status a[data-action=help]')"):
+        if page.evaluate(
+            "document.activeElement && document.activeElement.matches('#help-status a[data-action=help]')"
+        ):
             break
     else:
         raise AssertionError("the 'I need help' link is not reachable with Tab")

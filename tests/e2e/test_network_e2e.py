@@ -14,8 +14,17 @@ from preflight.models import CheckResult, CheckRun
 from preflight.network.registry import live_checks
 
 SLOW = 30_000
-FIGURES = ("connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps", "download_kbps",
-           "loaded_rtt_ms", "mos")
+FIGURES = (
+    "connect_ms",
+    "rtt_ms",
+    "jitter_ms",
+    "loss_up_pct",
+    "loss_down_pct",
+    "upload_kbps",
+    "download_kbps",
+    "loaded_rtt_ms",
+    "mos",
+)
 
 
 def network(page):
@@ -37,8 +46,9 @@ def start(page, token):
 def network_result(app, participant_id):
     with app.app_context(), session_scope() as session:
         runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
-        return session.exec(select(CheckResult).where(CheckResult.check == "network",
-                                                      CheckResult.run_id.in_([r.id for r in runs]))).first()
+        return session.exec(
+            select(CheckResult).where(CheckResult.check == "network", CheckResult.run_id.in_([r.id for r in runs]))
+        ).first()
 
 
 def wait_no_live(timeout=10.0):
@@ -53,7 +63,9 @@ def test_network_step_completes_on_loopback_and_its_figures_are_stored(page, mak
     start(page, token)
     step = network(page)
     # Live figures appear while it runs, with a progress bar of its own.
-    expect(step.locator('[data-role="live"] [data-metric="rtt_ms"]')).to_have_attribute("data-value", re.compile(r"^\d"), timeout=SLOW)
+    expect(step.locator('[data-role="live"] [data-metric="rtt_ms"]')).to_have_attribute(
+        "data-value", re.compile(r"^\d"), timeout=SLOW
+    )
     expect(step).to_have_attribute("data-verdict", "pass", timeout=SLOW)
     expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "network_ok")
     shown = {}

@@ -66,7 +66,9 @@ def test_invitation_to_first_sign_in(page, browser, base_url, live_app, make_sta
     assert page.errors == []
 
 
-def test_scheduling_a_survey_in_the_past_asks_first(page, make_event, make_participant, make_staff, staff_password, axe_source):
+def test_scheduling_a_survey_in_the_past_asks_first(
+    page, make_event, make_participant, make_staff, staff_password, axe_source
+):
     ended = utcnow() - timedelta(hours=2)
     event = make_event(name="Finished webinar", starts_at=ended - timedelta(hours=1), ends_at=ended)
     make_participant(event=event, email="s1@example.org")

@@ -108,8 +108,10 @@ def relay(app_config):
 
 
 def _post(client, token, check):
-    return client.post(f"/c/{token}/results", json={"run_id": "outage-run-0001", "checks": {check: PAYLOADS[check]},
-                                                     "context": {"attempts": {check: 1}}})
+    return client.post(
+        f"/c/{token}/results",
+        json={"run_id": "outage-run-0001", "checks": {check: PAYLOADS[check]}, "context": {"attempts": {check: 1}}},
+    )
 
 
 def test_participant_survives_a_database_outage(relay, app, client, make_participant):
@@ -137,5 +139,7 @@ def _while_down(client, token) -> None:
     assert page.status_code == 503 and page.headers["Retry-After"]
     assert b"database" in page.data and b"Traceback" not in page.data
     posted = _post(client, token, "camera")
-    assert posted.status_code == 503 and posted.is_json and posted.headers["Retry-After"]  # check.js keeps it and retries
+    assert (
+        posted.status_code == 503 and posted.is_json and posted.headers["Retry-After"]
+    )  # check.js keeps it and retries
     assert client.get("/healthz").status_code == 503

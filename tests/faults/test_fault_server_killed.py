@@ -45,9 +45,15 @@ class Browser:
 
     def post(self, check: str) -> int | None:
         """Post one check's result; the status, or None when the connection died."""
-        body = json.dumps({"run_id": self.run_id, "checks": {check: PAYLOADS[check]}, "context": {"attempts": {check: 1}}}).encode()
-        request = urllib.request.Request(f"{self.base}/c/{self.token}/results", data=body, method="POST",
-                                         headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf})
+        body = json.dumps(
+            {"run_id": self.run_id, "checks": {check: PAYLOADS[check]}, "context": {"attempts": {check: 1}}}
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.base}/c/{self.token}/results",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf},
+        )
         try:
             with self.opener.open(request, timeout=10) as response:
                 json.loads(response.read())
@@ -68,10 +74,16 @@ def _integrity(url: str) -> None:
             if engine.dialect.name == "sqlite":
                 assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
                 assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
-            orphans = conn.execute(text("SELECT count(*) FROM check_result c LEFT JOIN check_run r ON r.id = c.run_id WHERE r.id IS NULL"))
+            orphans = conn.execute(
+                text("SELECT count(*) FROM check_result c LEFT JOIN check_run r ON r.id = c.run_id WHERE r.id IS NULL")
+            )
             assert orphans.scalar_one() == 0
-            rows = conn.execute(text(
-                'SELECT r.participant_id, r.run_key, c."check", c.attempts FROM check_run r JOIN check_result c ON c.run_id = r.id')).all()
+            rows = conn.execute(
+                text(
+                    'SELECT r.participant_id, r.run_key, c."check", c.attempts FROM check_run r JOIN check_result c ON '
+                    "c.run_id = r.id"
+                )
+            ).all()
             runs = conn.execute(text("SELECT participant_id, count(*) FROM check_run GROUP BY participant_id")).all()
     finally:
         engine.dispose()
@@ -82,7 +94,9 @@ def _integrity(url: str) -> None:
 REDIS_LIMITS = {"PREFLIGHT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/15"}
 
 
-def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(app_config, make_event, make_participant, tmp_path):
+def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(
+    app_config, make_event, make_participant, tmp_path
+):
     event = make_event()
     tokens = [make_participant(event=event)[1] for _ in range(PARTICIPANTS)]
     url = app_config["DATABASE_URL"]

@@ -15,17 +15,20 @@ def test_check_page_offers_help_before_any_run(client, make_participant):
     link = html.index(f'href="/c/{token}/help" data-action="help"')
     # under the steps, before the summary (which stays hidden until a run ends)
     assert html.index('class="steps"') < link < html.index('data-role="summary"')
-    assert "hx-get" not in html[html.index('id="help-status"'):link]  # nothing to poll yet
+    assert "hx-get" not in html[html.index('id="help-status"') : link]  # nothing to poll yet
 
 
 def test_check_page_shows_the_request_state_and_the_staff_reply(client, auth, make_participant, app):
     participant, token = make_participant(name="Ama Asante")
-    assert client.post(f"/c/{token}/help", data={"message": "My camera stays black", "channel": "email"}).status_code == 302
+    assert (
+        client.post(f"/c/{token}/help", data={"message": "My camera stays black", "channel": "email"}).status_code
+        == 302
+    )
     with app.app_context(), session_scope() as session:
         request = session.exec(select(HelpRequest)).one()
 
     html = client.get(f"/c/{token}").get_data(as_text=True)
-    section = html[html.index('id="help-status"'):]
+    section = html[html.index('id="help-status"') :]
     assert 'data-help-request-status="open"' in section and f'hx-get="/c/{token}/help/status"' in section
     # a participant who asked comes back for the answer: the request comes before the steps
     assert html.index('id="help-status"') < html.index('class="steps"')
@@ -36,9 +39,11 @@ def test_check_page_shows_the_request_state_and_the_staff_reply(client, auth, ma
     assert client.post(url + "/reply", data={"body": "Close the other video app, then reload."}).status_code == 302
     html = client.get(f"/c/{token}").get_data(as_text=True)
     assert 'data-help-request-status="in_progress"' in html and "Close the other video app, then reload." in html
-    assert f'data-action="help"' in html  # can still ask again
+    assert 'data-action="help"' in html  # can still ask again
 
-    assert client.post(url + "/update", data={"status": "resolved", "level": "L1", "assigned_to": ""}).status_code == 302
+    assert (
+        client.post(url + "/update", data={"status": "resolved", "level": "L1", "assigned_to": ""}).status_code == 302
+    )
     html = client.get(f"/c/{token}").get_data(as_text=True)
     assert 'data-help-request-status="resolved"' in html and "Close the other video app, then reload." in html
     assert f'hx-get="/c/{token}/help/status"' not in html  # no polling once resolved

@@ -18,7 +18,9 @@ def _requests(app):
         return list(session.exec(select(HelpRequest).order_by(HelpRequest.id)))
 
 
-def test_help_flow_end_to_end(smtp_server, app, webhook_receiver, client, auth, make_event, make_participant, make_run, worker):
+def test_help_flow_end_to_end(
+    smtp_server, app, webhook_receiver, client, auth, make_event, make_participant, make_run, worker
+):
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     event = make_event(name="Assemblée", support_email="support@example.org", default_language="fr")
     p, token = make_participant(event=event, name="Chloé Martin", email="chloe@example.org", language="fr")
@@ -27,10 +29,18 @@ def test_help_flow_end_to_end(smtp_server, app, webhook_receiver, client, auth, 
     # the participant asks, in French
     page = client.get(f"/c/{token}/help")
     assert page.status_code == 200 and '<html lang="fr"' in page.get_data(as_text=True)
-    response = client.post(f"/c/{token}/help", data={"message": "On ne m'entend pas", "channel": "phone", "phone": "+33 6 12 34 56 78"})
+    response = client.post(
+        f"/c/{token}/help", data={"message": "On ne m'entend pas", "channel": "phone", "phone": "+33 6 12 34 56 78"}
+    )
     assert response.status_code == 302
     [request] = _requests(app)
-    assert (request.channel, request.phone, request.language, request.status, request.level) == ("phone", "+33 6 12 34 56 78", "fr", "open", "L1")
+    assert (request.channel, request.phone, request.language, request.status, request.level) == (
+        "phone",
+        "+33 6 12 34 56 78",
+        "fr",
+        "open",
+        "L1",
+    )
     status = client.get(f"/c/{token}/help/status", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-help-request-status="open"' in status and "every 30s" in status
 
@@ -48,7 +58,12 @@ def test_help_flow_end_to_end(smtp_server, app, webhook_receiver, client, auth, 
     url = f"/staff/events/{event.id}/help/{request.id}"
     detail = client.get(url).get_data(as_text=True)
     assert "On ne m&#39;entend pas" in detail and "+33 6 12 34 56 78" in detail and 'data-check="microphone"' in detail
-    assert client.post(url + "/update", data={"status": "in_progress", "level": "L2", "assigned_to": str(agent.id)}).status_code == 302
+    assert (
+        client.post(
+            url + "/update", data={"status": "in_progress", "level": "L2", "assigned_to": str(agent.id)}
+        ).status_code
+        == 302
+    )
     assert client.post(url + "/note", data={"body": "Casque USB défectueux ?"}).status_code == 302
     assert client.post(url + "/reply", data={"body": "Bonjour, essayez le micro intégré."}).status_code == 302
     worker()
@@ -61,24 +76,43 @@ def test_help_flow_end_to_end(smtp_server, app, webhook_receiver, client, auth, 
     # the participant sees the status and the reply
     status = client.get(f"/c/{token}/help/status").get_data(as_text=True)
     assert 'data-help-request-status="in_progress"' in status and "essayez le micro intégré" in status
-    assert client.post(url + "/update", data={"status": "resolved", "level": "L2", "assigned_to": str(agent.id)}).status_code == 302
+    assert (
+        client.post(
+            url + "/update", data={"status": "resolved", "level": "L2", "assigned_to": str(agent.id)}
+        ).status_code
+        == 302
+    )
     status = client.get(f"/c/{token}/help/status").get_data(as_text=True)
     assert 'data-help-request-status="resolved"' in status and "hx-get" not in status  # stops polling
     [request] = _requests(app)
     assert request.assigned_to_id == agent.id and request.level == "L2" and request.resolved_at is not None
     with app.app_context(), session_scope() as session:
-        kinds = [n.kind for n in session.exec(select(StaffNote).where(StaffNote.help_request_id == request.id).order_by(StaffNote.id))]
+        kinds = [
+            n.kind
+            for n in session.exec(
+                select(StaffNote).where(StaffNote.help_request_id == request.id).order_by(StaffNote.id)
+            )
+        ]
     assert kinds.count("note") == 1 and kinds.count("reply") == 1 and kinds.count("system") >= 3
     # and the dashboard's participant page lists the request
-    assert f'data-help-request="{request.id}"' in client.get(f"/staff/events/{event.id}/dashboard/participants/{p.id}").get_data(as_text=True)
+    assert f'data-help-request="{request.id}"' in client.get(
+        f"/staff/events/{event.id}/dashboard/participants/{p.id}"
+    ).get_data(as_text=True)
 
 
 def test_help_form_validation(client, make_participant, app):
     p, token = make_participant()
     assert client.post(f"/c/{token}/help", data={"message": "", "channel": "email"}).status_code == 400
     assert client.post(f"/c/{token}/help", data={"message": "help", "channel": "phone", "phone": ""}).status_code == 400
-    assert client.post(f"/c/{token}/help", data={"message": "help", "channel": "phone", "phone": "call me maybe"}).status_code == 400
-    assert client.post(f"/c/{token}/help", data={"message": "help", "channel": "chat"}).status_code == 400  # no chat for this event
+    assert (
+        client.post(
+            f"/c/{token}/help", data={"message": "help", "channel": "phone", "phone": "call me maybe"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/c/{token}/help", data={"message": "help", "channel": "chat"}).status_code == 400
+    )  # no chat for this event
     assert client.post(f"/c/{token}/help", data={"message": "x" * 2001, "channel": "email"}).status_code == 400
     assert _requests(app) == []
     assert client.get("/c/not-a-token/help").status_code == 404
@@ -94,14 +128,23 @@ def test_too_many_open_requests_are_refused(client, make_participant, app):
 
 def test_htmx_post_returns_the_status_fragment(client, make_participant):
     _, token = make_participant()
-    response = client.post(f"/c/{token}/help", data={"message": "help", "channel": "email"}, headers={"HX-Request": "true"})
+    response = client.post(
+        f"/c/{token}/help", data={"message": "help", "channel": "email"}, headers={"HX-Request": "true"}
+    )
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith("{#") is False and 'id="help-status"' in html and "<html" not in html
+    assert (
+        response.status_code == 200
+        and html.lstrip().startswith("{#") is False
+        and 'id="help-status"' in html
+        and "<html" not in html
+    )
 
 
 def test_queue_orders_by_priority(client, auth, make_event, make_participant, make_run, app):
     soon = make_event(name="Soon", starts_at=utcnow() + timedelta(hours=1), ends_at=utcnow() + timedelta(hours=2))
-    later = make_event(name="Later", starts_at=utcnow() + timedelta(days=10), ends_at=utcnow() + timedelta(days=10, hours=1))
+    later = make_event(
+        name="Later", starts_at=utcnow() + timedelta(days=10), ends_at=utcnow() + timedelta(days=10, hours=1)
+    )
     calm, calm_token = make_participant(event=later, name="Calm")
     urgent, urgent_token = make_participant(event=soon, name="Urgent", role="presenter")
     make_run(calm, "pass")
@@ -147,7 +190,9 @@ def test_staff_forms_refuse_bad_input(client, auth, make_participant, app):
     url = f"/staff/events/{p.event_id}/help/{request.id}"
     assert client.post(url + "/update", data={"status": "deleted", "level": "L1", "assigned_to": ""}).status_code == 400
     assert client.post(url + "/update", data={"status": "open", "level": "L9", "assigned_to": ""}).status_code == 400
-    assert client.post(url + "/update", data={"status": "open", "level": "L1", "assigned_to": "99999"}).status_code == 400
+    assert (
+        client.post(url + "/update", data={"status": "open", "level": "L1", "assigned_to": "99999"}).status_code == 400
+    )
     assert client.post(url + "/reply", data={"body": ""}).status_code == 400
     assert client.post(url + "/note", data={"body": " "}).status_code == 400
     assert client.get(f"/staff/events/{p.event_id + 1}/help/{request.id}").status_code == 404

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -55,7 +54,13 @@ ALL_REFS = sorted(literal_refs() | permission_refs() | platform_refs())
 def test_the_judges_do_point_to_guides():
     """The collection works: the known checks' references are found."""
     slugs = {ref.split("#")[0] for ref in ALL_REFS}
-    assert {"camera-problems", "microphone-problems", "speaker-problems", "browser-problems", "allow-camera-microphone"} <= slugs
+    assert {
+        "camera-problems",
+        "microphone-problems",
+        "speaker-problems",
+        "browser-problems",
+        "allow-camera-microphone",
+    } <= slugs
 
 
 @pytest.mark.parametrize("locale", SHIPPED)

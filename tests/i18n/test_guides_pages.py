@@ -144,7 +144,9 @@ def test_search_with_no_result_says_so(client):
 
 
 def test_search_partial_for_htmx(client):
-    response = client.get("/guides/?lang=es&q=micr%C3%B3fono", headers={"HX-Request": "true", "HX-Target": "guide-results"})
+    response = client.get(
+        "/guides/?lang=es&q=micr%C3%B3fono", headers={"HX-Request": "true", "HX-Target": "guide-results"}
+    )
     html = response.get_data(as_text=True)
     assert "<html" not in html and "data-results=" in html
     assert "HX-Request" in response.headers["Vary"]
@@ -180,8 +182,12 @@ def test_tutorial_video_is_embedded_with_captions(app, client, tmp_path):
     (static / "tutorials" / "fr" / "how-to-run-check.vtt").write_text("WEBVTT\n")
     app.static_folder = str(static)
     html = client.get("/guides/how-to-run-check?lang=fr").get_data(as_text=True)
-    assert re.search(r'<source src="/static/tutorials/fr/how-to-run-check(\.[0-9a-f]{12})?\.webm" type="video/webm">', html)
-    assert re.search(r'<track kind="captions" src="/static/tutorials/fr/how-to-run-check(\.[0-9a-f]{12})?\.vtt" srclang="fr"', html)
+    assert re.search(
+        r'<source src="/static/tutorials/fr/how-to-run-check(\.[0-9a-f]{12})?\.webm" type="video/webm">', html
+    )
+    assert re.search(
+        r'<track kind="captions" src="/static/tutorials/fr/how-to-run-check(\.[0-9a-f]{12})?\.vtt" srclang="fr"', html
+    )
     # German has no clip of its own here: the English one is not there either, so nothing is shown.
     assert "<video" not in client.get("/guides/how-to-run-check?lang=de").get_data(as_text=True)
 

@@ -94,7 +94,9 @@ def test_check_finds_broken_placeholders_tags_and_fuzzy(app, runner):
 def test_check_passes_on_a_clean_catalog(app, runner, fixture_translations):
     app.config["LOCALES"] = ["en", "de"]
     po = fixture_translations / "de" / "LC_MESSAGES" / "messages.po"
-    po.write_text(po.read_text().replace("%(nom)s", "%(name)s").replace("<em>Fetter</em> Text", "<strong>Fetter</strong> Text"))
+    po.write_text(
+        po.read_text().replace("%(nom)s", "%(name)s").replace("<em>Fetter</em> Text", "<strong>Fetter</strong> Text")
+    )
     (fixture_translations / "fr" / "LC_MESSAGES" / "messages.po").unlink()
     result = runner.invoke(args=["i18n", "check", "--skip-extract"])
     assert result.exit_code == 0, result.output
@@ -114,8 +116,12 @@ def test_check_flags_a_shipped_locale_without_catalog(app, runner, fixture_trans
         ("Hello %(name)s", "Bonjour", "placeholder missing"),
         ("Hello", "Bonjour %(name)s", "placeholder not in the source"),
         ("%s of %s", "%s", "placeholder missing"),
-        ('Read <a href="%(url)s">the guide</a>', 'Lisez <a href="https://evil.example">le guide</a>', "HTML tags differ"),
-        ("Plain", 'Texte <script>alert(1)</script>', "script"),
+        (
+            'Read <a href="%(url)s">the guide</a>',
+            'Lisez <a href="https://evil.example">le guide</a>',
+            "HTML tags differ",
+        ),
+        ("Plain", "Texte <script>alert(1)</script>", "script"),
         ("Plain", '<a href="javascript:alert(1)">x</a>', "javascript"),
         ("Plain", '<img src=x onerror="alert(1)">', "event handler"),
     ],
@@ -189,7 +195,9 @@ def test_pseudo_accented_keeps_placeholders_tags_and_entities():
     out = accented(source)
     assert out.startswith("⟦") and out.endswith("⟧")
     assert lint.check_pair(source, out) == []
-    assert not any(ch.isascii() and ch.isalpha() for ch in lint.PLACEHOLDER.sub("", lint.TAG.sub("", out)).replace("&amp;", ""))
+    assert not any(
+        ch.isascii() and ch.isalpha() for ch in lint.PLACEHOLDER.sub("", lint.TAG.sub("", out)).replace("&amp;", "")
+    )
     plain = "Join the meeting from your browser"
     assert len(accented(plain)) - 2 >= len(plain) * 1.4  # German-like length, minus the brackets
 
@@ -208,8 +216,9 @@ def test_mark_updated_records_the_current_english_hash(app, runner, fixture_tran
     result = runner.invoke(args=["i18n", "mark-updated", "fr", "beta"])
     assert result.exit_code == 0, result.output
     after = beta.read_text()
-    assert [line for line in before.splitlines() if not line.startswith("source_hash")] == \
-        [line for line in after.splitlines() if not line.startswith("source_hash")]
+    assert [line for line in before.splitlines() if not line.startswith("source_hash")] == [
+        line for line in after.splitlines() if not line.startswith("source_hash")
+    ]
     assert guide_states(fixture_translations, "fr")["beta"] is GuideState.current
     assert "000000000000 ->" in result.output
 
@@ -248,5 +257,7 @@ def test_compiled_catalogs_are_not_committed():
 
     if not shutil.which("git") or not (PROJECT_ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    tracked = subprocess.run(["git", "ls-files", "*.mo"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.mo"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert tracked.strip() == ""

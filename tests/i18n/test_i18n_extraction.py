@@ -20,7 +20,7 @@ TEMPLATE = """{% extends "base.html" %}
 {% endblock %}
 """
 EMAIL = "{% trans event=event.name %}Probe email about {{ event }}{% endtrans %}\n"
-MODULE = '''from flask_babel import gettext as _, lazy_gettext as _l
+MODULE = """from flask_babel import gettext as _, lazy_gettext as _l
 
 LABEL = _l("Probe lazy label")
 
@@ -28,7 +28,7 @@ LABEL = _l("Probe lazy label")
 def message(name):
     # i18n: shown after a probe; %(name)s is a person
     return _("Probe message for %(name)s", name=name)
-'''
+"""
 
 
 def extract_copy(tmp_path: Path) -> dict:

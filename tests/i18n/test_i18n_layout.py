@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 MEASURE = """() => {
   const doc = document.documentElement;
   const clipped = [...document.querySelectorAll('button, .button, .badge, h1, h2, h3, label, .lang-switcher a, th, td')]
-    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto')
+    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1
+                  && getComputedStyle(el).overflowX !== 'auto')
     .map(el => el.outerHTML.slice(0, 120));
   return {overflow: doc.scrollWidth - window.innerWidth, dir: getComputedStyle(document.body).direction,
           lang: doc.lang, clipped};
@@ -47,7 +48,9 @@ def chromium(playwright):
 @pytest.fixture
 def phone_page(chromium, server):
     """A phone-sized page on this test's server."""
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, base_url=server, permissions=["camera", "microphone"])
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, base_url=server, permissions=["camera", "microphone"]
+    )
     yield context.new_page()
     context.close()
 
@@ -71,10 +74,14 @@ def test_verdicts_and_summary_hold_right_to_left(phone_page, make_participant):
     _, token = make_participant(name="Maximilian Mustermann-Oberhauser")
     page = phone_page
     # The connection step takes ~10 s and its layout is the same card as the others: leave it out here.
-    page.route("**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route(
+        "**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+    )
     page.goto(f"/c/{token}?lang=ar_XB")
     page.click('[data-action="start"]')
-    page.locator('[data-answer="yes"]:not([disabled])').or_(page.locator('[data-action="play-sound"]:not([disabled])')).first.wait_for(timeout=30000)
+    page.locator('[data-answer="yes"]:not([disabled])').or_(
+        page.locator('[data-action="play-sound"]:not([disabled])')
+    ).first.wait_for(timeout=30000)
     if page.locator('[data-action="play-sound"]:not([disabled])').count():
         page.click('[data-action="play-sound"]')
     page.locator('[data-answer="yes"]:not([disabled])').click(timeout=15000)

@@ -27,11 +27,49 @@ SHIPPED_TRANSLATIONS = ["fr", "de", "es"]
 NAME, EVENT = "Zoë Ærdal", "Ÿearly Ñight"
 # Proper names and data shown as they are in every language.
 ALLOWED = [
-    "Preflight", "English", "Français", "Deutsch", "Español", "Zoom", "Microsoft Teams", "Google Meet", "Webex", "Jitsi Meet",
-    "Jitsi", "GoTo Meeting / Webinar",
-    "Google Chrome", "Microsoft Edge", "Mozilla Firefox", "Chrome", "Edge", "Firefox", "Safari", "Opera", "Samsung Internet",
-    "Windows", "NotReadableError", "RTCPeerConnection", "help@example.org", "dBFS", "TCP", "UDP", "WebRTC", "Mbit/s", "kbit/s",
-    "ms", "px", "fps", "FPS", "IT", "VPN", "Wi-Fi", "MOS", "HTTP", "HTTPS", "URL", "OK",
+    "Preflight",
+    "English",
+    "Français",
+    "Deutsch",
+    "Español",
+    "Zoom",
+    "Microsoft Teams",
+    "Google Meet",
+    "Webex",
+    "Jitsi Meet",
+    "Jitsi",
+    "GoTo Meeting / Webinar",
+    "Google Chrome",
+    "Microsoft Edge",
+    "Mozilla Firefox",
+    "Chrome",
+    "Edge",
+    "Firefox",
+    "Safari",
+    "Opera",
+    "Samsung Internet",
+    "Windows",
+    "NotReadableError",
+    "RTCPeerConnection",
+    "help@example.org",
+    "dBFS",
+    "TCP",
+    "UDP",
+    "WebRTC",
+    "Mbit/s",
+    "kbit/s",
+    "ms",
+    "px",
+    "fps",
+    "FPS",
+    "IT",
+    "VPN",
+    "Wi-Fi",
+    "MOS",
+    "HTTP",
+    "HTTPS",
+    "URL",
+    "OK",
 ]
 # Words a language writes exactly as English does (checked by a person, listed here on purpose).
 SAME_AS_ENGLISH = {
@@ -62,8 +100,11 @@ class Visible(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         lang = attrs.get("lang")
-        hidden = (bool(self.stack) and self.stack[-1]) or tag in self.SKIP or attrs.get("translate") == "no" or (
-            lang is not None and tag != "html" and lang.replace("-", "_") != self.locale
+        hidden = (
+            (bool(self.stack) and self.stack[-1])
+            or tag in self.SKIP
+            or attrs.get("translate") == "no"
+            or (lang is not None and tag != "html" and lang.replace("-", "_") != self.locale)
         )
         if not hidden:
             self.found.extend(v for k, v in attrs.items() if k in self.ATTRS and v)
@@ -150,20 +191,40 @@ def render_all_verdicts(app, person, locale: str) -> list[str]:
     event, participant, token = person
     pages = []
     reasons = verdict_reasons()
-    issues = [{"reason": reason} for check, reason in reasons
-              if check == "network" and not reason.endswith(("_ok", "_unexpected"))]
+    issues = [
+        {"reason": reason}
+        for check, reason in reasons
+        if check == "network" and not reason.endswith(("_ok", "_unexpected"))
+    ]
     with app.test_request_context(f"/c/{token}?lang={locale}"):
         g.participant, g.event = participant, event
         for check, reason in reasons:
             verdict = "pass" if reason.endswith("_ok") or reason == "ok" else "fail"
-            details = Anything(recommended=["chrome", "edge"], missing=["RTCPeerConnection"], issues=issues, browser="Firefox",
-                               version="91", os="Windows", platform="Zoom", error="NotReadableError", optional_for_role=True,
-                               http={"ok": True, "rtt_ms": 40, "down_kbps": 3000})
+            details = Anything(
+                recommended=["chrome", "edge"],
+                missing=["RTCPeerConnection"],
+                issues=issues,
+                browser="Firefox",
+                version="91",
+                os="Windows",
+                platform="Zoom",
+                error="NotReadableError",
+                optional_for_role=True,
+                http={"ok": True, "rtt_ms": 40, "down_kbps": 3000},
+            )
             finding = Finding(check, verdict, reason, "camera-problems#black", Anything(), details)
             pages.append(render_finding(get(check), finding))
         for overall in ("pass", "warn", "fail", None):
-            pages.append(render_summary(event=event, participant=participant, token=token, profile=get_profile("zoom"),
-                                        verdict=overall, verdicts={"camera": "fail", "browser": "pass"}))
+            pages.append(
+                render_summary(
+                    event=event,
+                    participant=participant,
+                    token=token,
+                    profile=get_profile("zoom"),
+                    verdict=overall,
+                    verdicts={"camera": "fail", "browser": "pass"},
+                )
+            )
     return pages
 
 
@@ -179,7 +240,10 @@ def participant_pages(client, person, locale: str) -> list[str]:
 
 
 def guide_pages(client, locale: str) -> list[str]:
-    return [client.get(f"/guides/{path}?lang={locale}").get_data(as_text=True) for path in ("", "requirements", "camera-problems")]
+    return [
+        client.get(f"/guides/{path}?lang={locale}").get_data(as_text=True)
+        for path in ("", "requirements", "camera-problems")
+    ]
 
 
 def untranslated(pages: list[str], locale: str, extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -204,19 +268,30 @@ def test_everything_a_participant_sees_is_marked_for_translation(pseudo_app, cli
 
 
 def test_the_detector_catches_plain_english(pseudo_app):
-    assert untranslated(['<html lang="en-XA"><p>⟦Ĥéļļö⟧ Hello</p><button aria-label="Close">x</button></html>'], "en_XA") == {
-        "⟦Ĥéļļö⟧ Hello": ["Hello"], "Close": ["Close"],
+    assert untranslated(
+        ['<html lang="en-XA"><p>⟦Ĥéļļö⟧ Hello</p><button aria-label="Close">x</button></html>'], "en_XA"
+    ) == {
+        "⟦Ĥéļļö⟧ Hello": ["Hello"],
+        "Close": ["Close"],
     }
 
 
 @pytest.mark.parametrize("locale", SHIPPED_TRANSLATIONS)
 def test_shipped_locales_leave_no_english(app, client, person, locale):
     """Compared with the English rendering, no visible text is left unchanged (apart from data)."""
-    english = participant_pages(client, person, "en") + render_all_verdicts(app, person, "en") + guide_pages(client, "en")
+    english = (
+        participant_pages(client, person, "en") + render_all_verdicts(app, person, "en") + guide_pages(client, "en")
+    )
     english_texts = {t for html in english for t in visible_texts(html, "en") if english_left(t)}
-    translated = participant_pages(client, person, locale) + render_all_verdicts(app, person, locale) + guide_pages(client, locale)
+    translated = (
+        participant_pages(client, person, locale)
+        + render_all_verdicts(app, person, locale)
+        + guide_pages(client, locale)
+    )
     same = tuple(SAME_AS_ENGLISH[locale])
-    left = sorted({t for html in translated for t in visible_texts(html, locale) if t in english_texts and english_left(t, same)})
+    left = sorted(
+        {t for html in translated for t in visible_texts(html, locale) if t in english_texts and english_left(t, same)}
+    )
     assert left == [], "\n".join(left)
 
 
@@ -244,6 +319,12 @@ def test_emails_leave_no_english(app, person, locale):
     english_texts = {t for html in emails(app, person, "en") for t in visible_texts(html, "en") if english_left(t)}
     assert len(english_texts) > 8
     same = tuple(SAME_AS_ENGLISH[locale])
-    left = sorted({t for html in emails(app, person, locale) for t in visible_texts(html, locale)
-                   if t in english_texts and english_left(t, same)})
+    left = sorted(
+        {
+            t
+            for html in emails(app, person, locale)
+            for t in visible_texts(html, locale)
+            if t in english_texts and english_left(t, same)
+        }
+    )
     assert left == [], "\n".join(left)

@@ -31,7 +31,13 @@ def test_locale_page_lists_guide_states(use_fixture_translations, auth, client):
     auth.login("translator")
     html = client.get("/staff/translations/fr/").get_data(as_text=True)
     states = dict(re.findall(r'data-guide="([^"]+)" data-state="([^"]+)"', html))
-    assert states == {"alpha": "current", "beta": "outdated", "evil": "missing", "gamma": "missing", "orphan": "orphaned"}
+    assert states == {
+        "alpha": "current",
+        "beta": "outdated",
+        "evil": "missing",
+        "gamma": "missing",
+        "orphan": "orphaned",
+    }
 
 
 def test_preview_shows_outdated_guide_with_hashes(use_fixture_translations, auth, client):
@@ -59,16 +65,26 @@ def test_preview_links_stay_in_the_preview(use_fixture_translations, auth, clien
 def test_preview_in_a_pseudo_locale(pseudo_locales, auth, client):
     auth.login("translator")
     html = client.get("/staff/translations/").get_data(as_text=True)
-    assert "data-locale=\"fr\"" in html
+    assert 'data-locale="fr"' in html
 
 
-@pytest.mark.parametrize("url", ["/staff/translations/xx/alpha", "/staff/translations/fr/nope", "/staff/translations/..%2Fen/alpha", "/staff/translations/zz/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/staff/translations/xx/alpha",
+        "/staff/translations/fr/nope",
+        "/staff/translations/..%2Fen/alpha",
+        "/staff/translations/zz/",
+    ],
+)
 def test_unknown_locale_or_guide_is_404(use_fixture_translations, auth, client, url):
     auth.login("translator")
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/staff/translations/", "/staff/translations/fr/", "/staff/translations/fr/camera-problems"])
+@pytest.mark.parametrize(
+    "url", ["/staff/translations/", "/staff/translations/fr/", "/staff/translations/fr/camera-problems"]
+)
 def test_agents_may_not_and_anonymous_must_sign_in(auth, client, url):
     assert client.get(url).status_code == 302
     auth.login("agent")
@@ -78,7 +94,12 @@ def test_agents_may_not_and_anonymous_must_sign_in(auth, client, url):
 def test_translator_sees_no_participant_data(auth, client, make_participant):
     participant, _ = make_participant(name="Zelda Secretname", email="zelda@example.org")
     auth.login("translator")
-    for url in ("/staff/translator", "/staff/translations/", "/staff/translations/fr/", "/staff/translations/fr/privacy"):
+    for url in (
+        "/staff/translator",
+        "/staff/translations/",
+        "/staff/translations/fr/",
+        "/staff/translations/fr/privacy",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert "Secretname" not in html and "zelda@" not in html, url
 

@@ -13,7 +13,9 @@ import pytest
 from preflight import PROJECT_ROOT
 from preflight.guides.tutorial import CAPTIONS
 
-spec = importlib.util.spec_from_file_location("make_tutorial_video", PROJECT_ROOT / "scripts" / "make_tutorial_video.py")
+spec = importlib.util.spec_from_file_location(
+    "make_tutorial_video", PROJECT_ROOT / "scripts" / "make_tutorial_video.py"
+)
 recorder = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(recorder)
 
@@ -76,7 +78,9 @@ def test_every_shipped_language_has_its_clip_with_captions(client, locale):
     assert text.startswith("WEBVTT")
     html = client.get(f"/guides/how-to-run-check?lang={locale}").get_data(as_text=True)
     # the fingerprinted name of that very file (cached for a year)
-    assert f'src="/static/tutorials/{locale}/how-to-run-check.{sha256(video.read_bytes()).hexdigest()[:12]}.webm"' in html
+    assert (
+        f'src="/static/tutorials/{locale}/how-to-run-check.{sha256(video.read_bytes()).hexdigest()[:12]}.webm"' in html
+    )
     assert f'srclang="{locale}"' in html
     with client.application.test_request_context(f"/?lang={locale}"):
         assert str(CAPTIONS["results"]) in text

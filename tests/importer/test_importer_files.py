@@ -91,7 +91,12 @@ def test_repeated_rows_merge_keeping_the_fullest_name_and_presenter_role():
     preview = parse(text.replace("Durand, Camille", '"Durand, Camille"').encode())
     (row,) = preview.rows
     assert (row.line, row.name, row.email, row.role, row.language, row.merged_lines) == (
-        2, "Camille Durand", "camille@exemple.fr", "presenter", "fr", [3, 4]
+        2,
+        "Camille Durand",
+        "camille@exemple.fr",
+        "presenter",
+        "fr",
+        [3, 4],
     )
     assert preview.errors == []
 
@@ -117,7 +122,10 @@ def test_columns_with_the_same_meaning_fall_back_in_order():
 
 
 def test_name_from_first_and_last_only_when_both_are_given():
-    text = "Full Name,First Name,Last Name,Email\nAna López,,,ana@example.es\n,Kofi,,kofi@example.com\nX,Camille,Durand,c@exemple.fr\n"
+    text = (
+        "Full Name,First Name,Last Name,Email\nAna López,,,ana@example.es\n"
+        ",Kofi,,kofi@example.com\nX,Camille,Durand,c@exemple.fr\n"
+    )
     assert names(parse(text.encode())) == ["Ana López", "Kofi", "Camille Durand"]
 
 

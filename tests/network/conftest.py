@@ -36,6 +36,7 @@ class NetClient:
         def call():
             response = self.app.test_client().post(self.url("offer"), json=body, **kwargs)
             return response.status_code, dict(response.headers), response.get_json(silent=True)
+
         return await asyncio.get_running_loop().run_in_executor(None, call)
 
     def run(self, run_id: str = "run-0001", **plan) -> dict:

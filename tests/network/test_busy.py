@@ -22,8 +22,9 @@ PROBE_BYTES = P.wire_bytes(16)
 PROBE_EVERY_MS = 10.0
 
 
-def model_upload(capacity: float, one_way_ms: float, jitter_ms: float = 0.0, *, buffer_ms: float = 200.0,
-                 seed: int = 1) -> dict:
+def model_upload(
+    capacity: float, one_way_ms: float, jitter_ms: float = 0.0, *, buffer_ms: float = 200.0, seed: int = 1
+) -> dict:
     """Simulate an idle second, then a paced upload; return what the server would have recorded."""
     rnd = random.Random(seed)
     # (send time, size, is probe): probes all along, bulk from 1 s on at the pace of the moment.
@@ -64,7 +65,13 @@ def model_upload(capacity: float, one_way_ms: float, jitter_ms: float = 0.0, *, 
 
 
 LINKS = [  # (kbit/s, one-way ms, jitter sigma ms): the lab's uplinks and the targets' range
-    (500, 20, 0), (1000, 15, 0), (4000, 35, 8), (4000, 35, 0), (2000, 300, 0), (10000, 10, 0), (20000, 5, 0),
+    (500, 20, 0),
+    (1000, 15, 0),
+    (4000, 35, 8),
+    (4000, 35, 0),
+    (2000, 300, 0),
+    (10000, 10, 0),
+    (20000, 5, 0),
 ]
 
 

@@ -12,19 +12,34 @@ from preflight.netrules import stats
 from preflight.netrules.summary import sign
 from preflight.profiles import get_profile
 
-ZOOM = get_profile("zoom")  # attendee: up fail<80 warn<1000; down fail<600 warn<1800; rtt 150/400; jitter 30/100; loss 1/5
+ZOOM = get_profile(
+    "zoom"
+)  # attendee: up fail<80 warn<1000; down fail<600 warn<1800; rtt 150/400; jitter 30/100; loss 1/5
 
 
 def payload(**changes) -> NetworkPayload:
     """A healthy connected result; ``changes`` override fields."""
     base = dict(
-        state="connected", session="sess1", connect_ms=210.0,
+        state="connected",
+        session="sess1",
+        connect_ms=210.0,
         candidates={"host": 2, "srflx": 0, "prflx": 0, "relay": 0, "udp": 2, "tcp": 0},
         selected={"local_type": "host", "remote_type": "host", "protocol": "udp", "relay_protocol": None},
-        rtt_ms=20.0, rtt_p90_ms=25.0, jitter_down_ms=2.0, download_kbps=20000.0, download_windows=[20000.0] * 6,
-        download_settled=True, loaded_rtt_down_ms=40.0, loaded_rtt_up_ms=45.0,
-        probes_sent={"0": 250, "1": 300, "2": 300, "3": 0}, echoes_recv={"0": 250, "2": 250, "130": 50, "1": 300},
-        timeouts=[], hidden=False, throttled=False, server="signed", duration_ms=9000.0,
+        rtt_ms=20.0,
+        rtt_p90_ms=25.0,
+        jitter_down_ms=2.0,
+        download_kbps=20000.0,
+        download_windows=[20000.0] * 6,
+        download_settled=True,
+        loaded_rtt_down_ms=40.0,
+        loaded_rtt_up_ms=45.0,
+        probes_sent={"0": 250, "1": 300, "2": 300, "3": 0},
+        echoes_recv={"0": 250, "2": 250, "130": 50, "1": 300},
+        timeouts=[],
+        hidden=False,
+        throttled=False,
+        server="signed",
+        duration_ms=9000.0,
     )
     base.update(changes)
     return NetworkPayload.model_validate(base)
@@ -32,10 +47,25 @@ def payload(**changes) -> NetworkPayload:
 
 def record(**changes) -> dict:
     """A healthy server record; ``changes`` override fields."""
-    base = {"v": 1, "sid": "sess1", "pid": 1, "run": "run-judge-1", "upload_kbps": 10000.0, "upload_windows": [10000.0] * 6,
-            "upload_settled": True, "loss_up_pct": 0.0, "probes_up_sent": 550, "probes_up_recv": 550,
-            "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300}, "jitter_up_ms": 1.0, "sctp_rtt_ms": 21.0,
-            "down_connections": 2, "up_connections": 4, "ice_remote": {"addr": "10.0.0.2", "type": "host"}, "http_addr": "10.0.0.2"}
+    base = {
+        "v": 1,
+        "sid": "sess1",
+        "pid": 1,
+        "run": "run-judge-1",
+        "upload_kbps": 10000.0,
+        "upload_windows": [10000.0] * 6,
+        "upload_settled": True,
+        "loss_up_pct": 0.0,
+        "probes_up_sent": 550,
+        "probes_up_recv": 550,
+        "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300},
+        "jitter_up_ms": 1.0,
+        "sctp_rtt_ms": 21.0,
+        "down_connections": 2,
+        "up_connections": 4,
+        "ice_remote": {"addr": "10.0.0.2", "type": "host"},
+        "http_addr": "10.0.0.2",
+    }
     base.update(changes)
     return base
 
@@ -48,8 +78,17 @@ def verdict(p=None, r="default", role="attendee", profile=ZOOM):
 def test_healthy_link_passes_with_all_nine_figures():
     finding = assess(payload(), record(), ZOOM, "attendee")
     assert (finding.verdict, finding.reason, finding.guide) == ("pass", "network_ok", "")
-    assert set(finding.metrics) == {"connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps",
-                                    "download_kbps", "loaded_rtt_ms", "mos"}
+    assert set(finding.metrics) == {
+        "connect_ms",
+        "rtt_ms",
+        "jitter_ms",
+        "loss_up_pct",
+        "loss_down_pct",
+        "upload_kbps",
+        "download_kbps",
+        "loaded_rtt_ms",
+        "mos",
+    }
     assert finding.metrics["loss_down_pct"] == 0.0
     assert finding.metrics["loaded_rtt_ms"] == 45.0
     assert finding.metrics["jitter_ms"] == 2.0
@@ -57,40 +96,52 @@ def test_healthy_link_passes_with_all_nine_figures():
     assert finding.details["issues"] == []
 
 
-@pytest.mark.parametrize("role, up, expected", [
-    ("attendee", 50.0, ("fail", "low_upload", "low-bandwidth#upload")),
-    ("attendee", 500.0, ("warn", "low_upload", "low-bandwidth#upload")),
-    ("attendee", 1500.0, ("pass", "network_ok", "")),
-    ("presenter", 900.0, ("fail", "low_upload", "low-bandwidth#upload")),
-    ("presenter", 1500.0, ("warn", "low_upload", "low-bandwidth#upload")),
-    ("presenter", 3000.0, ("pass", "network_ok", "")),
-])
+@pytest.mark.parametrize(
+    "role, up, expected",
+    [
+        ("attendee", 50.0, ("fail", "low_upload", "low-bandwidth#upload")),
+        ("attendee", 500.0, ("warn", "low_upload", "low-bandwidth#upload")),
+        ("attendee", 1500.0, ("pass", "network_ok", "")),
+        ("presenter", 900.0, ("fail", "low_upload", "low-bandwidth#upload")),
+        ("presenter", 1500.0, ("warn", "low_upload", "low-bandwidth#upload")),
+        ("presenter", 3000.0, ("pass", "network_ok", "")),
+    ],
+)
 def test_upload_is_judged_by_role(role, up, expected):
     assert verdict(r=record(upload_kbps=up), role=role) == expected
 
 
-@pytest.mark.parametrize("down, expected", [
-    (300.0, ("fail", "low_download", "low-bandwidth#download")),
-    (1000.0, ("warn", "low_download", "low-bandwidth#download")),
-    (5000.0, ("pass", "network_ok", "")),
-])
+@pytest.mark.parametrize(
+    "down, expected",
+    [
+        (300.0, ("fail", "low_download", "low-bandwidth#download")),
+        (1000.0, ("warn", "low_download", "low-bandwidth#download")),
+        (5000.0, ("pass", "network_ok", "")),
+    ],
+)
 def test_download(down, expected):
     assert verdict(payload(download_kbps=down)) == expected
 
 
 def test_presenter_upload_failure_comes_before_download_warning():
-    assert verdict(payload(download_kbps=1000.0), record(upload_kbps=500.0), role="presenter")[:2] == ("fail", "low_upload")
+    assert verdict(payload(download_kbps=1000.0), record(upload_kbps=500.0), role="presenter")[:2] == (
+        "fail",
+        "low_upload",
+    )
 
 
-@pytest.mark.parametrize("changes, rec, expected", [
-    ({"rtt_ms": 200.0}, {}, ("warn", "high_latency", "network-quality#latency")),
-    ({"rtt_ms": 450.0}, {}, ("fail", "high_latency", "network-quality#latency")),
-    ({"jitter_down_ms": 40.0}, {}, ("warn", "high_jitter", "network-quality#jitter")),
-    ({}, {"jitter_up_ms": 120.0}, ("fail", "high_jitter", "network-quality#jitter")),
-    ({}, {"loss_up_pct": 2.0}, ("warn", "packet_loss", "network-quality#loss")),
-    ({"echoes_recv": {"0": 230, "2": 230}}, {}, ("fail", "packet_loss", "network-quality#loss")),  # 8 % down
-    ({"loaded_rtt_up_ms": 900.0}, {}, ("warn", "bufferbloat", "network-quality#latency")),
-])
+@pytest.mark.parametrize(
+    "changes, rec, expected",
+    [
+        ({"rtt_ms": 200.0}, {}, ("warn", "high_latency", "network-quality#latency")),
+        ({"rtt_ms": 450.0}, {}, ("fail", "high_latency", "network-quality#latency")),
+        ({"jitter_down_ms": 40.0}, {}, ("warn", "high_jitter", "network-quality#jitter")),
+        ({}, {"jitter_up_ms": 120.0}, ("fail", "high_jitter", "network-quality#jitter")),
+        ({}, {"loss_up_pct": 2.0}, ("warn", "packet_loss", "network-quality#loss")),
+        ({"echoes_recv": {"0": 230, "2": 230}}, {}, ("fail", "packet_loss", "network-quality#loss")),  # 8 % down
+        ({"loaded_rtt_up_ms": 900.0}, {}, ("warn", "bufferbloat", "network-quality#latency")),
+    ],
+)
 def test_latency_jitter_loss_and_bufferbloat(changes, rec, expected):
     assert verdict(payload(**changes), record(**rec)) == expected
 
@@ -112,20 +163,29 @@ def test_loss_down_counts_only_unloaded_echoes():
 
 
 def test_udp_blocked_when_webrtc_fails_but_https_works():
-    p = payload(state="failed", rtt_ms=None, download_kbps=None, timeouts=["connect"], server=None,
-                http={"ok": True, "rtt_ms": 30.0, "down_kbps": 9000.0, "up_kbps": 4000.0})
+    p = payload(
+        state="failed",
+        rtt_ms=None,
+        download_kbps=None,
+        timeouts=["connect"],
+        server=None,
+        http={"ok": True, "rtt_ms": 30.0, "down_kbps": 9000.0, "up_kbps": 4000.0},
+    )
     finding = assess(p, None, ZOOM, "attendee")
     assert (finding.verdict, finding.reason, finding.guide) == ("fail", "udp_blocked", "firewall-vpn-proxy#udp-blocked")
     assert finding.details["http"]["down_kbps"] == 9000.0
 
 
-@pytest.mark.parametrize("changes", [
-    {"state": "failed", "http": {"ok": False}},
-    {"state": "failed"},
-    {"state": "no_candidates", "candidates": {}},
-    {"state": "rejected"},
-    {"state": "error"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"state": "failed", "http": {"ok": False}},
+        {"state": "failed"},
+        {"state": "no_candidates", "candidates": {}},
+        {"state": "rejected"},
+        {"state": "error"},
+    ],
+)
 def test_no_connection(changes):
     p = payload(server=None, rtt_ms=None, download_kbps=None, **changes)
     assert verdict(p, None) == ("fail", "no_connection", "firewall-vpn-proxy#no-connection")
@@ -198,13 +258,16 @@ def test_network_is_registered_and_the_model_is_strict():
         NetworkPayload.model_validate({"state": "teleported"})
 
 
-@pytest.mark.parametrize("rtt, jitter, loss, low, high", [
-    (20, 2, 0, 4.35, 4.45),      # excellent
-    (300, 20, 1, 3.4, 3.7),      # satellite-like
-    (600, 50, 5, 1.2, 1.6),      # poor
-    (1500, 0, 0, 1.0, 1.001),    # latency beyond the model (R floors at 6.52)
-    (20, 0, 50, 1.0, 1.0),       # loss beyond R/2.5 (R = 0)
-])
+@pytest.mark.parametrize(
+    "rtt, jitter, loss, low, high",
+    [
+        (20, 2, 0, 4.35, 4.45),  # excellent
+        (300, 20, 1, 3.4, 3.7),  # satellite-like
+        (600, 50, 5, 1.2, 1.6),  # poor
+        (1500, 0, 0, 1.0, 1.001),  # latency beyond the model (R floors at 6.52)
+        (20, 0, 50, 1.0, 1.0),  # loss beyond R/2.5 (R = 0)
+    ],
+)
 def test_mos(rtt, jitter, loss, low, high):
     assert low <= stats.mos(rtt, jitter, loss) <= high
 

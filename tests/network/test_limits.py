@@ -51,8 +51,9 @@ def _post(client, token, offers, run_id="run-limit-1"):
     return client.post(f"/c/{token}/network/offer", json={"run_id": run_id, "offers": offers})
 
 
-def test_full_server_answers_503_with_retry_after_then_admits_again(app, client, link, offers, fast_server, wait_no_live,
-                                                                      make_participant):
+def test_full_server_answers_503_with_retry_after_then_admits_again(
+    app, client, link, offers, fast_server, wait_no_live, make_participant
+):
     app.config["MAX_CONCURRENT_CHECKS"] = 1
     first = _post(client, link[1], offers)
     assert first.status_code == 200
@@ -193,8 +194,11 @@ def test_one_address_gets_a_share_of_the_slots(app, client, offers, make_partici
     assert _post(client, tokens[1], offers).status_code == 200
     third = _post(client, tokens[2], offers)
     assert third.status_code == 503 and third.headers["Retry-After"].isdigit()
-    elsewhere = client.post(f"/c/{tokens[3]}/network/offer", json={"run_id": "run-limit-9", "offers": offers},
-                            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    elsewhere = client.post(
+        f"/c/{tokens[3]}/network/offer",
+        json={"run_id": "run-limit-9", "offers": offers},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert elsewhere.status_code == 200
     assert live_checks() == 3
 

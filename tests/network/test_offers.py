@@ -45,17 +45,20 @@ def _replace(offers, old, new, index=0):
     return changed
 
 
-@pytest.mark.parametrize("body, code", [
-    (b"{not json", "offer_malformed"),
-    ([], "offer_malformed"),
-    ({"offers": []}, "offer_malformed"),
-    ({"run_id": "bad id!", "offers": [{"kind": "ctl", "sdp": "v=0"}]}, "offer_malformed"),
-    ({"run_id": "r1", "offers": "nope"}, "offer_malformed"),
-    ({"run_id": "r1", "offers": [{"kind": "video", "sdp": "v=0"}]}, "offer_malformed"),
-    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": 42}]}, "offer_malformed"),
-    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "hello"}]}, "offer_invalid_sdp"),
-    ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "v=0\r\nm=application x"}]}, "offer_invalid_sdp"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (b"{not json", "offer_malformed"),
+        ([], "offer_malformed"),
+        ({"offers": []}, "offer_malformed"),
+        ({"run_id": "bad id!", "offers": [{"kind": "ctl", "sdp": "v=0"}]}, "offer_malformed"),
+        ({"run_id": "r1", "offers": "nope"}, "offer_malformed"),
+        ({"run_id": "r1", "offers": [{"kind": "video", "sdp": "v=0"}]}, "offer_malformed"),
+        ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": 42}]}, "offer_malformed"),
+        ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "hello"}]}, "offer_invalid_sdp"),
+        ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "v=0\r\nm=application x"}]}, "offer_invalid_sdp"),
+    ],
+)
 def test_malformed_requests_are_refused(client, link, body, code):
     response = _post(client, link[1], body)
     assert response.status_code == 400
@@ -100,11 +103,14 @@ def test_wrong_media_offer_gets_400(client, link):
     assert live_checks() == 0
 
 
-@pytest.mark.parametrize("old, new", [
-    ("a=ice-ufrag:", "a=x-ice-ufrag:"),
-    ("a=fingerprint:", "a=x-fingerprint:"),
-    ("UDP/DTLS/SCTP", "UDP/TLS/RTP/SAVPF"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("a=ice-ufrag:", "a=x-ice-ufrag:"),
+        ("a=fingerprint:", "a=x-fingerprint:"),
+        ("UDP/DTLS/SCTP", "UDP/TLS/RTP/SAVPF"),
+    ],
+)
 def test_offers_missing_essentials_are_refused(client, link, good_offers, old, new):
     response = _post(client, link[1], {"run_id": "r1", "offers": _replace(good_offers, old, new)})
     assert response.status_code == 400

@@ -24,8 +24,15 @@ from preflight.netrules import stats
 NETWORK_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "network.js"
 
 
-def simulate(capacity: float, rtt: float, jitter: float = 0.0, *, start: float = stats.PACE_START_UP_KBPS,
-             buffer_ms: float = 200.0, seed: int = 1) -> tuple[float | None, float, bool]:
+def simulate(
+    capacity: float,
+    rtt: float,
+    jitter: float = 0.0,
+    *,
+    start: float = stats.PACE_START_UP_KBPS,
+    buffer_ms: float = 200.0,
+    seed: int = 1,
+) -> tuple[float | None, float, bool]:
     """Run one paced phase over a simulated bottleneck; return (estimate, seconds, settled).
 
     Each WINDOW_MS the sender sends at the pace; the bottleneck forwards ``capacity`` and queues
@@ -58,8 +65,15 @@ def simulate(capacity: float, rtt: float, jitter: float = 0.0, *, start: float =
 
 
 LINKS = [  # (kbit/s, RTT ms, one-way jitter sigma ms): the lab's links and the targets' range
-    (500, 40, 0), (1000, 30, 0), (4000, 77, 8), (8000, 30, 0), (12000, 77, 8), (20000, 10, 0),
-    (2000, 600, 0), (10000, 600, 0), (3000, 250, 2),
+    (500, 40, 0),
+    (1000, 30, 0),
+    (4000, 77, 8),
+    (8000, 30, 0),
+    (12000, 77, 8),
+    (20000, 10, 0),
+    (2000, 600, 0),
+    (10000, 600, 0),
+    (3000, 250, 2),
 ]
 
 
@@ -73,7 +87,12 @@ def test_pacing_finds_the_bottleneck_within_the_phase(capacity, rtt, jitter, sta
 
 
 def test_normal_links_keep_the_short_phase_cap():
-    assert stats.phase_cap_ms(None) == stats.phase_cap_ms(10) == stats.phase_cap_ms(stats.LONG_RTT_MS) == stats.PHASE_CAP_MS
+    assert (
+        stats.phase_cap_ms(None)
+        == stats.phase_cap_ms(10)
+        == stats.phase_cap_ms(stats.LONG_RTT_MS)
+        == stats.PHASE_CAP_MS
+    )
     assert stats.phase_cap_ms(600) > stats.PHASE_CAP_MS
     assert stats.phase_cap_ms(10_000) == stats.PHASE_CAP_MAX_MS
 
@@ -134,6 +153,7 @@ def test_only_a_lossy_idle_phase_is_lengthened():
 
 # ----- network.js parity --------------------------------------------------------------------
 
+
 def _js_rules() -> str:
     """The statistics and pacing part of network.js (from the constants to the Pacing class)."""
     source = NETWORK_JS.read_text()
@@ -193,24 +213,52 @@ def test_network_js_shares_the_constants_and_window_statistics():
     got = run_js(f"""
         var w = steady({json.dumps(samples)}, {samples[0][0]}, 120);
         return {{w: w, settled: settled(w, 120), flat: settled([5, 5, 5, 5, 5, 5, 5, 5, 5, 5], 600),
-                 phase: [phaseSettled(w, 120, 2), phaseSettled(w, 120, w.length - 1), phaseRate(w, 2), phaseRate(w, null)], estimate: rateEstimate(w), target: queueTarget(300, 7, 900),
+                 phase: [phaseSettled(w, 120, 2), phaseSettled(w, 120, w.length - 1), phaseRate(w, 2),
+                         phaseRate(w, null)],
+                 estimate: rateEstimate(w), target: queueTarget(300, 7, 900),
                  cap: [phaseCapMs(null), phaseCapMs(600), phaseCapMs(10000)],
-                 constants: [WINDOW_MS, WARMUP_MS, SETTLE_WINDOWS, SETTLE_TOLERANCE, SETTLE_SPREAD, ESTIMATE_WINDOWS, TRIM_LOW, TRIM_HIGH, PACE_START_UP_KBPS,
-                             PACE_MIN_KBPS, QUEUE_MS, QUEUE_SHARE, QUEUE_MAX_MS, BRAKE, BTL_WINDOWS, SATURATE_MS,
-                             SATURATE_GAIN, DRAIN_MAX_MS, CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS, LOSSY]}};""")
+                 constants: [WINDOW_MS, WARMUP_MS, SETTLE_WINDOWS, SETTLE_TOLERANCE, SETTLE_SPREAD, ESTIMATE_WINDOWS,
+                             TRIM_LOW, TRIM_HIGH, PACE_START_UP_KBPS, PACE_MIN_KBPS, QUEUE_MS, QUEUE_SHARE,
+                             QUEUE_MAX_MS, BRAKE, BTL_WINDOWS, SATURATE_MS, SATURATE_GAIN, DRAIN_MAX_MS,
+                             CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS, LOSSY]}};""")
     assert got["w"] == pytest.approx(windows)
     assert got["settled"] == stats.settled(windows, 120)
     assert got["flat"] is True
-    assert got["phase"] == pytest.approx([stats.phase_settled(windows, 120, 2), stats.phase_settled(windows, 120, len(windows) - 1),
-                                          stats.phase_rate(windows, 2), stats.phase_rate(windows, None)])
+    assert got["phase"] == pytest.approx(
+        [
+            stats.phase_settled(windows, 120, 2),
+            stats.phase_settled(windows, 120, len(windows) - 1),
+            stats.phase_rate(windows, 2),
+            stats.phase_rate(windows, None),
+        ]
+    )
     assert got["estimate"] == pytest.approx(stats.rate_estimate(windows))
     assert got["target"] == pytest.approx(stats.queue_target_ms(300, 7, 900))
     assert got["cap"] == [stats.phase_cap_ms(None), stats.phase_cap_ms(600), stats.phase_cap_ms(10000)]
-    assert got["constants"] == [stats.WINDOW_MS, stats.WARMUP_MS, stats.SETTLE_WINDOWS, stats.SETTLE_TOLERANCE,
-                                stats.SETTLE_SPREAD, stats.ESTIMATE_WINDOWS, stats.TRIM_LOW, stats.TRIM_HIGH, stats.PACE_START_UP_KBPS, stats.PACE_MIN_KBPS, stats.QUEUE_MS,
-                                stats.QUEUE_SHARE, stats.QUEUE_MAX_MS, stats.BRAKE, stats.BTL_WINDOWS, stats.SATURATE_MS,
-                                stats.SATURATE_GAIN, stats.DRAIN_MAX_MS, P.CHUNK_PAYLOAD_BYTES, P.PACKET_OVERHEAD_BYTES,
-                                stats.SATURATED_WINDOWS, stats.LOSSY_SHARE]
+    assert got["constants"] == [
+        stats.WINDOW_MS,
+        stats.WARMUP_MS,
+        stats.SETTLE_WINDOWS,
+        stats.SETTLE_TOLERANCE,
+        stats.SETTLE_SPREAD,
+        stats.ESTIMATE_WINDOWS,
+        stats.TRIM_LOW,
+        stats.TRIM_HIGH,
+        stats.PACE_START_UP_KBPS,
+        stats.PACE_MIN_KBPS,
+        stats.QUEUE_MS,
+        stats.QUEUE_SHARE,
+        stats.QUEUE_MAX_MS,
+        stats.BRAKE,
+        stats.BTL_WINDOWS,
+        stats.SATURATE_MS,
+        stats.SATURATE_GAIN,
+        stats.DRAIN_MAX_MS,
+        P.CHUNK_PAYLOAD_BYTES,
+        P.PACKET_OVERHEAD_BYTES,
+        stats.SATURATED_WINDOWS,
+        stats.LOSSY_SHARE,
+    ]
 
 
 def test_network_js_rules_block_is_where_the_parity_tests_look():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 
 from preflight.netrules import protocol as P
 from preflight.netrules.summary import verify
+
 
 def test_full_check_measures_both_directions_and_signs_the_server_figures(app, net, link, wait_no_live):
     participant, _ = link
@@ -68,8 +68,10 @@ def test_config_gives_no_ice_server_by_default(client, link):
 
 def test_config_turns_a_shared_secret_into_ephemeral_turn_credentials(app, client, link):
     _, token = link
-    app.config["ICE_SERVERS"] = [{"urls": "turn:turn.example.org:3478?transport=tcp", "secret": "s3cret"},
-                                 {"urls": ["stun:stun.example.org"]}]
+    app.config["ICE_SERVERS"] = [
+        {"urls": "turn:turn.example.org:3478?transport=tcp", "secret": "s3cret"},
+        {"urls": ["stun:stun.example.org"]},
+    ]
     servers = client.get(f"/c/{token}/network/config").get_json()["ice_servers"]
     assert servers[0]["urls"] == ["turn:turn.example.org:3478?transport=tcp"]
     expiry, name = servers[0]["username"].split(":")
@@ -92,7 +94,9 @@ def test_http_fallback_endpoints(client, link):
     assert len(client.get(f"/c/{token}/network/http-down?bytes=999999999").data) == 4 * 1024 * 1024
     up = client.post(f"/c/{token}/network/http-up", data=b"x" * 123456, content_type="application/octet-stream")
     assert up.get_json() == {"bytes": 123456}
-    too_big = client.post(f"/c/{token}/network/http-up", data=b"x" * (4 * 1024 * 1024 + 1), content_type="application/octet-stream")
+    too_big = client.post(
+        f"/c/{token}/network/http-up", data=b"x" * (4 * 1024 * 1024 + 1), content_type="application/octet-stream"
+    )
     assert too_big.status_code == 400
 
 
@@ -113,8 +117,17 @@ def test_results_post_joins_the_server_record_and_stores_the_figures(app, client
     assert judged["reason"] == "network_ok"
     metrics = judged["metrics"]
     assert metrics["upload_kbps"] == result["server_record"]["upload_kbps"]
-    assert set(metrics) >= {"connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps",
-                            "download_kbps", "loaded_rtt_ms", "mos"}
+    assert set(metrics) >= {
+        "connect_ms",
+        "rtt_ms",
+        "jitter_ms",
+        "loss_up_pct",
+        "loss_down_pct",
+        "upload_kbps",
+        "download_kbps",
+        "loaded_rtt_ms",
+        "mos",
+    }
     for name in ("rtt_ms", "upload_kbps", "download_kbps", "mos"):
         assert f'data-metric="{name}"' in judged["html"]
     with app.app_context(), session_scope() as session:
@@ -138,8 +151,13 @@ def test_results_with_a_record_of_another_run_do_not_count(client, net, link):
 def test_server_peers_use_only_the_stun_part_of_the_ice_servers():
     from preflight.network import ice
 
-    servers = ice.resolve([{"urls": ["turn:t.example.org:3478", "stun:t.example.org:3478"], "secret": "s"},
-                           {"urls": "turns:t.example.org:443"}], "server")
+    servers = ice.resolve(
+        [
+            {"urls": ["turn:t.example.org:3478", "stun:t.example.org:3478"], "secret": "s"},
+            {"urls": "turns:t.example.org:443"},
+        ],
+        "server",
+    )
     aiortc_servers = ice.for_aiortc(servers)
     assert [s.urls for s in aiortc_servers] == [["stun:t.example.org:3478"]]
     assert ice.for_aiortc(ice.resolve([], "server")) == []

@@ -34,6 +34,7 @@ async def _transfer(*, patched: bool) -> tuple[list[float], int]:
             received.append(message)
             if len(received) == MESSAGES:
                 arrived.set()
+
         channel.on("message", on_message)
 
     receiver.on("datachannel", on_channel)

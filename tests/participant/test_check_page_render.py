@@ -60,10 +60,17 @@ def test_start_time_in_the_browsers_time_zone(client, make_participant):
 def test_config_block_carries_the_thresholds_and_the_results_url(client, make_participant):
     _, token = make_participant()
     html = page(client, token)
-    config = json.loads(re.search(r'<script type="application/json" id="pf-config">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script type="application/json" id="pf-config">(.*?)</script>', html, re.S).group(1)
+    )
     assert config["resultsUrl"] == f"/c/{token}/results"
-    assert config["thresholds"] == {"cameraMeasureMs": T.camera_measure_ms.value, "micMeasureMs": T.mic_measure_ms.value,
-                                    "micMinMs": T.mic_min_ms.value, "clipLevel": T.clip_level.value, "dbfsFloor": T.dbfs_floor.value}
+    assert config["thresholds"] == {
+        "cameraMeasureMs": T.camera_measure_ms.value,
+        "micMeasureMs": T.mic_measure_ms.value,
+        "micMinMs": T.mic_min_ms.value,
+        "clipLevel": T.clip_level.value,
+        "dbfsFloor": T.dbfs_floor.value,
+    }
     assert config["judged"][:4] == ["browser", "camera", "microphone", "speakers"]
     assert config["strings"]["queued"] == "Saved on this device, sending…"
 

@@ -9,12 +9,28 @@ from preflight.db import session_scope
 from preflight.links import revoke_link
 from preflight.models import CheckResult, CheckRun, Participant
 
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-FEATURES = dict(rtc_peer_connection=True, get_user_media=True, enumerate_devices=True, set_sink_id=True,
-                get_display_media=True, audio_context=True)
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
+FEATURES = dict(
+    rtc_peer_connection=True,
+    get_user_media=True,
+    enumerate_devices=True,
+    set_sink_id=True,
+    get_display_media=True,
+    audio_context=True,
+)
 BROWSER = {"secure_context": True, "features": FEATURES, "video_codecs": ["VP8", "H264"], "audio_codecs": ["opus"]}
 FRAMES = [{"luma": 90.0, "variance": 400.0, "diff": None}] + [{"luma": 90.0, "variance": 400.0, "diff": 2.5}] * 19
-CAMERA = {"permission": "granted", "devices": 1, "width": 640, "height": 480, "fps": 20.0, "duration_ms": 1500, "frames": FRAMES}
+CAMERA = {
+    "permission": "granted",
+    "devices": 1,
+    "width": 640,
+    "height": 480,
+    "fps": 20.0,
+    "duration_ms": 1500,
+    "frames": FRAMES,
+}
 MICROPHONE = {"permission": "granted", "devices": 1, "duration_ms": 3000, "peak_dbfs": -3.0, "rms_dbfs": -12.0}
 SPEAKERS = {"answer": "yes", "played": True}
 
@@ -29,7 +45,9 @@ def post(client, token, checks, run_id="run-0123456789", ua=CHROME, **context):
 def stored(app, participant_id):
     with app.app_context(), session_scope() as session:
         runs = session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()
-        results = session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        results = (
+            session.exec(select(CheckResult).where(CheckResult.run_id.in_([r.id for r in runs]))).all() if runs else []
+        )
         person = session.get(Participant, participant_id)
         return runs, {r.check: r for r in results}, person
 
@@ -41,7 +59,12 @@ def test_judges_and_answers_with_verdicts_and_html(client, make_participant):
     data = response.get_json()
     assert data["run_id"] == "run-0123456789"
     camera = data["results"]["camera"]
-    assert (camera["verdict"], camera["reason"], camera["attempts"], camera["stored"]) == ("pass", "camera_ok", 1, "created")
+    assert (camera["verdict"], camera["reason"], camera["attempts"], camera["stored"]) == (
+        "pass",
+        "camera_ok",
+        1,
+        "created",
+    )
     assert camera["metrics"] == {"camera_width": 640, "camera_height": 480, "camera_fps": 20.0, "camera_luma": 90.0}
     assert 'data-metric="camera_width" data-value="640"' in camera["html"]
     assert "640" in camera["html"] and "frames per second" in camera["html"]
@@ -62,12 +85,22 @@ def test_failure_links_the_guide_in_the_participants_language(client, make_parti
 
 def test_stores_raw_values_verdicts_and_the_browser(app, client, make_participant):
     participant, token = make_participant(role="presenter")
-    post(client, token, {"browser": BROWSER, "camera": CAMERA, "microphone": MICROPHONE, "speakers": SPEAKERS}, tab_hidden=True)
+    post(
+        client,
+        token,
+        {"browser": BROWSER, "camera": CAMERA, "microphone": MICROPHONE, "speakers": SPEAKERS},
+        tab_hidden=True,
+    )
     runs, results, person = stored(app, participant.id)
     assert len(runs) == 1
     run = runs[0]
     assert (run.run_key, run.browser_family, run.browser_version, run.os_family, run.device_type) == (
-        "run-0123456789", "Chrome", "120.0", "Windows", "desktop")
+        "run-0123456789",
+        "Chrome",
+        "120.0",
+        "Windows",
+        "desktop",
+    )
     assert run.user_agent == CHROME and run.untrusted is True
     assert set(results) == {"browser", "camera", "microphone", "speakers"}
     camera = results["camera"]
@@ -80,6 +113,7 @@ def test_stores_raw_values_verdicts_and_the_browser(app, client, make_participan
     assert person.last_checked_at is not None
     # Every expected check is in but the network one, which is judged too when registered.
     from preflight.checks import names
+
     assert run.overall == ("pass" if names() == ["browser", "camera", "microphone", "speakers"] else "incomplete")
 
 
@@ -146,13 +180,28 @@ def test_overall_follows_the_results(app, client, make_participant):
     assert stored(app, participant.id)[0][0].overall == "fail"
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    (b"{not json", 400, "invalid_results"),
-    (json.dumps({"run_id": "run-0123456789", "checks": {"speakers": {"answer": "yes"}}}).encode(), 400, "invalid_results"),
-    (json.dumps({"run_id": "run-0123456789", "checks": {"camera": {"width": "wide"}}}).encode(), 400, "invalid_results"),
-    (json.dumps({"run_id": "run-0123456789", "checks": {"x-ray": {}}}).encode(), 400, "invalid_results"),
-    (json.dumps({"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}, "verdict": "pass"}).encode(), 400, "invalid_results"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "invalid_results"),
+        (
+            json.dumps({"run_id": "run-0123456789", "checks": {"speakers": {"answer": "yes"}}}).encode(),
+            400,
+            "invalid_results",
+        ),
+        (
+            json.dumps({"run_id": "run-0123456789", "checks": {"camera": {"width": "wide"}}}).encode(),
+            400,
+            "invalid_results",
+        ),
+        (json.dumps({"run_id": "run-0123456789", "checks": {"x-ray": {}}}).encode(), 400, "invalid_results"),
+        (
+            json.dumps({"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}, "verdict": "pass"}).encode(),
+            400,
+            "invalid_results",
+        ),
+    ],
+)
 def test_invalid_posts_are_refused_and_nothing_is_written(app, client, make_participant, body, status, error):
     participant, token = make_participant()
     response = client.post(f"/c/{token}/results", data=body, content_type="application/json")
@@ -172,7 +221,9 @@ def test_wrong_media_type_is_415(client, make_participant):
 
 def test_oversized_post_is_413(app, client, make_participant):
     participant, token = make_participant()
-    body = json.dumps({"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}, "pad": "x" * app.config["MAX_RESULT_BYTES"]})
+    body = json.dumps(
+        {"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}, "pad": "x" * app.config["MAX_RESULT_BYTES"]}
+    )
     response = client.post(f"/c/{token}/results", data=body, content_type="application/json")
     assert response.status_code == 413
     assert "too large" in response.get_json()["message"]
@@ -180,7 +231,9 @@ def test_oversized_post_is_413(app, client, make_participant):
 
 
 def test_unknown_token_is_404(client):
-    response = client.post("/c/not-a-real-token/results", json={"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}})
+    response = client.post(
+        "/c/not-a-real-token/results", json={"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}}
+    )
     assert response.status_code == 404
 
 
@@ -245,7 +298,8 @@ def test_summary_offers_support_and_the_help_hook(app, client, make_participant)
 
 
 def test_one_link_stores_at_most_the_configured_number_of_runs(app, client, make_participant):
-    """A link posting new runs in a loop is stopped at the cap, in its language; earlier runs are kept and still updatable."""
+    """A link posting new runs in a loop is stopped at the cap, in its language; earlier runs are
+    kept and still updatable."""
     app.config["MAX_RUNS_PER_PARTICIPANT"] = 3
     participant, token = make_participant(language="de")
     for n in range(3):
@@ -254,6 +308,8 @@ def test_one_link_stores_at_most_the_configured_number_of_runs(app, client, make
     assert refused.status_code == 429
     body = refused.get_json()
     assert body["error"] == "too_many_runs" and "Support" in body["message"]  # German, for the participant
-    assert post(client, token, {"camera": CAMERA}, run_id="run-cap-000002").status_code == 200  # an existing run goes on
+    assert (
+        post(client, token, {"camera": CAMERA}, run_id="run-cap-000002").status_code == 200
+    )  # an existing run goes on
     with app.app_context(), session_scope() as session:
         assert len(session.exec(select(CheckRun).where(CheckRun.participant_id == participant.id)).all()) == 3

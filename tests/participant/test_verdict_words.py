@@ -14,7 +14,6 @@ from flask import g
 
 from preflight.checks import get
 from preflight.checks.base import Context
-from preflight.checks.browser import BrowserPayload
 from preflight.checks.client import client_info
 from preflight.participant.verdicts import render_finding
 from preflight.profiles import get_profile
@@ -24,8 +23,14 @@ CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)
 WEBKIT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15"
 LOCALES = ["en", "fr", "de", "es"]
 CODES = re.compile(r"\b\w+Error\b|rtc_peer_connection|get_user_media|\b[a-z]+_[a-z_]+\b")
-FEATURES = dict(rtc_peer_connection=True, get_user_media=True, enumerate_devices=True, set_sink_id=True,
-                get_display_media=True, audio_context=True)
+FEATURES = dict(
+    rtc_peer_connection=True,
+    get_user_media=True,
+    enumerate_devices=True,
+    set_sink_id=True,
+    get_display_media=True,
+    audio_context=True,
+)
 
 
 def visible(html: str) -> str:
@@ -59,8 +64,10 @@ CASES = {
     "camera busy": ("camera", {"error": "NotReadableError"}),
     "microphone denied": ("microphone", {"permission": "denied", "error": "NotAllowedError"}),
     "microphone odd error": ("microphone", {"error": "UnknownError"}),
-    "no webrtc": ("browser", {"secure_context": True, "features": {**FEATURES, "rtc_peer_connection": False,
-                                                                    "get_user_media": False}}),
+    "no webrtc": (
+        "browser",
+        {"secure_context": True, "features": {**FEATURES, "rtc_peer_connection": False, "get_user_media": False}},
+    ),
 }
 
 

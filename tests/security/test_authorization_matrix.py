@@ -125,7 +125,13 @@ STAFF_ROLES = ("translator", "agent", "admin")
 # Participant B's identifying data: must never reach participant A or a translator.
 B_NAME, B_EMAIL, B_MESSAGE = "Bertha Zwieback", "bertha.zwieback@example.org", "B-PRIVATE-HELP-MESSAGE"
 A_NAME, A_EMAIL = "Arthur Quince", "arthur.quince@example.org"
-VALUES = {"slug": "privacy", "locale": "fr", "kind": "invitation", "name": "readiness", "session_id": "abcdef0123456789"}
+VALUES = {
+    "slug": "privacy",
+    "locale": "fr",
+    "kind": "invitation",
+    "name": "readiness",
+    "session_id": "abcdef0123456789",
+}
 PLAYBOOK_SLUG = "no-sound"
 
 
@@ -182,7 +188,9 @@ def world(app, make_event, make_participant, auth, make_staff, staff_password) -
         run = CheckRun(participant_id=b.id, run_key="run-of-bertha-1", overall="fail")
         session.add(run)
         session.flush()
-        session.add(CheckResult(run_id=run.id, check="camera", verdict="fail", reason="camera_black", values={"raw": {}}))
+        session.add(
+            CheckResult(run_id=run.id, check="camera", verdict="fail", reason="camera_black", values={"raw": {}})
+        )
         request = HelpRequest(event_id=event.id, participant_id=b.id, run_id=run.id, message=B_MESSAGE)
         session.add(request)
         session.flush()
@@ -219,15 +227,30 @@ def _fresh_targets(app, w: World, actor: str) -> dict:
         session.flush()
         owner = w.users.get(actor) or w.users["agent"]
         token_row, _token = create_token(session, session.get(StaffUser, owner.id), "to revoke")
-        colleague = StaffUser(email=f"colleague{next(_TARGETS)}@example.org", name="Colleague", role="agent", password_hash="!invited")
+        colleague = StaffUser(
+            email=f"colleague{next(_TARGETS)}@example.org", name="Colleague", role="agent", password_hash="!invited"
+        )
         session.add(colleague)
         session.flush()
-        return {"participant_id": person.id, "request_id": request.id, "token_id": token_row.id, "user_id": colleague.id}
+        return {
+            "participant_id": person.id,
+            "request_id": request.id,
+            "token_id": token_row.id,
+            "user_id": colleague.id,
+        }
 
 
 def _url(rule, w: World, token: str, targets: dict) -> str:
-    values = {**VALUES, "token": token, "event_id": w.event_id, "participant_id": w.participant_b, "request_id": w.request_b,
-              "token_id": 0, "user_id": 0, **targets}
+    values = {
+        **VALUES,
+        "token": token,
+        "event_id": w.event_id,
+        "participant_id": w.participant_b,
+        "request_id": w.request_b,
+        "token_id": 0,
+        "user_id": 0,
+        **targets,
+    }
     if rule.endpoint.startswith("playbook."):
         values["slug"] = PLAYBOOK_SLUG
     if rule.endpoint == "static":
@@ -277,9 +300,13 @@ def test_matrix(app, world):
                 continue
             denied = _denied(policy, response)
             if allowed and (denied or response.status_code in (401, 403, 404, 410)):
-                problems.append(f"{actor} {method} {rule.rule}: refused ({response.status_code}) but allowed by policy {policy}")
+                problems.append(
+                    f"{actor} {method} {rule.rule}: refused ({response.status_code}) but allowed by policy {policy}"
+                )
             elif not allowed and not denied:
-                problems.append(f"{actor} {method} {rule.rule}: got {response.status_code}, policy {policy} should refuse")
+                problems.append(
+                    f"{actor} {method} {rule.rule}: got {response.status_code}, policy {policy} should refuse"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -296,7 +323,11 @@ def test_api_takes_only_api_tokens(app, world):
         cases = {
             "agent bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['agent']}"}, 200),
             "admin bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['admin']}"}, 200),
-            "translator bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {w.api_tokens['translator']}"}, 403),
+            "translator bearer": (
+                w.clients["anonymous"],
+                {"Authorization": f"Bearer {w.api_tokens['translator']}"},
+                403,
+            ),
             "revoked bearer": (w.clients["anonymous"], {"Authorization": f"Bearer {revoked}"}, 401),
             "participant link as bearer": (w.clients["participant"], {"Authorization": f"Bearer {w.token_a}"}, 401),
             "admin session cookie only": (w.clients["admin"], {}, 401),
@@ -328,7 +359,9 @@ def test_a_participant_link_reaches_nothing_of_another_participant(app, world):
     with app.app_context(), session_scope() as session:
         runs = session.exec(select(CheckRun).where(CheckRun.run_key == "run-of-bertha-1")).all()
         owners = sorted(r.participant_id for r in runs)
-        b_results = session.exec(select(CheckResult).join(CheckRun).where(CheckRun.participant_id == w.participant_b)).all()
+        b_results = session.exec(
+            select(CheckResult).join(CheckRun).where(CheckRun.participant_id == w.participant_b)
+        ).all()
     assert len(owners) == 2 and w.participant_b in owners
     assert [(r.check, r.verdict) for r in b_results] == [("camera", "fail")]
 

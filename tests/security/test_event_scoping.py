@@ -36,7 +36,9 @@ def scoped(app, make_event, make_participant, make_staff, auth, client):
         request_id = request.id
         api_token = create_token(session, session.get(StaffUser, agent.id), "agent token")[1]
     auth.login(user=agent)
-    return dict(a=event_a, b=event_b, agent=agent, participant_b=participant_b, request_b=request_id, api_token=api_token)
+    return dict(
+        a=event_a, b=event_b, agent=agent, participant_b=participant_b, request_b=request_id, api_token=api_token
+    )
 
 
 def _event_routes(app):
@@ -47,8 +49,13 @@ def _event_routes(app):
 
 
 def _url(rule, scoped) -> str:
-    values = {"event_id": scoped["b"].id, "participant_id": scoped["participant_b"].id, "request_id": scoped["request_b"],
-              "kind": "invitation", "name": "readiness"}
+    values = {
+        "event_id": scoped["b"].id,
+        "participant_id": scoped["participant_b"].id,
+        "request_id": scoped["request_b"],
+        "kind": "invitation",
+        "name": "readiness",
+    }
     return re.sub(r"<(?:int:)?(\w+)>", lambda m: str(values.get(m.group(1), 1)), rule.rule)
 
 
@@ -92,7 +99,10 @@ def test_an_admin_sees_every_event_and_assigns_agents(app, client, auth, scoped,
     auth.login("admin")
     page = client.get(f"/staff/events/{scoped['b'].id}").get_data(as_text=True)
     assert B_NAME in page and f'data-agent="{scoped["agent"].email}"' in page
-    assert client.post(f"/staff/events/{scoped['b'].id}/members", data={"agent": str(scoped["agent"].id)}).status_code == 302
+    assert (
+        client.post(f"/staff/events/{scoped['b'].id}/members", data={"agent": str(scoped["agent"].id)}).status_code
+        == 302
+    )
     with app.app_context(), session_scope() as session:
         details = [e.detail for e in session.exec(select(AuditEntry).where(AuditEntry.action == "event.member_add"))]
     assert details == [scoped["agent"].email]
@@ -113,8 +123,15 @@ def test_agents_cannot_assign_agents(client, scoped):
 
 
 def test_an_agent_creating_an_event_works_on_it(app, client, scoped):
-    data = {"name": "Agent's own", "platform": "zoom", "timezone": "Europe/Paris", "starts_at": "2027-01-10T10:00",
-            "ends_at": "2027-01-10T12:00", "default_language": "en", "default_role": "attendee"}
+    data = {
+        "name": "Agent's own",
+        "platform": "zoom",
+        "timezone": "Europe/Paris",
+        "starts_at": "2027-01-10T10:00",
+        "ends_at": "2027-01-10T12:00",
+        "default_language": "en",
+        "default_role": "attendee",
+    }
     response = client.post("/staff/events/new", data=data)
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 200

@@ -22,13 +22,36 @@ IDENTIFYING = ("label", "device_id", "deviceid", "group_id", "ip", "addr", "addr
 
 
 def _network_payload(app, participant_id: int, run_id: str) -> dict:
-    record = {"v": 1, "sid": "sess1", "pid": participant_id, "run": run_id, "upload_kbps": 10000.0, "upload_windows": [10000.0] * 6,
-              "upload_settled": True, "loss_up_pct": 0.0, "probes_up_sent": 550, "probes_up_recv": 550,
-              "echoes_sent": {"0": 250, "1": 300}, "jitter_up_ms": 1.0, "sctp_rtt_ms": 21.0, "bulk_connections": 4,
-              "ice_remote": {"addr": ADDRESSES[0], "type": "srflx"}, "http_addr": ADDRESSES[1]}
-    return {"state": "connected", "session": "sess1", "connect_ms": 200.0, "rtt_ms": 20.0, "jitter_down_ms": 2.0,
-            "download_kbps": 20000.0, "download_settled": True, "echoes_recv": {"0": 250, "1": 300},
-            "server": sign(app.config["SECRET_KEY"], record), "duration_ms": 9000.0}
+    record = {
+        "v": 1,
+        "sid": "sess1",
+        "pid": participant_id,
+        "run": run_id,
+        "upload_kbps": 10000.0,
+        "upload_windows": [10000.0] * 6,
+        "upload_settled": True,
+        "loss_up_pct": 0.0,
+        "probes_up_sent": 550,
+        "probes_up_recv": 550,
+        "echoes_sent": {"0": 250, "1": 300},
+        "jitter_up_ms": 1.0,
+        "sctp_rtt_ms": 21.0,
+        "bulk_connections": 4,
+        "ice_remote": {"addr": ADDRESSES[0], "type": "srflx"},
+        "http_addr": ADDRESSES[1],
+    }
+    return {
+        "state": "connected",
+        "session": "sess1",
+        "connect_ms": 200.0,
+        "rtt_ms": 20.0,
+        "jitter_down_ms": 2.0,
+        "download_kbps": 20000.0,
+        "download_settled": True,
+        "echoes_recv": {"0": 250, "1": 300},
+        "server": sign(app.config["SECRET_KEY"], record),
+        "duration_ms": 9000.0,
+    }
 
 
 def test_network_result_keeps_no_ip_address(app, client, make_participant):
@@ -52,12 +75,15 @@ def test_network_result_keeps_no_ip_address(app, client, make_participant):
     assert ADDRESSES[0] not in again["results"]["network"]["html"]
 
 
-@pytest.mark.parametrize("check, extra", [
-    ("camera", {"label": "FaceTime HD Camera (05ac:8514)"}),
-    ("camera", {"device_id": "d41d8cd98f00b204e9800998ecf8427e"}),
-    ("microphone", {"label": "MacBook Pro Microphone"}),
-    ("speakers", {"output_label": "AirPods Pro"}),
-])
+@pytest.mark.parametrize(
+    "check, extra",
+    [
+        ("camera", {"label": "FaceTime HD Camera (05ac:8514)"}),
+        ("camera", {"device_id": "d41d8cd98f00b204e9800998ecf8427e"}),
+        ("microphone", {"label": "MacBook Pro Microphone"}),
+        ("speakers", {"output_label": "AirPods Pro"}),
+    ],
+)
 def test_device_labels_are_refused(client, make_participant, check, extra):
     from result_payloads import PAYLOADS
 
@@ -82,14 +108,21 @@ def test_no_stored_field_names_a_device_or_an_address():
     assert not problems, problems
 
 
-@pytest.mark.parametrize("language, words", [("en", "Your privacy"), ("fr", "Vos données personnelles"), ("de", "Ihre Daten und Ihre Privatsphäre"),
-                                             ("es", "Su privacidad")])
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("en", "Your privacy"),
+        ("fr", "Vos données personnelles"),
+        ("de", "Ihre Daten und Ihre Privatsphäre"),
+        ("es", "Su privacidad"),
+    ],
+)
 def test_privacy_notice_on_the_page_in_the_participants_language(client, make_participant, language, words):
     """The notice is titled with the privacy guide's title in the participant's language and links to that guide."""
     _participant, token = make_participant(language=language)
     page = client.get(f"/c/{token}")
     html = page.get_data(as_text=True)
-    notice = html[html.index("data-privacy-notice"):]
+    notice = html[html.index("data-privacy-notice") :]
     assert words in notice[:2000]
     tag = re.search(r'<a [^>]*data-action="privacy-guide"[^>]*>', notice).group(0)
     assert re.search(r'href="/guides/privacy[?"#]', tag) and f'hreflang="{language}"' in tag

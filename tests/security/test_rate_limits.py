@@ -41,7 +41,9 @@ def _url(rule, token: str) -> str:
 
 @pytest.fixture
 def limited_app(app_config):
-    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC=f"{LIMIT} per minute", RATELIMIT_LOGIN=f"{LIMIT} per minute")
+    app_config.update(
+        RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC=f"{LIMIT} per minute", RATELIMIT_LOGIN=f"{LIMIT} per minute"
+    )
     app = create_app(app_config)
     yield app
     app.extensions["preflight_engine"].dispose()
@@ -129,8 +131,12 @@ def test_redis_storage_is_shared_between_workers(app_config):
     if not _redis_available(url):
         pytest.skip("no Redis on 127.0.0.1:6379")
     # Two apps stand for two gunicorn workers; a unique prefix keeps parallel runs apart.
-    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC=f"{LIMIT} per minute", RATELIMIT_STORAGE_URL=url,
-                      RATELIMIT_KEY_PREFIX=f"preflight-test-{uuid.uuid4().hex}")
+    app_config.update(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_PUBLIC=f"{LIMIT} per minute",
+        RATELIMIT_STORAGE_URL=url,
+        RATELIMIT_KEY_PREFIX=f"preflight-test-{uuid.uuid4().hex}",
+    )
     first, second = create_app(app_config), create_app(app_config)
     try:
         for n in range(LIMIT):
@@ -183,21 +189,36 @@ def test_memory_counters_are_safe_with_threaded_workers():
 
 
 def test_several_workers_with_memory_counters_refuse_to_start_in_production(tmp_path):
-    """Per-process counters multiply a limit by the number of workers: production refuses, development runs one worker."""
+    """Per-process counters multiply a limit by the number of workers: production refuses,
+    development runs one worker."""
     import os
     import subprocess
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    base = dict(os.environ, PREFLIGHT_WORKERS="3", PREFLIGHT_RATELIMIT_STORAGE_URL="memory://",
-                PREFLIGHT_SECRET_KEY="x" * 64, PREFLIGHT_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    check = [str(root / ".venv" / "bin" / "python"), "-c",
-             "import runpy; ns = runpy.run_path('gunicorn.conf.py'); print('workers', ns['workers'])"]
-    production = subprocess.run(check, cwd=root, env={**base, "PREFLIGHT_ENV": "production"}, capture_output=True, text=True)
+    base = dict(
+        os.environ,
+        PREFLIGHT_WORKERS="3",
+        PREFLIGHT_RATELIMIT_STORAGE_URL="memory://",
+        PREFLIGHT_SECRET_KEY="x" * 64,
+        PREFLIGHT_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    check = [
+        str(root / ".venv" / "bin" / "python"),
+        "-c",
+        "import runpy; ns = runpy.run_path('gunicorn.conf.py'); print('workers', ns['workers'])",
+    ]
+    production = subprocess.run(
+        check, cwd=root, env={**base, "PREFLIGHT_ENV": "production"}, capture_output=True, text=True
+    )
     assert production.returncode != 0 and "refusing to start 3 workers" in production.stderr
     development = subprocess.run(check, cwd=root, env=base, capture_output=True, text=True)
     assert development.returncode == 0 and "workers 1" in development.stdout
-    shared = subprocess.run(check, cwd=root, env={**base, "PREFLIGHT_ENV": "production",
-                                                  "PREFLIGHT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"},
-                            capture_output=True, text=True)
+    shared = subprocess.run(
+        check,
+        cwd=root,
+        env={**base, "PREFLIGHT_ENV": "production", "PREFLIGHT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"},
+        capture_output=True,
+        text=True,
+    )
     assert shared.returncode == 0 and "workers 3" in shared.stdout

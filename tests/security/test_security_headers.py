@@ -99,7 +99,10 @@ def test_frame_ancestors_allow_list(app_config, make_participant):
         app.extensions["preflight_engine"].dispose()
 
 
-@pytest.mark.parametrize("bad", ["*", "https://a.example.org; script-src *", "'unsafe-inline'", "javascript:", "example.org/path", "http://x y"])
+@pytest.mark.parametrize(
+    "bad",
+    ["*", "https://a.example.org; script-src *", "'unsafe-inline'", "javascript:", "example.org/path", "http://x y"],
+)
 def test_frame_ancestors_refuses_anything_but_origins(app_config, bad):
     app_config["FRAME_ANCESTORS"] = [bad]
     with pytest.raises(ConfigError, match="FRAME_ANCESTORS"):
@@ -126,7 +129,9 @@ def test_production_hsts_and_cookie_flags(production_app, make_participant, make
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     user = make_staff("agent")
     # Production sessions are Secure cookies: the test client must speak HTTPS to send them back.
-    signed_in = client.post("/staff/login", data={"email": user.email, "password": staff_password}, base_url="https://localhost")
+    signed_in = client.post(
+        "/staff/login", data={"email": user.email, "password": staff_password}, base_url="https://localhost"
+    )
     assert signed_in.status_code == 302
     for header in signed_in.headers.getlist("Set-Cookie"):
         assert "Secure" in header and "HttpOnly" in header and "SameSite" in header, header
@@ -184,8 +189,13 @@ def test_static_files_call_no_other_site():
         if path.suffix not in (".js", ".css") or "vendor" in path.parts:
             continue
         text = path.read_text()
-        for pattern in (r"""fetch\(\s*["'](?:https?:)?//""", r"""url\(\s*["']?(?:https?:)?//""", r"@import\s+[\"']?(?:url\()?(?:https?:)?//",
-                        r"""new\s+(?:WebSocket|EventSource)\(\s*["'](?:wss?|https?):""", r"""stun:|turns?:"""):
+        for pattern in (
+            r"""fetch\(\s*["'](?:https?:)?//""",
+            r"""url\(\s*["']?(?:https?:)?//""",
+            r"@import\s+[\"']?(?:url\()?(?:https?:)?//",
+            r"""new\s+(?:WebSocket|EventSource)\(\s*["'](?:wss?|https?):""",
+            r"""stun:|turns?:""",
+        ):
             if re.search(pattern, text):
                 problems.append(f"{path.relative_to(STATIC)}: {pattern}")
     assert not problems, problems

@@ -44,11 +44,15 @@ def test_creating_an_api_token_needs_a_recent_password(app, client, auth):
     user = auth.login("agent")
     with client.session_transaction() as session:
         session["confirmed_at"] = int(time.time()) - app.config["REAUTH_MINUTES"] * 60 - 5
-    response = client.post("/staff/api-tokens/", data={"name": "stolen"}, headers={"Referer": "http://localhost/staff/api-tokens/"})
+    response = client.post(
+        "/staff/api-tokens/", data={"name": "stolen"}, headers={"Referer": "http://localhost/staff/api-tokens/"}
+    )
     assert response.status_code == 302 and "/staff/login/confirm" in response.headers["Location"]
     with app.app_context(), session_scope() as db:
         assert db.exec(select(ApiToken)).first() is None
-    assert client.post("/staff/login/confirm?next=/staff/api-tokens/", data={"password": "wrong-one"}).status_code == 401
+    assert (
+        client.post("/staff/login/confirm?next=/staff/api-tokens/", data={"password": "wrong-one"}).status_code == 401
+    )
     confirmed = client.post("/staff/login/confirm?next=/staff/api-tokens/", data={"password": PASSWORD})
     assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/staff/api-tokens/")
     assert client.post("/staff/api-tokens/", data={"name": "mine"}).status_code == 200

@@ -17,13 +17,20 @@ SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 
 def test_redact_replaces_every_token_form():
     token = "AbC-dEf_123"
-    for text in (f"GET /c/{token} HTTP/1.1", f"/c/{token}/results", f"/c/{token}?lang=fr", f"https://x.example/c/{token}/network/offer",
-                 f'"GET /c/{token}" 200'):
+    for text in (
+        f"GET /c/{token} HTTP/1.1",
+        f"/c/{token}/results",
+        f"/c/{token}?lang=fr",
+        f"https://x.example/c/{token}/network/offer",
+        f'"GET /c/{token}" 200',
+    ):
         assert token not in redact(text), text
 
 
 def test_filter_rewrites_records():
-    record = logging.LogRecord("gunicorn.error", logging.DEBUG, __file__, 1, "%s %s", ("GET", "/c/secret-token-1"), None)
+    record = logging.LogRecord(
+        "gunicorn.error", logging.DEBUG, __file__, 1, "%s %s", ("GET", "/c/secret-token-1"), None
+    )
     RedactingFilter().filter(record)
     assert "secret-token-1" not in record.getMessage()
 
@@ -40,12 +47,18 @@ def _raw(port: int, data: bytes) -> None:
 def test_gunicorn_logs_never_contain_the_token(app_config, make_participant, tmp_path):
     """Real gunicorn at debug level: page, language switch, results, bad requests, referers."""
     _participant, token = make_participant()
-    server = GunicornServer(app_config["DATABASE_URL"], SECRET, tmp_path / "gunicorn.log", extra_args=("--log-level", "debug")).start()
+    server = GunicornServer(
+        app_config["DATABASE_URL"], SECRET, tmp_path / "gunicorn.log", extra_args=("--log-level", "debug")
+    ).start()
     try:
         with urllib.request.urlopen(f"{server.url}/c/{token}?lang=fr", timeout=10) as page:
             assert page.status == 200
-        request = urllib.request.Request(f"{server.url}/c/{token}/results", data=b"{}", method="POST",
-                                         headers={"Content-Type": "application/json", "Referer": f"{server.url}/c/{token}"})
+        request = urllib.request.Request(
+            f"{server.url}/c/{token}/results",
+            data=b"{}",
+            method="POST",
+            headers={"Content-Type": "application/json", "Referer": f"{server.url}/c/{token}"},
+        )
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(request, timeout=10)  # no CSRF token: refused, and logged
         with pytest.raises(urllib.error.HTTPError):
@@ -88,7 +101,9 @@ def test_app_logger_never_gets_the_token(app, client, make_participant, caplog, 
 def test_a_forced_500_under_gunicorn_never_logs_the_token(app_config, make_participant, tmp_path):
     """Crashes in a view and in an error handler (Flask's own 'Exception on <path>'), with tracebacks."""
     _participant, token = make_participant()
-    server = GunicornServer(app_config["DATABASE_URL"], SECRET, tmp_path / "gunicorn.log", app_module="crashing_wsgi:app").start()
+    server = GunicornServer(
+        app_config["DATABASE_URL"], SECRET, tmp_path / "gunicorn.log", app_module="crashing_wsgi:app"
+    ).start()
     try:
         for path in ("crash", "crash-twice"):
             with pytest.raises(urllib.error.HTTPError) as failed:

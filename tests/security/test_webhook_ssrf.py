@@ -20,8 +20,15 @@ from preflight.alerts.outbox import enqueue
 from preflight.db import session_scope
 from preflight.models import AuditEntry, Event, OutboxMessage
 
-EVENT_FORM = {"name": "Webinar", "platform": "zoom", "timezone": "Europe/Paris", "starts_at": "2027-01-10T10:00",
-              "ends_at": "2027-01-10T12:00", "default_language": "en", "default_role": "attendee"}
+EVENT_FORM = {
+    "name": "Webinar",
+    "platform": "zoom",
+    "timezone": "Europe/Paris",
+    "starts_at": "2027-01-10T10:00",
+    "ends_at": "2027-01-10T12:00",
+    "default_language": "en",
+    "default_role": "attendee",
+}
 UNSAFE = [
     "http://127.0.0.1:6379/",
     "http://localhost:5432/",
@@ -60,12 +67,16 @@ def test_unsafe_webhook_urls_are_refused_when_saved(client, auth, app, no_allow_
 
 def test_a_public_name_that_does_not_resolve_yet_can_be_saved(client, auth, app, no_allow_list):
     auth.login("admin")
-    response = client.post("/staff/events/new", data={**EVENT_FORM, "webhook_url": "https://hooks.example.invalid/T000/B000/xyz"})
+    response = client.post(
+        "/staff/events/new", data={**EVENT_FORM, "webhook_url": "https://hooks.example.invalid/T000/B000/xyz"}
+    )
     assert response.status_code == 302
     with app.app_context(), session_scope() as session:
         event = session.exec(select(Event)).one()
         assert len(event.webhook_secret) >= 40  # a signing key came with the URL
-        audit = [entry.detail for entry in session.exec(select(AuditEntry).where(AuditEntry.action == "event.webhook_url"))]
+        audit = [
+            entry.detail for entry in session.exec(select(AuditEntry).where(AuditEntry.action == "event.webhook_url"))
+        ]
     assert audit and audit[0].startswith("- -> https://hooks.example.invalid/...")
     assert "xyz" not in audit[0]  # the URL's secret path is not copied into the audit log
 
@@ -159,7 +170,9 @@ def test_the_default_webhook_is_signed_with_the_configured_key(app, worker, make
     finally:
         receiver.stop()
     [headers], [body] = receiver.headers, receiver.bodies
-    expected = hmac.new(b"operator-key", headers["X-Preflight-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        b"operator-key", headers["X-Preflight-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
     assert headers["X-Preflight-Signature"] == f"v1={expected}"
 
 

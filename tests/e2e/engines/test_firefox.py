@@ -23,9 +23,15 @@ pytestmark = pytest.mark.firefox
 @pytest.fixture(scope="session")
 def firefox_driver() -> Path:
     """The node driver script, once its engine and npm packages are there."""
-    missing = [what for what, ok in (("firefox-esr", FIREFOX), ("node", shutil.which("node")),
-                                     ("npm ci in tests/e2e/engines", (HERE / "node_modules" / "puppeteer-core").is_dir()))
-               if not ok]
+    missing = [
+        what
+        for what, ok in (
+            ("firefox-esr", FIREFOX),
+            ("node", shutil.which("node")),
+            ("npm ci in tests/e2e/engines", (HERE / "node_modules" / "puppeteer-core").is_dir()),
+        )
+        if not ok
+    ]
     if missing:
         if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Firefox tests cannot run: missing {', '.join(missing)}")
@@ -35,7 +41,9 @@ def firefox_driver() -> Path:
 
 def run_flow(driver: Path, url: str, scenario: str) -> dict:
     env = {**os.environ, "PREFLIGHT_FIREFOX": FIREFOX}
-    done = subprocess.run(["node", str(driver), url, scenario], capture_output=True, text=True, timeout=240, env=env, cwd=HERE)
+    done = subprocess.run(
+        ["node", str(driver), url, scenario], capture_output=True, text=True, timeout=240, env=env, cwd=HERE
+    )
     result = json.loads(done.stdout or "{}")
     assert not result.get("error"), result.get("error") + "\n" + done.stderr[-2000:]
     return result["steps"]
@@ -45,7 +53,8 @@ def test_firefox_happy_path(firefox_driver, live_server, make_participant):
     _, token = make_participant(role="presenter")
     steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "happy")
     assert {name: s["verdict"] for name, s in steps.items() if name != "network"} == dict.fromkeys(
-        ("browser", "camera", "microphone", "speakers"), "pass"), steps
+        ("browser", "camera", "microphone", "speakers"), "pass"
+    ), steps
 
 
 def stored_microphone(app, participant_id) -> dict:
@@ -56,12 +65,15 @@ def stored_microphone(app, participant_id) -> dict:
 
     with app.app_context(), session_scope() as session:
         runs = [r.id for r in session.exec(select(CheckRun).where(CheckRun.participant_id == participant_id)).all()]
-        result = session.exec(select(CheckResult).where(CheckResult.run_id.in_(runs), CheckResult.check == "microphone")).one()
+        result = session.exec(
+            select(CheckResult).where(CheckResult.run_id.in_(runs), CheckResult.check == "microphone")
+        ).one()
         return result.values["raw"]
 
 
-def test_firefox_without_an_audio_server_measures_the_microphone_another_way(firefox_driver, live_server, live_app,
-                                                                              make_participant):
+def test_firefox_without_an_audio_server_measures_the_microphone_another_way(
+    firefox_driver, live_server, live_app, make_participant
+):
     # No PulseAudio: Firefox's AudioContext stays suspended (finding 3: it used to fail "silent").
     participant, token = make_participant(role="presenter")
     env_pulse = os.environ.pop("PULSE_SERVER", None)

@@ -26,9 +26,16 @@ pytestmark = pytest.mark.webkit
 @pytest.fixture(scope="session")
 def webkit_driver():
     """``xvfb-run WebKitWebDriver --port=N`` for the session: yields the port."""
-    missing = [what for what, ok in (("webkit2gtk-driver", DRIVER), ("xvfb", XVFB), ("node", shutil.which("node")),
-                                     ("npm ci in tests/e2e/engines", (HERE / "node_modules" / "selenium-webdriver").is_dir()))
-               if not ok]
+    missing = [
+        what
+        for what, ok in (
+            ("webkit2gtk-driver", DRIVER),
+            ("xvfb", XVFB),
+            ("node", shutil.which("node")),
+            ("npm ci in tests/e2e/engines", (HERE / "node_modules" / "selenium-webdriver").is_dir()),
+        )
+        if not ok
+    ]
     if missing:
         if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
             pytest.fail(f"WebKit tests cannot run: missing {', '.join(missing)}")
@@ -36,8 +43,12 @@ def webkit_driver():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([XVFB, "-a", DRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [XVFB, "-a", DRIVER, f"--port={port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -51,8 +62,13 @@ def webkit_driver():
 
 
 def run_flow(port: int, url: str, scenario: str) -> dict:
-    done = subprocess.run(["node", str(HERE / "webkit_flow.mjs"), url, str(port), scenario], capture_output=True, text=True,
-                          timeout=300, cwd=HERE)
+    done = subprocess.run(
+        ["node", str(HERE / "webkit_flow.mjs"), url, str(port), scenario],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=HERE,
+    )
     result = json.loads(done.stdout or "{}")
     assert not result.get("error"), str(result.get("error")) + "\n" + done.stderr[-2000:]
     return result["steps"]
@@ -77,8 +93,11 @@ def test_webkit_speakers_no(webkit_driver, live_server, make_participant):
     assert (steps["speakers"]["verdict"], steps["speakers"]["reason"]) == ("fail", "speakers_not_heard")
 
 
-@pytest.mark.xfail(strict=False, reason="open: MiniBrowser's mock camera is judged camera_black in some runs "
-                                         "(canvas reads of the <video> come back black under Xvfb); not yet explained")
+@pytest.mark.xfail(
+    strict=False,
+    reason="open: MiniBrowser's mock camera is judged camera_black in some runs "
+    "(canvas reads of the <video> come back black under Xvfb); not yet explained",
+)
 def test_webkit_mock_camera_is_not_black(webkit_driver, live_server, make_participant):
     _, token = make_participant(role="presenter")
     steps = run_flow(webkit_driver, f"{live_server}/c/{token}", "happy")
