@@ -49,7 +49,7 @@ def render() -> str:
     lines = [
         "# Thresholds",
         "",
-        "Generated from `preflight/profiles.py` by `flask --app wsgi thresholds > docs/thresholds.md`;",
+        "Generated from `preflight/profiles/` by `flask --app wsgi thresholds > docs/thresholds.md`;",
         "a test fails when this file and the code disagree. Edit the code, not this file.",
         "",
         "Download: fail below the platform's minimum video rate, warn below its recommended rate.",

@@ -1,4 +1,4 @@
-"""docs/thresholds.md is generated from preflight/profiles.py and must not drift."""
+"""docs/thresholds.md is generated from preflight/profiles/ and must not drift."""
 
 from pathlib import Path
 

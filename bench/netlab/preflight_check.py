@@ -49,7 +49,7 @@ PLATFORM, ROLE = "generic", "attendee"
 
 # What the check should conclude on each link for an attendee of the generic profile
 # (upload fail < 100 / warn < 500 kbit/s, download fail < 500 / warn < 1000, RTT warn > 150 / fail > 400 ms,
-# jitter warn > 30 / fail > 100 ms, loss warn > 1 / fail > 5 %; see preflight/profiles.py).
+# jitter warn > 30 / fail > 100 ms, loss warn > 1 / fail > 5 %; see preflight/profiles/).
 EXPECTED = {
     "fibre": ("pass", "network_ok"),
     "dsl": ("pass", "network_ok"),

@@ -1,4 +1,4 @@
-"""The technical requirements table, generated from ``preflight/profiles.py``.
+"""The technical requirements table, generated from ``preflight/profiles/``.
 
 The ``requirements`` guide ends with this table, so the figures participants
 read are the very thresholds the checks judge against: they cannot drift.

@@ -1,0 +1,28 @@
+"""Every threshold the checks are judged against, in one place, each with its source.
+
+- ``platforms``: what each platform (Zoom, Teams, Meet, Webex, GoTo, Jitsi, generic) needs of
+  the network and the browser, per role;
+- ``devices``: the camera and microphone limits (the same for every platform) and which device
+  checks each role needs.
+
+``docs/thresholds.md`` is generated from this package by ``flask thresholds``; a test fails
+when the two disagree. Add a number here, with its source, rather than anywhere else.
+"""
+
+from .devices import DEVICE_NEEDS, DEVICE_THRESHOLDS, DeviceThresholds, Threshold, device_need
+from .platforms import GENERIC, PROFILES, BrowserSupport, Limit, Profile, Rate, get_profile
+
+__all__ = [
+    "DEVICE_NEEDS",
+    "DEVICE_THRESHOLDS",
+    "GENERIC",
+    "PROFILES",
+    "BrowserSupport",
+    "DeviceThresholds",
+    "Limit",
+    "Profile",
+    "Rate",
+    "Threshold",
+    "device_need",
+    "get_profile",
+]
