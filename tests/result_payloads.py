@@ -3,17 +3,27 @@
 Import as ``from result_payloads import PAYLOADS`` (``tests/`` is on ``sys.path``: it holds the root conftest).
 """
 
+# Every browser feature the browser check asks about, all present.
+FEATURES = dict(
+    rtc_peer_connection=True,
+    get_user_media=True,
+    enumerate_devices=True,
+    set_sink_id=True,
+    get_display_media=True,
+    audio_context=True,
+)
+
+# The network check's figures (the page's data-metric names), written out so a renamed or
+# dropped figure fails the tests.
+NETWORK_METRICS = frozenset(
+    {"connect_ms", "rtt_ms", "jitter_ms", "loss_up_pct", "loss_down_pct", "upload_kbps", "download_kbps"}
+    | {"loaded_rtt_ms", "mos"}
+)
+
 PAYLOADS = {
     "browser": {
         "secure_context": True,
-        "features": {
-            "rtc_peer_connection": True,
-            "get_user_media": True,
-            "enumerate_devices": True,
-            "set_sink_id": True,
-            "get_display_media": True,
-            "audio_context": True,
-        },
+        "features": dict(FEATURES),
         "video_codecs": ["VP8", "H264"],
         "audio_codecs": ["opus"],
     },

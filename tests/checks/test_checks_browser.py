@@ -8,15 +8,7 @@ from preflight.checks.client import ClientInfo
 from preflight.profiles import PROFILES
 
 from checks_samples import CHROME, FIREFOX, IPHONE, SAFARI
-
-FEATURES = dict(
-    rtc_peer_connection=True,
-    get_user_media=True,
-    enumerate_devices=True,
-    set_sink_id=True,
-    get_display_media=True,
-    audio_context=True,
-)
+from result_payloads import FEATURES
 
 
 def payload(secure=True, codecs=("VP8", "H264", "VP9"), **features):

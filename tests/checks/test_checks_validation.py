@@ -5,15 +5,8 @@ import json
 import pytest
 
 from preflight.checks.submission import PayloadError, parse
+from result_payloads import FEATURES
 
-FEATURES = dict(
-    rtc_peer_connection=True,
-    get_user_media=True,
-    enumerate_devices=True,
-    set_sink_id=True,
-    get_display_media=True,
-    audio_context=True,
-)
 BROWSER = {"secure_context": True, "features": FEATURES, "video_codecs": ["VP8"], "audio_codecs": ["opus"]}
 SPEAKERS = {"answer": "yes", "played": True}
 LIMIT = 64 * 1024

@@ -12,19 +12,10 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.models import CheckResult, CheckRun
 from preflight.network.registry import live_checks
+from result_payloads import NETWORK_METRICS
 
 SLOW = 30_000
-FIGURES = (
-    "connect_ms",
-    "rtt_ms",
-    "jitter_ms",
-    "loss_up_pct",
-    "loss_down_pct",
-    "upload_kbps",
-    "download_kbps",
-    "loaded_rtt_ms",
-    "mos",
-)
+FIGURES = sorted(NETWORK_METRICS)
 
 
 def network(page):

@@ -11,6 +11,7 @@ from preflight.checks.network import NetworkPayload, assess, judge
 from preflight.netrules import stats
 from preflight.netrules.summary import sign
 from preflight.profiles import get_profile
+from result_payloads import NETWORK_METRICS
 
 ZOOM = get_profile(
     "zoom"
@@ -78,17 +79,7 @@ def verdict(p=None, r="default", role="attendee", profile=ZOOM):
 def test_healthy_link_passes_with_all_nine_figures():
     finding = assess(payload(), record(), ZOOM, "attendee")
     assert (finding.verdict, finding.reason, finding.guide) == ("pass", "network_ok", "")
-    assert set(finding.metrics) == {
-        "connect_ms",
-        "rtt_ms",
-        "jitter_ms",
-        "loss_up_pct",
-        "loss_down_pct",
-        "upload_kbps",
-        "download_kbps",
-        "loaded_rtt_ms",
-        "mos",
-    }
+    assert set(finding.metrics) == NETWORK_METRICS
     assert finding.metrics["loss_down_pct"] == 0.0
     assert finding.metrics["loaded_rtt_ms"] == 45.0
     assert finding.metrics["jitter_ms"] == 2.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from preflight.netrules import protocol as P
 from preflight.netrules.summary import verify
+from result_payloads import NETWORK_METRICS
 
 
 def test_full_check_measures_both_directions_and_signs_the_server_figures(app, net, link, wait_no_live):
@@ -117,17 +118,7 @@ def test_results_post_joins_the_server_record_and_stores_the_figures(app, client
     assert judged["reason"] == "network_ok"
     metrics = judged["metrics"]
     assert metrics["upload_kbps"] == result["server_record"]["upload_kbps"]
-    assert set(metrics) >= {
-        "connect_ms",
-        "rtt_ms",
-        "jitter_ms",
-        "loss_up_pct",
-        "loss_down_pct",
-        "upload_kbps",
-        "download_kbps",
-        "loaded_rtt_ms",
-        "mos",
-    }
+    assert set(metrics) >= NETWORK_METRICS
     for name in ("rtt_ms", "upload_kbps", "download_kbps", "mos"):
         assert f'data-metric="{name}"' in judged["html"]
     with app.app_context(), session_scope() as session:

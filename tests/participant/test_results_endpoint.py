@@ -8,17 +8,10 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.links import revoke_link
 from preflight.models import CheckResult, CheckRun, Participant
+from result_payloads import FEATURES
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-)
-FEATURES = dict(
-    rtc_peer_connection=True,
-    get_user_media=True,
-    enumerate_devices=True,
-    set_sink_id=True,
-    get_display_media=True,
-    audio_context=True,
 )
 BROWSER = {"secure_context": True, "features": FEATURES, "video_codecs": ["VP8", "H264"], "audio_codecs": ["opus"]}
 FRAMES = [{"luma": 90.0, "variance": 400.0, "diff": None}] + [{"luma": 90.0, "variance": 400.0, "diff": 2.5}] * 19

@@ -17,20 +17,13 @@ from preflight.checks.base import Context
 from preflight.checks.client import client_info
 from preflight.participant.verdicts import render_finding
 from preflight.profiles import get_profile
+from result_payloads import FEATURES
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 # WebKitGTK's MiniBrowser: getUserMedia, no RTCPeerConnection.
 WEBKIT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15"
 LOCALES = ["en", "fr", "de", "es"]
 CODES = re.compile(r"\b\w+Error\b|rtc_peer_connection|get_user_media|\b[a-z]+_[a-z_]+\b")
-FEATURES = dict(
-    rtc_peer_connection=True,
-    get_user_media=True,
-    enumerate_devices=True,
-    set_sink_id=True,
-    get_display_media=True,
-    audio_context=True,
-)
 
 
 def visible(html: str) -> str:
