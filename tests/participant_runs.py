@@ -18,7 +18,7 @@ from sqlalchemy import update
 from preflight.db import session_scope
 from preflight.models import CheckRun
 from preflight.netrules.summary import sign
-from result_payloads import PAYLOADS
+from result_payloads import PAYLOADS, server_record
 
 SAFARI = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
@@ -34,25 +34,7 @@ def network_payload(
 ) -> dict:
     """A connected network result with a server record signed for this participant and run."""
     session = "sess-" + run_id[-8:]
-    record = {
-        "v": 1,
-        "sid": session,
-        "pid": participant_id,
-        "run": run_id,
-        "upload_kbps": float(up),
-        "upload_windows": [float(up)] * 6,
-        "upload_settled": True,
-        "loss_up_pct": 0.0,
-        "probes_up_sent": 550,
-        "probes_up_recv": 550,
-        "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300},
-        "jitter_up_ms": 1.0,
-        "sctp_rtt_ms": float(rtt),
-        "down_connections": 2,
-        "up_connections": 4,
-        "ice_remote": {"addr": "10.0.0.2", "type": "host"},
-        "http_addr": "10.0.0.2",
-    }
+    record = server_record(participant_id, run_id, session=session, up=up, rtt=rtt)
     return dict(
         state="connected",
         session=session,

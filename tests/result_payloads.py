@@ -20,6 +20,34 @@ NETWORK_METRICS = frozenset(
     | {"loaded_rtt_ms", "mos"}
 )
 
+
+def server_record(
+    participant_id: int, run_id: str, *, session: str = "sess1", up: float = 10000.0, rtt: float = 21.0, **changes
+) -> dict:
+    """A healthy record of the server's own figures, as the aiortc peer signs it; ``changes`` override fields."""
+    record = {
+        "v": 1,
+        "sid": session,
+        "pid": participant_id,
+        "run": run_id,
+        "upload_kbps": float(up),
+        "upload_windows": [float(up)] * 6,
+        "upload_settled": True,
+        "loss_up_pct": 0.0,
+        "probes_up_sent": 550,
+        "probes_up_recv": 550,
+        "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300},
+        "jitter_up_ms": 1.0,
+        "sctp_rtt_ms": float(rtt),
+        "down_connections": 2,
+        "up_connections": 4,
+        "ice_remote": {"addr": "10.0.0.2", "type": "host"},
+        "http_addr": "10.0.0.2",
+    }
+    record.update(changes)
+    return record
+
+
 PAYLOADS = {
     "browser": {
         "secure_context": True,

@@ -21,6 +21,7 @@ from preflight.alerts.outbox import enqueue
 from preflight.db import session_scope
 from preflight.models import Event, OutboxMessage, Participant, ParticipantMessage
 from preflight.safe_input import has_control_characters
+from staff_forms import EVENT_FORM
 
 SINGLE_LINE = [
     "Ann\nSmith",
@@ -94,15 +95,7 @@ def test_every_form_in_the_app_refuses_control_characters_in_every_text_field(ap
 
 def test_a_line_break_in_an_event_name_is_refused_and_nothing_is_saved(client, auth, app):
     auth.login("admin")
-    data = {
-        "name": "Webinar\r\nBcc: everyone@example.org",
-        "platform": "zoom",
-        "timezone": "Europe/Paris",
-        "starts_at": "2027-01-10T10:00",
-        "ends_at": "2027-01-10T12:00",
-        "default_language": "en",
-        "default_role": "attendee",
-    }
+    data = {**EVENT_FORM, "name": "Webinar\r\nBcc: everyone@example.org"}
     response = client.post("/staff/events/new", data=data)
     assert response.status_code in (200, 400)
     assert "control characters" in response.get_data(as_text=True)

@@ -11,7 +11,7 @@ from preflight.checks.network import NetworkPayload, assess, judge
 from preflight.netrules import stats
 from preflight.netrules.summary import sign
 from preflight.profiles import get_profile
-from result_payloads import NETWORK_METRICS
+from result_payloads import NETWORK_METRICS, server_record
 
 ZOOM = get_profile(
     "zoom"
@@ -48,27 +48,7 @@ def payload(**changes) -> NetworkPayload:
 
 def record(**changes) -> dict:
     """A healthy server record; ``changes`` override fields."""
-    base = {
-        "v": 1,
-        "sid": "sess1",
-        "pid": 1,
-        "run": "run-judge-1",
-        "upload_kbps": 10000.0,
-        "upload_windows": [10000.0] * 6,
-        "upload_settled": True,
-        "loss_up_pct": 0.0,
-        "probes_up_sent": 550,
-        "probes_up_recv": 550,
-        "echoes_sent": {"0": 250, "2": 250, "130": 50, "1": 300},
-        "jitter_up_ms": 1.0,
-        "sctp_rtt_ms": 21.0,
-        "down_connections": 2,
-        "up_connections": 4,
-        "ice_remote": {"addr": "10.0.0.2", "type": "host"},
-        "http_addr": "10.0.0.2",
-    }
-    base.update(changes)
-    return base
+    return server_record(1, "run-judge-1", **changes)
 
 
 def verdict(p=None, r="default", role="attendee", profile=ZOOM):

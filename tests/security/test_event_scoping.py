@@ -15,6 +15,7 @@ from sqlmodel import select
 from preflight.api.tokens import create_token
 from preflight.db import session_scope
 from preflight.models import AuditEntry, HelpRequest, StaffUser
+from staff_forms import EVENT_FORM
 
 B_NAME, B_MESSAGE, B_EVENT = "Bertha Zwieback", "B-PRIVATE-HELP", "Event B (other team)"
 
@@ -123,15 +124,7 @@ def test_agents_cannot_assign_agents(client, scoped):
 
 
 def test_an_agent_creating_an_event_works_on_it(app, client, scoped):
-    data = {
-        "name": "Agent's own",
-        "platform": "zoom",
-        "timezone": "Europe/Paris",
-        "starts_at": "2027-01-10T10:00",
-        "ends_at": "2027-01-10T12:00",
-        "default_language": "en",
-        "default_role": "attendee",
-    }
+    data = {**EVENT_FORM, "name": "Agent's own"}
     response = client.post("/staff/events/new", data=data)
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 200

@@ -15,6 +15,7 @@ from preflight.checks import REGISTRY
 from preflight.db import session_scope
 from preflight.models import CheckResult, metadata
 from preflight.netrules.summary import sign
+from result_payloads import server_record
 
 ADDRESSES = ("203.0.113.45", "198.51.100.77")
 # Names that would carry a device's identity or a network address.
@@ -22,24 +23,13 @@ IDENTIFYING = ("label", "device_id", "deviceid", "group_id", "ip", "addr", "addr
 
 
 def _network_payload(app, participant_id: int, run_id: str) -> dict:
-    record = {
-        "v": 1,
-        "sid": "sess1",
-        "pid": participant_id,
-        "run": run_id,
-        "upload_kbps": 10000.0,
-        "upload_windows": [10000.0] * 6,
-        "upload_settled": True,
-        "loss_up_pct": 0.0,
-        "probes_up_sent": 550,
-        "probes_up_recv": 550,
-        "echoes_sent": {"0": 250, "1": 300},
-        "jitter_up_ms": 1.0,
-        "sctp_rtt_ms": 21.0,
-        "bulk_connections": 4,
-        "ice_remote": {"addr": ADDRESSES[0], "type": "srflx"},
-        "http_addr": ADDRESSES[1],
-    }
+    record = server_record(
+        participant_id,
+        run_id,
+        echoes_sent={"0": 250, "1": 300},
+        ice_remote={"addr": ADDRESSES[0], "type": "srflx"},
+        http_addr=ADDRESSES[1],
+    )
     return {
         "state": "connected",
         "session": "sess1",

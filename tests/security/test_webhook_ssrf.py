@@ -19,16 +19,8 @@ from preflight.alerts import egress
 from preflight.alerts.outbox import enqueue
 from preflight.db import session_scope
 from preflight.models import AuditEntry, Event, OutboxMessage
+from staff_forms import EVENT_FORM
 
-EVENT_FORM = {
-    "name": "Webinar",
-    "platform": "zoom",
-    "timezone": "Europe/Paris",
-    "starts_at": "2027-01-10T10:00",
-    "ends_at": "2027-01-10T12:00",
-    "default_language": "en",
-    "default_role": "attendee",
-}
 UNSAFE = [
     "http://127.0.0.1:6379/",
     "http://localhost:5432/",
