@@ -39,9 +39,12 @@ class GunicornServer:
         extra_args: tuple[str, ...] = (),
         env: dict | None = None,
         app_module: str = "wsgi:app",
+        host: str = "127.0.0.1",
+        command_prefix: tuple[str, ...] | list[str] = (),
     ):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
+        self.command_prefix = list(command_prefix)  # e.g. ``ip netns exec NS``
         self.log_path = log_path
         self.args = extra_args
         self.app_module = app_module
@@ -49,7 +52,7 @@ class GunicornServer:
         self.env.update(
             PREFLIGHT_DATABASE_URL=database_url,
             PREFLIGHT_SECRET_KEY=secret_key,
-            PREFLIGHT_BIND=f"127.0.0.1:{self.port}",
+            PREFLIGHT_BIND=f"{host}:{self.port}",
             PREFLIGHT_BASE_URL=self.url,
             PREFLIGHT_WORKERS=str(workers),
             PREFLIGHT_THREADS=str(threads),
@@ -64,7 +67,15 @@ class GunicornServer:
         """Start and wait for ``/healthz``."""
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket", *self.args, self.app_module],
+            [
+                *self.command_prefix,
+                str(GUNICORN),
+                "-c",
+                "gunicorn.conf.py",
+                "--no-control-socket",
+                *self.args,
+                self.app_module,
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

@@ -255,7 +255,7 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
         page = context.new_page()
         # Only the network step: the other steps' code is not loaded.
         page.route(
-            "**/static/js/check-steps.js", lambda r: r.fulfill(status=200, content_type="text/javascript", body="")
+            "**/static/js/check-steps.*js", lambda r: r.fulfill(status=200, content_type="text/javascript", body="")
         )
 
         def on_response(response):

@@ -26,6 +26,7 @@ from ..netrules import stats
 from . import sctp
 from .aiortc_internals import enlarge_receive_buffers, nominated_remote, sctp_rtt_ms
 from .download import DownloadSender
+from .hidden_hosts import reveal_hidden_hosts
 from .timing import now_ms, number, rounded, trace
 from .upload import UploadMeter
 
@@ -113,7 +114,8 @@ class CheckSession:
             else:
                 self.upload.pcs.append(pc)
                 pc.on("datachannel", self._bulk_channel(self.upload.add_channel))
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+            sdp = reveal_hidden_hosts(offer.sdp, self.http_addr)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
             enlarge_receive_buffers(pc)
             answers.append({"kind": offer.kind, "sdp": pc.localDescription.sdp})

@@ -1,17 +1,23 @@
 // Drive the participant page in Firefox ESR over WebDriver BiDi (puppeteer-core) and print what
 // each step shows as JSON: {steps: {name: {verdict, reason, text}}, userAgent}.
-// Usage: node firefox_flow.mjs URL SCENARIO   (SCENARIO: happy | denied | speakers-no)
+// Usage: node firefox_flow.mjs URL SCENARIO   (SCENARIO: happy | denied | speakers-no | network-only)
+// network-only: only the network step runs (the other steps' script is not loaded), with no
+// capture permission (so Firefox hides its host address behind an mDNS name, as for a participant
+// who denied the camera) and default WebRTC prefs; a plain-http URL host is made a secure context.
 import puppeteer from "puppeteer-core";
 
 const [url, scenario = "happy"] = process.argv.slice(2);
 const STEPS = ["browser", "camera", "microphone", "speakers", "network"];
 const prefs = {
   "media.navigator.streams.fake": true,
-  "media.navigator.permission.disabled": scenario !== "denied",
+  "media.navigator.permission.disabled": scenario === "happy" || scenario === "speakers-no",
   // Autoplay: the test sound starts from a click, as a participant's would.
   "media.autoplay.default": 0,
 };
-if (scenario === "denied") Object.assign(prefs, { "permissions.default.camera": 2, "permissions.default.microphone": 2 });
+if (scenario === "denied" || scenario === "network-only") {
+  Object.assign(prefs, { "permissions.default.camera": 2, "permissions.default.microphone": 2 });
+}
+if (scenario === "network-only") prefs["dom.securecontext.allowlist"] = new URL(url).hostname;
 
 const browser = await puppeteer.launch({
   browser: "firefox",
@@ -21,24 +27,49 @@ const browser = await puppeteer.launch({
   timeout: 60000,
 });
 const out = { steps: {}, scenario };
+const judged = (name) =>
+  ["pass", "warn", "fail"].map((v) => `[data-check="${name}"][data-verdict="${v}"]`).join(", ");
+const enabled = (selector) => (s) => { const b = document.querySelector(s); return b && !b.disabled; };
+
+// Every step in page order, answering the speakers question as the scenario says.
+async function wholeFlow(page) {
+  await page.click('[data-action="start"]');
+  for (const name of ["browser", "camera", "microphone"]) await page.waitForSelector(judged(name), { timeout: 40000 });
+  const play = '[data-check="speakers"] [data-action="play-sound"]';
+  await page.waitForFunction(enabled(play), { timeout: 40000 }, play);
+  await page.click(play);
+  const answer = `[data-answer="${scenario === "speakers-no" ? "no" : "yes"}"]`;
+  await page.waitForFunction(enabled(answer), { timeout: 20000 }, answer);
+  await page.click(answer);
+  await page.waitForSelector(judged("speakers"), { timeout: 20000 });
+  await page.waitForSelector(judged("network"), { timeout: 90000 });
+  return STEPS;
+}
+
+// Only the network step: the other steps' script is answered with an empty one.
+async function networkOnly(page) {
+  await page.setRequestInterception(true);
+  page.on("request", (request) => {
+    if (/\/static\/js\/check-steps\.[^/]*js$/.test(new URL(request.url()).pathname)) {
+      request.respond({ status: 200, contentType: "text/javascript", body: "" });
+    } else {
+      request.continue();
+    }
+  });
+  await page.reload({ waitUntil: "load" });
+  const started = Date.now();
+  await page.click('[data-action="start"]');
+  await page.waitForSelector(judged("network"), { timeout: 90000 });
+  out.network_seconds = (Date.now() - started) / 1000;
+  return ["network"];
+}
+
 try {
   const page = await browser.newPage();
   out.userAgent = await browser.userAgent();
   await page.goto(url, { waitUntil: "load" });
-  await page.click('[data-action="start"]');
-  const verdict = (name, timeout) => page.waitForSelector(
-    `[data-check="${name}"][data-verdict="pass"], [data-check="${name}"][data-verdict="warn"], [data-check="${name}"][data-verdict="fail"]`,
-    { timeout });
-  for (const name of ["browser", "camera", "microphone"]) await verdict(name, 40000);
-  const play = '[data-check="speakers"] [data-action="play-sound"]';
-  await page.waitForFunction((s) => { const b = document.querySelector(s); return b && !b.disabled; }, { timeout: 40000 }, play);
-  await page.click(play);
-  const answer = `[data-answer="${scenario === "speakers-no" ? "no" : "yes"}"]`;
-  await page.waitForFunction((s) => { const b = document.querySelector(s); return b && !b.disabled; }, { timeout: 20000 }, answer);
-  await page.click(answer);
-  await verdict("speakers", 20000);
-  await verdict("network", 90000);
-  for (const name of STEPS) {
+  const shown = scenario === "network-only" ? await networkOnly(page) : await wholeFlow(page);
+  for (const name of shown) {
     out.steps[name] = await page.$eval(`[data-check="${name}"]`, (el) => ({
       verdict: el.getAttribute("data-verdict"),
       reason: (el.querySelector("[data-reason]") || {}).getAttribute ? el.querySelector("[data-reason]").getAttribute("data-reason") : null,

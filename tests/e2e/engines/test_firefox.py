@@ -100,3 +100,45 @@ def test_firefox_speakers_no(firefox_driver, live_server, make_participant):
     _, token = make_participant(role="presenter")
     steps = run_flow(firefox_driver, f"{live_server}/c/{token}", "speakers-no")
     assert (steps["speakers"]["verdict"], steps["speakers"]["reason"]) == ("fail", "speakers_not_heard")
+
+
+def test_firefox_network_step_over_a_routed_path_with_default_prefs(firefox_driver, app_config, make_participant, tmp_path):
+    """Finding 1: without a capture permission Firefox hides its host address behind an mDNS name;
+    over a routed path (no multicast, no STUN) the server's peer must still connect, not say
+    "UDP blocked". The server runs under gunicorn in its own namespace, the browser in another."""
+    from gunicorn_server import GunicornServer
+    from routed_path import RoutedPath, available
+
+    if (why := available()) is not None:
+        if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"the routed Firefox test cannot run: {why}")
+        pytest.skip(why)
+    database = app_config["DATABASE_URL"]
+    if not database.startswith("sqlite"):
+        pytest.skip("the server's namespace reaches a database file, not a server on loopback")
+    _, token = make_participant(role="attendee")
+    with RoutedPath() as path:
+        server = GunicornServer(
+            database,
+            app_config["SECRET_KEY"],
+            tmp_path / "gunicorn.log",
+            host=path.server_ip,
+            command_prefix=path.prefix(path.server),
+        ).start()
+        try:
+            env = {**os.environ, "PREFLIGHT_FIREFOX": FIREFOX}
+            done = subprocess.run(
+                [*path.prefix(path.client), "node", str(firefox_driver), f"{server.url}/c/{token}", "network-only"],
+                capture_output=True,
+                text=True,
+                timeout=150,
+                env=env,
+                cwd=HERE,
+            )
+        finally:
+            server.stop()
+    result = json.loads(done.stdout or "{}")
+    assert not result.get("error"), str(result.get("error")) + "\n" + done.stderr[-2000:] + server.log()[-3000:]
+    network = result["steps"]["network"]
+    assert network["reason"] != "udp_blocked", network
+    assert network["verdict"] == "pass", network
