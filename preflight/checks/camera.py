@@ -5,7 +5,8 @@ frame, the mean luma, the luma variance and the mean absolute luma difference to
 frame (all on a 160x120 copy, 0-255). Limits come from ``profiles.DEVICE_THRESHOLDS``:
 - fail: the camera could not be opened (permission denied, none found, busy, constraints);
 - fail: fewer than ``camera_min_frames`` frames analysed;
-- fail: more than ``black_share`` of the frames darker than ``black_luma`` (covered lens, shutter);
+- fail: more than ``black_share`` of the frames darker than ``black_luma`` on average and without
+  detail (luma spread below ``black_detail``): a covered lens or a closed shutter, not a dark scene;
 - fail: more than ``frozen_share`` of consecutive frames identical (difference < ``frozen_diff``);
 - fail: frame rate below ``fps_fail``;
 - warn: frame rate below ``fps_warn`` or the shorter side below ``min_side_warn`` pixels.
@@ -68,6 +69,11 @@ def judge(payload: CameraPayload, ctx: Context) -> Finding:
     return judge_device("camera", payload, ctx, GUIDES, _judge_opened)
 
 
+def _is_black(frame) -> bool:
+    """Dark on average (testrtc's rule) and without detail: a uniform dark frame, not a dark scene."""
+    return frame.luma < T.black_luma.value and frame.variance < T.black_detail.value**2
+
+
 def _judge_opened(p: CameraPayload) -> Finding:
     """The verdict on a camera that opened."""
     metrics = _metrics(p)
@@ -80,7 +86,7 @@ def _judge_opened(p: CameraPayload) -> Finding:
     # canvas, not a black picture.
     if len(frames) < T.camera_min_frames.value or not (p.width and p.height):
         return finding("fail", "camera_no_frames", "camera-problems#frozen", frames=len(frames))
-    black = sum(1 for f in frames if f.luma < T.black_luma.value)
+    black = sum(1 for f in frames if _is_black(f))
     if black > len(frames) * T.black_share.value:
         return finding("fail", "camera_black", "camera-problems#black", black=black, frames=len(frames))
     diffs = [f.diff for f in frames if f.diff is not None]

@@ -31,6 +31,7 @@ class DeviceThresholds:
     camera_min_frames: Threshold
     black_luma: Threshold
     black_share: Threshold
+    black_detail: Threshold
     frozen_diff: Threshold
     frozen_share: Threshold
     fps_fail: Threshold
@@ -52,6 +53,13 @@ DEVICE_THRESHOLDS = DeviceThresholds(
     ),
     black_luma=Threshold(20, "luma 0-255", TESTRTC_CAMERA + ": nonBlackPixelLumaThreshold = 20 (Rec. 709 luma)"),
     black_share=Threshold(1 / 3, "share of frames", TESTRTC_CAMERA + ": error when blackFrames > testedFrames / 3"),
+    black_detail=Threshold(
+        20,
+        "luma standard deviation, 0-255",
+        OUR_CHOICE
+        + ": a dark frame whose luma spreads this much shows detail (a face lit by a screen, a lamp in a dark room, "
+        "a test pattern); a covered lens or a closed shutter is uniform (spread of a few levels)",
+    ),
     frozen_diff=Threshold(
         0.05,
         "mean absolute luma difference, 0-255",

@@ -100,8 +100,18 @@ def test_frozen_share_and_difference_boundary(make_ctx):
     assert judge(payload(frames=first + still * 11 + moving * 19), make_ctx()).reason == "camera_frozen"
 
 
+def test_a_dark_scene_with_detail_is_not_a_black_picture(make_ctx):
+    # WebKit's mock camera, a face lit by a screen: dark on average, but a picture.
+    dark_scene = frames(luma=19.0, variance=4047.0)
+    assert judge(payload(frames=dark_scene), make_ctx()).reason == "camera_ok"
+    spread = T.black_detail.value
+    uniform = frames(luma=19.0, variance=(spread - 0.1) ** 2)
+    assert judge(payload(frames=uniform), make_ctx()).reason == "camera_black"
+    assert judge(payload(frames=frames(luma=19.0, variance=spread**2)), make_ctx()).reason == "camera_ok"
+
+
 def test_black_wins_over_frozen(make_ctx):
-    assert judge(payload(frames=frames(luma=2.0, diff=0.0)), make_ctx()).reason == "camera_black"
+    assert judge(payload(frames=frames(luma=2.0, diff=0.0, variance=4.0)), make_ctx()).reason == "camera_black"
 
 
 def test_very_low_frame_rate_fails(make_ctx):
@@ -131,7 +141,7 @@ def test_small_picture_warns(make_ctx):
 
 
 def test_attendee_failures_become_warnings(make_ctx):
-    finding = judge(payload(frames=frames(luma=0.0)), make_ctx(role="attendee"))
+    finding = judge(payload(frames=frames(luma=0.0, variance=0.0)), make_ctx(role="attendee"))
     assert (finding.verdict, finding.reason) == ("warn", "camera_black")
     assert finding.details["optional_for_role"] is True
     denied = judge(CameraPayload.model_validate({"error": "NotAllowedError"}), make_ctx(role="attendee"))

@@ -14,7 +14,9 @@ FIREFOX_LINES = (
     "a=candidate:0 1 UDP 2122252543 e6a99117-64f5-459d-a4bf-e4e66bd14f95.local 53775 typ host\r\n"
     "a=candidate:1 1 TCP 2105524479 e6a99117-64f5-459d-a4bf-e4e66bd14f95.local 9 typ host tcptype active\r\n"
 )
-CHROMIUM_LINE = "a=candidate:3 1 udp 2113937151 5f1c8a8e-2b7d-4c1e-9b3a-0d6c1e2f3a4b.local 61234 typ host generation 0\r\n"
+CHROMIUM_LINE = (
+    "a=candidate:3 1 udp 2113937151 5f1c8a8e-2b7d-4c1e-9b3a-0d6c1e2f3a4b.local 61234 typ host generation 0\r\n"
+)
 
 
 def test_a_hidden_udp_host_candidate_gets_the_browser_address():

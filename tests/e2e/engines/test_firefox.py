@@ -102,7 +102,9 @@ def test_firefox_speakers_no(firefox_driver, live_server, make_participant):
     assert (steps["speakers"]["verdict"], steps["speakers"]["reason"]) == ("fail", "speakers_not_heard")
 
 
-def test_firefox_network_step_over_a_routed_path_with_default_prefs(firefox_driver, app_config, make_participant, tmp_path):
+def test_firefox_network_step_over_a_routed_path_with_default_prefs(
+    firefox_driver, app_config, make_participant, tmp_path
+):
     """Finding 1: without a capture permission Firefox hides its host address behind an mDNS name;
     over a routed path (no multicast, no STUN) the server's peer must still connect, not say
     "UDP blocked". The server runs under gunicorn in its own namespace, the browser in another."""
