@@ -1,0 +1,99 @@
+"""The reference client's plan and running state (see ``reference_client``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..netrules import protocol as P
+from .timing import now_ms
+
+
+@dataclass
+class Plan:
+    """Durations and caps of one run (the page uses the same defaults)."""
+
+    down: int = P.DOWN_CONNECTIONS
+    up: int = P.UP_CONNECTIONS
+    connect_s: float = 10.0
+    idle_s: float = 3.0
+    phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
+    probe_hz: float = 100.0
+    idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there only
+    summary_s: float = 3.0
+    upload: bool = True
+    download: bool = True
+    ice_servers: list[dict] = field(default_factory=list)
+    # Test hook: after connecting, stay connected but silent for this many seconds, then close.
+    stall_s: float | None = None
+
+
+def send_ctl(channel, message: dict) -> bool:
+    """Send a control message if the channel is still open (the server may have closed it)."""
+    if channel.readyState != "open":
+        return False
+    channel.send(json.dumps(message))
+    return True
+
+
+class ClientRun:
+    """What the client has sent and received so far in one check."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.phase = P.PHASE_IDLE
+        self.phase_started = 0.0
+        self.seq = 0
+        self.sent = {p: 0 for p in range(4)}
+        self.echoes_recv: dict[int, int] = {}
+        self.rtts: dict[int, list[tuple[float, float]]] = {p: [] for p in range(4)}  # (recv time, rtt)
+        self.down_transits: list[float] = []
+        self.recent_down: list[tuple[float, float]] = []
+        self.down_brake = None
+        self.settling = 0  # P.SETTLING while a queue is filled on purpose or drains
+        self.spread: float | None = None  # p90 - median of the idle RTT
+        self.down_bytes = 0
+        self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
+        self.down_samples: list[tuple[float, int]] = []
+        self.up_progress: dict[str, Any] = {}
+        self.summary: dict | None = None
+        self.summary_event = asyncio.Event()
+        self.progress_event = asyncio.Event()
+
+    def on_echo(self, message: Any) -> None:
+        if not isinstance(message, bytes) or len(message) != P.ECHO.size:
+            return
+        kind, tag, _pad, seq, _echo_seq, _pad2, t_page, t_server = P.ECHO.unpack(message)
+        if kind != P.ECHO_TYPE:
+            return
+        now = now_ms()
+        self.echoes_recv[tag] = self.echoes_recv.get(tag, 0) + 1
+        self.rtts[self.phase].append((now, now - t_page))
+        if tag == P.PHASE_IDLE:
+            self.idle_seq_seen = max(self.idle_seq_seen, seq)
+            self.down_transits.append(now - t_server)
+        self.recent_down.append((now, now - t_server))
+        if len(self.recent_down) > 256:
+            del self.recent_down[:64]
+        if self.phase == P.PHASE_DOWN and self.down_brake is not None:
+            self.down_brake()
+        if self.phase == P.PHASE_DOWN:
+            self.down_bytes += P.wire_bytes(len(message))
+
+    def on_ctl(self, message: Any) -> None:
+        try:
+            data = json.loads(message)
+        except (TypeError, ValueError):
+            return
+        if data.get("t") == "up":
+            self.up_progress = data
+            self.progress_event.set()
+        elif data.get("t") == "summary":
+            self.summary = data
+            self.summary_event.set()
+
+    def on_bulk(self, message: Any) -> None:
+        if self.phase == P.PHASE_DOWN:
+            self.down_bytes += P.wire_bytes(len(message))
