@@ -10,7 +10,7 @@ Figures (``metrics``, the page's ``data-metric`` names): connect_ms, rtt_ms (med
 echoes), jitter_ms (worse direction, RFC 3550 mean |D|), loss_up_pct (server count of the idle probes),
 loss_down_pct (page count of echoes the server says it sent, unloaded phases only),
 upload_kbps (server), download_kbps (page), loaded_rtt_ms (worse bulk phase), mos (E-model,
-see preflight.netrules.stats.mos). Rates are IP-level kbit/s.
+see preflight.netrules.mos). Rates are IP-level kbit/s.
 
 Reasons, worst first (each with its guide section):
 - fail ``no_webrtc`` (the browser has no RTCPeerConnection: a browser fix, never a network one)
@@ -41,6 +41,7 @@ from pydantic import Field
 
 from ..netrules import protocol as P
 from ..netrules import stats
+from ..netrules.mos import mos
 from ..netrules.summary import verify
 from ..profiles import Limit, Profile
 from .base import Context, Finding, Payload, worst
@@ -192,7 +193,7 @@ def figures(p: NetworkPayload, record: dict | None) -> dict[str, float]:
     out["jitter_ms"] = max(known) if known else None
     losses = [v for v in (out.get("loss_up_pct"), out.get("loss_down_pct")) if v is not None]
     if out["rtt_ms"] is not None and out["jitter_ms"] is not None and losses:
-        out["mos"] = stats.mos(out["rtt_ms"], out["jitter_ms"], max(losses))
+        out["mos"] = mos(out["rtt_ms"], out["jitter_ms"], max(losses))
     digits = {"mos": 2, "loss_up_pct": 2, "loss_down_pct": 2, "jitter_ms": 2}
     return {k: round(v, digits.get(k, 1)) for k, v in out.items() if v is not None}
 

@@ -9,6 +9,7 @@ from preflight.checks.base import Context
 from preflight.checks.client import client_info
 from preflight.checks.network import NetworkPayload, assess, judge
 from preflight.netrules import stats
+from preflight.netrules.mos import mos
 from preflight.netrules.summary import sign
 from preflight.profiles import get_profile
 from result_payloads import NETWORK_METRICS, server_record
@@ -240,7 +241,7 @@ def test_network_is_registered_and_the_model_is_strict():
     ],
 )
 def test_mos(rtt, jitter, loss, low, high):
-    assert low <= stats.mos(rtt, jitter, loss) <= high
+    assert low <= mos(rtt, jitter, loss) <= high
 
 
 def test_rate_rules():
