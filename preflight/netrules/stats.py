@@ -1,6 +1,7 @@
 """Pure statistics for the network check (no I/O): rates, settling, jitter, loss, MOS.
 
-The page (static/js/network.js) applies the same rules to what it receives; keep them in step.
+The page applies the same rules to what it receives (static/js/network-stats.js, compared with
+these by tests/network/test_pacing.py under Node); keep them in step.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def settled(windows: Sequence[float], rtt_ms: float | None = None) -> bool:
 
 
 def _trim_count(n: int, share: float) -> int:
-    return math.floor(n * share + 0.5)  # round half up, as network.js does
+    return math.floor(n * share + 0.5)  # round half up, as network-stats.js does
 
 
 def rate_estimate(windows: Sequence[float]) -> float | None:
@@ -281,7 +282,7 @@ def queue_target_ms(idle_rtt: float | None, spread_ms: float | None = None, kbps
 
 
 class Pacing:
-    """The sending rate of one bulk phase (payload kbit/s). network.js has the same rules."""
+    """The sending rate of one bulk phase (payload kbit/s). network-stats.js has the same rules."""
 
     def __init__(
         self, start_kbps: float, cap_kbps: float, idle_rtt: float | None, spread_ms: float | None = None

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from ..checks import ORDER, names
 from ..profiles import DEVICE_THRESHOLDS as T
 
-# Optional step scripts, loaded after check.js when present (the network step ships its own).
-STEP_SCRIPTS = ("js/network.js",)
+# Optional step scripts, loaded in this order after check.js when present (the network step ships
+# its statistics mirror and its step).
+STEP_SCRIPTS = ("js/network-stats.js", "js/network.js")
 
 
 def step_scripts() -> list[str]:

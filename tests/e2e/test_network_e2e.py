@@ -50,12 +50,22 @@ def wait_no_live(timeout=10.0):
 
 
 def test_network_step_completes_on_loopback_and_its_figures_are_stored(page, make_participant, app):
-    participant, token = make_participant(role="presenter")
+    participant, token = make_participant(role="presenter", language="de")
     start(page, token)
     step = network(page)
-    # Live figures appear while it runs, with a progress bar of its own.
-    expect(step.locator('[data-role="live"] [data-metric="rtt_ms"]')).to_have_attribute(
-        "data-value", re.compile(r"^\d"), timeout=SLOW
+    # Live figures appear while it runs, with a progress bar of its own, each in words of the
+    # page's language and with its number formatted for it (a decimal comma in German).
+    live = step.locator('[data-role="live"]')
+    expect(live.locator('[data-metric="rtt_ms"]')).to_have_attribute("data-value", re.compile(r"^\d"), timeout=SLOW)
+    expect(live.locator('[data-metric="rtt_ms"]')).to_have_text(re.compile(r"^Verzögerung \(hin und zurück\): \d+ ms$"))
+    expect(live.locator('[data-metric="download_kbps"]')).to_have_text(
+        re.compile(r"^Empfangen: \d+,\d Mbit/s$"), timeout=SLOW
+    )
+    expect(live.locator('[data-metric="upload_kbps"]')).to_have_text(
+        re.compile(r"^Senden: \d+,\d Mbit/s$"), timeout=SLOW
+    )
+    expect(live.locator('[data-metric="jitter_ms"]')).to_have_text(
+        re.compile(r"^Schwankung der Verzögerung \(Jitter\): \d+,\d ms$")
     )
     expect(step).to_have_attribute("data-verdict", "pass", timeout=SLOW)
     expect(step.locator("[data-reason]")).to_have_attribute("data-reason", "network_ok")

@@ -75,7 +75,7 @@ def test_verdicts_and_summary_hold_right_to_left(phone_page, make_participant):
     page = phone_page
     # The connection step takes ~10 s and its layout is the same card as the others: leave it out here.
     page.route(
-        "**/static/js/network.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
+        "**/static/js/network.*js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="")
     )
     page.goto(f"/c/{token}?lang=ar_XB")
     page.click('[data-action="start"]')

@@ -1,0 +1,227 @@
+/* The network check's statistics and pacing rules, as the page applies them.
+ *
+ * A mirror of preflight/netrules/stats.py (and the sizes of preflight/netrules/protocol.py):
+ * same constants, same rules, same results. tests/network/test_pacing.py loads this file alone
+ * under Node and compares it with the Python, function by function; change both together.
+ * Exposed as window.PreflightNetStats for static/js/network.js. */
+(function (root) {
+"use strict";
+
+// ----- protocol sizes (protocol.py) -------------------------------------------------------
+var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
+var SETTLING = 0x80;                 // tag of probes sent while a queue fills or drains
+var CHUNK_PAYLOAD = 1161;            // bytes of payload in a full SCTP data packet
+var PACKET_OVERHEAD = 93;            // IP + UDP + DTLS + SCTP bytes around it
+var MAX_RATE_KBPS = 30000;
+var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
+
+// ----- windows and settling (stats.py) ----------------------------------------------------
+var WINDOW_MS = 250;
+var WARMUP_MS = 1000;
+var SETTLE_WINDOWS = 6;
+var SETTLE_TOLERANCE = 0.10;
+var SETTLE_SPREAD = 0.15;
+var ESTIMATE_WINDOWS = 8;
+var TRIM_LOW = 0.3;
+var TRIM_HIGH = 0.1;
+var SATURATED_WINDOWS = 3;
+var LOSSY = 0.01;
+
+// ----- pacing (stats.Pacing) --------------------------------------------------------------
+var PACE_START_UP_KBPS = 200;
+var PACE_MIN_KBPS = 64;
+var QUEUE_MS = 20;
+var QUEUE_SHARE = 0.1;
+var QUEUE_MAX_MS = 40;
+var BRAKE = 3;
+var BTL_WINDOWS = 4;
+var SATURATE_MS = 700;
+var SATURATE_GAIN = 1.5;
+var DRAIN_MAX_MS = 1500;
+var WIRE_PACKET_BITS = 1268 * 8;     // a full data packet as a shaper counts it
+
+// ----- phase caps (stats.phase_cap_ms) ----------------------------------------------------
+var PHASE_CAP_MS = 5000;
+var LONG_RTT_MS = 100;
+var CAP_PER_RTT_MS = 8;
+var PHASE_CAP_MAX_MS = 12000;
+
+/* Bytes on the wire for a message of `bytes` payload (protocol.wire_bytes). */
+function wire(bytes) {
+  return bytes + Math.max(1, Math.ceil(bytes / CHUNK_PAYLOAD)) * PACKET_OVERHEAD;
+}
+
+function sorted(values) {
+  return values.slice().sort(function (a, b) { return a - b; });
+}
+
+function mean(values) {
+  return values.reduce(function (a, b) { return a + b; }, 0) / values.length;
+}
+
+function median(values) {
+  if (!values.length) return null;
+  var s = sorted(values);
+  var middle = s.length >> 1;
+  return s.length % 2 ? s[middle] : (s[middle - 1] + s[middle]) / 2;
+}
+
+/* The q-quantile (0..1) by linear interpolation (stats.percentile). */
+function quantile(values, q) {
+  if (!values.length) return null;
+  var s = sorted(values);
+  var position = (s.length - 1) * q;
+  var lo = Math.floor(position);
+  var hi = Math.ceil(position);
+  return s[lo] + (s[hi] - s[lo]) * (position - lo);
+}
+
+/* The median of the values of [time, value] pairs at or after `cut`. */
+function medianSince(pairs, cut) {
+  return median(pairs.filter(function (pair) { return pair[0] >= cut; }).map(function (pair) { return pair[1]; }));
+}
+
+function round(value, digits) {
+  if (value == null || !isFinite(value)) return null;
+  var factor = Math.pow(10, digits === undefined ? 1 : digits);
+  return Math.round(value * factor) / factor;
+}
+
+/* Mean absolute difference of consecutive values: RFC 3550 jitter without smoothing. */
+function meanAbsDelta(values) {
+  if (values.length < 2) return null;
+  var sum = 0;
+  for (var i = 1; i < values.length; i++) sum += Math.abs(values[i] - values[i - 1]);
+  return sum / (values.length - 1);
+}
+
+/* Window rates (kbit/s) from [time, bytes] samples, after the warm-up (stats.steady). */
+function steady(samples, start, rtt) {
+  var rates = [];
+  var cut = start + Math.max(WARMUP_MS, 2 * (rtt || 0));
+  for (var i = 1; i < samples.length; i++) {
+    var elapsed = samples[i][0] - samples[i - 1][0];
+    if (elapsed > 0 && samples[i][0] - WINDOW_MS / 2 >= cut) {
+      rates.push((samples[i][1] - samples[i - 1][1]) * 8 / elapsed);
+    }
+  }
+  return rates;
+}
+
+function settleWindows(rtt) {
+  return Math.max(SETTLE_WINDOWS, 2 * Math.ceil(2 * (rtt || 0) / WINDOW_MS));
+}
+
+/* A plateau: the last windows' halves agree and no window strays from their median (stats.settled). */
+function settled(windows, rtt) {
+  var n = settleWindows(rtt);
+  if (windows.length < n) return false;
+  var recent = windows.slice(-n);
+  var half = n >> 1;
+  var first = mean(recent.slice(0, half));
+  var second = mean(recent.slice(half));
+  var middle = median(recent);
+  if (Math.abs(second - first) > SETTLE_TOLERANCE * Math.max(first, second, 1e-9)) return false;
+  return recent.every(function (rate) { return Math.abs(rate - middle) <= SETTLE_SPREAD * middle; });
+}
+
+/* Trimmed mean of the last windows, trimmed more at the bottom (stats.rate_estimate). */
+function rateEstimate(windows) {
+  if (!windows.length) return null;
+  var recent = sorted(windows.slice(-ESTIMATE_WINDOWS));
+  var n = recent.length;
+  return mean(recent.slice(Math.floor(n * TRIM_LOW + 0.5), n - Math.floor(n * TRIM_HIGH + 0.5)));
+}
+
+/* Done when a queue has stood for a few windows, or on a plateau (stats.phase_settled). */
+function phaseSettled(windows, rtt, saturatedAt) {
+  return (saturatedAt !== null && windows.length - saturatedAt >= SATURATED_WINDOWS) || settled(windows, rtt);
+}
+
+/* The phase's rate: the better half of the windows since the queue stood, else the estimate (stats.phase_rate). */
+function phaseRate(windows, saturatedAt) {
+  if (saturatedAt === null || windows.length <= saturatedAt) return rateEstimate(windows);
+  var since = sorted(windows.slice(Math.max(0, saturatedAt - 1)));
+  return mean(since.slice(since.length >> 1));
+}
+
+/* The queue (ms of one-way delay growth) a sender aims at (stats.queue_target_ms). */
+function queueTarget(idleRtt, spread, kbps) {
+  var target = Math.max(Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))), 2 * (spread || 0));
+  return kbps ? Math.max(target, 3 * WIRE_PACKET_BITS / kbps) : target;
+}
+
+/* How long a bulk phase may last on a link with this round trip (stats.phase_cap_ms). */
+function phaseCapMs(rtt) {
+  return Math.min(PHASE_CAP_MAX_MS, PHASE_CAP_MS + CAP_PER_RTT_MS * Math.max(0, (rtt || 0) - LONG_RTT_MS));
+}
+
+/* The sending rate of one bulk phase (payload kbit/s), after BBR's idea (stats.Pacing). */
+function Pacing(start, cap, idleRtt, spread) {
+  this.pace = Math.min(start, cap);
+  this.cap = cap;
+  this.idleRtt = idleRtt;
+  this.spread = spread;
+  this.target = queueTarget(idleRtt, spread);
+  this.delivered = [];
+  this.startup = true;
+}
+
+Pacing.prototype.bottleneck = function () {
+  var recent = this.delivered.slice(-BTL_WINDOWS);
+  return recent.length ? Math.max.apply(null, recent) : this.pace;
+};
+
+/* One window's feedback: the delivered rate and the queue it built. Returns the new pace. */
+Pacing.prototype.onWindow = function (delivered, queue) {
+  if (delivered == null) return this.pace;
+  this.delivered.push(delivered);
+  var bottleneck = this.bottleneck();
+  var standing = queue == null ? 0 : queue;
+  this.target = queueTarget(this.idleRtt, this.spread, bottleneck);
+  if (this.startup) {
+    if (standing <= this.target) {
+      this.pace = Math.min(this.cap, Math.max(this.pace, 2 * bottleneck));
+      return this.pace;
+    }
+    this.leaveStartup();
+    bottleneck = this.bottleneck();
+  }
+  var gain = standing > 2 * this.target ? 0.9 : standing > this.target / 2 ? 1 : 1.25;
+  this.pace = Math.max(PACE_MIN_KBPS, Math.min(this.cap, bottleneck * gain));
+  return this.pace;
+};
+
+Pacing.prototype.leaveStartup = function () {
+  if (!this.startup) return;
+  this.startup = false;
+  var recent = this.delivered.slice(-BTL_WINDOWS);
+  this.delivered = recent.length ? [Math.max.apply(null, recent)] : [];
+};
+
+/* The queue shot up: slow down at once, below the bottleneck. */
+Pacing.prototype.onBrake = function () {
+  this.leaveStartup();
+  this.pace = Math.max(PACE_MIN_KBPS, Math.min(this.pace, 0.9 * this.bottleneck()));
+  return this.pace;
+};
+
+Pacing.prototype.braking = function (queue) {
+  return queue != null && queue > BRAKE * this.target;
+};
+
+root.PreflightNetStats = {
+  PHASE: PHASE, SETTLING: SETTLING, CHUNK_PAYLOAD: CHUNK_PAYLOAD, PACKET_OVERHEAD: PACKET_OVERHEAD,
+  MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE,
+  WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
+  SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
+  SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY,
+  PACE_START_UP_KBPS: PACE_START_UP_KBPS, PACE_MIN_KBPS: PACE_MIN_KBPS, QUEUE_MS: QUEUE_MS, QUEUE_SHARE: QUEUE_SHARE,
+  QUEUE_MAX_MS: QUEUE_MAX_MS, BRAKE: BRAKE, BTL_WINDOWS: BTL_WINDOWS, SATURATE_MS: SATURATE_MS,
+  SATURATE_GAIN: SATURATE_GAIN, DRAIN_MAX_MS: DRAIN_MAX_MS, WIRE_PACKET_BITS: WIRE_PACKET_BITS,
+  wire: wire, median: median, quantile: quantile, medianSince: medianSince, round: round,
+  meanAbsDelta: meanAbsDelta, steady: steady, settled: settled, rateEstimate: rateEstimate,
+  phaseSettled: phaseSettled, phaseRate: phaseRate, queueTarget: queueTarget, phaseCapMs: phaseCapMs,
+  Pacing: Pacing
+};
+}(typeof window !== "undefined" ? window : globalThis));
