@@ -125,8 +125,10 @@ def sanitise(html: str) -> str:
     )
 
 
-def _rewrite_links(tokens: list[Token], link_for: Callable[[str, str | None], str], anchor_label: str | None) -> None:
-    """Resolve guide links to real URLs; add a permalink to every heading."""
+def _rewrite_links(
+    tokens: list[Token], link_for: Callable[[str, str | None], str], anchor_label: Callable[[str], str] | None
+) -> None:
+    """Resolve guide links to real URLs; add a permalink to every heading, named after it."""
     for index, token in enumerate(tokens):
         if token.type == "inline":
             for child in token.children or []:
@@ -137,11 +139,12 @@ def _rewrite_links(tokens: list[Token], link_for: Callable[[str, str | None], st
                         child.attrSet("href", link_for(match.group("slug"), match.group("anchor")))
         elif token.type == "heading_open" and anchor_label and token.attrGet("id"):
             inline = tokens[index + 1]
+            title = " ".join(child.content for child in inline.children or [] if child.type == "text").strip()
             link = Token(
                 "link_open",
                 "a",
                 1,
-                attrs={"class": "heading-anchor", "href": f"#{token.attrGet('id')}", "aria-label": anchor_label},
+                attrs={"class": "heading-anchor", "href": f"#{token.attrGet('id')}", "aria-label": anchor_label(title)},
             )
             inline.children = (inline.children or []) + [
                 Token("text", "", 0, content=" "),
@@ -151,8 +154,11 @@ def _rewrite_links(tokens: list[Token], link_for: Callable[[str, str | None], st
             ]
 
 
-def render_markdown(body: str, link_for: Callable[[str, str | None], str], anchor_label: str | None = None) -> str:
-    """Guide Markdown to sanitised HTML; ``link_for(slug, anchor)`` builds links to other guides."""
+def render_markdown(
+    body: str, link_for: Callable[[str, str | None], str], anchor_label: Callable[[str], str] | None = None
+) -> str:
+    """Guide Markdown to sanitised HTML; ``link_for(slug, anchor)`` builds links to other guides;
+    ``anchor_label(heading)`` names each heading's permalink (none without it)."""
     md = _markdown()
     tokens = md.parse(body)
     _rewrite_links(tokens, link_for, anchor_label)

@@ -53,6 +53,12 @@ def tutorial_for(slug: str, locale: str) -> Tutorial | None:
     return None
 
 
+def section_link_label(title: str) -> str:
+    """The accessible name of a heading's "#" link: which section it links to."""
+    # i18n: accessible name of the "#" link next to a heading; %(title)s is the heading's text
+    return _("Link to the section “%(title)s”", title=title)
+
+
 def render_guide(resolved: Resolved, locale: str, link_for: Callable[[str, str | None], str] | None = None) -> dict:
     """Template values for one guide as shown in ``locale`` (shared with the translators' preview)."""
     slug = resolved.source.slug
@@ -62,7 +68,7 @@ def render_guide(resolved: Resolved, locale: str, link_for: Callable[[str, str |
         "body": render_markdown(
             resolved.guide.body,
             link_for=link_for or (lambda target, anchor: guide_href(target, anchor, locale)),
-            anchor_label=_("Link to this section"),
+            anchor_label=section_link_label,
         ),
         "requirements": all_requirements() if slug == "requirements" else None,
         "tutorial": tutorial_for(slug, locale),
@@ -92,7 +98,8 @@ def index():
     groups = [(label, [i for i in items if i.source.category == key]) for key, label in CATEGORIES.items()]
     groups = [(label, members) for label, members in groups if members]
     context = {"groups": groups, "results": results, "query": query, "locale": locale}
-    partial = htmx and htmx.target == "guide-results"
+    partial = bool(htmx and htmx.target == "guide-results")
+    context["htmx_request"] = partial
     return _vary(make_response(render_template("guides/_results.html" if partial else "guides/index.html", **context)))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+import hashlib
+
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -61,6 +63,13 @@ def help_requests_for(participant, limit: int = 3) -> list[dict]:
     return for_participant(get_session(), participant, limit)
 
 
+@bp.app_template_global("help_status_version")
+def help_status_version(items: list[dict]) -> str:
+    """A short fingerprint of what the status shows: the poll answers 204 while it is unchanged."""
+    seen = ";".join(f"{item['request'].id}:{item['request'].status}:{len(item['replies'])}" for item in items)
+    return hashlib.sha256(seen.encode()).hexdigest()[:12]
+
+
 @bp.route("/c/<token>/help", methods=["GET", "POST"])
 @limiter.limit(_public_limit)
 @link_required
@@ -107,9 +116,20 @@ def ask(token: str):
 @limiter.limit(_public_limit)
 @link_required
 def status(token: str):
-    """Only the help status fragment (the check page polls it while a request is open)."""
+    """Only the help status fragment (the check page polls it while a request is open).
+
+    ``?v=`` is the version the page shows: unchanged, the answer is 204 and htmx swaps nothing,
+    so the region is not read out again and focus stays where it is."""
+    if request.args.get("v") and request.args.get("v") == help_status_version(help_requests_for(g.participant)):
+        return "", 204, {"Vary": "HX-Request"}
     return (
-        render_template("participant/_help_status.html", participant=g.participant, event=g.event, token=token),
+        render_template(
+            "participant/_help_status.html",
+            participant=g.participant,
+            event=g.event,
+            token=token,
+            announce_status=True,
+        ),
         200,
         {"Vary": "HX-Request"},
     )

@@ -45,9 +45,11 @@ def strings() -> dict[str, str]:
         "camera_measuring": _("Checking the picture. You should see yourself in the preview."),
         "mic_asking": _("Opening the microphone. If your browser asks, choose Allow."),
         "mic_measuring": _("Please speak now, for example count slowly to five."),
-        "speakers_play": _("Click “Play test sound”, then tell us whether you heard it."),
+        "speakers_play": _("Play the test sound, then tell us whether you heard it."),
         "speakers_answer": _("Did you hear the sound?"),
         "speakers_playing": _("Playing the test sound…"),
+        # i18n: read by screen readers when a check's result arrives, e.g. "Camera: Works. ..."
+        "verdict_announced": _("{step}: {verdict}"),
         "default_device": _("Default device"),
         # i18n: a device without a name; {n} is its number
         "camera_n": _("Camera {n}"),

@@ -70,6 +70,9 @@ def _speakers(r: dict) -> list[str]:
         return [_("heard the test sound")]
     if answer in ("no", "unsure"):
         return [_("did not hear the test sound")]
+    if answer == "cannot_hear":
+        # i18n: the participant cannot hear sounds and follows events with captions or a hearing aid
+        return [_("follows with captions or a hearing aid")]
     return []
 
 

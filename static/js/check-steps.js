@@ -38,6 +38,7 @@ function fill(select, list, currentId, labelKey, S) {
     o.textContent = d.label || P.format(S[labelKey], { n: i + 1 });
   });
   select.value = list.some(function (d) { return d.deviceId === chosen; }) ? chosen : currentId || list[0].deviceId;
+  select.setAttribute("data-in-use", select.value);
   select.disabled = false;
 }
 
@@ -64,10 +65,25 @@ async function open(kind, select, out) {
   }
 }
 
-/* Picking another device re-runs the step. */
-function rerunOnChange(name) {
-  var el = document.querySelector('[data-check="' + name + '"]'), select = el && $('[data-role="device"]', el);
-  if (select) select.addEventListener("change", function () { if (el.hasAttribute("data-verdict") && P.rerun) P.rerun(name); });
+/* Another device is checked on an explicit choice ("Use this camera", or Enter in the list),
+ * never while the participant browses the list with the arrow keys (WCAG 3.2.2); focus stays. */
+function deviceChoice(name) {
+  var el = document.querySelector('[data-check="' + name + '"]');
+  var select = el && $('[data-role="device"]', el), use = el && $('[data-action="use-device"]', el);
+  if (!select || !use) return;
+  function pending() {
+    var idle = !(P.isRunning && P.isRunning());
+    return idle && el.hasAttribute("data-verdict") && select.value !== select.getAttribute("data-in-use");
+  }
+  function apply(keep) {
+    use.hidden = true;
+    if (P.rerun) P.rerun(name, { keepFocus: keep });
+  }
+  select.addEventListener("change", function () { use.hidden = !pending(); });
+  select.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && pending()) { event.preventDefault(); apply(select); }
+  });
+  use.addEventListener("click", function () { apply(select); });
 }
 
 /* ---- browser ---- */
@@ -299,6 +315,9 @@ P.registerStep("microphone", {
 P.registerStep("speakers", {
   run: function (ctx) {
     var S = ctx.strings, el = ctx.el, play = $('[data-action="play-sound"]', el), answers = Array.prototype.slice.call(el.querySelectorAll("[data-answer]"));
+    var playing = $('[data-role="playing"]', el);
+    // "I cannot hear sounds" needs no sound played first; "yes" and "no" answer a sound.
+    var heardAnswers = answers.filter(function (b) { return b.getAttribute("data-answer") !== "cannot_hear"; });
     var select = $('[data-role="device"]', el), row = $('[data-role="output-row"]', el), sink = "setSinkId" in HTMLMediaElement.prototype;
     var out = { played: false, plays: 0, output_selection: sink, outputs: 0, output_chosen: false }, sound = null;
     devices("audiooutput").then(function (list) {
@@ -306,18 +325,22 @@ P.registerStep("speakers", {
       if (sink && list.some(function (d) { return d.label; })) { fill(select, list, "default", "speaker_n", S); row.hidden = false; }
     });
     return new Promise(function (resolve, reject) {
-      function enable(on) { answers.forEach(function (b) { b.disabled = !on; }); }
+      function enable(on) { heardAnswers.forEach(function (b) { b.disabled = !on; }); }
+      function showPlaying(on) { if (playing) playing.hidden = !on; }
       function finish() {
         play.removeEventListener("click", onPlay);
-        answers.forEach(function (b) { b.removeEventListener("click", onAnswer); });
-        enable(false);
+        answers.forEach(function (b) { b.removeEventListener("click", onAnswer); b.disabled = true; });
         play.disabled = true;
         if (sound) sound.pause();
+        showPlaying(false);
       }
       async function onPlay() {
         ctx.status(S.speakers_playing);
         if (sound) sound.pause();
         sound = new Audio(ctx.config.toneUrl);
+        sound.addEventListener("playing", function () { showPlaying(true); });
+        sound.addEventListener("ended", function () { showPlaying(false); });
+        sound.addEventListener("pause", function () { showPlaying(false); });
         if (sink && !row.hidden && select.value) {
           try { await sound.setSinkId(select.value); out.output_chosen = select.value !== "default"; } catch (e) { /* default output */ }
         }
@@ -343,6 +366,7 @@ P.registerStep("speakers", {
       answers.forEach(function (b) { b.addEventListener("click", onAnswer); });
       ctx.signal.addEventListener("abort", function () { finish(); reject(aborted()); }, { once: true });
       enable(false);
+      answers.forEach(function (b) { if (heardAnswers.indexOf(b) < 0) b.disabled = false; });
       play.disabled = false;
       ctx.progress(0.3, S.speakers_play);
       play.focus();
@@ -350,6 +374,6 @@ P.registerStep("speakers", {
   }
 });
 
-rerunOnChange("camera");
-rerunOnChange("microphone");
+deviceChoice("camera");
+deviceChoice("microphone");
 })();

@@ -18,7 +18,20 @@ function randomId() {
 }
 function stepEl(name) { return $('[data-check="' + name + '"]'); }
 function csrf() { var m = $('meta[name="csrf-token"]'); return m ? m.content : ""; }
-function setStatus(el, text) { var s = el && $('[data-role="status"]', el); if (s) s.textContent = text || ""; }
+function setStatus(el, text) {
+  var s = el && $('[data-role="status"]', el);
+  // Only a change: the status line is a live region, an unchanged text must not be read again.
+  if (s && s.textContent !== (text || "")) s.textContent = text || "";
+}
+var announced = { at: 0 };
+/* Says `text` through the page's polite announcer; verdicts landing together are read together. */
+function announce(text) {
+  var box = $('[data-role="announcer"]');
+  if (!box || !text) return;
+  var t = performance.now();
+  box.textContent = t - announced.at < 1000 && box.textContent ? box.textContent + " " + text : text;
+  announced.at = t;
+}
 function notice(text) { var b = $('[data-role="connection"]'); if (b && b.textContent !== text) b.textContent = text || ""; }
 function key() { return "pf-results:" + config.token; }
 function active() { return config.steps.filter(function (n) { return stepEl(n) && impls[n] && config.judged.indexOf(n) >= 0; }); }
@@ -35,6 +48,8 @@ function markAvailability() {
 }
 
 P.registerStep = function (name, impl) { impls[name] = impl; if (config) markAvailability(); };
+/* True while a run (or a re-run) is going: a step can only be run again after it. */
+P.isRunning = function () { return state.running; };
 P.format = fmt;
 /* One AudioContext, made during a click (autoplay rules). */
 P.audio = function () {
@@ -159,13 +174,16 @@ async function runAll() {
   showSummary(true);
 }
 
-async function rerun(name) {
+/* Runs one step again. `options.keepFocus`: the element that keeps focus (a device list), else
+ * the step takes it (its button gets disabled) and the verdict after. */
+async function rerun(name, options) {
   if (state.running || !state.runId) return;
-  var mine = state;
+  var mine = state, keep = options && options.keepFocus;
   mine.running = true;
-  stepEl(name).focus(); // its button gets disabled; the verdict takes focus after
+  if (keep) keep.focus();
+  else stepEl(name).focus();
   rerunButtons(false);
-  await runStep(name, true);
+  await runStep(name, !keep);
   if (mine !== state) return;
   mine.running = false;
   rerunButtons(true);
@@ -227,6 +245,8 @@ function delivered(item, data) {
     box.innerHTML = result.html; // rendered and escaped by the server
     el.setAttribute("data-verdict", result.verdict);
     setStatus(el, S.done);
+    var title = ($("h2", el) || {}).textContent || name, said = $(".verdict-title", box);
+    announce(fmt(S.verdict_announced, { step: title.trim(), verdict: said ? said.textContent.trim().replace(/\s+/g, " ") : "" }));
     if (item.focus) box.focus();
   });
   var overall = data.overall;

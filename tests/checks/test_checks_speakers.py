@@ -38,3 +38,12 @@ def test_output_selection_is_reported_not_judged(make_ctx):
 def test_a_refused_play_answered_no_is_not_a_speaker_fault(make_ctx):
     finding = judge(payload(answer="no", played=False, play_error="NotAllowedError"), make_ctx())
     assert (finding.verdict, finding.reason) == ("warn", "speakers_not_played")
+
+
+def test_a_participant_who_cannot_hear_is_recorded_not_failed(make_ctx):
+    # No sound needs to have played: someone who cannot hear may answer at once.
+    attendee = judge(payload(answer="cannot_hear", played=False, plays=0), make_ctx(role="attendee"))
+    assert (attendee.verdict, attendee.reason, attendee.guide) == ("pass", "speakers_captions", "")
+    # A presenter takes questions: support is warned so captions or an interpreter are ready.
+    presenter = judge(payload(answer="cannot_hear", played=False, plays=0), make_ctx(role="presenter"))
+    assert (presenter.verdict, presenter.reason) == ("warn", "speakers_captions")

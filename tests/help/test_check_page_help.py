@@ -29,7 +29,7 @@ def test_check_page_shows_the_request_state_and_the_staff_reply(client, auth, ma
 
     html = client.get(f"/c/{token}").get_data(as_text=True)
     section = html[html.index('id="help-status"') :]
-    assert 'data-help-request-status="open"' in section and f'hx-get="/c/{token}/help/status"' in section
+    assert 'data-help-request-status="open"' in section and f'hx-get="/c/{token}/help/status?v=' in section
     # a participant who asked comes back for the answer: the request comes before the steps
     assert html.index('id="help-status"') < html.index('class="steps"')
     assert html.count('id="help-status"') == 1

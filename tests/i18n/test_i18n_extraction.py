@@ -80,4 +80,4 @@ def test_project_template_strings_are_in_the_committed_pot():
     pot = {m.id for m in catalogs.load(catalogs.Paths().pot) if m.id}
     assert "Skip to content" in pot  # templates/base.html
     assert "Search the guides" in pot  # templates/guides/index.html
-    assert "Link to this section" in pot  # preflight/guides/views.py
+    assert "Link to the section “%(title)s”" in pot  # preflight/guides/views.py

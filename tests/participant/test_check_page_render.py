@@ -20,9 +20,12 @@ def test_contract_attributes(client, make_participant):
     html = page(client, token)
     assert 'data-action="start"' in html
     assert re.findall(r'data-check="(\w+)"', html) == ["browser", "camera", "microphone", "speakers", "network"]
-    assert 'data-answer="yes"' in html and 'data-answer="no"' in html
+    assert 'data-answer="yes"' in html and 'data-answer="no"' in html and 'data-answer="cannot_hear"' in html
     assert "data-verdict" not in html  # absent until the server has judged
-    assert html.count('aria-live="polite"') >= 5
+    # Every step's status line is a polite live region; verdicts go through one announcer.
+    assert len(re.findall(r'<p class="status" data-role="status" role="status">', html)) == 5
+    assert len(re.findall(r'data-role="announcer" role="status"', html)) == 1
+    assert 'data-role="verdict" aria-live' not in html
 
 
 def test_no_inline_script_or_style(client, make_participant):
