@@ -47,6 +47,15 @@ def init_app(app: Flask) -> None:
         if exc.code in (301, 302, 303, 307, 308):
             return exc
         reset_request_session()
+        titles = {
+            400: _("Bad request"),
+            403: _("Access denied"),
+            404: _("Page not found"),
+            405: _("Not allowed"),
+            410: _("No longer available"),
+            413: _("Too large"),
+            429: _("Too many requests"),
+        }
         messages = {
             400: _("The request could not be understood."),
             403: _("You do not have access to this page."),
@@ -55,7 +64,8 @@ def init_app(app: Flask) -> None:
             413: _("What you sent is too large."),
             429: _("Too many requests. Please wait a moment and try again."),
         }
-        response = _render(exc.code or 500, exc.name, messages.get(exc.code, exc.description or ""))
+        title = titles.get(exc.code) or _("Something went wrong")
+        response = _render(exc.code or 500, title, messages.get(exc.code) or _("Please try again later."))
         if exc.code == 429 and getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -129,9 +129,21 @@ def as_babel_locale(code: str) -> Locale:
 
 
 def select_locale() -> Locale:
-    """Flask-Babel's locale selector."""
+    """Flask-Babel's locale selector.
+
+    A link that no longer works answers in the participant's language, else the browser's: the
+    event's default comes after them there, since nobody chose it for this visitor."""
     participant = g.get("participant")
     event = g.get("event")
+    if "invalid_link_language" in g:
+        code = (
+            explicit_locale()
+            or _valid(g.invalid_link_language)
+            or browser_locale()
+            or _valid(getattr(event, "default_language", None))
+            or current_app.config["DEFAULT_LOCALE"]
+        )
+        return as_babel_locale(code)
     code = negotiate(
         explicit_locale(),
         getattr(participant, "language", None),

@@ -133,6 +133,11 @@ def load(path: Path, locale: str | None = None) -> Catalog:
         return read_po(fileobj, locale=locale)
 
 
+def save(path: Path, catalog: Catalog) -> bool:
+    """Write a locale's catalog as ``update`` does; whether the file changed."""
+    return _write_po_if_changed(path, lambda _created: _render_po(catalog, ignore_obsolete=True, include_previous=True))
+
+
 def update(locales: list[str], paths: Paths = Paths()) -> list[str]:
     """Merge the ``.pot`` into each locale's catalog (new strings, fuzzy guesses, dropped strings);
     returns the changed locales."""

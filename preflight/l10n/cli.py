@@ -8,6 +8,7 @@ flask --app wsgi i18n check            # placeholders/tags kept, nothing fuzzy o
 flask --app wsgi i18n init pt_BR       # a new locale: catalog and guides folder
 flask --app wsgi i18n mark-updated fr camera-problems   # translation now matches the current English
 flask --app wsgi i18n pseudo           # rebuild only the pseudo-locales
+flask --app wsgi i18n french-spaces    # put the no-break spaces French needs into fr catalogs and guides
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..guides import stamp as guides_stamp
-from . import catalogs, lint, pseudo
+from . import catalogs, lint, pseudo, typography
 from .status import report
 
 i18n = AppGroup(
@@ -75,6 +76,26 @@ def compile_command():
             click.echo(f"  warning: {error}", err=True)
     built = pseudo.build(paths)
     click.echo(f"pseudo-locales: {', '.join(built)}")
+
+
+@i18n.command("french-spaces")
+def french_spaces_command():
+    """Put the no-break spaces French typography needs before : ; ? ! % and inside « » (fr catalogs, guides)."""
+    paths = _paths()
+    for locale in paths.catalog_locales():
+        if locale.split("_")[0] != "fr":
+            continue
+        catalog = catalogs.load(paths.po(locale), locale=locale)
+        changed = typography.fix_catalog(catalog)
+        catalogs.save(paths.po(locale), catalog)
+        fixed_guides = 0
+        for guide in sorted((paths.translations / locale / "guides").glob("*.md")):
+            source = guide.read_text(encoding="utf-8")
+            fixed = typography.fix_guide(source)
+            if fixed != source:
+                guide.write_text(fixed, encoding="utf-8")
+                fixed_guides += 1
+        click.echo(f"{locale}: {changed} message(s) and {fixed_guides} guide(s) fixed")
 
 
 @i18n.command("pseudo")
@@ -196,6 +217,7 @@ def check_command(skip_extract: bool):
     for locale in paths.catalog_locales():
         catalog = catalogs.load(paths.po(locale), locale=locale)
         problems.extend(str(p) for p in lint.check_catalog(locale, catalog, template, complete=locale in shipped))
+        problems.extend(str(p) for p in lint.check_guides(locale, paths.translations / locale / "guides"))
     for locale in shipped:
         if locale != "en" and not paths.po(locale).exists():
             problems.append(f"{locale}: shipped but has no catalog")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from babel.messages.catalog import Catalog, Message
 
+from . import typography
+
 PLACEHOLDER = re.compile(
     r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
     r"|%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"
@@ -90,20 +92,30 @@ def _msgid_text(message: Message) -> str:
 
 
 def check_message(locale: str, message: Message) -> list[Problem]:
-    """Placeholders and tags of one translated message."""
+    """Placeholders and tags of one translated message (and French typography in French)."""
     if not message.id or not message.string:
         return []
     label = _msgid_text(message)
+    if locale.split("_")[0] == "fr":
+        forms = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        typo = [
+            Problem(locale, label, f"French typography: no-break space needed in {q}")
+            for f in forms
+            if f
+            for q in typography.problems(f)
+        ]
+    else:
+        typo = []
     if isinstance(message.id, (list, tuple)):
         singular, plural = message.id[0], message.id[1]
         forms = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
-        return [
+        return typo + [
             Problem(locale, label, f"plural form {index}: {issue}")
             for index, form in enumerate(forms)
             if form
             for issue in check_pair(plural, form, plural_of=singular)
         ]
-    return [Problem(locale, label, issue) for issue in check_pair(message.id, message.string)]
+    return typo + [Problem(locale, label, issue) for issue in check_pair(message.id, message.string)]
 
 
 def check_catalog(locale: str, catalog: Catalog, template: Catalog, *, complete: bool) -> list[Problem]:
@@ -129,3 +141,32 @@ def _translated(message: Message) -> bool:
     if isinstance(message.string, (list, tuple)):
         return bool(message.string) and all(message.string)
     return bool(message.string)
+
+
+def check_guides(locale: str, folder) -> list[Problem]:
+    """French typography in a French locale's guides (Markdown files in ``folder``)."""
+    if locale.split("_")[0] != "fr" or not folder.is_dir():
+        return []
+    return [
+        Problem(locale, f"guides/{path.name}:{number}", f"French typography: no-break space needed in {quote}")
+        for path in sorted(folder.glob("*.md"))
+        for number, text in guide_prose(path.read_text(encoding="utf-8"))
+        for quote in typography.problems(text)
+    ]
+
+
+FRONT_MATTER_PROSE = re.compile(r"^(title|summary):[ \t]*(.*)$")
+
+
+def guide_prose(source: str):
+    """(line number, text) of a guide's prose: the body, and the title and summary of its front matter."""
+    lines = source.splitlines()
+    in_front = bool(lines) and lines[0].strip() == "---"
+    for number, line in enumerate(lines, 1):
+        if in_front:
+            if number > 1 and line.strip() == "---":
+                in_front = False
+            elif match := FRONT_MATTER_PROSE.match(line):
+                yield number, match.group(2)
+            continue
+        yield number, line

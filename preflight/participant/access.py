@@ -17,8 +17,10 @@ def link_required(view):
     def wrapped(token: str, *args, **kwargs):
         found = lookup(get_session(), token)
         if found.state is not LinkState.ok:
-            # The event is shown only to say whom to contact; nothing about the participant.
+            # The event is shown only to say whom to contact; nothing about the participant. Their
+            # language still chooses the page's (then the browser's, before the event's default).
             g.event = found.event
+            g.invalid_link_language = getattr(found.participant, "language", None)
             status = 404 if found.state is LinkState.unknown else 410
             return render_template("participant/link_invalid.html", state=found.state.value, event=found.event), status
         g.participant, g.event = found.participant, found.event
