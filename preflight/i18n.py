@@ -185,18 +185,24 @@ def text_direction(locale: str) -> str:
     return "rtl" if str(locale).split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
-def remember_choice(response):
-    """After a participant page answered ``?lang=xx``: save it on the participant and in the cookie.
+def save_participant_choice(participant) -> None:
+    """A participant page asked with ``?lang=xx``: store it on the participant (their emails follow).
 
-    Runs before the database hook commits (after_request hooks run in reverse order of
-    registration, and the database registers first), so the change is committed with the page.
-    """
+    Called once the link is resolved, before the page renders, so the page can say so
+    (``g.language_saved``); the change is committed with the page."""
+    code = requested_locale() if request.method == "GET" else None
+    # Pseudo-locales are for testing only: never stored.
+    if code is not None and code in available_locales() and participant.language != code:
+        participant.language = code
+        g.language_saved = code
+
+
+def remember_choice(response):
+    """After a participant page answered ``?lang=xx``: keep the choice in a cookie as well."""
     participant = g.get("participant")
     code = requested_locale() if participant is not None and request.method == "GET" else None
     if code is None or response.status_code >= 400:
         return response
-    if code in available_locales() and participant.language != code:
-        participant.language = code  # pseudo-locales are for testing only: never stored
     response.set_cookie(
         LANG_COOKIE,
         code,

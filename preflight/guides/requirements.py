@@ -133,7 +133,7 @@ def platform_requirements(profile: Profile) -> PlatformRequirements:
         Row(_("Upload speed, presenter"), rate_text(up_presenter[0]), rate_text(up_presenter[1])),
         Row(_("Download speed"), rate_text(down[0]), rate_text(down[1])),
         Row(_("Latency (round trip)"), ms_text(profile.rtt_ms.fail), ms_text(profile.rtt_ms.warn)),
-        Row(_("Jitter"), ms_text(profile.jitter_ms.fail), ms_text(profile.jitter_ms.warn)),
+        Row(_("Variation in delay (jitter)"), ms_text(profile.jitter_ms.fail), ms_text(profile.jitter_ms.warn)),
         Row(_("Packet loss"), pct_text(profile.loss_pct.fail), pct_text(profile.loss_pct.warn)),
     ]
     label = _("Other platforms") if profile.key == "generic" else profile.label

@@ -16,7 +16,7 @@ CAPTIONS = {
     # i18n: caption of the tutorial video, shown while the check page opens
     "open": _l("Open the personal link from your invitation, on the computer you will use for the event."),
     # i18n: caption of the tutorial video
-    "start": _l("Click “Start the check”. When your browser asks, allow the camera and the microphone."),
+    "start": _l("Select “Start the check”. When your browser asks, allow the camera and the microphone."),
     # i18n: caption of the tutorial video
     "browser": _l("First, the check looks at your browser."),
     # i18n: caption of the tutorial video

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import g, render_template
 
 from ..db import get_session
+from ..i18n import save_participant_choice
 from ..links import LinkState, lookup
 
 
@@ -24,6 +25,7 @@ def link_required(view):
             status = 404 if found.state is LinkState.unknown else 410
             return render_template("participant/link_invalid.html", state=found.state.value, event=found.event), status
         g.participant, g.event = found.participant, found.event
+        save_participant_choice(found.participant)
         return view(token, *args, **kwargs)
 
     return wrapped

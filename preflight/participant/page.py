@@ -55,7 +55,6 @@ def strings() -> dict[str, str]:
         "camera_n": _("Camera {n}"),
         "microphone_n": _("Microphone {n}"),
         "speaker_n": _("Speaker {n}"),
-        "level": _("Level: {value} dBFS"),
     }
 
 

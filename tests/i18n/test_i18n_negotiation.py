@@ -165,3 +165,20 @@ def test_every_participant_page_has_the_switcher(client, person, suffix):
     html = response.get_data(as_text=True)
     assert page_lang(response)[0] == "es"
     assert f'href="/c/{token}{suffix}?lang=fr"' in html
+
+
+def test_switching_language_saves_it_and_says_so_once(app, client, make_participant):
+    from preflight.db import session_scope
+    from preflight.models import Participant
+
+    participant, token = make_participant(language="en")
+    html = client.get(f"/c/{token}?lang=de").get_data(as_text=True)
+    notice = 'data-notice="language-saved">Ab jetzt erhalten Sie auch unsere E-Mails zu dieser Veranstaltung auf Deutsch.'
+    assert notice in html and 'role="status" data-notice="language-saved"' in html
+    with app.app_context(), session_scope() as session:
+        assert session.get(Participant, participant.id).language == "de"
+    # Once: the next visit, or choosing the same language again, says nothing.
+    assert "language-saved" not in client.get(f"/c/{token}").get_data(as_text=True)
+    assert "language-saved" not in client.get(f"/c/{token}?lang=de").get_data(as_text=True)
+    # A pseudo-locale (testing only) is never stored, so nothing is said.
+    assert "language-saved" not in client.get(f"/c/{token}?lang=en_XA").get_data(as_text=True)
