@@ -135,6 +135,10 @@ def test_no_focused_control_hides_under_the_progress_card(page, make_participant
         checked += 1
         assert not box["covered"], box
     assert checked >= 5
+    # The summary's heading, which takes focus at the end of a run, shows that it has it.
+    page.locator("#summary-title").focus()
+    outline = page.evaluate("getComputedStyle(document.querySelector('#summary-title')).outlineStyle")
+    assert outline not in ("none", ""), outline
     # Zoomed in (or a short screen) the card does not stick at all.
     page.set_viewport_size({"width": 640, "height": 400})
     assert page.evaluate("getComputedStyle(document.querySelector('.progress-card')).position") == "static"

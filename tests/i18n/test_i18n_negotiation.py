@@ -173,7 +173,9 @@ def test_switching_language_saves_it_and_says_so_once(app, client, make_particip
 
     participant, token = make_participant(language="en")
     html = client.get(f"/c/{token}?lang=de").get_data(as_text=True)
-    notice = 'data-notice="language-saved">Ab jetzt erhalten Sie auch unsere E-Mails zu dieser Veranstaltung auf Deutsch.'
+    notice = (
+        'data-notice="language-saved">Ab jetzt erhalten Sie auch unsere E-Mails zu dieser Veranstaltung auf Deutsch.'
+    )
     assert notice in html and 'role="status" data-notice="language-saved"' in html
     with app.app_context(), session_scope() as session:
         assert session.get(Participant, participant.id).language == "de"
