@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 from test_check_page import SLOW, start, step, verdict_of
+
+pytestmark = pytest.mark.ui_only
 
 # Records every text a live region takes, in order (as a screen reader would be handed them).
 LIVE_LOG = """

@@ -291,6 +291,7 @@ def test_rerun_one_check_replaces_its_result(page, make_participant, app):
     assert stored["speakers"].verdict == "pass" and stored["speakers"].attempts == 2
 
 
+@pytest.mark.ui_only
 @pytest.mark.browser_context_args(permissions=[])  # failures render the most markup: fixes, links, details
 def test_axe_finds_no_violations(page, make_participant, axe_source):
     _, token = make_participant()

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("PREFLIGHT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.ui_only]
 
 # Overflow of the page, and text cut off inside buttons, badges, headings and labels.
 MEASURE = """() => {
