@@ -27,6 +27,15 @@ new MutationObserver(function (records) {
 """
 
 
+def run_answering_cannot_hear(page, make_participant, role="presenter"):
+    """A whole run (network step left out) in which the speakers step is answered "I cannot hear"."""
+    _, token = make_participant(role=role)
+    start(page, token)
+    cannot = step(page, "speakers").locator('[data-answer="cannot_hear"]')
+    expect(cannot).to_be_enabled(timeout=SLOW)
+    cannot.click()
+
+
 def spoken(page):
     return page.evaluate("window.__spoken")
 
@@ -69,20 +78,12 @@ def test_a_participant_who_cannot_hear_has_an_honest_answer_and_a_visual_sign(pa
 
 
 def test_cannot_hear_is_possible_without_playing_the_sound(page, make_participant):
-    _, token = make_participant(role="presenter")
-    start(page, token)
-    cannot = step(page, "speakers").locator('[data-answer="cannot_hear"]')
-    expect(cannot).to_be_enabled(timeout=SLOW)
-    cannot.click()
+    run_answering_cannot_hear(page, make_participant)  # a presenter
     assert verdict_of(page, "speakers") == "warn"  # a presenter: support arranges captions
 
 
 def test_browsing_the_device_list_changes_nothing_until_confirmed(page, make_participant):
-    _, token = make_participant(role="presenter")
-    start(page, token)
-    cannot = step(page, "speakers").locator('[data-answer="cannot_hear"]')
-    expect(cannot).to_be_enabled(timeout=SLOW)
-    cannot.click()
+    run_answering_cannot_hear(page, make_participant)
     expect(page.locator('[data-role="summary"]')).to_be_visible(timeout=SLOW)  # the run is over
     microphone = step(page, "microphone")
     select = microphone.locator('[data-role="device"]')
@@ -109,14 +110,8 @@ def test_browsing_the_device_list_changes_nothing_until_confirmed(page, make_par
 
 
 def test_no_focused_control_hides_under_the_progress_card(page, make_participant):
-    _, token = make_participant(role="presenter")
     page.set_viewport_size({"width": 800, "height": 600})
-    start(page, token)
-    for name in ("browser", "camera", "microphone"):
-        verdict_of(page, name)
-    speakers = step(page, "speakers")
-    expect(speakers.locator('[data-answer="cannot_hear"]')).to_be_enabled(timeout=SLOW)
-    speakers.locator('[data-answer="cannot_hear"]').click()
+    run_answering_cannot_hear(page, make_participant)
     expect(page.locator('[data-role="summary"]')).to_be_visible(timeout=SLOW)
     # Walk backwards through every control by keyboard, as after a run.
     page.locator('[data-role="summary"] [data-action="restart"]').focus()
