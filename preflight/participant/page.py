@@ -12,7 +12,7 @@ from ..profiles import DEVICE_THRESHOLDS as T
 
 # Optional step scripts, loaded in this order after check.js when present (the network step ships
 # its statistics mirror and its step).
-STEP_SCRIPTS = ("js/network-stats.js", "js/network.js")
+STEP_SCRIPTS = ("js/network-stats.js", "js/network-support.js", "js/network-flows.js", "js/network.js")
 
 
 def step_scripts() -> list[str]:

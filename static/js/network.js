@@ -9,12 +9,17 @@
  *   upload   - this page sends, paced by what the server reports each window;
  *   finish   - the server's signed record of its own figures comes back with the result.
  * Without WebRTC, or when it cannot connect, plain HTTPS is measured instead (fallback).
- * The statistics (window rates, settling, pacing) are static/js/network-stats.js. */
+ * The statistics (window rates, settling, pacing) are static/js/network-stats.js, the plumbing
+ * (requests, display, browser facts, fallback) network-support.js, the probes and the upload
+ * sender network-flows.js. */
 (function () {
 "use strict";
 
 var S = window.PreflightNetStats;
+var N = window.PreflightNetSupport;
+var F = window.PreflightNetFlows;
 var PHASE = S.PHASE;
+var now = N.now, sleep = N.sleep;
 var PLAN = {
   gatherMs: 3000,
   connectMs: 10000,
@@ -26,197 +31,15 @@ var PLAN = {
   httpBudgetMs: 4000
 };
 
-function now() { return performance.now(); }
-
-function sleep(ms, signal) {
-  return new Promise(function (resolve, reject) {
-    function onAbort() { clearTimeout(id); reject(new DOMException("aborted", "AbortError")); }
-    if (signal && signal.aborted) return onAbort();
-    var id = setTimeout(function () {
-      if (signal) signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    if (signal) signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-function closePc(pc) {
-  try { pc.close(); } catch (e) { /* already closed */ }
-}
-
-function post(ctx, url, type, body) {
-  return fetch(url, {
-    method: "POST", credentials: "same-origin", signal: ctx.signal, body: body,
-    headers: { "X-CSRFToken": ctx.csrf || "", "Content-Type": type, "Accept": "application/json" }
-  });
-}
-
-function get(ctx, url) {
-  return fetch(url, { cache: "no-store", credentials: "same-origin", signal: ctx.signal });
-}
-
-/* ===== What the participant sees ========================================================== */
-
-/* Progress messages and live figures, in the page's language. The words come from the step's
- * template ([data-msg] progress messages, [data-figure] patterns with a {value} placeholder);
- * numbers are formatted for the page's locale. */
-function Display(ctx) {
-  this.ctx = ctx;
-  this.step = ctx.el || document.querySelector('[data-check="network"]');
-  this.bar = this.step && this.step.querySelector('[data-role="step-progress"]');
-  this.locale = document.documentElement.lang || undefined;
-}
-
-Display.prototype.text = function (selector, fallback) {
-  var el = this.step && this.step.querySelector(selector);
-  return el ? el.textContent.trim() : fallback;
-};
-
-/* Progress: the step's bar, the page's progress card and the step's status line. */
-Display.prototype.say = function (key, fraction) {
-  if (this.bar) this.bar.value = Math.round(100 * Math.max(0, Math.min(1, fraction)));
-  if (this.ctx.progress) this.ctx.progress(fraction, this.text('[data-msg="' + key + '"]', key));
-};
-
-Display.prototype.number = function (value, digits) {
-  try {
-    return new Intl.NumberFormat(this.locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
-  } catch (e) {
-    return value.toFixed(digits);
-  }
-};
-
-/* A live figure: `name` is its data-metric, `pattern` the [data-figure] that words it. */
-Display.prototype.figure = function (name, value, pattern, shown, digits) {
-  if (!this.ctx.metric || value == null) return;
-  var words = this.text('[data-figure="' + pattern + '"]', "{value}");
-  this.ctx.metric(name, value, words.replace("{value}", this.number(shown, digits)));
-};
-
-Display.prototype.ms = function (name, value, ms) {
-  this.figure(name, value, name, Math.round(ms), 0);
-};
-
-Display.prototype.kbps = function (name, value, kbps) {
-  if (kbps >= 1000) this.figure(name, value, name + ":mbit", kbps / 1000, 1);
-  else this.figure(name, value, name + ":kbit", Math.round(kbps), 0);
-};
-
-/* ===== Facts about the browser's side ===================================================== */
-
-/* Hidden tab or throttled timers make the figures untrustworthy: watch the timer gaps. */
-function watchThrottling(ctx) {
-  var maxGap = 0, last = now();
-  var timer = setInterval(function () {
-    var t = now();
-    maxGap = Math.max(maxGap, t - last);
-    last = t;
-  }, 100);
-  return function stop() {
-    clearInterval(timer);
-    var gap = Math.max(maxGap - 100, 0);
-    return { hidden: !!ctx.hidden, throttled: gap > 1000, max_timer_gap_ms: S.round(gap) };
-  };
-}
-
-/* How many candidates of each type and protocol the offers carry. */
-function countCandidates(pcs) {
-  var counts = { host: 0, srflx: 0, prflx: 0, relay: 0, udp: 0, tcp: 0 };
-  pcs.forEach(function (pc) {
-    var sdp = (pc.localDescription && pc.localDescription.sdp) || "";
-    sdp.split(/\r?\n/).forEach(function (line) {
-      var m = /^a=candidate:\S+ \d+ (\w+) \d+ \S+ \d+ typ (\w+)/i.exec(line);
-      if (!m) return;
-      var protocol = m[1].toLowerCase(), type = m[2].toLowerCase();
-      if (counts[type] !== undefined) counts[type] += 1;
-      if (counts[protocol] !== undefined) counts[protocol] += 1;
-    });
-  });
-  return counts;
-}
-
-function waitGathering(pc, ms) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve(true);
-  return new Promise(function (resolve) {
-    var id = setTimeout(function () { resolve(false); }, ms);
-    pc.addEventListener("icegatheringstatechange", function () {
-      if (pc.iceGatheringState === "complete") { clearTimeout(id); resolve(true); }
-    });
-  });
-}
-
-function oneOf(value, allowed) { return allowed.indexOf(value) >= 0 ? value : null; }
-
-/* The candidate pair the control connection uses (types and protocols only, no addresses). */
-async function selectedPair(pc) {
-  try {
-    var report = await pc.getStats();
-    var pair = null, pairId = null;
-    report.forEach(function (r) { if (r.type === "transport" && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId; });
-    if (pairId) pair = report.get(pairId);
-    if (!pair) {
-      report.forEach(function (r) {
-        if (!pair && r.type === "candidate-pair" && r.nominated && r.state === "succeeded") pair = r;
-      });
-    }
-    if (!pair) return null;
-    var local = report.get(pair.localCandidateId) || {}, remote = report.get(pair.remoteCandidateId) || {};
-    var types = ["host", "srflx", "prflx", "relay"];
-    return {
-      local_type: oneOf(local.candidateType, types),
-      remote_type: oneOf(remote.candidateType, types),
-      protocol: oneOf(local.protocol, ["udp", "tcp"]),
-      relay_protocol: oneOf(local.relayProtocol, ["udp", "tcp", "tls"])
-    };
-  } catch (e) {
-    return null;
-  }
-}
-
-/* ===== Plain HTTPS: does the web work where real-time media does not? ===================== */
-
-async function httpFallback(ctx, base) {
-  var deadline = now() + PLAN.httpBudgetMs;
-  var out = { ok: false, rtt_ms: null, down_kbps: null, up_kbps: null };
-  try {
-    var rtts = [];
-    for (var i = 0; i < 5 && now() < deadline; i++) {
-      var t = now();
-      var r = await get(ctx, base + "/http-ping?n=" + i);
-      if (!r.ok) throw new Error("http-ping " + r.status);
-      rtts.push(now() - t);
-    }
-    out.rtt_ms = S.round(S.median(rtts));
-    out.ok = true;
-    var size = 256 * 1024;
-    while (now() < deadline) {
-      var t1 = now();
-      var body = await (await get(ctx, base + "/http-down?bytes=" + size)).arrayBuffer();
-      var ms = now() - t1;
-      out.down_kbps = S.round(body.byteLength * 8 / ms);
-      if (ms > 700 || size >= 4 * 1024 * 1024) break;
-      size *= 4;
-    }
-    var up = new Uint8Array(Math.min(1024 * 1024, Math.max(64 * 1024, (out.down_kbps || 1000) * 125 / 4)));
-    if (now() < deadline) {
-      var t2 = now();
-      var response = await post(ctx, base + "/http-up", "application/octet-stream", up);
-      if (response.ok) out.up_kbps = S.round(up.byteLength * 8 / (now() - t2));
-    }
-  } catch (e) {
-    if (ctx.signal && ctx.signal.aborted) throw e;
-  }
-  return out;
-}
-
 /* ===== One check ============================================================================ */
 
 function NetworkCheck(ctx) {
   this.ctx = ctx;
-  this.display = new Display(ctx);
+  this.plan = PLAN;
+  this.display = new N.Display(ctx);
   this.base = "/c/" + encodeURIComponent(ctx.token) + "/network";
   this.started = now();
-  this.result = { v: 1, state: "error", timeouts: [], candidates: countCandidates([]) };
+  this.result = { v: 1, state: "error", timeouts: [], candidates: N.countCandidates([]) };
   this.pcs = [];
   this.timers = [];
   this.session = null;
@@ -250,7 +73,7 @@ NetworkCheck.prototype.send = function (message) {
 /* Close every connection; tell the server when the check did not finish (a closed tab). */
 NetworkCheck.prototype.closeAll = function () {
   this.timers.forEach(function (timer) { clearInterval(timer); });
-  this.pcs.forEach(closePc);
+  this.pcs.forEach(N.closePc);
   if (this.session && !this.finished && navigator.sendBeacon) {
     var body = new Blob([JSON.stringify({ key: this.closeKey })], { type: "application/json" });
     navigator.sendBeacon(this.base + "/" + this.session + "/close", body);
@@ -261,12 +84,12 @@ NetworkCheck.prototype.closeAll = function () {
 NetworkCheck.prototype.fallback = async function (state) {
   this.result.state = state;
   this.display.say("web", 0.5);
-  this.result.http = await httpFallback(this.ctx, this.base);
+  this.result.http = await N.httpFallback(this.ctx, this.base, PLAN.httpBudgetMs);
   return this.result;
 };
 
 NetworkCheck.prototype.run = async function () {
-  var result = this.result, stopWatch = watchThrottling(this.ctx);
+  var result = this.result, stopWatch = N.watchThrottling(this.ctx);
   window.addEventListener("pagehide", this.closeAll);
   try {
     this.display.say("connecting", 0.01);
@@ -293,7 +116,7 @@ NetworkCheck.prototype.run = async function () {
 NetworkCheck.prototype.connect = async function () {
   var ctx = this.ctx, result = this.result, self = this;
   var asked = now();
-  var cfg = await (await get(ctx, this.base + "/config")).json();
+  var cfg = await (await N.get(ctx, this.base + "/config")).json();
   // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
   var ups = now() - asked >= cfg.long_rtt_ms ? cfg.up_long_rtt : cfg.up;
   var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
@@ -327,16 +150,19 @@ NetworkCheck.prototype.connect = async function () {
   });
 
   for (var i = 0; i < this.pcs.length; i++) await this.pcs[i].setLocalDescription(await this.pcs[i].createOffer());
-  var gathered = await Promise.all(this.pcs.map(function (pc) { return waitGathering(pc, PLAN.gatherMs); }));
+  var gathered = await Promise.all(this.pcs.map(function (pc) { return N.waitGathering(pc, PLAN.gatherMs); }));
   if (gathered.indexOf(false) >= 0) result.timeouts.push("gather");
   var offers = this.pcs.map(function (pc, n) { return { kind: kinds[n], sdp: pc.localDescription.sdp }; });
-  var candidates = result.candidates = countCandidates(this.pcs);
+  var candidates = result.candidates = N.countCandidates(this.pcs);
   if (!candidates.host && !candidates.srflx && !candidates.relay && !candidates.prflx) {
     result.state = "no_candidates";
     return "fallback";
   }
 
-  var answer = await this.postOffer({ run_id: ctx.runId, offers: offers });
+  var display = this.display;
+  var answer = await N.postOffer(ctx, this.base, { run_id: ctx.runId, offers: offers }, PLAN.busyMaxMs, function () {
+    display.say("busy", 0.02);
+  });
   if (answer.status === 503) { result.state = "busy"; result.timeouts.push("busy"); return "stop"; }
   if (answer.status !== 200) { result.state = "rejected"; return "stop"; }
   this.display.say("connecting", 0.05);
@@ -346,8 +172,8 @@ NetworkCheck.prototype.connect = async function () {
     await this.pcs[k].setRemoteDescription({ type: "answer", sdp: answer.data.answers[k].sdp });
   }
 
-  var opened = await this.controlOpened();
-  result.selected = await selectedPair(this.ctlPc);
+  var opened = await N.channelOpened(this.ctl, this.ctlPc, PLAN.connectMs);
+  result.selected = await N.selectedPair(this.ctlPc);
   if (!opened) {
     result.timeouts.push("connect");
     result.state = "failed";
@@ -359,40 +185,13 @@ NetworkCheck.prototype.connect = async function () {
   return "connected";
 };
 
-/* The signalling POST, waiting for a free slot while the server answers 503 (Retry-After). */
-NetworkCheck.prototype.postOffer = async function (body) {
-  var started = now();
-  for (;;) {
-    var response = await post(this.ctx, this.base + "/offer", "application/json", JSON.stringify(body));
-    if (response.status !== 503) {
-      return { status: response.status, data: await response.json().catch(function () { return {}; }) };
-    }
-    var wait = Math.min(30, Math.max(1, parseInt(response.headers.get("Retry-After") || "3", 10) || 3));
-    if (now() - started + wait * 1000 > PLAN.busyMaxMs) return { status: 503, data: {} };
-    this.display.say("busy", 0.02);
-    await sleep(wait * 1000, this.ctx.signal);
-  }
-};
-
-NetworkCheck.prototype.controlOpened = function () {
-  var ctl = this.ctl, ctlPc = this.ctlPc;
-  return new Promise(function (resolve) {
-    if (ctl.readyState === "open") { resolve(true); return; }
-    var id = setTimeout(function () { resolve(false); }, PLAN.connectMs);
-    ctl.addEventListener("open", function () { clearTimeout(id); resolve(true); });
-    ctlPc.addEventListener("connectionstatechange", function () {
-      if (ctlPc.connectionState === "failed") { clearTimeout(id); resolve(false); }
-    });
-  });
-};
-
 /* Start the probes and listen to echoes, control messages and the download. */
 NetworkCheck.prototype.listen = function () {
   var self = this;
-  this.timers.push(setInterval(function () { self.sendProbes(); }, 5));
+  this.timers.push(setInterval(function () { F.sendProbes(self); }, 5));
   this.nextProbeAt = now();
   this.probePacket = new DataView(new ArrayBuffer(16));
-  this.probe.addEventListener("message", function (ev) { self.onEcho(ev.data); });
+  this.probe.addEventListener("message", function (ev) { F.onEcho(self, ev.data); });
   this.ctl.addEventListener("message", function (ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
@@ -404,52 +203,6 @@ NetworkCheck.prototype.listen = function () {
       if (self.phase === PHASE.DOWN) self.downBytes += S.wire(ev.data.byteLength || ev.data.length || 0);
     });
   });
-};
-
-/* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING). */
-NetworkCheck.prototype.sendProbes = function () {
-  if (this.probe.readyState !== "open" || this.phase === PHASE.END) return;
-  // A lossy idle phase's second half probes twice as fast (stats.idle_is_lossy).
-  var longIdle = this.idleEnd - this.idleStart > PLAN.idleMs;
-  var interval = 1000 / (this.phase ? PLAN.probeHz : PLAN.idleProbeHz * (longIdle ? 2 : 1));
-  var t = now(), packet = this.probePacket;
-  // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
-  if (t - this.nextProbeAt > 3 * interval) this.nextProbeAt = t - 3 * interval;
-  for (; this.nextProbeAt <= t; this.nextProbeAt += interval) {
-    var tag = this.phase | this.settling;
-    packet.setUint8(0, 1);
-    packet.setUint8(1, tag);
-    packet.setUint32(4, this.seq);
-    packet.setFloat64(8, now());
-    this.probe.send(packet.buffer);
-    this.seq += 1;
-    this.sent[tag] = (this.sent[tag] || 0) + 1;
-  }
-};
-
-/* An ECHO: round trip (page clock), one-way transit from the server, bytes during the download. */
-NetworkCheck.prototype.onEcho = function (data) {
-  if (!(data instanceof ArrayBuffer) || data.byteLength !== 32) return;
-  var echo = new DataView(data), t = now();
-  if (echo.getUint8(0) !== 2) return;
-  var tag = echo.getUint8(1), transit = t - echo.getFloat64(24);
-  this.echoes[tag] = (this.echoes[tag] || 0) + 1;
-  if (tag === 0) this.idleSeqSeen = Math.max(this.idleSeqSeen, echo.getUint32(4));
-  if (this.rtts[this.phase]) this.rtts[this.phase].push([t, t - echo.getFloat64(16)]);
-  if (tag === PHASE.IDLE) this.downTransits.push(transit);
-  this.recentDown.push([t, transit]);
-  if (this.recentDown.length > 256) this.recentDown.splice(0, 64);
-  if (this.phase === PHASE.DOWN) {
-    this.downBytes += S.wire(32);
-    if (this.downBrake) this.downBrake();
-  }
-};
-
-/* Median round trip of the echoes of the last 400 ms while a sender fills the queue. */
-NetworkCheck.prototype.saturated = async function (which) {
-  var from = now();
-  await sleep(S.SATURATE_MS, this.ctx.signal);
-  return S.medianSince(this.rtts[which], from + S.SATURATE_MS - 400);
 };
 
 /* ----- idle -------------------------------------------------------------------------------- */
@@ -532,9 +285,9 @@ NetworkCheck.prototype.download = async function (rtt) {
   this.downBrake = null;
   this.settling = S.SETTLING;
   this.send({ t: "down", saturate: true, kbps: result.download_kbps });
-  result.loaded_rtt_down_ms = S.round(await this.saturated(PHASE.DOWN));
+  result.loaded_rtt_down_ms = S.round(await F.saturated(this, PHASE.DOWN));
   this.send({ t: "down", stop: true });
-  this.downPcs.forEach(closePc);
+  this.downPcs.forEach(N.closePc);
   var drainEnd = now() + S.DRAIN_MAX_MS;
   while (now() < drainEnd && !this.serverGone) {
     await sleep(50, this.ctx.signal);
@@ -555,7 +308,7 @@ NetworkCheck.prototype.upload = async function (rtt) {
   var start = now();
   this.send({ t: "phase", phase: "up", rtt_ms: rtt });
   var pacing = new S.Pacing(S.PACE_START_UP_KBPS, this.rateCap, rtt, this.spread);
-  var sender = new UploadSender(this, pacing, rtt);
+  var sender = new F.UploadSender(this, pacing, rtt);
   this.timers.push(setInterval(function () { sender.pump(); }, 5));
   sender.pump();
   var seen = null;
@@ -578,55 +331,10 @@ NetworkCheck.prototype.upload = async function (rtt) {
   this.settling = S.SETTLING;
   var seenKbps = (this.upProgress.kbps || 0) * S.PAYLOAD_SHARE;
   sender.pace = Math.min(this.rateCap, S.SATURATE_GAIN * Math.max(pacing.bottleneck(), seenKbps));
-  result.loaded_rtt_up_ms = S.round(await this.saturated(PHASE.UP));
+  result.loaded_rtt_up_ms = S.round(await F.saturated(this, PHASE.UP));
   this.phase = PHASE.END;
   var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
   if (loaded) this.display.ms("loaded_rtt_ms", loaded, loaded);
-};
-
-/* Tops up the upload channels every 5 ms within the pace, braking at once when the round trip
- * shows the upload queue shooting up. */
-function UploadSender(check, pacing, rtt) {
-  this.check = check;
-  this.pacing = pacing;
-  this.rtt = rtt;
-  this.pace = pacing.pace;
-  this.saturating = false;
-  this.tokens = 0;
-  this.stamp = now();
-  this.payloads = {};
-}
-
-/* Echo round trip over the idle one: the upload queue now. */
-UploadSender.prototype.queueNow = function () {
-  var recent = S.medianSince(this.check.rtts[PHASE.UP], now() - 60);
-  return recent === null ? null : recent - this.rtt;
-};
-
-UploadSender.prototype.pump = function () {
-  if (this.check.phase !== PHASE.UP) return;
-  var t = now();
-  if (!this.saturating && this.pacing.braking(this.queueNow())) {
-    this.pace = this.pacing.onBrake();
-    this.tokens = 0;
-    this.stamp = t;
-    return;
-  }
-  var pace = this.pace, channels = this.check.upChannels;
-  // Whole SCTP chunks, ~20 ms of data per message: the pace, not a backlog, sets the rate.
-  var size = S.CHUNK_PAYLOAD * Math.max(1, Math.min(7, Math.round(pace * 125 * 0.02 / S.CHUNK_PAYLOAD)));
-  var payload = this.payloads[size] || (this.payloads[size] = new Uint8Array(size));
-  this.tokens = Math.min(Math.max(2 * size, pace * 125 * 0.02), this.tokens + (t - this.stamp) * pace / 8);
-  this.stamp = t;
-  // Room for a growing window on a long round trip, at most 64 KB per channel.
-  var limit = Math.max(2 * size, Math.min(64 * 1024, (pace * 125 * ((this.rtt || 0) + 100) / 1000) / channels.length));
-  var self = this;
-  channels.forEach(function (channel) {
-    while (channel.readyState === "open" && channel.bufferedAmount < limit && self.tokens >= size) {
-      channel.send(payload);
-      self.tokens -= size;
-    }
-  });
 };
 
 /* ----- finish ------------------------------------------------------------------------------ */

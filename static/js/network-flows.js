@@ -1,0 +1,105 @@
+/* What flows on the network step's connections besides the download: the probes and their
+ * echoes (round trip, one-way transit, loss), and the paced upload. Functions of the running
+ * check (network.js's NetworkCheck), whose fields hold what they count.
+ * Exposed as window.PreflightNetFlows. */
+(function () {
+"use strict";
+
+var S = window.PreflightNetStats;
+var PHASE = S.PHASE;
+var now = window.PreflightNetSupport.now;
+var sleep = window.PreflightNetSupport.sleep;
+
+/* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING). */
+function sendProbes(check) {
+  if (check.probe.readyState !== "open" || check.phase === PHASE.END) return;
+  // A lossy idle phase's second half probes twice as fast (stats.idle_is_lossy).
+  var plan = check.plan, longIdle = check.idleEnd - check.idleStart > plan.idleMs;
+  var interval = 1000 / (check.phase ? plan.probeHz : plan.idleProbeHz * (longIdle ? 2 : 1));
+  var t = now(), packet = check.probePacket;
+  // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
+  if (t - check.nextProbeAt > 3 * interval) check.nextProbeAt = t - 3 * interval;
+  for (; check.nextProbeAt <= t; check.nextProbeAt += interval) {
+    var tag = check.phase | check.settling;
+    packet.setUint8(0, 1);
+    packet.setUint8(1, tag);
+    packet.setUint32(4, check.seq);
+    packet.setFloat64(8, now());
+    check.probe.send(packet.buffer);
+    check.seq += 1;
+    check.sent[tag] = (check.sent[tag] || 0) + 1;
+  }
+}
+
+/* An ECHO: round trip (page clock), one-way transit from the server, bytes during the download. */
+function onEcho(check, data) {
+  if (!(data instanceof ArrayBuffer) || data.byteLength !== 32) return;
+  var echo = new DataView(data), t = now();
+  if (echo.getUint8(0) !== 2) return;
+  var tag = echo.getUint8(1), transit = t - echo.getFloat64(24);
+  check.echoes[tag] = (check.echoes[tag] || 0) + 1;
+  if (tag === 0) check.idleSeqSeen = Math.max(check.idleSeqSeen, echo.getUint32(4));
+  if (check.rtts[check.phase]) check.rtts[check.phase].push([t, t - echo.getFloat64(16)]);
+  if (tag === PHASE.IDLE) check.downTransits.push(transit);
+  check.recentDown.push([t, transit]);
+  if (check.recentDown.length > 256) check.recentDown.splice(0, 64);
+  if (check.phase === PHASE.DOWN) {
+    check.downBytes += S.wire(32);
+    if (check.downBrake) check.downBrake();
+  }
+}
+
+/* Median round trip of the echoes of the last 400 ms while a sender fills the queue. */
+async function saturated(check, which) {
+  var from = now();
+  await sleep(S.SATURATE_MS, check.ctx.signal);
+  return S.medianSince(check.rtts[which], from + S.SATURATE_MS - 400);
+}
+
+/* Tops up the upload channels every 5 ms within the pace, braking at once when the round trip
+ * shows the upload queue shooting up. */
+function UploadSender(check, pacing, rtt) {
+  this.check = check;
+  this.pacing = pacing;
+  this.rtt = rtt;
+  this.pace = pacing.pace;
+  this.saturating = false;
+  this.tokens = 0;
+  this.stamp = now();
+  this.payloads = {};
+}
+
+/* Echo round trip over the idle one: the upload queue now. */
+UploadSender.prototype.queueNow = function () {
+  var recent = S.medianSince(this.check.rtts[PHASE.UP], now() - 60);
+  return recent === null ? null : recent - this.rtt;
+};
+
+UploadSender.prototype.pump = function () {
+  if (this.check.phase !== PHASE.UP) return;
+  var t = now();
+  if (!this.saturating && this.pacing.braking(this.queueNow())) {
+    this.pace = this.pacing.onBrake();
+    this.tokens = 0;
+    this.stamp = t;
+    return;
+  }
+  var pace = this.pace, channels = this.check.upChannels;
+  // Whole SCTP chunks, ~20 ms of data per message: the pace, not a backlog, sets the rate.
+  var size = S.CHUNK_PAYLOAD * Math.max(1, Math.min(7, Math.round(pace * 125 * 0.02 / S.CHUNK_PAYLOAD)));
+  var payload = this.payloads[size] || (this.payloads[size] = new Uint8Array(size));
+  this.tokens = Math.min(Math.max(2 * size, pace * 125 * 0.02), this.tokens + (t - this.stamp) * pace / 8);
+  this.stamp = t;
+  // Room for a growing window on a long round trip, at most 64 KB per channel.
+  var limit = Math.max(2 * size, Math.min(64 * 1024, (pace * 125 * ((this.rtt || 0) + 100) / 1000) / channels.length));
+  var self = this;
+  channels.forEach(function (channel) {
+    while (channel.readyState === "open" && channel.bufferedAmount < limit && self.tokens >= size) {
+      channel.send(payload);
+      self.tokens -= size;
+    }
+  });
+};
+
+window.PreflightNetFlows = { sendProbes: sendProbes, onEcho: onEcho, saturated: saturated, UploadSender: UploadSender };
+}());
