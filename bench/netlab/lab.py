@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import atexit
 import fcntl
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -37,103 +35,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenarios as scen  # noqa: E402  (works both as a script and as an import)
 
-CLIENT_NS, ROUTER_NS, SERVER_NS = "pf-client", "pf-router", "pf-server"
-NAMESPACES = (CLIENT_NS, ROUTER_NS, SERVER_NS)
-CLIENT_IF, ROUTER_CLIENT_IF, ROUTER_SERVER_IF, SERVER_IF = "pfc0", "pfr-c", "pfr-s", "pfs0"
-CLIENT_IP, ROUTER_CLIENT_IP = "10.99.1.2", "10.99.1.1"
-SERVER_IP, ROUTER_SERVER_IP = "10.99.2.2", "10.99.2.1"
-NFT_TABLE = "pflab"
-QUEUE_DOWN, QUEUE_UP = 1, 2  # NFQUEUE numbers (client ns: download, server ns: upload)
-LOCK_PATH = "/run/pf-netlab.lock"
-HERE = Path(__file__).resolve().parent
-DELAYQ = HERE / "delayq.py"
+from netns import (  # noqa: E402  (re-exported: the scripts use them as lab.X)
+    CLIENT_IF,
+    CLIENT_IP,
+    CLIENT_NS,
+    LOCK_PATH,
+    NAMESPACES,
+    QUEUE_DOWN,
+    QUEUE_UP,
+    ROUTER_CLIENT_IF,
+    ROUTER_CLIENT_IP,
+    ROUTER_NS,
+    ROUTER_SERVER_IF,
+    ROUTER_SERVER_IP,
+    SERVER_IF,
+    SERVER_IP,
+    SERVER_NS,
+    LabError,
+    check_requirements,
+    deadline,
+    exit_on_signals,
+    force_teardown,
+    sh,
+    stop_process,
+)
+from shaping import Shaping  # noqa: E402
 
 
-class LabError(RuntimeError):
-    """A lab command failed or a precondition is missing."""
-
-
-def _sh(argv: list[str], timeout: float = 20, check: bool = True, input: str | None = None):
-    """Run a host command (bounded), raising LabError with its stderr when it fails."""
-    try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
-    except subprocess.TimeoutExpired as exc:
-        raise LabError(f"timed out after {timeout}s: {' '.join(argv)}") from exc
-    if check and res.returncode != 0:
-        raise LabError(f"failed ({res.returncode}): {' '.join(argv)}\n{res.stderr.strip()}")
-    return res
-
-
-def python_for_delayq() -> str:
-    """The interpreter that has NetfilterQueue: $NETLAB_PYTHON, the project venv, or this one."""
-    env = os.environ.get("NETLAB_PYTHON")
-    if env:
-        return env
-    venv = HERE.parent.parent / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
-def check_requirements() -> list[str]:
-    """Return a list of human-readable problems (empty when the lab can run)."""
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("run as root (network namespaces, tc, nft, iptables)")
-    for tool, pkg in (
-        ("ip", "iproute2"),
-        ("tc", "iproute2"),
-        ("nft", "nftables"),
-        ("iptables", "iptables"),
-        ("ping", "iputils-ping"),
-    ):
-        if not shutil.which(tool):
-            problems.append(f"missing '{tool}': apt-get install -y {pkg}")
-    probe = subprocess.run([python_for_delayq(), "-c", "import netfilterqueue"], capture_output=True, timeout=30)
-    if probe.returncode != 0:
-        problems.append(
-            "missing PyPI NetfilterQueue for delay/jitter: apt-get install -y "
-            "libnetfilter-queue-dev build-essential && .venv/bin/pip install -r "
-            "bench/requirements.txt (or set NETLAB_PYTHON)"
-        )
-    return problems
-
-
-def existing_namespaces() -> list[str]:
-    """Our namespaces that currently exist."""
-    out = _sh(["ip", "netns", "list"]).stdout
-    names = {line.split()[0] for line in out.splitlines() if line.strip()}
-    return [ns for ns in NAMESPACES if ns in names]
-
-
-def ns_pids(ns: str) -> list[int]:
-    """Process ids running inside namespace `ns`."""
-    res = _sh(["ip", "netns", "pids", ns], check=False)
-    return [int(p) for p in res.stdout.split() if p.isdigit()]
-
-
-def _kill_ns_processes(ns: str, grace: float = 2.0) -> None:
-    """SIGTERM, then SIGKILL, every process inside one of *our* namespaces (all started by the lab)."""
-    pids = ns_pids(ns)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        end = time.monotonic() + grace
-        while time.monotonic() < end and (pids := ns_pids(ns)):
-            time.sleep(0.05)
-        if not pids:
-            return
-
-
-def force_teardown() -> None:
-    """Remove the lab whatever state it is in (stale namespaces from a crashed run included)."""
-    for ns in existing_namespaces():
-        _kill_ns_processes(ns)
-        _sh(["ip", "netns", "del", ns], check=False)
-
-
-class Lab:
+class Lab(Shaping):
     """Owns the namespaces, the current scenario and every process started inside them."""
 
     CLIENT_IP, SERVER_IP = CLIENT_IP, SERVER_IP
@@ -189,9 +118,9 @@ class Lab:
         try:
             force_teardown()  # leftovers of a crashed run
             for ns in NAMESPACES:
-                _sh(["ip", "netns", "add", ns])
+                sh(["ip", "netns", "add", ns])
             self._is_up = True
-            _sh(
+            sh(
                 [
                     "ip",
                     "link",
@@ -208,7 +137,7 @@ class Lab:
                     ROUTER_NS,
                 ]
             )
-            _sh(
+            sh(
                 [
                     "ip",
                     "link",
@@ -253,7 +182,7 @@ class Lab:
         """Stop every process we started, delete the namespaces, release the lock. Idempotent."""
         self._stop_delayqs()
         for proc in self._procs:
-            _stop_process(proc)
+            stop_process(proc)
         self._procs.clear()
         if self._is_up or self._lock_fd is not None:
             force_teardown()
@@ -263,7 +192,7 @@ class Lab:
 
     # -- running things ----------------------------------------------------------------------
     def _ns(self, ns: str, argv: list[str], check: bool = True, timeout: float = 20):
-        return _sh(["ip", "netns", "exec", ns, *argv], check=check, timeout=timeout)
+        return sh(["ip", "netns", "exec", ns, *argv], check=check, timeout=timeout)
 
     def run_in(
         self, ns: str, argv: list[str], timeout: float = 60, check: bool = False, **kwargs
@@ -282,7 +211,7 @@ class Lab:
 
     def stop(self, proc: subprocess.Popen, grace: float = 3.0) -> int | None:
         """Terminate a process started with popen_in (SIGTERM, then SIGKILL after `grace`)."""
-        _stop_process(proc, grace)
+        stop_process(proc, grace)
         if proc in self._procs:
             self._procs.remove(proc)
         return proc.returncode
@@ -303,174 +232,6 @@ class Lab:
         self._apply_delay(CLIENT_NS, CLIENT_IF, QUEUE_DOWN, scenario.delay_down_ms, scenario.jitter_ms)
         self._apply_delay(SERVER_NS, SERVER_IF, QUEUE_UP, scenario.delay_up_ms, scenario.jitter_ms)
         self.scenario = scenario
-
-    def _clear_shaping(self) -> None:
-        self._stop_delayqs()
-        for ifname in (ROUTER_CLIENT_IF, ROUTER_SERVER_IF):
-            self._ns(ROUTER_NS, ["tc", "qdisc", "del", "dev", ifname, "root"], check=False)
-        # Only our own table: `nft flush ruleset` would also erase iptables-nft rules.
-        self._ns(ROUTER_NS, ["nft", "delete", "table", "inet", NFT_TABLE], check=False)
-        for ns in (CLIENT_NS, SERVER_NS):
-            self._ns(ns, ["iptables", "-t", "mangle", "-F", "PREROUTING"])
-
-    def _stop_delayqs(self) -> None:
-        """Stop the delay programs, keeping their exit summaries in `delayq_stats`."""
-        for ns, proc in list(self._delayqs.items()):
-            _stop_process(proc)
-            del self._delayqs[ns]
-            for line in (proc.stderr.read() if proc.stderr else "").splitlines():
-                if line.startswith("{"):
-                    try:
-                        stats = json.loads(line)
-                    except ValueError:
-                        continue
-                    name = self.scenario.name if self.scenario else "?"
-                    self.delayq_stats.append({"scenario": name, "ns": ns, **stats})
-
-    def _apply_rate(self, ns: str, ifname: str, kbit: int, queue_ms: float = 200) -> None:
-        """tbf at `kbit` on the router's egress; queue of `queue_ms` (at least ten full frames)."""
-        if kbit <= 0:
-            return
-        bytes_per_s = kbit * 1000 / 8
-        # A small bucket keeps the rate honest over short windows (tbf uses hrtimers here).
-        burst = max(4 * 1514, int(bytes_per_s * 0.004))
-        limit = max(10 * 1514, int(bytes_per_s * queue_ms / 1000)) + burst
-        self._ns(
-            ns,
-            [
-                "tc",
-                "qdisc",
-                "add",
-                "dev",
-                ifname,
-                "root",
-                "tbf",
-                "rate",
-                f"{kbit}kbit",
-                "burst",
-                str(burst),
-                "limit",
-                str(limit),
-            ],
-        )
-
-    def _apply_nft(self, sc: scen.Scenario) -> None:
-        rules = []
-        if sc.udp_blocked:
-            rules.append("meta l4proto udp counter drop")
-        for pct, iif, oif in (
-            (sc.loss_down_pct, ROUTER_SERVER_IF, ROUTER_CLIENT_IF),
-            (sc.loss_up_pct, ROUTER_CLIENT_IF, ROUTER_SERVER_IF),
-        ):
-            n = round(pct * 100)  # percent -> per ten thousand
-            if n > 0:
-                rules.append(f'iifname "{iif}" oifname "{oif}" numgen random mod 10000 < {n} counter drop')
-        if not rules:
-            return
-        body = "\n".join(f"    {r}" for r in rules)
-        ruleset = (
-            f"table inet {NFT_TABLE} {{\n  chain forward {{\n"
-            f"    type filter hook forward priority 0; policy accept;\n{body}\n  }}\n}}\n"
-        )
-        _sh(["ip", "netns", "exec", ROUTER_NS, "nft", "-f", "-"], input=ruleset)
-
-    def _apply_delay(
-        self, ns: str, ifname: str, queue: int, delay_ms: float, jitter_ms: float, bind_timeout: float = 15.0
-    ) -> None:
-        """Start delayq.py in `ns`, queue arriving packets to it, and wait until it is bound."""
-        if delay_ms <= 0 and jitter_ms <= 0:
-            return
-        proc = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                ns,
-                python_for_delayq(),
-                str(DELAYQ),
-                "--queue",
-                str(queue),
-                "--delay-ms",
-                str(delay_ms),
-                "--jitter-ms",
-                str(jitter_ms),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._delayqs[ns] = proc
-        self._ns(
-            ns,
-            [
-                "iptables",
-                "-t",
-                "mangle",
-                "-A",
-                "PREROUTING",
-                "-i",
-                ifname,
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                str(queue),
-                "--queue-bypass",
-            ],
-        )
-        end = time.monotonic() + bind_timeout
-        while time.monotonic() < end:
-            if proc.poll() is not None:
-                raise LabError(f"delayq in {ns} exited: {proc.stderr.read().strip()}")
-            if self._queue_bound(ns, queue):
-                return
-            time.sleep(0.05)
-        raise LabError(f"delayq in {ns} did not bind queue {queue} within {bind_timeout}s")
-
-    def _queue_bound(self, ns: str, queue: int) -> bool:
-        """True once the kernel lists `queue` as bound in `ns` (/proc/net is per-namespace)."""
-        res = self._ns(ns, ["cat", "/proc/net/netfilter/nfnetlink_queue"], check=False)
-        return any(line.split()[:1] == [str(queue)] for line in res.stdout.splitlines())
-
-    def describe(self) -> str:
-        """The router's qdiscs and nft table and the hosts' NFQUEUE rules (for debugging)."""
-        parts = []
-        for ifname in (ROUTER_CLIENT_IF, ROUTER_SERVER_IF):
-            parts.append(self._ns(ROUTER_NS, ["tc", "-s", "qdisc", "show", "dev", ifname]).stdout)
-        parts.append(self._ns(ROUTER_NS, ["nft", "list", "ruleset"]).stdout)
-        for ns in (CLIENT_NS, SERVER_NS):
-            parts.append(f"[{ns}]\n" + self._ns(ns, ["iptables", "-t", "mangle", "-S"]).stdout)
-        return "\n".join(parts)
-
-
-def _stop_process(proc: subprocess.Popen, grace: float = 3.0) -> None:
-    """Terminate one child (SIGTERM, then SIGKILL), reaping it."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(grace)
-
-
-def exit_on_signals() -> None:
-    """Turn SIGTERM/SIGHUP into SystemExit so `with Lab()` blocks tear down (the 'trap')."""
-
-    def _raise(signum, frame):
-        raise SystemExit(128 + signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise)
-
-
-def deadline(seconds: float) -> None:
-    """Bound a script's run time: raise TimeoutError in the main thread after `seconds`."""
-
-    def _timeout(signum, frame):
-        raise TimeoutError(f"netlab run exceeded its {seconds:.0f}s budget")
-
-    signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(max(1, int(seconds)))
 
 
 def main(argv: list[str] | None = None) -> int:
