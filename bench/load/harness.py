@@ -6,7 +6,6 @@ Nothing here is a test; ``run.py`` and ``breaking_point.py`` drive it.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import secrets
@@ -15,16 +14,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import CpuMeter, children  # noqa: E402,F401  (re-exported: run.py and breaking_point.py use harness.X)
+from locust_stats import EndpointStats, print_table, read_failures, read_stats  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Endpoints that carry the targets (locust request names, see locustfile.py).
 TARGETED = ("GET /c/[token]", "POST /c/[token]/results")
@@ -235,104 +236,6 @@ def warm_up(base_url: str, tokens: list[str], rounds: int = 48) -> None:
         list(pool.map(one, range(rounds)))
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux /proc)."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [int(p) for p in path.read_text().split()]
-    except OSError:
-        return []
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds used so far by ``pid`` (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def pids_named(name: str) -> list[int]:
-    """Processes whose command name is ``name`` (e.g. ``postgres``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def system_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds used by the server, PostgreSQL, locust and the machine during a run.
-
-    Processes that exit or appear during the run are counted by sampling every second."""
-
-    server: Server
-    locust_pid: int | None = None
-    samples: dict[str, dict[int, float]] = field(default_factory=lambda: {"gunicorn": {}, "postgres": {}, "locust": {}})
-    start_usage: dict[str, dict[int, float]] = field(default_factory=dict)
-    machine_start: tuple[float, float] = (0.0, 0.0)
-    machine_end: tuple[float, float] = (0.0, 0.0)
-    peak_busy: float = 0.0
-
-    def _groups(self) -> dict[str, list[int]]:
-        groups = {"gunicorn": self.server.pids(), "postgres": pids_named("postgres"), "locust": []}
-        if self.locust_pid:
-            groups["locust"] = [self.locust_pid, *children(self.locust_pid)]
-        return groups
-
-    def begin(self) -> None:
-        """Remember where every process stood before the run."""
-        self.machine_start = system_cpu()
-        self._last = self.machine_start
-        for group, pids in self._groups().items():
-            self.start_usage[group] = {pid: cpu_seconds(pid) for pid in pids}
-            self.samples[group] = dict(self.start_usage[group])
-
-    def sample(self) -> None:
-        """Record current usage (call about once a second)."""
-        for group, pids in self._groups().items():
-            for pid in pids:
-                used = cpu_seconds(pid)
-                if used:
-                    self.samples[group][pid] = used
-                    self.start_usage.setdefault(group, {}).setdefault(pid, 0.0)
-        now = system_cpu()
-        busy, total = now[0] - self._last[0], now[1] - self._last[1]
-        if total > 0:
-            self.peak_busy = max(self.peak_busy, busy / total)
-        self._last = now
-
-    def end(self) -> dict:
-        """CPU seconds per group and the machine's average busy share."""
-        self.sample()
-        self.machine_end = system_cpu()
-        used = {
-            group: sum(v - self.start_usage[group].get(pid, 0.0) for pid, v in pids.items())
-            for group, pids in self.samples.items()
-        }
-        busy = self.machine_end[0] - self.machine_start[0]
-        total = self.machine_end[1] - self.machine_start[1]
-        used["machine_busy_share"] = busy / total if total else 0.0
-        used["machine_peak_busy_share"] = self.peak_busy
-        # Everything else that ran meanwhile (other jobs on a shared machine skew the latencies).
-        used["other"] = max(0.0, busy / CLK_TCK - used["gunicorn"] - used["postgres"] - used["locust"])
-        used["cores"] = os.cpu_count() or 1
-        return used
-
-
 def run_locust(
     host: str,
     csv_prefix: Path,
@@ -380,57 +283,6 @@ def run_locust(
     return proc.returncode
 
 
-@dataclass
-class EndpointStats:
-    """One line of locust's ``*_stats.csv``."""
-
-    name: str
-    requests: int
-    failures: int
-    rps: float
-    p50: float
-    p95: float
-    p99: float
-    max: float
-
-
-def read_stats(csv_prefix: Path) -> list[EndpointStats]:
-    """Per-endpoint figures plus the ``Aggregated`` line (last)."""
-    rows = []
-    with open(f"{csv_prefix}_stats.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            name = row["Name"] if row["Type"] in ("", None) else f"{row['Type']} {row['Name']}"
-            rows.append(
-                EndpointStats(
-                    name=name.strip(),
-                    requests=int(row["Request Count"]),
-                    failures=int(row["Failure Count"]),
-                    rps=float(row["Requests/s"]),
-                    p50=_num(row["50%"]),
-                    p95=_num(row["95%"]),
-                    p99=_num(row["99%"]),
-                    max=_num(row["Max Response Time"]),
-                )
-            )
-    return rows
-
-
-def read_failures(csv_prefix: Path) -> list[dict]:
-    """Locust's failure table (method, name, error, occurrences)."""
-    path = Path(f"{csv_prefix}_failures.csv")
-    if not path.exists():
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _num(value: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def count_rows(database_url: str, event_id: int) -> dict[str, int]:
     """check_run / check_result rows stored for the event."""
     engine = create_engine(database_url)
@@ -465,16 +317,6 @@ def count_rows(database_url: str, event_id: int) -> dict[str, int]:
     finally:
         engine.dispose()
     return {"runs": runs, "results": results, "stored": stored}
-
-
-def print_table(stats: list[EndpointStats], duration: float) -> None:
-    """The per-endpoint table."""
-    print(f"{'endpoint':54} {'requests':>9} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>7}  (ms)")
-    for s in stats:
-        print(
-            f"{s.name[:54]:54} {s.requests:>9} {s.failures:>5} {s.requests / duration if duration else 0:>7.1f} "
-            f"{s.p50:>6.0f} {s.p95:>6.0f} {s.p99:>6.0f} {s.max:>7.0f}"
-        )
 
 
 def python() -> str:
