@@ -129,3 +129,46 @@ def test_unknown_kind_is_400(client, auth, make_event):
     auth.login("agent")
     event = make_event()
     assert client.post(f"/staff/events/{event.id}/send/spam").status_code == 400
+
+
+def test_invitation_says_when_in_the_events_zone_and_carries_a_calendar_entry(
+    smtp_server, client, auth, make_event, make_participant
+):
+    from datetime import datetime, timezone
+
+    from icalendar import Calendar
+
+    auth.login("agent")
+    event = make_event(
+        name="Jahrestreffen",
+        timezone="Europe/Berlin",
+        starts_at=datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc),
+        ends_at=datetime(2027, 1, 10, 11, 0, tzinfo=timezone.utc),
+    )
+    participant, token = make_participant(event=event, email="jo@example.org", language="de")
+    assert client.post(f"/staff/events/{event.id}/send/invitation").status_code == 302
+    message = smtp_server.messages[0]
+    assert message["Date"]  # every message is dated
+    text = message.get_body(("plain",)).get_content()
+    # The event's own time, without seconds, one pair of brackets at most.
+    assert "Sonntag, 10. Januar 2027, 10:00, Mitteleuropäische Normalzeit" in text
+    assert "10:00:00" not in text and "((" not in text and "))" not in text
+    attachments = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(attachments) == 1 and attachments[0].get_filename() == "event.ics"
+    calendar = Calendar.from_ical(attachments[0].get_content())
+    entry = next(c for c in calendar.walk("VEVENT"))
+    assert str(entry["summary"]) == "Jahrestreffen"
+    assert entry.decoded("dtstart").isoformat() == "2027-01-10T10:00:00+01:00"
+    assert str(entry["dtstart"].params["TZID"]) == "Europe/Berlin"
+    assert str(entry["url"]) == f"http://localhost/c/{token}"
+    assert str(entry["description"]).startswith("Prüfen Sie vor der Veranstaltung")
+    assert any(c.name == "VTIMEZONE" for c in calendar.walk())
+
+
+def test_reminders_carry_no_second_calendar_entry(smtp_server, client, auth, make_event, make_participant):
+    auth.login("agent")
+    event = make_event()
+    make_participant(event=event)
+    assert client.post(f"/staff/events/{event.id}/send/reminder").status_code == 302
+    assert all(part.get_content_type() != "text/calendar" for part in smtp_server.messages[0].iter_attachments())
+    assert smtp_server.messages[0]["Date"]

@@ -13,12 +13,14 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from flask_babel import force_locale, format_datetime
+from babel.dates import format_date, format_time, get_timezone_name
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..links import participant_url
 from ..models import Event, Participant, ParticipantMessage, utcnow
+from .calendar import invitation_calendar
 from .sender import MailError, build_message, send_message
 
 REMINDER_GAP = timedelta(hours=12)
@@ -42,14 +44,29 @@ class SendReport:
             self.errors.append(f"{participant.email}: {record.last_error}")
 
 
+def event_start(event: Event) -> str:
+    """When the event starts, in its own time zone, as a reader of the current locale writes it:
+    date, time without seconds, and the zone's name ("Sunday 10 January 2027, 10:00, Central
+    European Time")."""
+    # Babel directly, not Flask-Babel's helpers: those would convert to the viewer's time zone.
+    zone = ZoneInfo(event.timezone)
+    local, locale = event.starts_at.astimezone(zone), get_locale()
+    date = format_date(local, "full", locale=locale)
+    time = format_time(local, "short", tzinfo=zone, locale=locale)
+    name = get_timezone_name(local, width="long", uncommon=False, locale=locale)
+    # i18n: when an event starts in its own time zone; e.g. "Sunday 10 January 2027, 10:00, Central European Time"
+    return _("%(date)s, %(time)s, %(zone)s", date=date, time=time, zone=name)
+
+
 def compose(event: Event, participant: Participant, kind: str):
-    """The localised email for ``participant``."""
+    """The localised email for ``participant`` (an invitation carries the event as an .ics entry)."""
     with force_locale(participant.language):
+        link = participant_url(participant)
         context = {
             "event": event,
             "participant": participant,
-            "link": participant_url(participant),
-            "starts": format_datetime(event.starts_at.astimezone(ZoneInfo(event.timezone)), "full"),
+            "link": link,
+            "starts": event_start(event),
             "kind": kind,
         }
         if kind == "reminder":
@@ -60,7 +77,11 @@ def compose(event: Event, participant: Participant, kind: str):
             subject = _("Check your camera, microphone and connection for %(event)s", event=event.name)
         text = render_template("email/invitation.txt", **context)
         html = render_template("email/invitation.html", **context)
-    return build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
+        calendar = invitation_calendar(event, participant, link) if kind != "reminder" else None
+    message = build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
+    if calendar is not None:
+        message.add_attachment(calendar, subtype="calendar", filename="event.ics", params={"method": "PUBLISH"})
+    return message
 
 
 def _already_sent(session: Session, participant: Participant, kind: str) -> ParticipantMessage | None:

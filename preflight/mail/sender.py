@@ -6,7 +6,7 @@ import mailbox
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app
@@ -29,6 +29,7 @@ def build_message(
         msg["From"] = current_app.config["MAIL_FROM"]
         msg["To"] = formataddr((to_name, to_email))
         msg["Subject"] = subject
+        msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain="preflight.local")
         if reply_to:
             msg["Reply-To"] = reply_to
