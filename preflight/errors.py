@@ -21,9 +21,10 @@ FALLBACK_PAGE = (
 )
 
 
-def _render(status: int, title: str, message: str):
+def _render(status: int, title: str, message: str, code: str | None = None):
+    """The error page, or for API and JSON callers ``{"error": code or title, "message": ...}``."""
     if _wants_json():
-        return make_response(jsonify(error=title, message=message), status)
+        return make_response(jsonify(error=code or title, message=message), status)
     try:
         return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
     except Exception:  # the error page itself failed (database gone mid-render): never a raw 500 or a trace
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         reset_request_session()
         titles = {
             400: _("Bad request"),
+            401: _("Sign-in needed"),
             403: _("Access denied"),
             404: _("Page not found"),
             405: _("Not allowed"),
@@ -65,7 +67,8 @@ def init_app(app: Flask) -> None:
             429: _("Too many requests. Please wait a moment and try again."),
         }
         title = titles.get(exc.code) or _("Something went wrong")
-        response = _render(exc.code or 500, title, messages.get(exc.code) or _("Please try again later."))
+        # JSON callers get the stable English name ("Unauthorized") as the error code.
+        response = _render(exc.code or 500, title, messages.get(exc.code) or _("Please try again later."), exc.name)
         if exc.code == 429 and getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -15,13 +15,16 @@ from .links import participant_url
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
 
 
-def url_with_lang(code: str) -> str:
-    """The current URL with ``lang`` set: the switcher keeps the visitor where they were."""
+def url_with_lang(code: str, relative: bool = False) -> str:
+    """The current URL with ``lang`` set: the switcher keeps the visitor where they were.
+
+    ``relative``: only the query (``?lang=de``), which browsers apply to the current path; error
+    pages use it so that a link token in the path is never written back into the page."""
     args = request.args.to_dict()
     args["lang"] = code
 
     query = urlencode(args)
-    return f"{request.path}?{query}"
+    return f"?{query}" if relative else f"{request.path}?{query}"
 
 
 def init_app(app: Flask) -> None:
