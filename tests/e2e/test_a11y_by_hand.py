@@ -140,3 +140,28 @@ def test_no_focused_control_hides_under_the_progress_card(page, make_participant
     # Zoomed in (or a short screen) the card does not stick at all.
     page.set_viewport_size({"width": 640, "height": 400})
     assert page.evaluate("getComputedStyle(document.querySelector('.progress-card')).position") == "static"
+
+
+def test_an_invalid_help_request_focuses_its_summary_and_a_quiet_refresh_keeps_focus(page, make_participant):
+    _, token = make_participant()
+    page.goto(f"/c/{token}/help")
+    page.locator('[data-action="send-help"]').click()  # nothing typed
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    expect(summary.locator('a[href="#message"]')).to_be_visible()
+
+    # With a request open, the status polls; an unchanged answer (204) swaps nothing and focus stays.
+    page.locator("#message").fill("My camera stays black")
+    page.locator('[data-action="send-help"]').click()
+    page.goto(f"/c/{token}")
+    ask = page.locator("#help-status-ask")
+    ask.focus()
+    with page.expect_response(re.compile(r"/help/status\?v=")) as polled:
+        page.evaluate("htmx.trigger('#help-status', 'every 30s')")
+        page.evaluate(
+            "htmx.ajax('GET', document.querySelector('#help-status').getAttribute('hx-get'), "
+            "{target: '#help-status', swap: 'outerHTML'})"
+        )
+    assert polled.value.status == 204
+    assert page.evaluate("document.activeElement.id") == "help-status-ask"
