@@ -98,6 +98,32 @@ def test_reimport_updates_instead_of_duplicating(client, auth, make_event, app):
     assert rows[0].name == "Ada King" and rows[0].token_hash == token_hashes["ada@example.org"]
 
 
+def test_reimport_without_language_or_role_columns_keeps_them(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    # A later list carries names and emails only, or leaves the cells empty.
+    upload(client, event.id, b"Name,Email\nAda King,ada@example.org\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    upload(client, event.id, b"Name,Email,Language,Role\nCamille D.,camille@example.org,,\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    ada, camille = participants(app, event.id)
+    assert (ada.name, ada.language, ada.role) == ("Ada King", "en", "presenter")
+    assert (camille.name, camille.language, camille.role) == ("Camille D.", "fr", "attendee")
+
+
+def test_reimport_with_language_and_role_changes_them(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    upload(client, event.id, b"Name,Email,Language,Role\nAda Lovelace,ada@example.org,fr,attendee\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    ada = participants(app, event.id)[0]
+    assert (ada.language, ada.role) == ("fr", "attendee")
+
+
 @pytest.mark.parametrize(
     "content, message", [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" * 50, "CSV"), (b"foo,bar\n1,2\n", "No column")]
 )
@@ -172,3 +198,18 @@ def test_erasing_a_participant_deletes_previews_that_list_them(client, auth, mak
     assert len(_waiting_previews(app)) == 1
     client.post(f"/staff/events/{event.id}/participants/{ada.id}/delete")
     assert _waiting_previews(app) == []
+
+
+def test_preview_says_which_rows_are_new_changed_or_unchanged(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    changed = (
+        "Name,Email,Language,Role\nAda Lovelace,ada@example.org,fr,presenter\n"
+        "Camille Durand,camille@example.org,fr,attendee\nGrace Hopper,grace@example.org,en,attendee\n"
+    )
+    page = upload(client, event.id, changed.encode()).get_data(as_text=True)
+    assert 'data-status="changed"' in page and "Language: English → Français" in page
+    assert page.count('data-status="unchanged"') == 1 and page.count('data-status="new"') == 1
+    assert "New: 1 · changed: 1 · unchanged: 1." in page

@@ -28,6 +28,7 @@ from ..privacy.uploads import is_expired, upload_dir
 from . import bp
 from .events import STAFF, get_event_or_404
 from .forms import ConfirmImportForm, UploadForm
+from .import_changes import outcomes
 from .import_messages import file_error_message, format_label, row_error_message
 
 _SESSION_KEY = "pending_import"
@@ -83,22 +84,12 @@ def import_upload(event_id: int):
             event=event,
             preview=preview,
             filename=filename,
-            existing=_existing_emails(event, preview),
+            outcomes=outcomes(event, preview),
             confirm_form=ConfirmImportForm(),
             format_label=format_label,
             row_error_message=row_error_message,
         )
     return render_template("staff/import_upload.html", event=event, form=form), 400 if form.errors else 200
-
-
-def _existing_emails(event: Event, preview: ImportPreview) -> set[str]:
-    emails = [row.email for row in preview.rows]
-    if not emails:
-        return set()
-    found = get_session().exec(
-        select(Participant.email).where(Participant.event_id == event.id, Participant.email.in_(emails))
-    )
-    return set(found)
 
 
 @bp.post("/events/<int:event_id>/import/confirm")
@@ -163,7 +154,12 @@ def apply_import(event: Event, preview: ImportPreview) -> tuple[int, int]:
             existing[row.email] = participant
             created += 1
         else:
-            participant.name, participant.language, participant.role = row.name, row.language, row.role
+            participant.name = row.name
+            # What the file does not carry stays as it is, not the event default.
+            if row.language_given:
+                participant.language = row.language
+            if row.role_given:
+                participant.role = row.role
             updated += 1
     db.flush()
     return created, updated
