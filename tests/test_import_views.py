@@ -1,6 +1,7 @@
 """Importing participants through the staff pages: preview, all-or-nothing, valid rows only."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,14 @@ def test_preview_says_which_rows_are_new_changed_or_unchanged(client, auth, make
     assert 'data-status="changed"' in page and "Language: English → Français" in page
     assert page.count('data-status="unchanged"') == 1 and page.count('data-status="new"') == 1
     assert "New: 1 · changed: 1 · unchanged: 1." in page
+
+
+def test_only_ticked_rows_are_imported(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, GOOD.encode()).get_data(as_text=True)
+    ticked = re.findall(r'<input type="checkbox" name="row" value="(\d+)" checked', page)
+    assert len(ticked) == 2
+    # Untick the first row (Ada, the presenter): the plain form posts the others.
+    client.post(f"/staff/events/{event.id}/import/confirm", data={"rows_listed": "1", "row": ticked[1:]})
+    assert [p.email for p in participants(app, event.id)] == ["camille@example.org"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlmodel import select
@@ -119,12 +119,13 @@ def import_confirm(event_id: int):
             "error",
         )
         return redirect(url_for("staff.import_upload", event_id=event.id))
+    unticked = _drop_unticked(preview)
     created, updated = apply_import(event, preview)
     audit.record(
         "participants.import",
         "event",
         event.id,
-        f"{filename}: {created} added, {updated} updated, {len(preview.errors)} rows skipped",
+        f"{filename}: {created} added, {updated} updated, {len(preview.errors)} rows skipped, {unticked} rows unticked",
     )
     path.unlink(missing_ok=True)
     session.pop(_SESSION_KEY, None)
@@ -136,6 +137,21 @@ def import_confirm(event_id: int):
         "success",
     )
     return redirect(url_for("staff.event", event_id=event.id))
+
+
+def _drop_unticked(preview: ImportPreview) -> int:
+    """Keep only the rows ticked in the preview form; return how many were left out.
+
+    The form marks itself with ``rows_listed`` so that a confirmation without
+    the row list (an older page) still imports every row.
+    """
+    if not request.form.get("rows_listed"):
+        return 0
+    ticked = {value for value in request.form.getlist("row") if value.isdigit()}
+    kept = [row for row in preview.rows if str(row.line) in ticked]
+    unticked = len(preview.rows) - len(kept)
+    preview.rows = kept
+    return unticked
 
 
 def apply_import(event: Event, preview: ImportPreview) -> tuple[int, int]:
