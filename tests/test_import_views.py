@@ -1,6 +1,7 @@
 """Importing participants through the staff pages: preview, all-or-nothing, valid rows only."""
 
 import io
+from datetime import timedelta
 import re
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from preflight.db import session_scope
-from preflight.models import Participant
+from preflight.models import Participant, PendingImport, utcnow
 
 FIXTURES = Path(__file__).parent / "importer" / "fixtures"
 
@@ -163,30 +164,44 @@ def test_platform_exports_import_end_to_end(client, auth, make_event, app, fixtu
 
 
 def _waiting_previews(app):
-    from pathlib import Path
-
-    folder = Path(app.instance_path) / "uploads"
-    return sorted(folder.glob("*.bin")) if folder.is_dir() else []
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(PendingImport)).all()
 
 
-def test_a_waiting_preview_expires_and_is_purged(client, auth, make_event, app, runner):
-    """Import previews hold names and addresses: two hours, then asked for again and deleted by purge."""
-    import os
-    import time
+def _age(app, hours):
+    with app.app_context(), session_scope() as session:
+        for pending in session.exec(select(PendingImport)):
+            pending.created_at = utcnow() - timedelta(hours=hours)
 
+
+def test_a_preview_keeps_parsed_rows_in_the_database_not_files(client, auth, make_event, app):
     auth.login("agent")
     event = make_event()
     upload(client, event.id, GOOD.encode())
     [waiting] = _waiting_previews(app)
-    old = time.time() - 3 * 3600
-    os.utime(waiting, (old, old))
+    assert waiting.event_id == event.id and waiting.staff_id is not None
+    assert [row["email"] for row in waiting.payload["rows"]] == ["ada@example.org", "camille@example.org"]
+    uploads = Path(app.instance_path) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    assert _waiting_previews(app) == [] and len(participants(app, event.id)) == 2
+
+
+def test_a_waiting_preview_expires_and_is_purged(client, auth, make_event, app, runner):
+    """Import previews hold names and addresses: two hours, then asked for again and deleted by purge."""
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    _age(app, 3)
     response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
     assert "upload it again" in response.get_data(as_text=True)
     assert participants(app, event.id) == [] and _waiting_previews(app) == []
 
     upload(client, event.id, GOOD.encode())
-    [waiting] = _waiting_previews(app)
-    os.utime(waiting, (old, old))
+    _age(app, 1)
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert len(_waiting_previews(app)) == 1, "a preview under two hours old stays"
+    _age(app, 3)
     assert runner.invoke(args=["purge"]).exit_code == 0
     assert _waiting_previews(app) == []
 
