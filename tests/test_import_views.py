@@ -1,13 +1,15 @@
 """Importing participants through the staff pages: preview, all-or-nothing, valid rows only."""
 
 import io
+from datetime import timedelta
+import re
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from preflight.db import session_scope
-from preflight.models import Participant
+from preflight.models import Participant, PendingImport, utcnow
 
 FIXTURES = Path(__file__).parent / "importer" / "fixtures"
 
@@ -98,6 +100,32 @@ def test_reimport_updates_instead_of_duplicating(client, auth, make_event, app):
     assert rows[0].name == "Ada King" and rows[0].token_hash == token_hashes["ada@example.org"]
 
 
+def test_reimport_without_language_or_role_columns_keeps_them(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    # A later list carries names and emails only, or leaves the cells empty.
+    upload(client, event.id, b"Name,Email\nAda King,ada@example.org\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    upload(client, event.id, b"Name,Email,Language,Role\nCamille D.,camille@example.org,,\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    ada, camille = participants(app, event.id)
+    assert (ada.name, ada.language, ada.role) == ("Ada King", "en", "presenter")
+    assert (camille.name, camille.language, camille.role) == ("Camille D.", "fr", "attendee")
+
+
+def test_reimport_with_language_and_role_changes_them(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    upload(client, event.id, b"Name,Email,Language,Role\nAda Lovelace,ada@example.org,fr,attendee\n")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    ada = participants(app, event.id)[0]
+    assert (ada.language, ada.role) == ("fr", "attendee")
+
+
 @pytest.mark.parametrize(
     "content, message", [(b"", "empty"), (b"\x00\x01\x02\x03PK\x03\x04" * 50, "CSV"), (b"foo,bar\n1,2\n", "No column")]
 )
@@ -136,30 +164,44 @@ def test_platform_exports_import_end_to_end(client, auth, make_event, app, fixtu
 
 
 def _waiting_previews(app):
-    from pathlib import Path
-
-    folder = Path(app.instance_path) / "uploads"
-    return sorted(folder.glob("*.bin")) if folder.is_dir() else []
+    with app.app_context(), session_scope() as session:
+        return session.exec(select(PendingImport)).all()
 
 
-def test_a_waiting_preview_expires_and_is_purged(client, auth, make_event, app, runner):
-    """Import previews hold names and addresses: two hours, then asked for again and deleted by purge."""
-    import os
-    import time
+def _age(app, hours):
+    with app.app_context(), session_scope() as session:
+        for pending in session.exec(select(PendingImport)):
+            pending.created_at = utcnow() - timedelta(hours=hours)
 
+
+def test_a_preview_keeps_parsed_rows_in_the_database_not_files(client, auth, make_event, app):
     auth.login("agent")
     event = make_event()
     upload(client, event.id, GOOD.encode())
     [waiting] = _waiting_previews(app)
-    old = time.time() - 3 * 3600
-    os.utime(waiting, (old, old))
+    assert waiting.event_id == event.id and waiting.staff_id is not None
+    assert [row["email"] for row in waiting.payload["rows"]] == ["ada@example.org", "camille@example.org"]
+    uploads = Path(app.instance_path) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    assert _waiting_previews(app) == [] and len(participants(app, event.id)) == 2
+
+
+def test_a_waiting_preview_expires_and_is_purged(client, auth, make_event, app, runner):
+    """Import previews hold names and addresses: two hours, then asked for again and deleted by purge."""
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    _age(app, 3)
     response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
     assert "upload it again" in response.get_data(as_text=True)
     assert participants(app, event.id) == [] and _waiting_previews(app) == []
 
     upload(client, event.id, GOOD.encode())
-    [waiting] = _waiting_previews(app)
-    os.utime(waiting, (old, old))
+    _age(app, 1)
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert len(_waiting_previews(app)) == 1, "a preview under two hours old stays"
+    _age(app, 3)
     assert runner.invoke(args=["purge"]).exit_code == 0
     assert _waiting_previews(app) == []
 
@@ -172,3 +214,29 @@ def test_erasing_a_participant_deletes_previews_that_list_them(client, auth, mak
     assert len(_waiting_previews(app)) == 1
     client.post(f"/staff/events/{event.id}/participants/{ada.id}/delete")
     assert _waiting_previews(app) == []
+
+
+def test_preview_says_which_rows_are_new_changed_or_unchanged(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    upload(client, event.id, GOOD.encode())
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    changed = (
+        "Name,Email,Language,Role\nAda Lovelace,ada@example.org,fr,presenter\n"
+        "Camille Durand,camille@example.org,fr,attendee\nGrace Hopper,grace@example.org,en,attendee\n"
+    )
+    page = upload(client, event.id, changed.encode()).get_data(as_text=True)
+    assert 'data-status="changed"' in page and "Language: English → Français" in page
+    assert page.count('data-status="unchanged"') == 1 and page.count('data-status="new"') == 1
+    assert "New: 1 · changed: 1 · unchanged: 1." in page
+
+
+def test_only_ticked_rows_are_imported(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, GOOD.encode()).get_data(as_text=True)
+    ticked = re.findall(r'<input type="checkbox" name="row" value="(\d+)" checked', page)
+    assert len(ticked) == 2
+    # Untick the first row (Ada, the presenter): the plain form posts the others.
+    client.post(f"/staff/events/{event.id}/import/confirm", data={"rows_listed": "1", "row": ticked[1:]})
+    assert [p.email for p in participants(app, event.id)] == ["camille@example.org"]

@@ -29,6 +29,10 @@ class ImportRow:
     language: str
     role: str
     merged_lines: list[int] = field(default_factory=list)
+    # False when the file had no value and the event default was filled in: a
+    # re-import must then keep what a known participant already has.
+    language_given: bool = True
+    role_given: bool = True
 
 
 @dataclass

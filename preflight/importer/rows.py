@@ -71,8 +71,10 @@ def _merge(known: _Entry, row: ImportRow, language_explicit: bool) -> None:
         known.row.name = row.name  # "Cam" then "Camille Durand": keep the fuller
     if row.role == PRESENTER:
         known.row.role = PRESENTER  # a host also registered as attendee presents
+    known.row.role_given = known.row.role_given or row.role_given
     if language_explicit and not known.language_explicit:
         known.row.language, known.language_explicit = row.language, True
+        known.row.language_given = True
 
 
 def _read(
@@ -120,7 +122,16 @@ def _read(
         if found_role is None:
             return RowError(line, "unknown_role", _shown(collapse(raw_role)))
         role = found_role
-    return ImportRow(line=line, name=name, email=email, language=language, role=role), bool(raw_language)
+    row = ImportRow(
+        line=line,
+        name=name,
+        email=email,
+        language=language,
+        role=role,
+        language_given=bool(raw_language),
+        role_given=bool(raw_role or section_role),
+    )
+    return row, bool(raw_language)
 
 
 def _name(full: str, first: str, last: str, zoom_names: bool) -> str:

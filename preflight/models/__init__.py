@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from .audit import AuditEntry
 from .events import PARTICIPANT_ROLES, PLATFORMS, Event, EventMember, Participant
+from .imports import PendingImport
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
 from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
@@ -25,6 +26,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEntry",
+    "PendingImport",
     "EventMember",
     "Alert",
     "AlertItem",

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from ..models import Event, Participant
 from .alerts import forget_event_people, forget_participant
 from .mail_sink import forget_mail_to, purge_mail_sink
-from .uploads import forget_uploads_mentioning, purge_uploads
+from .pending import forget_pending_imports_listing, purge_pending_imports
 
 
 def expired_events(session: Session, retention_days: int, now: datetime) -> list[Event]:
@@ -26,7 +26,7 @@ def purge(session: Session, retention_days: int, now: datetime, *, dry_run: bool
     counts: dict[int, int] = {}
     if not dry_run:
         purge_mail_sink(now - timedelta(days=retention_days))  # mail written locally when no SMTP server is set
-        purge_uploads(now.timestamp())  # import previews never confirmed
+        purge_pending_imports(session, now)  # import previews never confirmed
     for event in expired_events(session, retention_days, now):
         ids = list(session.exec(select(Participant.id).where(Participant.event_id == event.id)))
         if not ids:
@@ -42,7 +42,7 @@ def delete_participant(session: Session, participant: Participant) -> None:
     """Erase one participant and everything recorded about them (a data-subject request)."""
     forget_participant(session, participant)  # team alerts name them too
     forget_mail_to(participant.email)  # and the local mail sink holds what was sent to them
-    forget_uploads_mentioning(participant.email)  # and an import preview may list them
+    forget_pending_imports_listing(session, participant.email)  # and an import preview may list them
     session.exec(delete(Participant).where(Participant.id == participant.id))
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import audit_log, events, imports, invitations, members, participants  # noqa: E402,F401
+from . import audit_log, events, imports, invitations, members, participant_edit, participants  # noqa: E402,F401

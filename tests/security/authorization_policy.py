@@ -55,6 +55,7 @@ POLICY: dict[str, str] = {
     "staff.add_participant": "staff",
     "staff.revoke": "staff",
     "staff.renew": "staff",
+    "staff.edit_participant": "staff",
     "staff.export_links": "staff",
     "staff.set_members": "admin",
     "staff.delete": "admin",
