@@ -19,6 +19,7 @@ from .support import (
     SurveyResponse,
 )
 from .staff import Role, StaffUser
+from .heartbeat import WorkerHeartbeat
 from .types import UTCDateTime, utcnow
 
 metadata = SQLModel.metadata
@@ -54,4 +55,5 @@ __all__ = [
     "UTCDateTime",
     "metadata",
     "utcnow",
+    "WorkerHeartbeat",
 ]
