@@ -130,6 +130,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30).",
     ),
     Setting(
+        "LOG_FORMAT",
+        "text",
+        str,
+        "`json`: one JSON object per log line (app and gunicorn access log), with the request id. `text`: plain lines.",
+    ),
+    Setting(
         "METRICS_TOKEN",
         "",
         str,
