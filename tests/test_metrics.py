@@ -101,6 +101,8 @@ def test_multiprocess_scrape_sums_every_process(app_config, tmp_path):
         f"r = create_app().test_client().get('/metrics', headers={{'Authorization': 'Bearer {TOKEN}'}})\n"
         "print(r.get_data(as_text=True))\n"
     )
-    out = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", scrape], env=env, check=True, timeout=60, capture_output=True, text=True
+    )
     families = _families(out.stdout)
     assert _value(families, "preflight_results_stored", check="camera", stored="created") == 2
