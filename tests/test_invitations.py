@@ -129,3 +129,48 @@ def test_unknown_kind_is_400(client, auth, make_event):
     auth.login("agent")
     event = make_event()
     assert client.post(f"/staff/events/{event.id}/send/spam").status_code == 400
+
+
+def _calendar(message):
+    from icalendar import Calendar
+
+    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
+    assert parts[0].get_filename().endswith(".ics")
+    return Calendar.from_ical(parts[0].get_payload(decode=True))
+
+
+def test_invitation_carries_a_calendar_entry_in_the_event_zone(smtp_server, client, auth, make_event, make_participant):
+    """Issue 17: the .ics holds the event time with its TZID and VTIMEZONE, and the personal link."""
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+    from zoneinfo import ZoneInfo
+
+    auth.login("agent")
+    starts = datetime(2027, 3, 28, 8, 30, tzinfo=timezone.utc)  # 10:30 in Paris, the day summer time begins
+    event = make_event(name="Annual meeting", starts_at=starts, ends_at=starts.replace(hour=10))
+    participant, token = make_participant(event=event, email="ada@example.org")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    message = smtp_server.messages[0]
+    assert abs((parsedate_to_datetime(message["Date"]) - utcnow()).total_seconds()) < 300
+    calendar = _calendar(message)
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    entry = calendar.walk("VEVENT")[0]
+    assert entry["DTSTART"].params["TZID"] == "Europe/Paris"
+    assert entry.decoded("DTSTART") == datetime(2027, 3, 28, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    assert entry.decoded("DTEND") == starts.replace(hour=10)
+    assert str(entry["SUMMARY"]) == "Annual meeting"
+    assert f"http://localhost/c/{token}" in str(entry["DESCRIPTION"])
+    assert str(entry["URL"]) == f"http://localhost/c/{token}"
+
+
+def test_calendar_entry_is_in_the_participants_language(smtp_server, client, auth, make_event, make_participant, app):
+    auth.login("agent")
+    event = make_event()
+    make_participant(event=event, language="de")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    description = str(_calendar(smtp_server.messages[0]).walk("VEVENT")[0]["DESCRIPTION"])
+    with app.test_request_context(), force_locale("de"):
+        expected = gettext("Before the event, check your camera, microphone and connection: %(link)s", link="")
+    assert expected.strip() and description.startswith(expected.strip())
+    assert "Before the event" not in description

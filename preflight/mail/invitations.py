@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from ..links import participant_url
 from ..models import Event, Participant, ParticipantMessage, utcnow
+from .calendar import invitation_ics
 from .sender import MailError, build_message, send_message
 
 REMINDER_GAP = timedelta(hours=12)
@@ -60,7 +61,13 @@ def compose(event: Event, participant: Participant, kind: str):
             subject = _("Check your camera, microphone and connection for %(event)s", event=event.name)
         text = render_template("email/invitation.txt", **context)
         html = render_template("email/invitation.html", **context)
-    return build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
+        ics = invitation_ics(event, participant, context["link"])
+    message = build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
+    # i18n: file name of the calendar attachment (keep the .ics ending)
+    message.add_attachment(
+        ics, maintype="text", subtype="calendar", filename=_("event.ics"), params={"method": "PUBLISH"}
+    )
+    return message
 
 
 def _already_sent(session: Session, participant: Participant, kind: str) -> ParticipantMessage | None:

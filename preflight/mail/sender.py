@@ -6,7 +6,7 @@ import mailbox
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app
@@ -30,6 +30,8 @@ def build_message(
         msg["To"] = formataddr((to_name, to_email))
         msg["Subject"] = subject
         msg["Message-ID"] = make_msgid(domain="preflight.local")
+        # Without a Date header some clients sort the message as sent in 1970 (issue 13).
+        msg["Date"] = formatdate(usegmt=True)
         if reply_to:
             msg["Reply-To"] = reply_to
         msg.set_content(text)
