@@ -174,3 +174,19 @@ def test_calendar_entry_is_in_the_participants_language(smtp_server, client, aut
         expected = gettext("Before the event, check your camera, microphone and connection: %(link)s", link="")
     assert expected.strip() and description.startswith(expected.strip())
     assert "Before the event" not in description
+
+
+def test_invitation_time_is_the_events_own_zone_without_seconds(
+    smtp_server, client, auth, make_event, make_participant
+):
+    """Issue 13: the sender's browser zone (here New York) must not move the time; no seconds."""
+    from datetime import datetime, timezone
+
+    auth.login("agent")
+    event = make_event(starts_at=datetime(2027, 3, 28, 8, 30, tzinfo=timezone.utc), timezone="Europe/Paris")
+    make_participant(event=event, language="en")
+    client.set_cookie("pf_tz", "America/New_York")
+    client.post(f"/staff/events/{event.id}/send/invitation")
+    text = smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert "Sunday, March 28, 2027, 10:30\u202fAM Central European Summer Time" in text, text
+    assert "10:30:00" not in text

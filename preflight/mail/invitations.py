@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask import render_template
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from ..links import participant_url
 from ..models import Event, Participant, ParticipantMessage, utcnow
 from .calendar import invitation_ics
+from .times import event_time
 from .sender import MailError, build_message, send_message
 
 REMINDER_GAP = timedelta(hours=12)
@@ -50,7 +50,7 @@ def compose(event: Event, participant: Participant, kind: str):
             "event": event,
             "participant": participant,
             "link": participant_url(participant),
-            "starts": format_datetime(event.starts_at.astimezone(ZoneInfo(event.timezone)), "full"),
+            "starts": event_time(event.starts_at, event.timezone),
             "kind": kind,
         }
         if kind == "reminder":
