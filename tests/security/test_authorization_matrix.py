@@ -32,9 +32,12 @@ from preflight.models import ApiToken, CheckResult, CheckRun, HelpRequest, Parti
 #   api          an API bearer token of an admin or agent (session cookies never count)
 #   signed-in    any signed-in staff member (their own account)
 #   password-link  only with a valid invitation or reset link in the URL (nobody holds one here)
+#   metrics      only with the metrics bearer token or from an allowed address (off here: 404;
+#                tests/test_metrics.py covers both ways in)
 POLICY: dict[str, str] = {
     "static": "public",
     "health.healthz": "public",
+    "metrics.metrics": "metrics",
     "participant.favicon": "public",
     "guides.index": "public",
     "guides.guide": "public",
@@ -119,6 +122,7 @@ ALLOWED = {
     "api": {"agent", "admin"},
     "signed-in": {"translator", "agent", "admin"},
     "password-link": set(),
+    "metrics": set(),
 }
 ACTORS = ("anonymous", "participant", "translator", "agent", "admin")
 STAFF_ROLES = ("translator", "agent", "admin")
@@ -269,6 +273,8 @@ def _denied(policy: str, response) -> bool:
         return status in (404, 410) and b"data-link-state" in response.data
     if policy == "api":
         return status in (401, 403)
+    if policy == "metrics":
+        return status == 404
     if policy == "password-link":
         return status == 410 and b'data-link="invalid"' in response.data
     # Staff pages: anonymous callers go to the sign-in page; signed-in callers of the wrong role get 403.
