@@ -43,3 +43,11 @@ def worker_exit(server, worker):
 
     wait_until_idle(CHECK_TIME_LIMIT)
     shutdown()
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set, a dead worker's live-check gauge stops counting (/metrics)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -34,7 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     configure_extensions(app)
     register_blueprints(app)
-    from . import cli, errors, i18n, privacy, safe_input, security, static_files, templating
+    from . import cli, errors, i18n, metrics, privacy, safe_input, security, static_files, structured_logs, templating
+
+    structured_logs.init_app(app)
+    metrics.init_app(app)
 
     safe_input.init_app(app)
     privacy.init_app(app)

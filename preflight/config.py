@@ -129,6 +129,24 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30).",
     ),
+    Setting(
+        "LOG_FORMAT",
+        "text",
+        str,
+        "`json`: one JSON object per log line (app and gunicorn access log), with the request id. `text`: plain lines.",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "",
+        str,
+        "Bearer token for `GET /metrics` (Prometheus). Empty and no `METRICS_ALLOW`: the endpoint answers 404.",
+    ),
+    Setting(
+        "METRICS_ALLOW",
+        [],
+        _csv_list,
+        "Client addresses allowed to read `/metrics` without the token (comma-separated, e.g. `127.0.0.1`).",
+    ),
     Setting("MAX_RESULT_BYTES", 64 * 1024, int, "Largest accepted result payload."),
     Setting("MAX_UPLOAD_BYTES", 5 * 1024 * 1024, int, "Largest accepted participant file."),
     Setting(

@@ -10,7 +10,7 @@ from preflight.models import Event, Participant, StaffUser
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "worker": "missing", "worker_age_seconds": None}
 
 
 def test_healthz_503_when_database_unreachable(app_config):

@@ -7,6 +7,7 @@ may run at once (see outbox.py for why nothing is sent twice).
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from dataclasses import asdict, dataclass
@@ -20,6 +21,7 @@ from ..models import utcnow
 from . import bp
 from .delivery import DeliveryError, deliver
 from .digest import build_digests
+from .heartbeat import beat
 from .mass import check_mass_alerts
 from .outbox import claim, record
 
@@ -80,8 +82,27 @@ def tick() -> TickReport:
 def run_tick() -> TickReport:
     """``tick`` inside a request context on BASE_URL, so links can be built outside requests."""
     app = current_app._get_current_object()
-    with app.test_request_context("/"):
+    # base_url: request.host_url and url_for(_external=True) must give the public address,
+    # not the test client's "localhost" (links in messages are built outside any request).
+    with app.test_request_context("/", base_url=app.config["BASE_URL"]):
         return tick()
+
+
+def _check_base_url() -> None:
+    """Refuse (production) or warn (development) when links would use the built-in BASE_URL.
+
+    A worker started by hand outside ``make run`` or the service unit misses
+    PREFLIGHT_BASE_URL and would send every participant a link to 127.0.0.1:5000.
+    """
+    from ..config import SETTINGS
+
+    default = next(setting.default for setting in SETTINGS if setting.key == "BASE_URL")
+    if os.environ.get("PREFLIGHT_BASE_URL") or current_app.config["BASE_URL"] != default:
+        return
+    message = f"PREFLIGHT_BASE_URL is not set: links in messages would point at {default}"
+    if current_app.config.get("ENV") == "production":
+        raise click.ClickException(message + " (set it to the public address, as for the web server)")
+    current_app.logger.warning(message)
 
 
 @bp.cli.command("worker")
@@ -89,17 +110,22 @@ def run_tick() -> TickReport:
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 def worker_command(once: bool, interval: float):
     """Deliver alerts, replies and surveys (run it next to the web server)."""
+    _check_base_url()
     stop = threading.Event()
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        click.echo(f"worker started (every {interval:g} s)")
+        click.echo(f"worker started (every {interval:g} s, links on {current_app.config['BASE_URL']})")
     while True:
         try:
             report = run_tick()
         except Exception:  # keep the loop alive through a database blip; the next pass retries
             current_app.logger.exception("worker pass failed")
             report = None
+        try:
+            beat(interval)
+        except Exception:  # a heartbeat that cannot be written must not stop delivery
+            current_app.logger.exception("worker heartbeat failed")
         if once:
             click.echo(" ".join(f"{k}={v}" for k, v in asdict(report).items()) if report else "pass failed")
             if report is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, abort, render_template, request
 from flask_babel import format_timedelta
 from sqlalchemy import select
 
 from .. import audit
+from ..alerts.heartbeat import worker_status
 from ..auth.scope import event_or_404
 from ..auth import role_required
 from ..db import get_session
@@ -83,6 +86,7 @@ def summary_context(event: Event) -> dict:
         .scalars()
         .all()
     )
+    worker = worker_status()
     return dict(
         event=event,
         counts=numbers,
@@ -93,6 +97,8 @@ def summary_context(event: Event) -> dict:
         updated=utcnow(),
         undelivered=len(stuck),
         delivery_error=stuck[0] if stuck else "",
+        worker=worker,
+        worker_silent_for=format_timedelta(timedelta(seconds=worker.age_seconds or 0), threshold=1.1),
     )
 
 

@@ -31,6 +31,8 @@ def build_message(
         msg["Subject"] = subject
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain="preflight.local")
+        # Without a Date header some clients sort the message as sent in 1970 (issue 13).
+        msg["Date"] = formatdate(usegmt=True)
         if reply_to:
             msg["Reply-To"] = reply_to
         msg.set_content(text)

@@ -20,6 +20,7 @@ from .support import (
     SurveyResponse,
 )
 from .staff import Role, StaffUser
+from .heartbeat import WorkerHeartbeat
 from .types import UTCDateTime, utcnow
 
 metadata = SQLModel.metadata
@@ -56,4 +57,5 @@ __all__ = [
     "UTCDateTime",
     "metadata",
     "utcnow",
+    "WorkerHeartbeat",
 ]

@@ -13,6 +13,7 @@ import math
 import time
 from typing import Callable
 
+from .. import metrics
 from .host import LoopHost, get_host
 from .session import CheckSession
 from .timing import now_ms
@@ -59,6 +60,7 @@ class Registry:
                 raise Busy(self.retry_after())
         session = make(self._forget)
         self.sessions[session.id] = session
+        metrics.check_started()
         return session
 
     def retry_after(self) -> int:
@@ -75,7 +77,8 @@ class Registry:
         return max(1, min(30, math.ceil((min(ends) - now) / 1000)))
 
     def _forget(self, session: CheckSession) -> None:
-        self.sessions.pop(session.id, None)
+        if self.sessions.pop(session.id, None) is not None:
+            metrics.check_finished(session.close_reason, (now_ms() - session.created) / 1000)
 
     def get(self, session_id: str) -> CheckSession | None:
         """A live session by id (None when unknown, finished, or in another worker)."""

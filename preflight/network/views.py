@@ -7,6 +7,7 @@ import os
 
 from flask import current_app, g, jsonify, request
 
+from .. import metrics
 from ..extensions import csrf, limiter
 from ..participant.access import link_required
 from . import bp, ice
@@ -118,12 +119,14 @@ def offer(token: str):
             timeout=ANSWER_TIMEOUT_S + 5,
         )
     except Busy as busy:
+        metrics.NETWORK_CHECKS_REJECTED.labels(reason="busy").inc()
         return _error(
             503, "busy", "every network-check slot is busy; retry shortly", **{"Retry-After": str(busy.retry_after)}
         )
     except OfferError as exc:
         return _error(400, exc.code, str(exc))
     except (SignallingTimeout, TimeoutError):
+        metrics.NETWORK_CHECKS_REJECTED.labels(reason="answer_timeout").inc()
         return _error(
             503, "answer_timeout", "the server could not answer in time; retry shortly", **{"Retry-After": "2"}
         )

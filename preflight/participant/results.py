@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
+from .. import metrics
 from ..alerts import on_run_judged
 from ..checks import Context, get, names
 from ..checks.client import client_info
@@ -53,6 +54,8 @@ def post_results(token: str):
             "Your earlier results are kept. If you need to test again, please contact the support team."
         )
         return jsonify(error="too_many_runs", message=message, details=[]), 429
+    for name, stored in saved.items():
+        metrics.RESULTS_STORED.labels(check=name, stored=stored.status).inc()
     on_run_judged(get_session(), run)  # a failing run is queued for the support team's next alert digest
     verdicts = {name: r.verdict for name, r in all_results.items()}
     results = {}

@@ -296,3 +296,22 @@ def test_staff_see_measured_values_in_plain_words_raw_keys_behind_details(
     network = page.index('data-figures="network"')
     assert "32 Mbit/s down, 0.3 up, 40 ms" in page[network : network + 200]
     assert network < page.index("Technical details") < page.index('data-metric="raw.probes_sent.0"')
+
+
+def test_summary_warns_when_the_worker_is_not_running(client, auth, app, runner, make_event):
+    """Issue 17: no heartbeat, then a fresh one, then a stale one."""
+    from datetime import timedelta
+
+    from preflight.models import WorkerHeartbeat, utcnow
+
+    event = make_event()
+    auth.login("agent")
+    url = f"/staff/events/{event.id}/dashboard/summary"
+    assert 'data-worker="missing"' in client.get(url).get_data(as_text=True)
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    assert "data-worker=" not in client.get(url).get_data(as_text=True)
+    with app.app_context(), session_scope() as session:
+        for row in session.exec(select(WorkerHeartbeat)).all():
+            row.beat_at = utcnow() - timedelta(minutes=5)
+    html = client.get(url).get_data(as_text=True)
+    assert 'data-worker="stale"' in html and "5 minutes" in html

@@ -307,7 +307,11 @@ def emails(app, person, locale: str) -> list[str]:
         for kind in ("invitation", "reminder"):
             message = compose_invitation(event, participant, kind)
             parts.append(f"<p>{message['Subject']}</p>")
-            parts += [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
+            parts += [
+                part.get_content()
+                for part in message.walk()
+                if part.get_content_maintype() == "text" and part.get_content_type() != "text/calendar"
+            ]
         survey = compose_survey(event, participant, "http://localhost/survey")
         parts += [f"<p>{survey['subject']}</p>", survey["text"], survey["html"]]
     # Plain-text parts: one line per text node.

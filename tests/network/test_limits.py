@@ -58,14 +58,26 @@ def test_full_server_answers_503_with_retry_after_then_admits_again(
     first = _post(client, link[1], offers)
     assert first.status_code == 200
     _other, other_token = make_participant()
+    rejected_before = _sample("preflight_network_checks_rejected_total", reason="busy")
     busy = _post(client, other_token, offers)
     assert busy.status_code == 503
     assert busy.get_json()["error"] == "busy"
+    assert _sample("preflight_network_checks_rejected_total", reason="busy") == rejected_before + 1
+    assert _sample("preflight_network_checks_live") >= 1
     assert 1 <= int(busy.headers["Retry-After"]) <= 30
     assert live_checks() == 1
     # The unanswered check times out (connect timeout), which frees the slot.
+    finished_before = _sample("preflight_network_check_duration_seconds_count")
     assert wait_no_live(5) == 0
+    assert _sample("preflight_network_check_duration_seconds_count") == finished_before + 1
     assert _post(client, link[1], offers).status_code == 200
+
+
+def _sample(name, **labels):
+    """This process's current value of one metric (issue 17), 0 when never set."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0
 
 
 def test_zero_slots_means_always_busy(app, client, link, offers):

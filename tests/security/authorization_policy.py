@@ -13,9 +13,12 @@ decision about who may use it.
 #   api          an API bearer token of an admin or agent (session cookies never count)
 #   signed-in    any signed-in staff member (their own account)
 #   password-link  only with a valid invitation or reset link in the URL (nobody holds one here)
+#   metrics      only with the metrics bearer token or from an allowed address (off here: 404;
+#                tests/test_metrics.py covers both ways in)
 POLICY: dict[str, str] = {
     "static": "public",
     "health.healthz": "public",
+    "metrics.metrics": "metrics",
     "participant.favicon": "public",
     "guides.index": "public",
     "guides.guide": "public",
@@ -101,4 +104,5 @@ ALLOWED = {
     "api": {"agent", "admin"},
     "signed-in": {"translator", "agent", "admin"},
     "password-link": set(),
+    "metrics": set(),
 }

@@ -175,6 +175,8 @@ def _denied(policy: str, response) -> bool:
         return status in (404, 410) and b"data-link-state" in response.data
     if policy == "api":
         return status in (401, 403)
+    if policy == "metrics":
+        return status == 404
     if policy == "password-link":
         return status == 410 and b'data-link="invalid"' in response.data
     # Staff pages: anonymous callers go to the sign-in page; signed-in callers of the wrong role get 403.
