@@ -29,7 +29,6 @@ def build_message(
         msg["From"] = current_app.config["MAIL_FROM"]
         msg["To"] = formataddr((to_name, to_email))
         msg["Subject"] = subject
-        msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain="preflight.local")
         # Without a Date header some clients sort the message as sent in 1970 (issue 13).
         msg["Date"] = formatdate(usegmt=True)
