@@ -77,7 +77,8 @@ def compose(event: Event, participant: Participant, kind: str):
             subject = _("Check your camera, microphone and connection for %(event)s", event=event.name)
         text = render_template("email/invitation.txt", **context)
         html = render_template("email/invitation.html", **context)
-        calendar = invitation_calendar(event, participant, link) if kind != "reminder" else None
+        # No calendar entry without a working link (a revoked one): it would point nowhere.
+        calendar = invitation_calendar(event, participant, link) if kind != "reminder" and link else None
     message = build_message(participant.name, participant.email, subject, text, html, reply_to=event.support_email)
     if calendar is not None:
         message.add_attachment(calendar, subtype="calendar", filename="event.ics", params={"method": "PUBLISH"})
