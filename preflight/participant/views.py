@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request, send_from_directory
+from pathlib import Path
+
+from flask import Response, current_app, g, render_template, request
 
 from ..checks import ORDER
 from ..checks.client import client_info
@@ -46,7 +48,9 @@ def check_page(token: str):
 @bp.get("/favicon.ico")
 @limiter.exempt
 def favicon():
-    """The site icon (browsers ask for it on every site)."""
-    return send_from_directory(
-        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
-    )
+    """The site icon (browsers ask for it on every site).
+
+    Sent from memory, not as an open file: a browser that drops the request half-way (as pages
+    being closed do) must not leave a file handle behind."""
+    icon = (Path(current_app.static_folder) / "favicon.ico").read_bytes()
+    return Response(icon, mimetype="image/vnd.microsoft.icon", headers={"Cache-Control": "public, max-age=86400"})
