@@ -18,12 +18,13 @@ from sqlalchemy import update
 from preflight.db import session_scope
 from preflight.models import CheckRun
 from preflight.netrules.summary import sign
-from result_payloads import PAYLOADS, server_record
+from result_payloads import FEATURES, PAYLOADS, server_record
 
 SAFARI = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
     "Safari/605.1.15"
 )
+FIREFOX_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:118.0) Gecko/20100101 Firefox/118.0"
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 )
@@ -81,6 +82,37 @@ def make_checks(
         else:
             out[name] = PAYLOADS[name]
     return out
+
+
+def verdict_payload(app, participant_id: int, run_id: str, check: str, verdict: str) -> dict:
+    """A payload the judge gives ``verdict`` for ``check``, as a real browser could send it.
+
+    Camera and microphone failures are judged as warnings for attendees (they only recommend those
+    devices): ask for them on a presenter.
+    """
+    if verdict == "pass":
+        return make_checks(app, participant_id, run_id, checks=(check,))[check]
+    if check == "browser":
+        features = dict(FEATURES, rtc_peer_connection=False) if verdict == "fail" else dict(FEATURES)
+        codecs = ["VP8", "H264"] if verdict == "fail" else []  # no video codec the platforms use: a warning
+        return dict(PAYLOADS["browser"], features=features, video_codecs=codecs)
+    if check == "camera":
+        if verdict == "fail":  # a covered lens: dark, uniform frames
+            frames = [{"luma": 3.0, "variance": 2.0, "diff": None if i == 0 else 0.5} for i in range(30)]
+            return dict(PAYLOADS["camera"], frames=frames)
+        return dict(PAYLOADS["camera"], width=480, height=270)  # below 360p: a warning
+    if check == "microphone":
+        if verdict == "fail":  # muted: the loudest window stays far below speech
+            return dict(PAYLOADS["microphone"], peak_dbfs=-66.0, rms_dbfs=-72.0, mean_rms_dbfs=-80.0)
+        return dict(PAYLOADS["microphone"], peak_dbfs=-36.0, rms_dbfs=-50.0, mean_rms_dbfs=-56.0)  # too quiet
+    if check == "speakers":
+        return {"answer": "no", "played": True} if verdict == "fail" else {"answer": "yes", "played": False}
+    if check == "network":
+        secret = app.config["SECRET_KEY"]
+        if verdict == "fail":  # connected, but too slow for any call, even audio
+            return network_payload(secret, participant_id, run_id, up=40.0, down=80.0)
+        return network_payload(secret, participant_id, run_id, rtt=250.0)  # high latency
+    raise ValueError(f"no payload for {check}={verdict}")
 
 
 def post_run(

@@ -1,5 +1,5 @@
 """Fixtures shared by the support-side tests (dashboard, alerts, help, API): check runs built
-through the models, a webhook receiver and an SMTP server that can be down, then come up.
+through the participant's real results endpoint, a webhook receiver and an SMTP server that can be down, then come up.
 
 Imported by tests/dashboard/conftest.py, tests/alerts/conftest.py and tests/api/conftest.py.
 """
@@ -7,6 +7,7 @@ Imported by tests/dashboard/conftest.py, tests/alerts/conftest.py and tests/api/
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import uuid
@@ -15,51 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from sqlmodel import select
+
 from preflight.db import session_scope
 from preflight.models import CheckResult, CheckRun, utcnow
-
-DEFAULT_VALUES = {
-    "browser": {"family": "Chrome", "major": 120, "webrtc": True},
-    "camera": {"camera_width": 1280, "camera_height": 720, "camera_fps": 30},
-    "microphone": {"mic_peak_dbfs": -12.5, "mic_rms_dbfs": -30.1},
-    "speakers": {"answer": "yes"},
-    "network": {
-        "upload_kbps": 4000,
-        "download_kbps": 20000,
-        "rtt_ms": 35,
-        "jitter_ms": 4,
-        "loss_up_pct": 0,
-        "loss_down_pct": 0,
-    },
-}
-FAIL_VALUES = {
-    "browser": {"family": "IE", "major": 11, "webrtc": False},
-    "camera": {"camera_width": 640, "camera_height": 480, "camera_fps": 20, "mean_luma": 2.1},
-    "microphone": {"mic_peak_dbfs": -90.0, "mic_rms_dbfs": -96.0},
-    "speakers": {"answer": "no"},
-    "network": {
-        "upload_kbps": 300,
-        "download_kbps": 900,
-        "rtt_ms": 650,
-        "jitter_ms": 80,
-        "loss_up_pct": 9,
-        "loss_down_pct": 7,
-    },
-}
-REASONS = {
-    "browser": "browser_unsupported",
-    "camera": "camera_black",
-    "microphone": "mic_silent",
-    "speakers": "speakers_not_heard",
-    "network": "udp_blocked",
-}
-GUIDES = {
-    "browser": "browser-problems#unsupported",
-    "camera": "camera-problems#black",
-    "microphone": "microphone-problems#silent",
-    "speakers": "speaker-problems#no-sound",
-    "network": "firewall-vpn-proxy#udp-blocked",
-}
 
 
 class SMTPSink:
@@ -83,74 +43,62 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def make_run(app):
-    """Factory: ``make_run(participant, overall, checks=None, at=None, values=None, **run_fields) -> CheckRun``.
+def run_check(app):
+    """Factory: ``run_check(participant, overall="pass", checks=None, at=None, ua=CHROME) -> CheckRun``.
 
-    ``checks`` maps check -> verdict; by default a "pass" run passes all five checks, "warn" warns on the
-    network and "fail" fails the camera. Failing checks get failing values, a reason and a guide.
+    Posts real payloads to ``/c/<token>/results`` (the page's path: the same validation, judging,
+    store and alert hook), then returns the stored run. ``checks`` maps check -> wanted verdict and
+    defaults to all five passing; unless ``checks`` already holds the overall verdict, "warn" warns on
+    the network (high latency) and "fail" fails it (40 kbit/s up, 80 down); "incomplete" sends the
+    browser check alone. Camera and microphone failures need a presenter (attendees only get
+    warnings there). ``at`` back-dates the run. The stored verdicts are checked against the wanted
+    ones, so a payload that stops producing its verdict fails loudly.
     """
+    from participant_runs import CHROME, verdict_payload
 
-    def _make(participant, overall="pass", checks=None, at=None, values=None, **fields):
-        if checks is None:
-            checks = {c: "pass" for c in DEFAULT_VALUES}
-            if overall == "warn":
-                checks["network"] = "warn"
-            elif overall == "fail":
-                checks["camera"] = "fail"
-            elif overall == "incomplete":
-                checks = {}
-        at = at or utcnow()
-        run_fields = dict(
-            browser_family="Chrome",
-            browser_version="120",
-            os_family="Windows",
-            os_version="10",
-            device_type="desktop",
-            user_agent="Mozilla/5.0 (Windows NT 10.0) Chrome/120.0",
-        )
-        run_fields.update(fields)
+    from preflight.links import current_token
+    from preflight.models import Participant
+
+    client = app.test_client()
+
+    def _run(participant, overall="pass", checks=None, at=None, ua=CHROME):
+        wanted = {name: "pass" for name in ("browser", "camera", "microphone", "speakers", "network")}
+        if overall == "incomplete":
+            wanted = {"browser": "pass"}
+        elif overall in ("warn", "fail") and overall not in (checks or {}).values():
+            wanted["network"] = overall  # nothing asked for explains the overall verdict: the network does
+        wanted.update(checks or {})
         with app.app_context(), session_scope() as session:
-            run = CheckRun(
-                participant_id=participant.id,
-                run_key=uuid.uuid4().hex,
-                overall=overall,
-                created_at=at,
-                updated_at=at,
-                **run_fields,
-            )
-            session.add(run)
+            token = current_token(session.get(Participant, participant.id))
+        run_key = "run-" + uuid.uuid4().hex[:16]
+        body = {
+            "run_id": run_key,
+            "checks": {
+                name: verdict_payload(app, participant.id, run_key, name, verdict) for name, verdict in wanted.items()
+            },
+        }
+        headers = {"User-Agent": ua}
+        if app.config.get("WTF_CSRF_ENABLED"):  # as the page does: its token from the page's meta tag
+            page = client.get(f"/c/{token}", headers=headers).get_data(as_text=True)
+            headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        response = client.post(f"/c/{token}/results", json=body, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        with app.app_context(), session_scope() as session:
+            run = session.exec(
+                select(CheckRun).where(CheckRun.participant_id == participant.id, CheckRun.run_key == run_key)
+            ).one()
+            results = session.exec(select(CheckResult).where(CheckResult.run_id == run.id)).all()
+            got = {r.check: r.verdict for r in results}
+            assert got == wanted, f"asked for {wanted}, the judge gave {got}"
+            if at is not None:
+                run.created_at = run.updated_at = at
+                for result in results:
+                    result.created_at = result.updated_at = at
             session.flush()
-            for check, verdict in checks.items():
-                bad = verdict != "pass"
-                vals = (values or {}).get(check) or (FAIL_VALUES if bad else DEFAULT_VALUES)[check]
-                session.add(
-                    CheckResult(
-                        run_id=run.id,
-                        check=check,
-                        verdict=verdict,
-                        reason=REASONS[check] if bad else "",
-                        guide=GUIDES[check] if bad else "",
-                        values=vals,
-                        created_at=at,
-                        updated_at=at,
-                    )
-                )
-            session.flush()
+            session.expunge(run)
             return run
 
-    return _make
-
-
-@pytest.fixture
-def judged(app):
-    """``judged(run)``: what the results endpoint does after storing a run — call the alerts hook."""
-    from preflight.alerts import on_run_judged
-
-    def _judged(run):
-        with app.app_context(), session_scope() as session:
-            return on_run_judged(session, session.get(CheckRun, run.id))
-
-    return _judged
+    return _run
 
 
 class Receiver:

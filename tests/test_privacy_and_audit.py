@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from participant_runs import post_run
+
 from preflight.db import session_scope
 from preflight.models import AuditEntry, CheckResult, CheckRun, Event, Participant, ParticipantMessage, utcnow
 
@@ -35,12 +37,10 @@ def test_audit_page_is_for_admins_only(client, auth):
     assert page.status_code == 200 and b"staff.login" in page.data
 
 
-def _with_history(app, participant):
+def _with_history(app, participant, token):
+    """One run posted through the participant's link, and an invitation sent."""
+    post_run(app, app.test_client(), participant, token, checks=("camera",), camera="denied")
     with app.app_context(), session_scope() as session:
-        run = CheckRun(participant_id=participant.id, run_key="r1", overall="fail")
-        session.add(run)
-        session.flush()
-        session.add(CheckResult(run_id=run.id, check="camera", verdict="fail", values={"camera_width": 0}))
         session.add(ParticipantMessage(participant_id=participant.id, kind="invitation", status="sent"))
 
 
@@ -50,13 +50,17 @@ def _count(app, model):
 
 
 def test_purge_deletes_participant_data_after_retention(runner, app, make_event, make_participant):
-    old_end = utcnow() - timedelta(days=100)
-    old = make_event(name="Old", starts_at=old_end - timedelta(hours=1), ends_at=old_end)
+    old = make_event(name="Old")
     recent = make_event(name="Recent")
-    gone, _ = make_participant(event=old)
-    kept, _ = make_participant(event=recent)
-    _with_history(app, gone)
-    _with_history(app, kept)
+    gone, gone_token = make_participant(event=old)
+    kept, kept_token = make_participant(event=recent)
+    _with_history(app, gone, gone_token)
+    _with_history(app, kept, kept_token)
+    # The old event's participants checked before it; it ended 100 days ago.
+    old_end = utcnow() - timedelta(days=100)
+    with app.app_context(), session_scope() as session:
+        event = session.get(Event, old.id)
+        event.starts_at, event.ends_at = old_end - timedelta(hours=1), old_end
 
     dry = runner.invoke(args=["purge", "--dry-run"])
     assert "would delete 1 participant(s) from 1 event(s)" in dry.output
@@ -72,7 +76,7 @@ def test_purge_deletes_participant_data_after_retention(runner, app, make_event,
 
 def test_admin_deletes_one_participant_on_request(client, auth, app, make_participant):
     participant, token = make_participant()
-    _with_history(app, participant)
+    _with_history(app, participant, token)
     auth.login("agent")
     assert client.post(f"/staff/events/{participant.event_id}/participants/{participant.id}/delete").status_code == 403
     auth.logout()

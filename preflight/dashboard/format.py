@@ -57,20 +57,38 @@ def format_value(name: str, value) -> str:
     return str(value)[:200]
 
 
-def flat_values(values: dict, limit: int = 40) -> list[tuple[str, str]]:
-    """(name, shown value) pairs of a result's values, nested dicts flattened with dots."""
+# Sections of a stored result in the order staff read them: the judged figures, what the judge
+# noted, then the raw payload.
+SECTION_ORDER = ("metrics", "details", "raw")
+
+
+def flat_values(values: dict, limit: int | None = 40) -> list[tuple[str, str]]:
+    """(name, shown value) pairs of a result's values, nested dicts flattened with dots.
+
+    The judged figures come first, so a limit never hides them behind raw counters; ``None`` shows all.
+    """
     out: list[tuple[str, str]] = []
+
+    def full() -> bool:
+        return limit is not None and len(out) >= limit
 
     def walk(prefix: str, data: dict) -> None:
         for key, value in data.items():
+            if full():
+                return
             name = f"{prefix}{key}"
-            if isinstance(value, dict) and len(out) < limit:
+            if isinstance(value, dict):
                 walk(name + ".", value)
-            elif len(out) < limit:
+            else:
                 out.append((name, format_value(str(key), value)))
 
     if isinstance(values, dict):
-        walk("", values)
+        ordered = sorted(values.items(), key=lambda kv: SECTION_ORDER.index(kv[0]) if kv[0] in SECTION_ORDER else 9)
+        for key, value in ordered:
+            if key == "metrics" and isinstance(value, dict):
+                walk("", value)  # the page's own data-metric names ("upload_kbps")
+            else:
+                walk("", {key: value})
     return out
 
 

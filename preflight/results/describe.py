@@ -30,7 +30,9 @@ def _num(value, digits: int = 0) -> str | None:
 def _mbit(kbps) -> str | None:
     if isinstance(kbps, bool) or not isinstance(kbps, (int, float)):
         return None
-    return format_decimal(round(kbps / 1000, 1) if kbps < 10000 else round(kbps / 1000))
+    mbit = kbps / 1000
+    # Two decimals below 1 Mbit/s: a 40 kbit/s link must not read "0 up".
+    return format_decimal(round(mbit, 2) if mbit < 1 else round(mbit, 1) if mbit < 10 else round(mbit))
 
 
 def _network(m: dict) -> list[str]:

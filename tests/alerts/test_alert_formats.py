@@ -35,10 +35,10 @@ def test_bodies_carry_title_text_facts_and_link():
     assert adaptive["content"]["type"] == "AdaptiveCard" and adaptive["content"]["actions"][0]["url"] == "https://pf/x"
 
 
-def test_worker_command_once(runner, app, make_event, make_participant, make_run, judged, webhook_receiver):
+def test_worker_command_once(runner, app, make_event, make_participant, run_check, webhook_receiver):
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     p, _ = make_participant(event=make_event(support_email=""))
-    judged(make_run(p, "fail"))
+    run_check(p, "fail")
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "digests=1" in result.output and "sent=1" in result.output

@@ -9,15 +9,13 @@ from preflight.db import session_scope
 from preflight.models import Alert, OutboxMessage, Participant
 
 
-def test_alerts_forget_purged_and_erased_people(
-    app, webhook_receiver, make_event, make_participant, make_run, judged, worker
-):
+def test_alerts_forget_purged_and_erased_people(app, webhook_receiver, make_event, make_participant, run_check, worker):
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     event = make_event(support_email="support@example.org")
     ada, _ = make_participant(event=event, email="ada@example.org", name="Ada")
     bob, _ = make_participant(event=event, email="bob@example.org", name="Bob")
-    judged(make_run(ada, "fail"))
-    judged(make_run(bob, "fail"))
+    run_check(ada, "fail")
+    run_check(bob, "fail")
     worker()
     with app.app_context(), session_scope() as session:
         assert (

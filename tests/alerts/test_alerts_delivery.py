@@ -92,16 +92,16 @@ def test_a_real_failing_post_is_alerted(
 
 
 def test_failures_are_batched_into_one_digest_per_interval(
-    alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker
+    alert_config, webhook_receiver, app, make_event, make_participant, run_check, worker
 ):
     event = make_event(support_email="")  # webhook only
     first, _ = make_participant(event=event, name="First")
-    judged(make_run(first, "fail"))
+    run_check(first, "fail")
     worker()
     assert len(webhook_receiver.posts) == 1  # the first failure after a quiet period goes out at once
     for n in range(5):
         p, _ = make_participant(event=event, name=f"Later {n}")
-        judged(make_run(p, "fail"))
+        run_check(p, "fail")
     assert worker().digests == 0 and len(webhook_receiver.posts) == 1  # within the interval: held back
     _age_alerts(app, 16)
     assert worker().digests == 1
@@ -113,21 +113,21 @@ def test_failures_are_batched_into_one_digest_per_interval(
 
 
 def test_digest_leaves_out_who_fixed_it_meanwhile(
-    alert_config, webhook_receiver, app, make_event, make_participant, make_run, judged, worker
+    alert_config, webhook_receiver, app, make_event, make_participant, run_check, worker
 ):
     event = make_event(support_email="")
     fixed, _ = make_participant(event=event, name="Fixed")
     still, _ = make_participant(event=event, name="Still failing")
-    judged(make_run(fixed, "fail", at=ago(minutes=3)))
-    judged(make_run(still, "fail", at=ago(minutes=3)))
-    make_run(fixed, "pass")  # re-ran and passed before the digest was built
+    run_check(fixed, "fail", at=ago(minutes=3))
+    run_check(still, "fail", at=ago(minutes=3))
+    run_check(fixed, "pass")  # re-ran and passed before the digest was built
     worker()
     [post] = webhook_receiver.posts
     assert [line["name"] for line in post["preflight"]["participants"]] == ["Still failing"]
     fixed_only = make_event(support_email="", name="All fixed")
     p, _ = make_participant(event=fixed_only)
-    judged(make_run(p, "fail", at=ago(minutes=3)))
-    make_run(p, "pass")
+    run_check(p, "fail", at=ago(minutes=3))
+    run_check(p, "pass")
     worker()
     assert len(webhook_receiver.posts) == 1  # nothing to say: no empty digest
     with app.app_context(), session_scope() as session:
@@ -135,20 +135,20 @@ def test_digest_leaves_out_who_fixed_it_meanwhile(
 
 
 def test_mass_alert_fires_once_when_many_fail_the_same_check(
-    alert_config, webhook_receiver, app, make_event, make_participant, make_run, worker
+    alert_config, webhook_receiver, app, make_event, make_participant, run_check, worker
 ):
     app.config.update(MASS_ALERT_MIN_RUNS=10, MASS_ALERT_SHARE=0.3, MASS_ALERT_WINDOW_MINUTES=30)
     event = make_event(support_email="")
     people = [make_participant(event=event)[0] for _ in range(10)]
     for p in people[:2]:
-        make_run(p, "fail", checks={"network": "fail"})
+        run_check(p, "fail", checks={"network": "fail"})
     for p in people[2:9]:
-        make_run(p, "pass", checks={"network": "pass"})
+        run_check(p, "pass", checks={"network": "pass"})
     assert worker().mass_alerts == 0  # 9 participants: below the minimum
-    make_run(people[9], "pass", checks={"network": "pass"}, at=ago(minutes=2))
+    run_check(people[9], "pass", checks={"network": "pass"}, at=ago(minutes=2))
     assert worker().mass_alerts == 0  # 2 of 10 fail: 20 % < 30 %
-    make_run(people[9], "fail", checks={"network": "fail"}, at=ago(minutes=1))  # their latest result now fails
-    make_run(people[8], "fail", checks={"network": "fail"})
+    run_check(people[9], "fail", checks={"network": "fail"}, at=ago(minutes=1))  # their latest result now fails
+    run_check(people[8], "fail", checks={"network": "fail"})
     report = worker()  # 4 of 10 participants fail the network: 40 %
     assert report.mass_alerts == 1
     [post] = [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
@@ -159,7 +159,7 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(
     )
     assert post["preflight"]["playbook_url"].endswith("/staff/playbook/platform-outage")
     assert "Mass failure on Network" in post["text"]
-    make_run(people[0], "fail", checks={"network": "fail"})
+    run_check(people[0], "fail", checks={"network": "fail"})
     assert worker().mass_alerts == 0  # one per check and window
     # old runs fall out of the window
     app.config["MASS_ALERT_WINDOW_MINUTES"] = 0
@@ -167,22 +167,22 @@ def test_mass_alert_fires_once_when_many_fail_the_same_check(
 
 
 def test_one_participant_rerunning_a_failing_check_cannot_fake_a_mass_alert(
-    alert_config, webhook_receiver, app, make_event, make_participant, make_run, worker
+    alert_config, webhook_receiver, app, make_event, make_participant, run_check, worker
 ):
     """Twenty failing runs from one link and nine passing participants: 1 of 10 fail, no mass alert."""
     app.config.update(MASS_ALERT_MIN_RUNS=10, MASS_ALERT_SHARE=0.3, MASS_ALERT_WINDOW_MINUTES=30)
     event = make_event(support_email="")
     for _ in range(9):
-        make_run(make_participant(event=event)[0], "pass", checks={"network": "pass"})
+        run_check(make_participant(event=event)[0], "pass", checks={"network": "pass"})
     noisy, _ = make_participant(event=event)
     for minute in range(20):
-        make_run(noisy, "fail", checks={"network": "fail"}, at=ago(minutes=20 - minute))
+        run_check(noisy, "fail", checks={"network": "fail"}, at=ago(minutes=20 - minute))
     assert worker().mass_alerts == 0
     assert not [p for p in webhook_receiver.posts if p["preflight"]["kind"] == "mass"]
 
 
 def test_outbox_retries_while_receivers_are_down_then_delivers_exactly_once(
-    app, offline_receiver, make_event, make_participant, make_run, judged, worker
+    app, offline_receiver, make_event, make_participant, run_check, worker
 ):
     smtp_port = free_port()
     app.config.update(
@@ -194,7 +194,7 @@ def test_outbox_retries_while_receivers_are_down_then_delivers_exactly_once(
     )
     event = make_event(support_email="support@example.org")
     p, _ = make_participant(event=event)
-    judged(make_run(p, "fail"))
+    run_check(p, "fail")
     report = worker()
     assert (report.sent, report.failed) == (0, 2)
     messages = _outbox(app)

@@ -37,14 +37,14 @@ def api(client, make_staff, token_for):
 
 
 @pytest.fixture
-def data(make_event, make_participant, make_run, app):
+def data(make_event, make_participant, run_check, app):
     event = make_event(name="API event")
     fail, _ = make_participant(event=event, name="Failing Fred", email="fred@example.org", role="presenter")
     ok, _ = make_participant(event=event, name="Okay Olga", email="olga@example.org")
     make_participant(event=event, name="Idle Ivan", email="ivan@example.org")
-    make_run(fail, "pass")
-    make_run(fail, "fail", checks={"network": "fail", "camera": "pass"})
-    make_run(ok, "pass")
+    run_check(fail, "pass")
+    run_check(fail, "fail", checks={"network": "fail", "camera": "pass"})
+    run_check(ok, "pass")
     with app.app_context(), session_scope() as session:
         session.add(
             HelpRequest(
@@ -87,7 +87,7 @@ def test_participants_with_status_and_filters(api, client, data):
     _validate(_spec(client), "ParticipantPage", body)
     assert body["total"] == 3 and [p["name"] for p in body["items"]][0] == "Failing Fred"
     fred = body["items"][0]
-    assert fred["status"] == "not_ready" and fred["failing_checks"] == ["network"] and fred["browser"] == "Chrome 120"
+    assert fred["status"] == "not_ready" and fred["failing_checks"] == ["network"] and fred["browser"] == "Chrome 120.0"
     only = api.get(f"/api/events/{event.id}/participants?status=ready").get_json()
     assert [p["name"] for p in only["items"]] == ["Okay Olga"]
     assert api.get(f"/api/events/{event.id}/participants?check=network&role=presenter").get_json()["total"] == 1
@@ -111,8 +111,8 @@ def test_one_participants_results(api, client, data):
     _validate(_spec(client), "ParticipantDetail", body)
     assert body["participant"]["status"] == "not_ready" and len(body["runs"]) == 2
     latest = {r["check"]: r for r in body["runs"][0]["results"]}
-    assert latest["network"]["verdict"] == "fail" and latest["network"]["values"]["upload_kbps"] == 300
-    assert latest["network"]["guide"] == "firewall-vpn-proxy#udp-blocked"
+    assert latest["network"]["verdict"] == "fail" and latest["network"]["values"]["metrics"]["upload_kbps"] == 40
+    assert latest["network"]["guide"] == "low-bandwidth#upload"
     assert api.get(f"/api/events/{event.id}/participants/999999").status_code == 404
     assert api.get(f"/api/events/999999/participants/{fred.id}").status_code == 404
 

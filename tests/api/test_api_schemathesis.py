@@ -17,11 +17,11 @@ from preflight.models import HelpRequest, StaffUser
 EXAMPLES = 25  # per operation: keeps the run to a few seconds
 
 
-def test_api_conforms_to_its_schema(app, make_event, make_participant, make_run, make_staff):
+def test_api_conforms_to_its_schema(app, make_event, make_participant, run_check, make_staff):
     event = make_event()
     for n in range(3):
         p, _ = make_participant(event=event)
-        make_run(p, ("pass", "warn", "fail")[n])
+        run_check(p, ("pass", "warn", "fail")[n])
     with app.app_context(), session_scope() as session:
         session.add(HelpRequest(event_id=event.id, participant_id=p.id, message="help", channel="email"))
         token = create_token(session, session.get(StaffUser, make_staff("agent").id), "schemathesis")[1]

@@ -1,3 +1,3 @@
 """Support-side fixtures (runs, webhook receiver, worker): see tests/support_factories.py."""
 
-from support_factories import judged, make_run, offline_receiver, webhook_receiver, worker  # noqa: F401
+from support_factories import run_check, offline_receiver, webhook_receiver, worker  # noqa: F401

@@ -48,12 +48,12 @@ def test_readiness_over_time_sweeps_runs_in_order(app, client, make_event, make_
     assert rows[-1] == [1, 1, 0, 0]  # b warned at -2:30
 
 
-def test_failures_count_participants_once_per_category(app, make_event, make_participant, make_run):
+def test_failures_count_participants_once_per_category(app, make_event, make_participant, run_check):
     event = make_event()
-    p, _ = make_participant(event=event)
+    p, _ = make_participant(event=event, role="presenter")
     q, _ = make_participant(event=event)
-    make_run(p, "fail", checks={"microphone": "fail", "speakers": "fail", "network": "warn"})
-    make_run(q, "warn", checks={"microphone": "warn", "browser": "fail"})
+    run_check(p, "fail", checks={"microphone": "fail", "speakers": "fail", "network": "warn"})
+    run_check(q, "warn", checks={"microphone": "warn", "browser": "fail"})
     rows = {row[0]: row[1:] for row in _table(app, charts.failures_data, event).rows}
     assert rows == {"Audio": [1, 1], "Video": [0, 0], "Network": [0, 1], "Browser": [1, 0]}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import csv
 import io
 import xml.etree.ElementTree as ET
@@ -12,11 +13,12 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.models import ParticipantHandled, StaffNote
 from participant_runs import post_run
+from participant_runs import FIREFOX_MAC
 from support_factories import ago, csrf_token, login_with_csrf
 
 
 @pytest.fixture
-def scene(make_event, make_participant, make_run):
+def scene(make_event, make_participant, run_check):
     """An event with a failing presenter, a warned attendee, a ready one and one who has not started."""
     event = make_event(name="Town hall")
     failing, _ = make_participant(
@@ -25,19 +27,16 @@ def scene(make_event, make_participant, make_run):
     warned, _ = make_participant(event=event, name="Walter Warn", email="walter@example.org")
     ready, _ = make_participant(event=event, name="Rita Ready", email="rita@example.org")
     idle, _ = make_participant(event=event, name="Ida Idle", email="ida@example.org")
-    make_run(failing, "pass", at=ago(hours=5))
-    make_run(
+    run_check(failing, "pass", at=ago(hours=5))
+    run_check(
         failing,
         "fail",
         checks={"camera": "fail", "network": "fail", "microphone": "pass"},
         at=ago(minutes=5),
-        browser_family="Firefox",
-        browser_version="118",
-        os_family="Mac OS X",
-        os_version="14",
+        ua=FIREFOX_MAC,
     )
-    make_run(warned, "warn")
-    make_run(ready, "pass")
+    run_check(warned, "warn")
+    run_check(ready, "pass")
     return {"event": event, "failing": failing, "warned": warned, "ready": ready, "idle": idle}
 
 
@@ -55,17 +54,17 @@ def test_overview_shows_readiness_time_left_and_who_needs_attention(client, auth
     # attention first: the failing presenter's row comes first, with values, fix links, browser and OS
     rows = html.split("<tr data-participant=")[1:]
     assert "Fiona Fail" in rows[0] and "Walter Warn" in rows[1]
-    assert 'data-metric="upload_kbps"' in rows[0] and "300 kbit/s" in rows[0]
+    assert 'data-metric="upload_kbps"' in rows[0] and "40 kbit/s" in rows[0]
     assert (
         "camera_black" in rows[0]
         and 'data-playbook="black-camera"' in rows[0]
-        and 'data-playbook="udp-blocked"' in rows[0]
+        and 'data-playbook="low-bandwidth"' in rows[0]
     )
     assert "/guides/camera-problems?lang=fr#black" in rows[0]
     assert "Firefox 118" in rows[0] and "Mac OS X 14" in rows[0]
 
 
-def test_summary_fragment_is_small_and_polls(client, auth, scene, make_run):
+def test_summary_fragment_is_small_and_polls(client, auth, scene, run_check):
     auth.login("agent")
     event = scene["event"]
     response = client.get(f"/staff/events/{event.id}/dashboard/summary", headers={"HX-Request": "true"})
@@ -73,7 +72,7 @@ def test_summary_fragment_is_small_and_polls(client, auth, scene, make_run):
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert html.lstrip().startswith('<section id="dash-summary"') and "<html" not in html
     assert 'hx-trigger="every 10s"' in html and 'data-status="ready" data-count="1"' in html
-    make_run(scene["idle"], "pass")  # a new result arrives
+    run_check(scene["idle"], "pass")  # a new result arrives
     html = client.get(f"/staff/events/{event.id}/dashboard/summary", headers={"HX-Request": "true"}).get_data(
         as_text=True
     )
@@ -99,8 +98,8 @@ def test_participant_page_has_runs_values_history_and_guides(client, auth, scene
     html = client.get(f"/staff/events/{event.id}/dashboard/participants/{p.id}").get_data(as_text=True)
     assert html.count('<article class="run"') == 2
     assert 'data-trend="worse"' in html
-    assert 'data-metric="mean_luma"' in html and 'data-metric="loss_up_pct"' in html
-    assert "camera-problems#black" in html and "firewall-vpn-proxy#udp-blocked" in html
+    assert 'data-metric="camera_luma"' in html and 'data-metric="loss_up_pct"' in html
+    assert "camera-problems#black" in html and "low-bandwidth#upload" in html
     assert 'data-action="resend-link"' in html and 'data-action="mark-handled"' in html
 
 
@@ -315,3 +314,16 @@ def test_summary_warns_when_the_worker_is_not_running(client, auth, app, runner,
             row.beat_at = utcnow() - timedelta(minutes=5)
     html = client.get(url).get_data(as_text=True)
     assert 'data-worker="stale"' in html and "5 minutes" in html
+
+
+def test_slow_link_reads_in_plain_words_and_figures_come_before_raw_values(client, auth, scene):
+    """A 40 kbit/s upload must not read "0 up", and the judged figures lead the technical details."""
+    auth.login("agent")
+    event, p = scene["event"], scene["failing"]
+    html = client.get(f"/staff/events/{event.id}/dashboard/participants/{p.id}").get_data(as_text=True)
+    assert "0.08 Mbit/s down, 0.04 up, 20 ms" in html
+    network = html.split('data-check="network" data-verdict="fail"')[1].split("</details>")[0]
+    names = re.findall(r'<dd data-metric="([^"]+)"', network)
+    first_raw = next(i for i, name in enumerate(names) if name.startswith("raw."))
+    assert {"upload_kbps", "download_kbps", "rtt_ms", "mos"} <= set(names[:first_raw])
+    assert "raw.duration_ms" in names  # nothing cut off

@@ -24,73 +24,73 @@ def _page(app, event, **kw):
         return result.total, [(row.participant.name, row.status) for row in result.rows]
 
 
-def test_status_comes_from_the_latest_judged_run(app, make_event, make_participant, make_run):
+def test_status_comes_from_the_latest_judged_run(app, make_event, make_participant, run_check):
     event = make_event()
     ready, _ = make_participant(event=event, name="Ready")
     warned, _ = make_participant(event=event, name="Warned")
     failing, _ = make_participant(event=event, name="Failing")
     make_participant(event=event, name="Idle")
     fixed, _ = make_participant(event=event, name="Fixed")
-    make_run(ready, "pass")
-    make_run(warned, "warn")
-    make_run(failing, "pass", at=ago(hours=2))
-    make_run(failing, "fail", at=ago(hours=1))
-    make_run(fixed, "fail", at=ago(hours=2))
-    make_run(fixed, "pass", at=ago(hours=1))
-    make_run(fixed, "incomplete")  # started again, nothing judged yet: the last judged run counts
+    run_check(ready, "pass")
+    run_check(warned, "warn")
+    run_check(failing, "pass", at=ago(hours=2))
+    run_check(failing, "fail", at=ago(hours=1))
+    run_check(fixed, "fail", at=ago(hours=2))
+    run_check(fixed, "pass", at=ago(hours=1))
+    run_check(fixed, "incomplete")  # started again, nothing judged yet: the last judged run counts
     assert _counts(app, event) == {"not_ready": 1, "warnings": 1, "not_started": 1, "ready": 2}
 
 
-def test_other_events_do_not_leak_in(app, make_event, make_participant, make_run):
+def test_other_events_do_not_leak_in(app, make_event, make_participant, run_check):
     event, other = make_event(), make_event(name="Other")
     p, _ = make_participant(event=other)
-    make_run(p, "fail")
+    run_check(p, "fail")
     make_participant(event=event)
     assert _counts(app, event) == {"not_ready": 0, "warnings": 0, "not_started": 1, "ready": 0}
 
 
-def test_filters_by_status_check_role_and_search(app, make_event, make_participant, make_run):
+def test_filters_by_status_check_role_and_search(app, make_event, make_participant, run_check):
     event = make_event()
-    cam, _ = make_participant(event=event, name="Camille Cam", email="cam@example.org")
+    cam, _ = make_participant(event=event, name="Camille Cam", email="cam@example.org", role="presenter")
     net, _ = make_participant(event=event, name="Nora Net", email="nora@corp.example", role="presenter")
     ok, _ = make_participant(event=event, name="Oscar Ok")
-    make_run(cam, "fail", checks={"camera": "fail", "network": "pass"})
-    make_run(net, "fail", checks={"camera": "pass", "network": "fail"})
-    make_run(ok, "pass")
+    run_check(cam, "fail", checks={"camera": "fail", "network": "pass"})
+    run_check(net, "fail", checks={"camera": "pass", "network": "fail"})
+    run_check(ok, "pass")
     assert _page(app, event, status="not_ready")[0] == 2
     assert _page(app, event, check="network")[1] == [("Nora Net", "not_ready")]
     assert _page(app, event, check="camera")[1] == [("Camille Cam", "not_ready")]
-    assert _page(app, event, role="presenter")[1] == [("Nora Net", "not_ready")]
+    assert _page(app, event, role="attendee")[1] == [("Oscar Ok", "ready")]
     assert _page(app, event, q="CORP")[1] == [("Nora Net", "not_ready")]
     assert _page(app, event, q="oscar")[1] == [("Oscar Ok", "ready")]
     assert _page(app, event, q="100%_")[0] == 0  # LIKE wildcards are searched literally
 
 
-def test_attention_first_and_handled_last_until_a_new_run(app, make_event, make_participant, make_run):
+def test_attention_first_and_handled_last_until_a_new_run(app, make_event, make_participant, run_check):
     event = make_event()
     a, _ = make_participant(event=event, name="A ready")
     b, _ = make_participant(event=event, name="B warn")
     c, _ = make_participant(event=event, name="C fail")
     d, _ = make_participant(event=event, name="D idle")
-    make_run(a, "pass")
-    make_run(b, "warn")
-    make_run(c, "fail", at=ago(minutes=10))
+    run_check(a, "pass")
+    run_check(b, "warn")
+    run_check(c, "fail", at=ago(minutes=10))
     assert [n for n, _ in _page(app, event)[1]] == ["C fail", "B warn", "D idle", "A ready"]
     with app.app_context(), session_scope() as session:
         session.add(ParticipantHandled(participant_id=c.id, handled_at=utcnow()))
     assert [n for n, _ in _page(app, event)[1]] == ["B warn", "D idle", "A ready", "C fail"]
     assert [n for n, _ in _page(app, event, status="attention")[1]] == ["B warn"]
-    make_run(c, "fail")  # fails again after being handled: back on top
+    run_check(c, "fail")  # fails again after being handled: back on top
     assert [n for n, _ in _page(app, event)[1]][0] == "C fail"
 
 
-def test_sorts(app, make_event, make_participant, make_run):
+def test_sorts(app, make_event, make_participant, run_check):
     event = make_event()
     first, _ = make_participant(event=event, name="Zoe", email="a@example.org")
     second, _ = make_participant(event=event, name="Adam", email="z@example.org")
     make_participant(event=event, name="Mia", email="m@example.org")
-    make_run(first, "pass", at=ago(hours=3))
-    make_run(second, "pass", at=ago(hours=1))
+    run_check(first, "pass", at=ago(hours=3))
+    run_check(second, "pass", at=ago(hours=1))
     names = lambda sort: [n for n, _ in _page(app, event, sort=sort)[1]]  # noqa: E731
     assert names("name") == ["Adam", "Mia", "Zoe"]
     assert names("-name") == ["Zoe", "Mia", "Adam"]

@@ -56,20 +56,20 @@ def test_survey_page_before_after_and_changes(client, make_event, make_participa
     assert 'data-survey="answered"' in client.get(f"/c/{token}/survey").get_data(as_text=True)
 
 
-def test_report_figures(client, auth, app, make_event, make_participant, make_run):
+def test_report_figures(client, auth, app, make_event, make_participant, run_check):
     event = _past_event(make_event)
     start = event.starts_at
     a, _ = make_participant(event=event, name="A")
-    b, _ = make_participant(event=event, name="B")
+    b, _ = make_participant(event=event, name="B", role="presenter")
     c, _ = make_participant(event=event, name="C")
     make_participant(event=event, name="D")  # never ran
-    make_run(a, "pass", at=start - timedelta(hours=5))
-    make_run(
+    run_check(a, "pass", at=start - timedelta(hours=5))
+    run_check(
         b, "fail", checks={"microphone": "fail", "speakers": "fail", "camera": "pass"}, at=start - timedelta(hours=4)
     )
-    make_run(b, "warn", at=start - timedelta(hours=2))
-    make_run(c, "fail", checks={"network": "fail"}, at=start - timedelta(hours=1))
-    make_run(c, "pass", at=start + timedelta(minutes=10))  # after the start: not "readiness before the event"
+    run_check(b, "warn", at=start - timedelta(hours=2))
+    run_check(c, "fail", checks={"network": "fail"}, at=start - timedelta(hours=1))
+    run_check(c, "pass", at=start + timedelta(minutes=10))  # after the start: not "readiness before the event"
     with app.app_context(), session_scope() as session:
         for p, minutes, status in ((a, 30, "resolved"), (b, 90, "resolved"), (c, None, "open")):
             created = start - timedelta(hours=3)
@@ -125,10 +125,10 @@ def test_report_figures(client, auth, app, make_event, make_participant, make_ru
     assert "Great" in html and "4.0 / 5" in html
 
 
-def test_report_of_an_upcoming_event_counts_now(client, auth, make_event, make_participant, make_run):
+def test_report_of_an_upcoming_event_counts_now(client, auth, make_event, make_participant, run_check):
     event = make_event()
     p, _ = make_participant(event=event)
-    make_run(p, "pass")
+    run_check(p, "pass")
     auth.login("admin")
     html = client.get(f"/staff/events/{event.id}/report").get_data(as_text=True)
     assert "Readiness so far" in html and '<tr data-status="ready"><th scope="row">Ready</th><td>1</td>' in html

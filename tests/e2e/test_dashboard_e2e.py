@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from support_factories import make_run  # noqa: F401  (fixture)
+from support_factories import run_check  # noqa: F401  (fixture)
 
 PASSWORD = "correct-horse-42-battery"
 
@@ -25,11 +25,13 @@ def _axe(page, axe_source):
     return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
 
-def test_dashboard_updates_live_and_is_accessible(page, make_event, make_participant, make_run, make_staff, axe_source):  # noqa: F811
+def test_dashboard_updates_live_and_is_accessible(
+    page, make_event, make_participant, run_check, make_staff, axe_source
+):  # noqa: F811
     event = make_event(name="Live webinar")
-    failing, _ = make_participant(event=event, name="Fay Failing")
+    failing, _ = make_participant(event=event, name="Fay Failing", role="presenter")
     idle, _ = make_participant(event=event, name="Ivo Idle")
-    make_run(failing, "fail", checks={"camera": "fail", "network": "fail"})
+    run_check(failing, "fail", checks={"camera": "fail", "network": "fail"})
     _sign_in(page, make_staff("agent"))
     page.goto(f"/staff/events/{event.id}/dashboard")
     ready = page.locator('#dash-summary li[data-status="ready"]')
@@ -37,7 +39,7 @@ def test_dashboard_updates_live_and_is_accessible(page, make_event, make_partici
     expect(page.locator("#dash-table tr[data-participant]").first).to_contain_text("Fay Failing")
     page.evaluate("window.__notReloaded = true")
 
-    make_run(idle, "pass")  # a result arrives while the page is open
+    run_check(idle, "pass")  # a result arrives while the page is open
     expect(ready).to_have_attribute("data-count", "1", timeout=15_000)
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded instead of updating a fragment"
 

@@ -19,12 +19,14 @@ def _requests(app):
 
 
 def test_help_flow_end_to_end(
-    smtp_server, app, webhook_receiver, client, auth, make_event, make_participant, make_run, worker
+    smtp_server, app, webhook_receiver, client, auth, make_event, make_participant, run_check, worker
 ):
     app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
     event = make_event(name="Assemblée", support_email="support@example.org", default_language="fr")
-    p, token = make_participant(event=event, name="Chloé Martin", email="chloe@example.org", language="fr")
-    make_run(p, "fail", checks={"microphone": "fail", "camera": "pass"})
+    p, token = make_participant(
+        event=event, name="Chloé Martin", email="chloe@example.org", language="fr", role="presenter"
+    )
+    run_check(p, "fail", checks={"microphone": "fail", "camera": "pass"})
 
     # the participant asks, in French
     page = client.get(f"/c/{token}/help")
@@ -46,10 +48,12 @@ def test_help_flow_end_to_end(
 
     # the team is told (email + webhook) with the failing check
     worker()
-    [team_mail] = smtp_server.messages
+    # the failing run was reported on its own (digest); the help request gets its own message
+    [team_mail] = [m for m in smtp_server.messages if "Help requested" in m["Subject"]]
+    assert any("1 participant not ready" in m["Subject"] for m in smtp_server.messages)
     assert team_mail["To"].addresses[0].addr_spec == "support@example.org" and "Chloé Martin" in team_mail["Subject"]
-    assert "mic_silent" in team_mail.get_body(("plain",)).get_content()
-    assert webhook_receiver.posts[0]["preflight"]["kind"] == "help_request"
+    assert "speech level -72 dBFS" in team_mail.get_body(("plain",)).get_content()
+    assert "help_request" in [post["preflight"]["kind"] for post in webhook_receiver.posts]
 
     # an agent takes it: queue, assignment, escalation, note, reply
     agent = auth.login("agent")
@@ -140,15 +144,15 @@ def test_htmx_post_returns_the_status_fragment(client, make_participant):
     )
 
 
-def test_queue_orders_by_priority(client, auth, make_event, make_participant, make_run, app):
+def test_queue_orders_by_priority(client, auth, make_event, make_participant, run_check, app):
     soon = make_event(name="Soon", starts_at=utcnow() + timedelta(hours=1), ends_at=utcnow() + timedelta(hours=2))
     later = make_event(
         name="Later", starts_at=utcnow() + timedelta(days=10), ends_at=utcnow() + timedelta(days=10, hours=1)
     )
     calm, calm_token = make_participant(event=later, name="Calm")
     urgent, urgent_token = make_participant(event=soon, name="Urgent", role="presenter")
-    make_run(calm, "pass")
-    make_run(urgent, "fail")
+    run_check(calm, "pass")
+    run_check(urgent, "fail")
     client.post(f"/c/{calm_token}/help", data={"message": "question", "channel": "email"})
     client.post(f"/c/{urgent_token}/help", data={"message": "camera black", "channel": "email"})
     auth.login("agent")

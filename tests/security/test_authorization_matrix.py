@@ -19,6 +19,7 @@ import pytest
 from sqlmodel import select
 
 from authorization_policy import ALLOWED, POLICY
+from participant_runs import verdict_payload
 
 from preflight.api.tokens import create_token
 from preflight.auth.scope import add_member
@@ -89,18 +90,18 @@ def world(app, make_event, make_participant, auth, make_staff, staff_password) -
     # The event ended an hour ago, so the survey is open too; links last LINK_TTL_DAYS longer.
     event = make_event(starts_at=utcnow() - timedelta(hours=2), ends_at=utcnow() - timedelta(hours=1))
     a, token_a = make_participant(event=event, name=A_NAME, email=A_EMAIL)
-    b, token_b = make_participant(event=event, name=B_NAME, email=B_EMAIL)
+    b, token_b = make_participant(event=event, name=B_NAME, email=B_EMAIL, role="presenter")
+    # B's run and help request arrive the way B's browser sends them.
+    participant_client = app.test_client()
+    camera = verdict_payload(app, b.id, "run-of-bertha-1", "camera", "fail")
+    posted = participant_client.post(
+        f"/c/{token_b}/results", json={"run_id": "run-of-bertha-1", "checks": {"camera": camera}}
+    )
+    assert posted.status_code == 200, posted.data
+    asked = participant_client.post(f"/c/{token_b}/help", data={"message": B_MESSAGE, "channel": "email"})
+    assert asked.status_code == 302, asked.data
     with app.app_context(), session_scope() as session:
-        run = CheckRun(participant_id=b.id, run_key="run-of-bertha-1", overall="fail")
-        session.add(run)
-        session.flush()
-        session.add(
-            CheckResult(run_id=run.id, check="camera", verdict="fail", reason="camera_black", values={"raw": {}})
-        )
-        request = HelpRequest(event_id=event.id, participant_id=b.id, run_id=run.id, message=B_MESSAGE)
-        session.add(request)
-        session.flush()
-        request_id = request.id
+        request_id = session.exec(select(HelpRequest.id).where(HelpRequest.participant_id == b.id)).one()
     w = World(event_id=event.id, token_a=token_a, token_b=token_b, participant_b=b.id, request_b=request_id)
     for role in STAFF_ROLES:
         user = make_staff(role)
