@@ -22,7 +22,7 @@ from aioice.ice import StunProtocol, server_reflexive_candidate
 from aiortc import RTCPeerConnection
 
 from ..netrules import protocol as P
-from .udp_ports import PortsExhausted, datagram_endpoint_in_range
+from .udp_ports import datagram_endpoint_in_range
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,7 @@ def confine_ports(pc: RTCPeerConnection, ports: tuple[int, int]) -> bool:
                     transport, protocol = await datagram_endpoint_in_range(
                         lambda: StunProtocol(connection), address, ports
                     )
-                except PortsExhausted:
-                    raise
-                except OSError as exc:  # as aioice: an address that cannot be bound is left out
+                except OSError as exc:  # as aioice: an address that cannot be bound is left out (not PortsExhausted)
                     log.info("could not bind to %s: %s", address, exc)
                     continue
                 host, port = transport.get_extra_info("sockname")[:2]

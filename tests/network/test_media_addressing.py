@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import threading
 import time
 
 import pytest
+from aioice import stun
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from preflight.network.public_address import announce_public
@@ -186,3 +188,57 @@ def test_the_answer_announces_the_public_address_in_place_of_the_host_ones(app, 
         assert ipv4 and all(address == "203.0.113.7" for address, _port in ipv4), answer["sdp"]
         assert "c=IN IP4 203.0.113.7\r\n" in answer["sdp"]
     assert wait_no_live() == 0
+
+
+class StunResponder:
+    """A minimal STUN server on loopback: answers every binding request with the sender's address."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.asked: list[tuple[str, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(2048)
+            except OSError:
+                continue
+            request = stun.parse_message(data)
+            response = stun.Message(
+                message_method=request.message_method,
+                message_class=stun.Class.RESPONSE,
+                transaction_id=request.transaction_id,
+            )
+            response.attributes["XOR-MAPPED-ADDRESS"] = addr
+            self.asked.append(addr)
+            self.sock.sendto(bytes(response), addr)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+def test_with_a_port_range_and_stun_the_reflexive_candidates_come_from_the_confined_sockets(app, client, link):
+    ports = _free_range(32)
+    stun_server = StunResponder()
+    app.config["MEDIA_UDP_PORTS"] = ports
+    app.config["ICE_SERVERS"] = [{"urls": f"stun:127.0.0.1:{stun_server.port}"}]
+    try:
+        offers = asyncio.run(_closed_offers())
+        response = client.post(f"/c/{link[1]}/network/offer", json={"run_id": "run-stun-1", "offers": offers})
+        body = response.get_json()
+        client.post(f"/c/{link[1]}/network/{body['session']}/close", json={"key": body["close_key"]})
+    finally:
+        stun_server.close()
+    assert response.status_code == 200, body
+    found = [m for answer in body["answers"] for m in CANDIDATE.findall(answer["sdp"])]
+    srflx = [(address, int(port)) for address, port, kind in found if kind == "srflx"]
+    assert srflx and all(ports[0] <= port <= ports[1] for _address, port in srflx), found
+    assert stun_server.asked and all(ports[0] <= port <= ports[1] for _address, port in stun_server.asked)
