@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import log_redaction
-from .config import ConfigError, load_settings
+from .config import ConfigError, load_settings, parse_overrides
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +57,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(load_settings())
     if test_config:
         app.config.from_mapping(test_config)
+    parse_overrides(app.config)
     production = app.config["PREFLIGHT_ENV"] == "production"
     if not app.config.get("SECRET_KEY"):
         if production:

@@ -8,10 +8,13 @@ description; the README's configuration table is generated from it
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from .netrules import protocol as P
 
 
 class ConfigError(RuntimeError):
@@ -35,6 +38,44 @@ def _json_list(value: str) -> list:
 
 def _csv_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def public_addresses(value: str) -> list[str]:
+    """``MEDIA_PUBLIC_ADDRESS``: at most one IPv4 and one IPv6 address (comma-separated), as a list."""
+    found: dict[int, str] = {}
+    for item in _csv_list(value):
+        try:
+            address = ipaddress.ip_address(item)
+        except ValueError:
+            raise ValueError(f"not an IP address: {item!r} (give the address itself, not a host name)") from None
+        if address.is_unspecified or address.is_loopback or address.is_multicast or address.is_link_local:
+            raise ValueError(f"{item} is unspecified, loopback, multicast or link-local: participants cannot reach it")
+        if address.version in found:
+            raise ValueError(f"more than one IPv{address.version} address ({found[address.version]}, {item})")
+        found[address.version] = str(address)
+    return [found[version] for version in sorted(found)]
+
+
+# UDP ports one check may need per host address: its control connection and the most bulk ones.
+PORTS_PER_CHECK = 1 + P.DOWN_CONNECTIONS + P.UP_CONNECTIONS_LONG_RTT
+
+
+def udp_port_range(value: str) -> tuple[int, int] | None:
+    """``MEDIA_UDP_PORTS``: ``FIRST-LAST`` (inclusive) as a tuple; empty: None (any ephemeral port)."""
+    if not value.strip():
+        return None
+    first, dash, last = value.strip().partition("-")
+    if not dash or not first.strip().isdigit() or not last.strip().isdigit():
+        raise ValueError(f"expected FIRST-LAST, e.g. 40000-40999, not {value!r}")
+    low, high = int(first), int(last)
+    if not 1024 <= low <= high <= 65535:
+        raise ValueError(f"{value!r}: ports must run upwards within 1024-65535 (lower ones are privileged)")
+    if high - low + 1 < PORTS_PER_CHECK:
+        raise ValueError(
+            f"{value!r} holds {high - low + 1} ports: one network check needs up to {PORTS_PER_CHECK} "
+            "per host address (docs/operations.md)"
+        )
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -109,6 +150,21 @@ SETTINGS: tuple[Setting, ...] = (
         "JSON list of RTCIceServer objects, e.g. "
         '`[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]`. '
         "Empty: none (never a public server).",
+    ),
+    Setting(
+        "MEDIA_PUBLIC_ADDRESS",
+        [],
+        public_addresses,
+        "The public address a 1:1 NAT maps to this media server (cloud VM, container), e.g. `203.0.113.7`; one "
+        "IPv4 and/or one IPv6, comma-separated. The server's ICE candidates then carry it, with the real ports, in "
+        "place of the private address. Empty: the addresses of the host's interfaces.",
+    ),
+    Setting(
+        "MEDIA_UDP_PORTS",
+        None,
+        udp_port_range,
+        "UDP ports the network check's peers bind, `FIRST-LAST` (e.g. `40000-40999`), for a firewall or a port "
+        "mapping; a full range answers 503 + Retry-After. Empty: any ephemeral port.",
     ),
     Setting(
         "MAX_CHECKS_PER_ADDRESS",
@@ -260,6 +316,20 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     # Flask reads these names itself.
     config["PREFLIGHT_ENV"] = config.pop("ENV")
     return config
+
+
+# Settings whose test-config overrides may still be raw strings: parsed (and checked) at start-up.
+_PARSED_AT_START = ("MEDIA_PUBLIC_ADDRESS", "MEDIA_UDP_PORTS")
+
+
+def parse_overrides(config: dict[str, Any]) -> None:
+    """Parse the settings of ``_PARSED_AT_START`` given as strings (a test config); ConfigError names the variable."""
+    for setting in SETTINGS:
+        if setting.key in _PARSED_AT_START and isinstance(config.get(setting.key), str):
+            try:
+                config[setting.key] = setting.parse(config[setting.key])
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env}: {exc}") from None
 
 
 def settings_table() -> str:

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -41,10 +42,14 @@ class GunicornServer:
         app_module: str = "wsgi:app",
         host: str = "127.0.0.1",
         command_prefix: tuple[str, ...] | list[str] = (),
+        url: str | None = None,
+        probe_prefix: tuple[str, ...] | list[str] = (),
     ):
         self.port = free_port()
-        self.url = f"http://{host}:{self.port}"
+        # ``url``: where clients reach it when that is not the bound address (behind a NAT: ``{port}`` is filled in).
+        self.url = url.format(port=self.port) if url else f"http://{host}:{self.port}"
         self.command_prefix = list(command_prefix)  # e.g. ``ip netns exec NS``
+        self.probe_prefix = list(probe_prefix)  # where /healthz is polled from (another namespace), else here
         self.log_path = log_path
         self.args = extra_args
         self.app_module = app_module
@@ -86,13 +91,21 @@ class GunicornServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
+            if self._healthy():
+                return self
+            time.sleep(0.1)
         raise RuntimeError(f"gunicorn not healthy after {timeout} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def _healthy(self) -> bool:
+        if self.probe_prefix:
+            probe = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)"
+            command = [*self.probe_prefix, sys.executable, "-c", probe, self.url + "/healthz"]
+            return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def pids(self) -> list[int]:
         """Master and workers."""

@@ -87,3 +87,50 @@ def test_readme_documents_every_variable():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     missing = [s.env for s in SETTINGS if s.env not in readme]
     assert not missing, f"README lacks {missing}: paste `flask --app wsgi config-table`"
+
+
+def test_media_settings_are_parsed():
+    config = load_settings(
+        {"PREFLIGHT_MEDIA_PUBLIC_ADDRESS": " 2001:db8::7, 203.0.113.7", "PREFLIGHT_MEDIA_UDP_PORTS": "40000-40999"}
+    )
+    assert config["MEDIA_PUBLIC_ADDRESS"] == ["203.0.113.7", "2001:db8::7"]
+    assert config["MEDIA_UDP_PORTS"] == (40000, 40999)
+    unset = load_settings({"PREFLIGHT_MEDIA_PUBLIC_ADDRESS": "", "PREFLIGHT_MEDIA_UDP_PORTS": " "})
+    assert unset["MEDIA_PUBLIC_ADDRESS"] == [] and unset["MEDIA_UDP_PORTS"] is None
+    assert load_settings({})["MEDIA_UDP_PORTS"] is None
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "media.example.org", "not an IP address: 'media.example.org'"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "203.0.113.300", "not an IP address"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "203.0.113.7:3478", "not an IP address"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "0.0.0.0", "participants cannot reach it"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "127.0.0.1", "participants cannot reach it"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "fe80::1", "participants cannot reach it"),
+        ("PREFLIGHT_MEDIA_PUBLIC_ADDRESS", "203.0.113.7,198.51.100.2", "more than one IPv4 address"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "40000", "expected FIRST-LAST"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "40000:40999", "expected FIRST-LAST"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "-1-40", "expected FIRST-LAST"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "low-high", "expected FIRST-LAST"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "40999-40000", "must run upwards"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "500-999", "privileged"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "65000-70000", "within 1024-65535"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "40000-40004", "holds 5 ports: one network check needs up to 15"),
+    ],
+)
+def test_bad_media_settings_are_refused_at_start_up(name, value, words, monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match=name) as refused:
+        load_settings({name: value})
+    assert words in str(refused.value)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_media_settings_in_a_test_config_are_parsed_and_checked(app_config):
+    app = create_app({**app_config, "MEDIA_PUBLIC_ADDRESS": "203.0.113.7", "MEDIA_UDP_PORTS": "40000-40999"})
+    assert app.config["MEDIA_PUBLIC_ADDRESS"] == ["203.0.113.7"] and app.config["MEDIA_UDP_PORTS"] == (40000, 40999)
+    with pytest.raises(ConfigError, match="PREFLIGHT_MEDIA_UDP_PORTS"):
+        create_app({**app_config, "MEDIA_UDP_PORTS": "1-2"})

@@ -2,7 +2,8 @@
 
 The measurement depends on a few internals that aiortc does not expose: the UDP sockets aioice
 gathered, the SCTP congestion window, the packets an association receives, its smoothed
-round-trip time and the nominated ICE pair. They live here, each guarded so that a missing
+round-trip time and the nominated ICE pair; and ``MEDIA_UDP_PORTS`` replaces how aioice binds
+its host sockets (``confine_ports``). They live here, each guarded so that a missing
 attribute degrades the measurement instead of failing the check. Re-check every function
 (and ``sctp.py`` beside it) at each aiortc upgrade: the version is pinned in pyproject.toml
 for that reason, and tests/network exercises each path.
@@ -10,12 +11,20 @@ for that reason, and tests/network exercises each path.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import logging
 import socket
 from typing import Any, Callable
 
+from aioice.candidate import Candidate, candidate_foundation, candidate_priority
+from aioice.ice import StunProtocol, server_reflexive_candidate
 from aiortc import RTCPeerConnection
 
 from ..netrules import protocol as P
+from .udp_ports import datagram_endpoint_in_range
+
+log = logging.getLogger(__name__)
 
 # Receive buffer for the peers' UDP sockets. A data-channel burst at 20 Mbit/s outruns the
 # default 208 KiB (about 90 full packets once kernel overhead is counted) whenever the loop is
@@ -43,6 +52,69 @@ def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = RCVBUF_BYTES) -> 
             except OSError:
                 pass
     return done
+
+
+def confine_ports(pc: RTCPeerConnection, ports: tuple[int, int]) -> bool:
+    """Make ``pc``'s ICE gathering bind its host sockets within ``ports``; False (nothing changed) where it cannot.
+
+    Call it after ``setRemoteDescription`` (which creates the ICE gatherer) and before
+    ``setLocalDescription`` (which gathers). aioice 0.13 binds every host candidate to port 0 in
+    ``Connection.get_component_candidates`` and aiortc passes no port option through
+    ``RTCIceGatherer`` (aiortc #487), so this one connection's method is replaced by the same
+    steps on sockets of ``udp_ports.bind_in_range``: a host candidate per address, then the STUN
+    query for IPv4 ones; aioice's own method still runs, without addresses, for a TURN
+    allocation (the server's peers have none: ice.for_aiortc). Raises ``PortsExhausted`` from
+    gathering when the range is full, after closing the sockets it bound.
+    """
+    try:
+        connection = pc.sctp.transport.transport.iceGatherer._connection
+        original = connection.get_component_candidates
+    except AttributeError:
+        return False
+
+    async def confined(component: int, addresses: list[str], timeout: int = 5) -> list[Candidate]:
+        protocols: list[StunProtocol] = []
+        try:
+            for address in addresses:
+                try:
+                    transport, protocol = await datagram_endpoint_in_range(
+                        lambda: StunProtocol(connection), address, ports
+                    )
+                except OSError as exc:  # as aioice: an address that cannot be bound is left out (not PortsExhausted)
+                    log.info("could not bind to %s: %s", address, exc)
+                    continue
+                host, port = transport.get_extra_info("sockname")[:2]
+                protocol.local_candidate = Candidate(
+                    foundation=candidate_foundation("host", "udp", host),
+                    component=component,
+                    transport="udp",
+                    priority=candidate_priority(component, "host"),
+                    host=host,
+                    port=port,
+                    type="host",
+                )
+                protocols.append(protocol)
+        except BaseException:
+            for protocol in protocols:
+                protocol.transport.close()
+            raise
+        connection._protocols += protocols
+        candidates = [protocol.local_candidate for protocol in protocols]
+        if connection.stun_server:
+            queries = [
+                asyncio.ensure_future(server_reflexive_candidate(protocol, connection.stun_server))
+                for protocol in protocols
+                if ipaddress.ip_address(protocol.local_candidate.host).version == 4
+            ]
+            if queries:
+                done, pending = await asyncio.wait(queries, timeout=timeout)
+                candidates += [task.result()[0] for task in done if task.exception() is None]
+                for task in pending:
+                    task.cancel()
+        return candidates + await original(component, [], timeout)
+
+    connection.get_component_candidates = confined
+    return True
 
 
 def open_window(channel: Any, size: int) -> None:

@@ -23,11 +23,14 @@ TYPICAL_CHECK_S = 15
 
 
 class Busy(Exception):
-    """Every slot is taken; ``retry_after`` is a sensible number of seconds to wait."""
+    """Every slot is taken; ``retry_after`` is a sensible number of seconds to wait.
 
-    def __init__(self, retry_after: int) -> None:
+    ``reason`` is the metrics label: ``busy`` (the limits) or ``udp_ports`` (MEDIA_UDP_PORTS full)."""
+
+    def __init__(self, retry_after: int, reason: str = "busy") -> None:
         super().__init__(f"all network-check slots are busy; retry after {retry_after}s")
         self.retry_after = retry_after
+        self.reason = reason
 
 
 class Registry:

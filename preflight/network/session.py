@@ -24,9 +24,10 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from ..netrules import protocol as P
 from ..netrules import stats
 from . import sctp
-from .aiortc_internals import enlarge_receive_buffers, nominated_remote, sctp_rtt_ms
+from .aiortc_internals import confine_ports, enlarge_receive_buffers, nominated_remote, sctp_rtt_ms
 from .download import DownloadSender
 from .hidden_hosts import reveal_hidden_hosts
+from .public_address import announce_public
 from .timing import now_ms, number, rounded, trace
 from .upload import UploadMeter
 
@@ -69,6 +70,8 @@ class CheckSession:
         time_limit_s: float,
         sign: Callable[[dict], str],
         on_closed: Callable[["CheckSession"], None],
+        public_addresses: list[str] | None = None,
+        udp_ports: tuple[int, int] | None = None,
     ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.close_key = secrets.token_urlsafe(16)
@@ -78,6 +81,8 @@ class CheckSession:
         self.created = now_ms()
         self.time_limit_s = time_limit_s
         self._ice = ice
+        self._public_addresses = list(public_addresses or [])  # MEDIA_PUBLIC_ADDRESS (public_address.py)
+        self._udp_ports = udp_ports  # MEDIA_UDP_PORTS (udp_ports.py)
         self._sign = sign
         self._on_closed = on_closed
         self.phase = P.PHASE_IDLE
@@ -98,7 +103,9 @@ class CheckSession:
 
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer]) -> list[dict]:
-        """Answer every offer (creating the peer connections); raises on a bad offer."""
+        """Answer every offer (creating the peer connections); raises on a bad offer.
+
+        Raises ``udp_ports.PortsExhausted`` when ``MEDIA_UDP_PORTS`` has no free port left."""
         sctp.install()  # aiortc's repeated fast retransmissions (sctp.py), patched once per process
         answers = []
         for offer in offers:
@@ -116,9 +123,12 @@ class CheckSession:
                 pc.on("datachannel", self._bulk_channel(self.upload.add_channel))
             sdp = reveal_hidden_hosts(offer.sdp, self.http_addr)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            if self._udp_ports is not None and not confine_ports(pc, self._udp_ports):
+                log.error("MEDIA_UDP_PORTS not applied: aiortc's ICE gatherer is not where aiortc_internals expects it")
             await pc.setLocalDescription(await pc.createAnswer())
             enlarge_receive_buffers(pc)
-            answers.append({"kind": offer.kind, "sdp": pc.localDescription.sdp})
+            answer = announce_public(pc.localDescription.sdp, self._public_addresses)
+            answers.append({"kind": offer.kind, "sdp": answer})
         self._spawn(self._watchdog())
         return answers
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 from flask import current_app, g, jsonify, request
@@ -17,6 +18,9 @@ from .offer import OfferError, parse_request
 from .registry import Busy, registry
 from .session import CheckSession
 from ..netrules.summary import sign
+from .udp_ports import PortsExhausted
+
+log = logging.getLogger(__name__)
 
 # How long a view waits for the loop to answer an offer before giving up (and closing it).
 ANSWER_TIMEOUT_S = 10.0
@@ -44,9 +48,15 @@ class SignallingTimeout(Exception):
 
 async def _open(limit: int, make, offers, **admission):
     """Admit a session and answer its offers on the loop; anything that goes wrong closes it."""
-    session = await registry().admit(limit, make, **admission)
+    checks = registry()
+    session = await checks.admit(limit, make, **admission)
     try:
         answers = await asyncio.wait_for(session.accept(offers), ANSWER_TIMEOUT_S)
+    except PortsExhausted as exc:
+        # A full MEDIA_UDP_PORTS is a full server: the page waits and retries as for busy slots.
+        log.warning("network check refused: %s (widen PREFLIGHT_MEDIA_UDP_PORTS)", exc)
+        await session.close("udp_ports_full")
+        raise Busy(checks.retry_after(), reason="udp_ports") from None
     except asyncio.TimeoutError:
         await session.close("answer_timeout")
         raise SignallingTimeout() from None
@@ -104,6 +114,8 @@ def offer(token: str):
             time_limit_s=app.config["CHECK_TIME_LIMIT"],
             sign=lambda record: sign(secret, record),
             on_closed=on_closed,
+            public_addresses=app.config["MEDIA_PUBLIC_ADDRESS"],
+            udp_ports=app.config["MEDIA_UDP_PORTS"],
         )
 
     try:
@@ -119,7 +131,7 @@ def offer(token: str):
             timeout=ANSWER_TIMEOUT_S + 5,
         )
     except Busy as busy:
-        metrics.NETWORK_CHECKS_REJECTED.labels(reason="busy").inc()
+        metrics.NETWORK_CHECKS_REJECTED.labels(reason=busy.reason).inc()
         return _error(
             503, "busy", "every network-check slot is busy; retry shortly", **{"Retry-After": str(busy.retry_after)}
         )
