@@ -299,6 +299,9 @@ def test_a_workbook_is_recognised_whatever_its_file_name(client, auth, make_even
     assert 'data-format="microsoft_forms"' in page and "data-sheet" in page
     page = upload(client, event.id, GOOD.encode(), "people.xlsx").get_data(as_text=True)
     assert 'data-format="csv"' in page and "data-sheet" not in page
+    workbook = xlsx(("People", [row.split(",") for row in GOOD.splitlines()]))
+    page = upload(client, event.id, workbook, "people.csv").get_data(as_text=True)
+    assert '<dd data-format="xlsx">Excel workbook</dd>' in page and "<dd data-sheet>People</dd>" in page
 
 
 @pytest.mark.parametrize(

@@ -30,14 +30,18 @@ def parse(
         raise ImportFormatError("too_large", "file larger than 5 MB")
     if is_zip(data):
         layout, sheet = _read_workbook(data)
-        encoding, delimiter = "xlsx", ""
+        encoding, delimiter, plain = "xlsx", "", "xlsx"
     elif is_ole(data):
         raise ole_error(data)
     else:
         layout, encoding, delimiter = _read_text(data)
-        sheet = ""
+        sheet, plain = "", "csv"
     preview = _preview(
-        layout, known_languages=known_languages, default_language=default_language, default_role=default_role
+        layout,
+        plain=plain,
+        known_languages=known_languages,
+        default_language=default_language,
+        default_role=default_role,
     )
     preview.encoding, preview.delimiter, preview.sheet = encoding, delimiter, sheet
     return preview
@@ -74,12 +78,17 @@ def _scan(records: Iterable[Record]) -> Layout:
     return scan(records, max_records=2 * MAX_ROWS)
 
 
-def _preview(layout: Layout, *, known_languages: set[str], default_language: str, default_role: str) -> ImportPreview:
-    """Detect the format of a scanned file and check its rows (encoding and delimiter left to the caller)."""
+def _preview(
+    layout: Layout, *, plain: str, known_languages: set[str], default_language: str, default_role: str
+) -> ImportPreview:
+    """Detect the format of a scanned file and check its rows (encoding and delimiter left to the caller).
+
+    ``plain`` is the format of a table no platform is recognised in: "csv" or "xlsx".
+    """
     if not layout.tables:
         fmt = detect_without_table(layout.preamble, layout.titles)
         raise ImportFormatError("no_header", "no row with a name and an email column", format=fmt)
-    fmt = detect(layout)
+    fmt = detect(layout, plain)
     tables = tables_to_import(fmt, layout)
     if not tables:
         raise ImportFormatError("no_header", "no participant table", format=fmt)

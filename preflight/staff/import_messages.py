@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 FORMAT_LABELS = {
     "csv": _l("Plain CSV file"),
+    "xlsx": _l("Excel workbook"),
     "zoom_webinar_attendees": _l("Zoom webinar attendee report"),
     "zoom_registration": _l("Zoom registration report"),
     "zoom_meeting_participants": _l("Zoom meeting participants report"),

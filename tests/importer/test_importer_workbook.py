@@ -138,6 +138,7 @@ def test_line_numbers_are_spreadsheet_rows_and_trailing_blanks_are_ignored():
         )
     )
     preview = parse(data)
+    assert (preview.format, preview.format_label) == ("xlsx", "Excel workbook")
     assert preview.header_line == 4 and preview.ignored_columns == []
     assert [(r.line, r.name) for r in preview.rows] == [(5, "Ana López"), (7, "Kofi Mensah")]
     records = list(next(worksheets(data)).records)
