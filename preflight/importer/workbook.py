@@ -38,9 +38,12 @@ MAX_CELLS = 3_000_000
 
 _WORKBOOK_PART = "xl/workbook.xml"
 _WORKSHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
-# Row and cell start tags, with or without a namespace prefix (<x:c ...>).
-_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
-_REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([A-Za-z]{0,3})([0-9]{0,7})["']""")
+# Row and cell start tags, with or without a namespace prefix (<x:c ...>),
+# and their reference attribute when they have one (r="AB12", r="12").
+_ROW_OR_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])"
+    rb"""(?:[^>]*?(?<![\w:.-])r\s*=\s*["']([A-Za-z]{0,3})([0-9]{0,7})["'])?[^>]*>"""
+)
 
 T = TypeVar("T")
 
@@ -68,9 +71,10 @@ def worksheets(data: bytes) -> Iterator[Worksheet]:
     parts = _unpack(data)
     if _WORKBOOK_PART not in parts:
         raise ImportFormatError("binary", "a ZIP archive without a workbook")
+    cells = 0
     for name, content in parts.items():
         if _WORKSHEET_PART.match(name):
-            _check_extent(content)
+            cells += _check_extent(content, MAX_CELLS - cells)
     book = _guarded(lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_repack(parts))))
     sheets = [m for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
     # Hidden sheets usually hold lookup lists: read them only when no visible one helps.
@@ -117,20 +121,26 @@ def _repack(parts: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _check_extent(xml: bytes) -> None:
-    """Refuse a worksheet whose last cell lies past MAX_CELLS from A1."""
-    row = column = max_row = max_column = 0
+def _check_extent(xml: bytes, budget: int) -> int:
+    """Refuse a worksheet whose last cell lies past MAX_CELLS from A1; return its number of cells.
+
+    ``budget`` is how many cell elements the workbook may still hold: a sheet
+    repeating one reference millions of times stays small in extent but not
+    in reading time.
+    """
+    row = column = max_row = max_column = cells = 0
     for match in _ROW_OR_CELL.finditer(xml):
-        ref = _REF.search(match.group(2))
-        letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
-        if match.group(1) == b"row":
+        kind, letters, digits = match.groups()
+        if kind == b"row":
             row, column = (int(digits) if digits else row + 1), 0
             continue
         column = _column_number(letters) if letters else column + 1
         max_row = max(max_row, int(digits) if digits else row)
         max_column = max(max_column, column)
-        if max_row * max_column > MAX_CELLS:
+        cells += 1
+        if max_row * max_column > MAX_CELLS or cells > budget:
             raise ImportFormatError("too_large", "worksheet too large")
+    return cells
 
 
 def _column_number(letters: bytes) -> int:

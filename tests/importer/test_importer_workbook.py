@@ -22,6 +22,7 @@ from workbooks import (
 
 from preflight.importer import ImportFormatError, parse_registrants
 from preflight.importer.cells import cell_text
+from preflight.importer import workbook
 from preflight.importer.workbook import MAX_CELLS, worksheets
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -239,6 +240,19 @@ def test_cells_without_references_are_counted_by_position():
     assert refusal(data).code == "too_large"
     fits = replace_part(data, "xl/worksheets/sheet1.xml", sheet_xml.replace(b"<c/>" * 16384, b"<c/>" * 100))
     assert refusal(fits).code == "no_header"  # read, and found to hold no list
+
+
+def test_one_cell_repeated_past_the_budget_is_refused(monkeypatch):
+    """Small in extent, long to read: the number of cell elements is capped too, across sheets."""
+    monkeypatch.setattr(workbook, "MAX_CELLS", 1_000)
+    sheet_xml = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1">' + b'<c r="A1" t="inlineStr"><is><t>Name</t></is></c>' * 600 + b"</row></sheetData></worksheet>"
+    )
+    one = replace_part(xlsx(("Sheet1", [["Name"]])), "xl/worksheets/sheet1.xml", sheet_xml)
+    assert refusal(one).code == "no_header"
+    two = replace_part(xlsx(("Sheet1", [["Name"]]), ("Sheet2", [["Name"]])), "xl/worksheets/sheet1.xml", sheet_xml)
+    assert refusal(replace_part(two, "xl/worksheets/sheet2.xml", sheet_xml)).code == "too_large"
 
 
 def test_a_part_that_unpacks_past_the_limit_is_refused():
