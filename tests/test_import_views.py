@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from workbooks import eventbrite_xlsx, microsoft_forms_xlsx, refused, xlsx
 
 from preflight.db import session_scope
 from preflight.models import Participant, PendingImport, utcnow
@@ -240,3 +241,87 @@ def test_only_ticked_rows_are_imported(client, auth, make_event, app):
     # Untick the first row (Ada, the presenter): the plain form posts the others.
     client.post(f"/staff/events/{event.id}/import/confirm", data={"rows_listed": "1", "row": ticked[1:]})
     assert [p.email for p in participants(app, event.id)] == ["camille@example.org"]
+
+
+def test_the_upload_form_offers_xlsx(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    page = client.get(f"/staff/events/{event.id}/import").get_data(as_text=True)
+    assert ".xlsx" in page and "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in page
+    assert "Excel (.xlsx)" in page
+
+
+def test_microsoft_forms_workbook_previews_then_imports(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    response = upload(client, event.id, microsoft_forms_xlsx(), "Registration(1-2).xlsx")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-format="microsoft_forms"' in page
+    assert "<dd data-sheet>Sheet1</dd>" in page and "row 1" in page
+    assert 'data-column="email"' in page and 'data-column="language"' in page
+    assert '<tr data-row="2">' in page and '<tr data-row="3">' in page and "Lena Vogel" in page
+    assert participants(app, event.id) == []
+
+    client.post(f"/staff/events/{event.id}/import/confirm", data={})
+    assert [(p.name, p.email, p.language, p.role) for p in participants(app, event.id)] == [
+        ("Camille Durand", "camille.durand@exemple.fr", "fr", "attendee"),
+        ("Lena Vogel", "lena.vogel@example.de", "de", "attendee"),
+    ]
+
+
+def test_eventbrite_workbook_previews_its_bad_row_then_imports_the_valid_ones(client, auth, make_event, app):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, eventbrite_xlsx(), "report.xlsx").get_data(as_text=True)
+    assert 'data-format="eventbrite"' in page and "<dd data-sheet>Attendees</dd>" in page
+    assert 'data-error="duplicate_email" data-line="4"' in page
+    assert "Camille Durand" in page and "Ajay Rao" in page
+
+    response = client.post(f"/staff/events/{event.id}/import/confirm", data={}, follow_redirects=True)
+    assert "Nothing was imported" in response.get_data(as_text=True)
+    assert participants(app, event.id) == []
+
+    upload(client, event.id, eventbrite_xlsx(), "report.xlsx")
+    client.post(f"/staff/events/{event.id}/import/confirm", data={"valid_only": "y"})
+    rows = participants(app, event.id)
+    assert [(p.name, p.email, p.language) for p in rows] == [
+        ("Ajay Rao", "ajay.rao@example.com", "en"),
+        ("Camille Durand", "camille.durand@exemple.fr", "fr"),
+    ]
+    assert all(p.token_hash for p in rows)
+
+
+def test_a_workbook_is_recognised_whatever_its_file_name(client, auth, make_event):
+    auth.login("agent")
+    event = make_event()
+    page = upload(client, event.id, microsoft_forms_xlsx(), "responses.csv").get_data(as_text=True)
+    assert 'data-format="microsoft_forms"' in page and "data-sheet" in page
+    page = upload(client, event.id, GOOD.encode(), "people.xlsx").get_data(as_text=True)
+    assert 'data-format="csv"' in page and "data-sheet" not in page
+    workbook = xlsx(("People", [row.split(",") for row in GOOD.splitlines()]))
+    page = upload(client, event.id, workbook, "people.csv").get_data(as_text=True)
+    assert '<dd data-format="xlsx">Excel workbook</dd>' in page and "<dd data-sheet>People</dd>" in page
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (microsoft_forms_xlsx()[:3000], "could not be read: it may be damaged"),
+        (b"PK\x03\x04" + bytes(300), "could not be read: it may be damaged"),
+        (refused("password_protected.xlsx"), "protected by a password"),
+        (refused("excel_97_2003.xls"), "Excel 97-2003 workbook (.xls)"),
+        (xlsx(), "The file is empty."),
+        (xlsx(("Sheet1", [["Topic", "Room"], ["Kick-off", "A"]])), "No column with names"),
+    ],
+    ids=["truncated", "corrupt", "password", "xls", "empty-workbook", "no-header"],
+)
+def test_unusable_workbooks_get_a_clear_error_and_nothing_is_kept(client, auth, make_event, app, content, message):
+    auth.login("agent")
+    event = make_event()
+    response = upload(client, event.id, content, "participants.xlsx")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'type="file"' in page  # the upload form again, ready for the fixed file
+    assert _waiting_previews(app) == [] and participants(app, event.id) == []

@@ -24,12 +24,15 @@ def parse_registrants(
     """Read an uploaded participant list and report what would be imported.
 
     Accepts plain CSV (UTF-8 with or without BOM, cp1252, UTF-16; comma,
-    semicolon or tab; English or French headers) and the exports of Zoom,
-    Teams, Eventbrite, Microsoft Forms, Google Forms and GoTo Webinar.
+    semicolon or tab; English or French headers), Excel workbooks (.xlsx:
+    the first worksheet with a header row, told apart by content, not by
+    name) and the exports of Zoom, Teams, Eventbrite, Microsoft Forms,
+    Google Forms and GoTo Webinar.
     Bad rows are listed in ``errors`` with their physical line number;
     repeated rows of one person are merged by email. Raises
     ImportFormatError when the file as a whole is unusable (codes "empty",
-    "binary", "no_header", "too_large", "encoding").
+    "binary", "no_header", "too_large", "encoding", and for workbooks
+    "damaged_xlsx", "encrypted", "legacy_xls").
     """
     return parse(
         data,

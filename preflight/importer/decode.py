@@ -10,7 +10,9 @@ from .model import ImportFormatError
 
 MAX_BYTES = 5 * 1024 * 1024
 
-# Signatures of files people upload by mistake instead of a CSV export.
+# Signatures of files people upload by mistake instead of a CSV export. The
+# parser sends ZIP archives (.xlsx) and OLE documents (.xls) elsewhere first;
+# they stay here so that decode() alone never takes them for text.
 _BINARY_MAGIC = (
     b"PK\x03\x04",  # xlsx / docx / zip
     b"\xd0\xcf\x11\xe0",  # legacy xls / doc (OLE2)

@@ -11,6 +11,7 @@ from .layout import Layout, Table
 
 LABELS = {
     "csv": "CSV file",
+    "xlsx": "Excel workbook",
     "zoom_webinar_attendees": "Zoom webinar attendee report",
     "zoom_registration": "Zoom webinar registration report",
     "zoom_meeting_participants": "Zoom meeting participants report",
@@ -28,8 +29,8 @@ _ZOOM_SECTIONS = {"host details", "panelist details", "attendee details", "other
 _FORM_TIMESTAMPS = {"timestamp", "horodateur", "horodatage", "marca temporal", "zeitstempel", "carimbo de data hora"}
 
 
-def detect(layout: Layout) -> str:
-    """Machine code of the file kind (a key of LABELS)."""
+def detect(layout: Layout, plain: str = "csv") -> str:
+    """Machine code of the file kind (a key of LABELS); ``plain`` when no platform is recognised."""
     heads = [t.cmap.normalized for t in layout.tables]
     first_cells = [t.cmap.headers[0].strip() if t.cmap.headers else "" for t in layout.tables]
     every_header: set[str] = set().union(*heads) if heads else set()
@@ -59,7 +60,7 @@ def detect(layout: Layout) -> str:
         return "microsoft_forms"
     if any(normalize(c) in _FORM_TIMESTAMPS for c in first_cells):
         return "google_forms"
-    return "csv"
+    return plain
 
 
 def detect_without_table(preamble: list[list[str]], titles: list[str]) -> str:

@@ -16,7 +16,7 @@ ROW_ERROR_CODES = (
 )
 
 # File-level failure codes carried by ImportFormatError.code.
-FILE_ERROR_CODES = ("empty", "binary", "no_header", "too_large", "encoding")
+FILE_ERROR_CODES = ("empty", "binary", "no_header", "too_large", "encoding", "damaged_xlsx", "encrypted", "legacy_xls")
 
 
 @dataclass
@@ -58,6 +58,8 @@ class ImportPreview:
     rows: list[ImportRow]
     errors: list[RowError]
     total_lines: int
+    # The worksheet read, for a workbook (encoding "xlsx", no delimiter); "" for text files.
+    sheet: str = ""
 
 
 class ImportFormatError(ValueError):

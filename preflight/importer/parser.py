@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from .decode import decode
+from collections.abc import Iterable
+
+from .decode import MAX_BYTES, decode
 from .formats import LABELS, ZOOM_FORMATS, detect, detect_without_table, primary_table, tables_to_import
-from .layout import first_header, scan
+from .layout import Layout, first_header, scan
 from .model import ImportFormatError, ImportPreview
-from .records import DELIMITERS, iter_records, physical_lines, sep_hint
+from .ole import is_ole, ole_error
+from .records import DELIMITERS, Record, iter_records, physical_lines, sep_hint
 from .rows import Settings, build
+from .workbook import is_zip, worksheets
 
 MAX_ROWS = 20_000
 
@@ -22,19 +26,69 @@ def parse(
 ) -> ImportPreview:
     """See preflight.importer.parse_registrants."""
     del filename  # the content decides; names like "export (3).csv" say nothing
+    if len(data) > MAX_BYTES:
+        raise ImportFormatError("too_large", "file larger than 5 MB")
+    if is_zip(data):
+        layout, sheet = _read_workbook(data)
+        encoding, delimiter, plain = "xlsx", "", "xlsx"
+    elif is_ole(data):
+        raise ole_error(data)
+    else:
+        layout, encoding, delimiter = _read_text(data)
+        sheet, plain = "", "csv"
+    preview = _preview(
+        layout,
+        plain=plain,
+        known_languages=known_languages,
+        default_language=default_language,
+        default_role=default_role,
+    )
+    preview.encoding, preview.delimiter, preview.sheet = encoding, delimiter, sheet
+    return preview
+
+
+def _read_text(data: bytes) -> tuple[Layout, str, str]:
+    """A text export: its layout, encoding and delimiter."""
     text, encoding = decode(data)
     lines = physical_lines(text)
     hint = sep_hint(lines)
     skip = 1 if hint else 0
     delimiter = hint or _choose_delimiter(lines, skip)
+    layout = _scan(iter_records(lines, delimiter, skip))
+    return layout, encoding, delimiter
 
+
+def _read_workbook(data: bytes) -> tuple[Layout, str]:
+    """The first worksheet with a participant table: its layout and name."""
+    first_filled: Layout | None = None
+    for sheet in worksheets(data):
+        layout = _scan(sheet.records)
+        if layout.tables:
+            return layout, sheet.name
+        if first_filled is None and (layout.preamble or layout.titles):
+            first_filled = layout
+    if first_filled is None:
+        raise ImportFormatError("empty", "no worksheet has a filled cell")
+    return first_filled, ""  # _preview reports its missing header
+
+
+def _scan(records: Iterable[Record]) -> Layout:
     # Tables the import skips (Teams' join log) still cost reading time, so
     # the scan itself stops well past the row limit.
-    layout = scan(iter_records(lines, delimiter, skip), max_records=2 * MAX_ROWS)
+    return scan(records, max_records=2 * MAX_ROWS)
+
+
+def _preview(
+    layout: Layout, *, plain: str, known_languages: set[str], default_language: str, default_role: str
+) -> ImportPreview:
+    """Detect the format of a scanned file and check its rows (encoding and delimiter left to the caller).
+
+    ``plain`` is the format of a table no platform is recognised in: "csv" or "xlsx".
+    """
     if not layout.tables:
         fmt = detect_without_table(layout.preamble, layout.titles)
         raise ImportFormatError("no_header", "no row with a name and an email column", format=fmt)
-    fmt = detect(layout)
+    fmt = detect(layout, plain)
     tables = tables_to_import(fmt, layout)
     if not tables:
         raise ImportFormatError("no_header", "no participant table", format=fmt)
@@ -53,8 +107,8 @@ def parse(
     return ImportPreview(
         format=fmt,
         format_label=LABELS[fmt],
-        encoding=encoding,
-        delimiter=delimiter,
+        encoding="",
+        delimiter="",
         header_line=shown.header_line,
         columns=shown.cmap.columns,
         ignored_columns=shown.cmap.ignored,

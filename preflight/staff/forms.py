@@ -79,7 +79,7 @@ class EventForm(FlaskForm):
 class UploadForm(FlaskForm):
     """A participant file to preview."""
 
-    file = FileField(_l("Participant file (CSV or platform export)"), validators=[FileRequired()])
+    file = FileField(_l("Participant file (CSV, Excel XLSX or platform export)"), validators=[FileRequired()])
 
 
 class ConfirmImportForm(FlaskForm):

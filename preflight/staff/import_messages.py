@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 FORMAT_LABELS = {
     "csv": _l("Plain CSV file"),
+    "xlsx": _l("Excel workbook"),
     "zoom_webinar_attendees": _l("Zoom webinar attendee report"),
     "zoom_registration": _l("Zoom registration report"),
     "zoom_meeting_participants": _l("Zoom meeting participants report"),
@@ -46,9 +47,23 @@ def file_error_message(code: str) -> str:
     """Why a whole file was refused."""
     messages = {
         "empty": _("The file is empty."),
-        "binary": _("This does not look like a CSV or text export. Save it as CSV and try again."),
+        "binary": _(
+            "This is neither a CSV export nor an Excel workbook (.xlsx). Save it as CSV or XLSX and try again."
+        ),
         "no_header": _("No column with names and no column with email addresses could be found."),
         "too_large": _("The file is too large (at most 5 MB and 20,000 rows)."),
         "encoding": _("The file's text encoding could not be read. Save it as “CSV UTF-8” and try again."),
+        "damaged_xlsx": _(
+            "This Excel workbook could not be read: it may be damaged or only partly downloaded. Open it in Excel "
+            "and save it again, or save it as CSV, then upload it again."
+        ),
+        "encrypted": _(
+            "This workbook is protected by a password. Open it in Excel, remove the password and save it, or save "
+            "it as CSV, then upload it again."
+        ),
+        "legacy_xls": _(
+            "This is an old Excel 97-2003 workbook (.xls). Open it in Excel and save it as “Excel Workbook (.xlsx)” "
+            "or as CSV, then upload it again."
+        ),
     }
     return messages.get(code, _("The file could not be read."))

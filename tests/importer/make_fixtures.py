@@ -292,7 +292,7 @@ No,--,Lena,Vogel,lena.vogel@example.de,"May 22, 2016 09:00 AM PDT",--,--,--,Germ
 
 
 def _zip_bytes() -> bytes:
-    """A tiny .xlsx-like zip: what people upload when they skip "Save as CSV"."""
+    """A ZIP holding only an empty workbook part: an .xlsx too broken to read."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo("xl/workbook.xml", date_time=(2025, 1, 1, 0, 0, 0))

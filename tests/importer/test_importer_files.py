@@ -141,7 +141,7 @@ def test_unknown_default_role_is_passed_through():
         (b"   \r\n\r\n", "empty"),
         (b"\xff\xfe", "empty"),
         (b"\xff\xfe" + " \n".encode("utf-16-le"), "empty"),
-        (b"PK\x03\x04" + bytes(100), "binary"),
+        (b"PK\x03\x04" + bytes(100), "damaged_xlsx"),
         (b"\xd0\xcf\x11\xe0" + bytes(100), "binary"),
         (b"%PDF-1.7\n", "binary"),
         (b"Name,Email\x00\n", "binary"),

@@ -73,7 +73,7 @@ def test_every_data_row_is_accounted_for(name):
     [
         ("empty.csv", "empty", ""),
         ("bom_only.csv", "empty", ""),
-        ("saved_as_xlsx.csv", "binary", ""),
+        ("saved_as_xlsx.csv", "damaged_xlsx", ""),
         ("no_header.csv", "no_header", ""),
         ("teams_attendance_2020.csv", "no_header", "teams_attendance"),
         ("broken_utf16.csv", "encoding", ""),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from workbooks import xlsx
 
 from preflight.importer import ImportFormatError, ImportPreview, parse_registrants
 from preflight.importer.model import FILE_ERROR_CODES, ROW_ERROR_CODES
@@ -86,3 +88,35 @@ def test_any_bytes_give_a_preview_or_a_format_error(data):
     assert all(r.name and len(r.name) <= 200 for r in preview.rows)
     merged = sum(len(r.merged_lines) for r in preview.rows)
     assert len(preview.rows) + merged + len(preview.errors) == preview.total_lines
+
+
+_BASE_WORKBOOK = xlsx(("Sheet1", [["Name", "Email", "Langue"], ["Camille Durand", "camille@exemple.fr", "fr"]]))
+
+
+@st.composite
+def workbook(draw) -> bytes:
+    """Workbooks holding the same steering cells (openpyxl refuses control characters in cells)."""
+    rows = [[ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row] for row in draw(_TABLES)]
+    return xlsx(("Sheet1", rows))
+
+
+@st.composite
+def damaged_workbook(draw) -> bytes:
+    """A real workbook with bytes overwritten here and there, maybe cut short."""
+    data = bytearray(_BASE_WORKBOOK)
+    for _ in range(draw(st.integers(1, 8))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data[: draw(st.integers(4, len(data)))])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        workbook(),
+        damaged_workbook(),
+        st.binary(max_size=1024).map(lambda rest: b"PK\x03\x04" + rest),
+        st.binary(max_size=1024).map(lambda rest: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rest),
+    )
+)
+def test_any_workbook_gives_a_preview_or_a_format_error(data):
+    test_any_bytes_give_a_preview_or_a_format_error.hypothesis.inner_test(data)
