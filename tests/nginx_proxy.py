@@ -86,24 +86,34 @@ def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path
 
 
 def render_site(
-    text: str, *, web: str, media: str, http_port: int, https_port: int, cert: Path, key: Path, host: str = "127.0.0.1"
+    text: str,
+    *,
+    web: str,
+    media: str,
+    http_port: int,
+    https_port: int,
+    cert: Path,
+    key: Path,
+    access_log: Path,
+    host: str = "127.0.0.1",
 ) -> str:
-    """``deploy/nginx.conf`` with the test's upstreams, ports and certificate; IPv6 listens left out.
+    """``deploy/nginx.conf`` with the test's upstreams, ports, certificate and log; IPv6 listens left out.
 
-    Each substituted line must occur exactly once: a changed deploy file fails here, loudly,
-    instead of being tested half-rendered.
+    Each substituted value must occur as often as expected: a changed deploy file fails here,
+    loudly, instead of being tested half-rendered.
     """
     substitutions = [
-        ("server 127.0.0.1:5000;", f"server {web};"),
-        ("server 127.0.0.1:5001;", f"server {media};"),
-        ("listen 80;", f"listen {host}:{http_port};"),
-        ("listen 443 ssl http2;", f"listen {host}:{https_port} ssl http2;"),
-        ("/etc/ssl/preflight/fullchain.pem;", f"{cert};"),
-        ("/etc/ssl/preflight/privkey.pem;", f"{key};"),
+        ("server 127.0.0.1:5000;", f"server {web};", 1),
+        ("server 127.0.0.1:5001;", f"server {media};", 1),
+        ("listen 80;", f"listen {host}:{http_port};", 1),
+        ("listen 443 ssl http2;", f"listen {host}:{https_port} ssl http2;", 1),
+        ("/etc/ssl/preflight/fullchain.pem;", f"{cert};", 1),
+        ("/etc/ssl/preflight/privkey.pem;", f"{key};", 1),
+        ("/var/log/nginx/preflight.access.log ", f"{access_log} ", 2),  # one per server block
     ]
-    for old, new in substitutions:
-        if text.count(old) != 1:
-            raise ValueError(f"deploy/nginx.conf: expected {old!r} once, found it {text.count(old)} times")
+    for old, new, expected in substitutions:
+        if text.count(old) != expected:
+            raise ValueError(f"deploy/nginx.conf: expected {old!r} {expected} times, found it {text.count(old)} times")
         text = text.replace(old, new)
     # A test machine may have no IPv6; the addresses above are the only ones the test uses.
     return "\n".join(line for line in text.splitlines() if not line.strip().startswith("listen [::]")) + "\n"
@@ -115,7 +125,7 @@ MAIN_CONF = """\
 error_log {prefix}/error.log info;
 events {{ worker_connections 256; }}
 http {{
-    access_log {prefix}/access.log;
+    access_log {prefix}/other.access.log;  # the site sets its own
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
     fastcgi_temp_path {prefix}/tmp/fastcgi;
@@ -204,6 +214,6 @@ class NginxServer:
         return "".join(p.read_text(errors="replace") for p in parts if p.exists())
 
     def access_log(self) -> str:
-        """nginx's access log."""
+        """nginx's access log (the site's, as deploy/nginx.conf formats it)."""
         path = self.prefix / "access.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -91,14 +91,16 @@ def access_lines(server: GunicornServer) -> list[str]:
     return [line for line in server.log().splitlines() if re.match(r'^\S+ "(GET|POST|HEAD|PUT|DELETE) ', line)]
 
 
-def wait_for_access_lines(server: GunicornServer, request: str, count: int, timeout: float = 5) -> dict:
-    """{client: [status, ...]} of the logged requests containing ``request``, once ``count`` are logged.
+def wait_for_access_lines(
+    server: GunicornServer, request: str, clients: tuple[str, ...], count: int, timeout: float = 5
+) -> dict:
+    """{client: [status, ...]} of the logged requests from ``clients`` containing ``request``, once ``count`` are.
 
     gunicorn writes an access line after the response has gone out: the last one may lag a little.
     """
     deadline = time.monotonic() + timeout
     while True:
-        lines = [line for line in access_lines(server) if request in line]
+        lines = [line for line in access_lines(server) if request in line and line.split(" ", 1)[0] in clients]
         if len(lines) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.05)
@@ -106,6 +108,15 @@ def wait_for_access_lines(server: GunicornServer, request: str, count: int, time
     for line in lines:
         by_client.setdefault(line.split(" ", 1)[0], []).append(line.rsplit('" ', 1)[1].split(" ")[0])
     return by_client
+
+
+def nginx_log_with(stack: Stack, text: str, timeout: float = 5) -> str:
+    """nginx's access log once it holds ``text`` (the line is written as the request ends)."""
+    deadline = time.monotonic() + timeout
+    while text not in (logged := stack.nginx.access_log()):
+        assert time.monotonic() < deadline, f"{text!r} not in nginx's access log:\n{logged[-2000:]}"
+        time.sleep(0.05)
+    return logged
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +165,7 @@ def stack(nginx_binary, migrated_database, live_app, tmp_path_factory):
             https_port=https_port,
             cert=cert,
             key=key,
+            access_log=folder / "nginx" / "access.log",
         )
         nginx = NginxServer(nginx_binary, folder / "nginx", site, (https_port, http_port)).start()
     except BaseException:
@@ -170,7 +182,7 @@ def test_the_rendered_deploy_config_is_the_operators_file_with_test_values(stack
     site = (stack.nginx.prefix / "preflight.conf").read_text()
     deploy = DEPLOY_CONF.read_text()
     # Every directive of deploy/nginx.conf is there, except the few values the test substitutes.
-    substituted = ("server 127.0.0.1:500", "listen ", "ssl_certificate")
+    substituted = ("server 127.0.0.1:500", "listen ", "ssl_certificate", "access_log ")
     kept = [line.strip() for line in deploy.splitlines() if line.strip() and not line.strip().startswith(substituted)]
     assert [line for line in kept if line not in site] == []
     assert f"server 127.0.0.1:{stack.web.port};" in site and f"server 127.0.0.1:{stack.media.port};" in site
@@ -185,6 +197,8 @@ def test_http_is_redirected_to_https_and_hsts_is_sent_once(stack):
         assert response.headers["Location"] == "https://127.0.0.1/c/some-link?lang=fr"
     finally:
         conn.close()
+    logged = nginx_log_with(stack, '"GET /c/[token]?lang=fr HTTP/1.1" 301 ')
+    assert "some-link" not in logged
     status, headers, _ = stack.get("/healthz")
     assert status == 200
     # One HSTS header (the app's, in production): a second, different one would leave the policy to chance.
@@ -232,7 +246,7 @@ def test_rate_limits_and_logs_see_the_real_client_not_nginx(stack, make_particip
     assert stack.get(page, source="127.0.0.2")[0] == 429
 
     # The logged client is the participant's address, never nginx's and never the forged one.
-    by_client = wait_for_access_lines(stack.web, '"GET /c/[token] ', PUBLIC_LIMIT + 3)
+    by_client = wait_for_access_lines(stack.web, '"GET /c/[token] ', ("127.0.0.2", "127.0.0.3"), PUBLIC_LIMIT + 3)
     assert by_client.get("127.0.0.2") == ["200"] * PUBLIC_LIMIT + ["429", "429"]
     assert by_client.get("127.0.0.3") == ["200"]
     assert "203.0.113." not in stack.web.log()
@@ -240,6 +254,10 @@ def test_rate_limits_and_logs_see_the_real_client_not_nginx(stack, make_particip
     assert stack.get("/metrics", source="127.0.0.2")[0] == 200
     assert stack.get("/metrics", source="127.0.0.3")[0] == 401
     assert token not in stack.web.log()
+    # nginx's own log (deploy/nginx.conf's format): the real client too, and no link.
+    logged = nginx_log_with(stack, '"GET /metrics HTTP/1.1" 401 ')
+    assert re.search(r'^127\.0\.0\.2 \[.*"GET /c/\[token\] HTTP/1\.1" 429 ', logged, re.M)
+    assert token not in logged and "203.0.113." not in logged
 
 
 def _stored(app, participant_id):
@@ -290,3 +308,5 @@ def test_participant_flow_in_chromium_through_nginx_with_the_network_step_on_the
     assert metric_sum(web, duration, endpoint="network.offer") == 0
     assert metric_sum(web, "preflight_results_stored_total", check="network") >= 1
     assert metric_sum(media, "preflight_results_stored_total") == 0
+    logged = nginx_log_with(stack, '"POST /c/[token]/network/offer HTTP/2.0" 200 ')
+    assert token not in logged
