@@ -38,10 +38,9 @@ CHECKS = ("browser", "camera", "microphone", "speakers", "network")
 
 @dataclass
 class Stack:
-    """The running set-up: nginx's HTTPS and HTTP addresses, the pools, the certificate."""
+    """The running set-up: nginx's HTTPS address and ports, the pools, the certificate."""
 
     url: str
-    http_url: str
     https_port: int
     http_port: int
     cert: Path
@@ -152,8 +151,7 @@ def stack(nginx_binary, migrated_database, live_app, tmp_path_factory):
     web = GunicornServer(migrated_database, secret, folder / "web.log", workers=1, threads=4, env=settings)
     media = GunicornServer(migrated_database, secret, folder / "media.log", workers=1, threads=4, env=settings)
     for pool in (web, media):
-        pool.env["PREFLIGHT_BASE_URL"] = url  # GunicornServer points it at the pool itself
-        pool.launch()
+        pool.launch()  # both boot at once
     try:
         for pool in (web, media):
             pool.wait_healthy()
@@ -172,7 +170,7 @@ def stack(nginx_binary, migrated_database, live_app, tmp_path_factory):
         web.stop()
         media.stop()
         raise
-    yield Stack(url, f"http://127.0.0.1:{http_port}", https_port, http_port, cert, nginx, web, media)
+    yield Stack(url, https_port, http_port, cert, nginx, web, media)
     nginx.stop()
     web.stop()
     media.stop()
