@@ -75,6 +75,10 @@ def configure(app: Flask, test_config: dict | None) -> None:
         REMEMBER_COOKIE_SECURE=production,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["SESSION_HOURS"]),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires anyway
+        # Over HTTPS Flask-WTF also demands a Referer of this host, but the pages send none
+        # (Referrer-Policy: no-referrer keeps link tokens out of other sites' logs): every post
+        # would fail behind TLS. The session-bound token and SameSite=Lax cookies stay in force.
+        WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URL"],
         RATELIMIT_HEADERS_ENABLED=True,
     )

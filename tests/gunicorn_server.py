@@ -16,7 +16,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# The gunicorn of the interpreter running the tests (its virtual environment), else the checkout's own.
+_BESIDE = Path(sys.executable).parent / "gunicorn"
+GUNICORN = _BESIDE if _BESIDE.exists() else ROOT / ".venv" / "bin" / "gunicorn"
 
 
 def free_port() -> int:
@@ -70,6 +72,16 @@ class GunicornServer:
 
     def start(self, timeout: float = 30) -> "GunicornServer":
         """Start and wait for ``/healthz``."""
+        self.launch()
+        try:
+            self.wait_healthy(timeout)
+        except RuntimeError:
+            self.stop()  # no process or log file left behind by a failed start
+            raise
+        return self
+
+    def launch(self) -> "GunicornServer":
+        """Start without waiting (several servers can boot at once; then ``wait_healthy``)."""
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [
@@ -87,6 +99,10 @@ class GunicornServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        """Wait for ``/healthz`` to answer 200 (after ``start`` or a reload)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -86,6 +86,21 @@ def test_post_with_csrf_token_works(client, make_staff):
 
 
 @pytest.mark.csrf
+def test_sign_in_over_https_needs_the_token_not_a_referer(client, make_staff):
+    """Behind TLS the browser sends no Referer (Referrer-Policy: no-referrer): the token alone decides."""
+    import re
+
+    user = make_staff("agent")
+    https = {"base_url": "https://localhost"}
+    page = client.get("/staff/login", **https).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"email": user.email, "password": PASSWORD}
+    assert client.post("/staff/login", data=form, **https).status_code == 400
+    assert client.post("/staff/login", data={**form, "csrf_token": "forged"}, **https).status_code == 400
+    assert client.post("/staff/login", data={**form, "csrf_token": token}, **https).status_code == 302
+
+
+@pytest.mark.csrf
 def test_staff_action_without_csrf_is_refused(client, make_participant, make_staff):
     import re
 

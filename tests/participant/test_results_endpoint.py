@@ -306,3 +306,17 @@ def test_one_link_stores_at_most_the_configured_number_of_runs(app, client, make
     )  # an existing run goes on
     with app.app_context(), session_scope() as session:
         assert len(session.exec(select(CheckRun).where(CheckRun.participant_id == participant.id)).all()) == 3
+
+
+@pytest.mark.csrf
+def test_csrf_token_is_enough_over_https(client, make_participant):
+    """Behind TLS (X-Forwarded-Proto https) the page sends no Referer (Referrer-Policy: no-referrer)."""
+    _, token = make_participant()
+    https = {"base_url": "https://localhost"}
+    page = client.get(f"/c/{token}", **https)
+    csrf = page.get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    body = {"run_id": "run-0123456789", "checks": {"speakers": SPEAKERS}}
+    refused = client.post(f"/c/{token}/results", json=body, **https)
+    assert refused.status_code == 400
+    stored = client.post(f"/c/{token}/results", json=body, headers={"X-CSRFToken": csrf}, **https)
+    assert stored.status_code == 200, stored.get_data(as_text=True)
