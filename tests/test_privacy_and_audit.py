@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from participant_runs import post_run
+from support_factories import worker  # noqa: F401 - fixture
 
 from preflight.db import session_scope
 from preflight.models import AuditEntry, CheckResult, CheckRun, Event, Participant, ParticipantMessage, utcnow
@@ -129,7 +130,9 @@ def _sink_recipients(app) -> list[str]:
         return sorted(m["To"] for m in mailbox.Maildir(str(path), create=False)) if path.is_dir() else []
 
 
-def test_the_local_mail_sink_follows_erasure_and_retention(client, auth, app, runner, make_event, make_participant):
+def test_the_local_mail_sink_follows_erasure_and_retention(
+    client, auth, app, runner, make_event, make_participant, worker
+):
     """Without SMTP, invitations are written to instance/mail/: erasing a participant and the
     retention purge reach them."""
     import os
@@ -142,6 +145,7 @@ def test_the_local_mail_sink_follows_erasure_and_retention(client, auth, app, ru
     bob, _ = make_participant(event=event, name="Bob", email="bob@example.org")
     auth.login("admin")
     client.post(f"/staff/events/{event.id}/send/invitation")
+    worker()
     assert _sink_recipients(app) == ["Ann <ann@example.org>", "Bob <bob@example.org>"]
 
     client.post(f"/staff/events/{event.id}/participants/{ann.id}/delete")

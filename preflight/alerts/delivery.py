@@ -80,7 +80,14 @@ def post_webhook(message: OutboxMessage) -> None:
 
 def deliver(message: OutboxMessage) -> None:
     """Deliver ``message`` or raise DeliveryError."""
-    if message.channel == "email":
+    from ..mail import bulk  # bulk builds on the outbox module of this package
+
+    if message.kind in bulk.KINDS:
+        try:
+            bulk.send_queued(message)
+        except bulk.SendFailed as exc:
+            raise DeliveryError(str(exc)) from exc
+    elif message.channel == "email":
         send_email(message)
     elif message.channel == "webhook":
         post_webhook(message)

@@ -50,6 +50,7 @@ def enqueue(
     *,
     event_id: int | None = None,
     participant_id: int | None = None,
+    batch: str | None = None,
 ) -> bool:
     """Queue one message under an idempotency key; queuing the same key again does nothing."""
     if not target:
@@ -62,6 +63,7 @@ def enqueue(
         payload=payload,
         event_id=event_id,
         participant_id=participant_id,
+        batch=batch,
     )
     return insert_ignore(session, message, "idempotency_key")
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..auth import role_required
 from ..db import get_session
 from ..links import current_token, issue_link
-from ..mail.invitations import send_batch
+from ..mail.invitations import send_now
 from ..models import ParticipantHandled, StaffNote, utcnow
 from . import bp
 from .forms import ActionForm, NoteForm
@@ -36,7 +36,7 @@ def resend(event_id: int, participant_id: int):
     if current_token(participant) is None:
         issue_link(participant)
         session.add(participant)
-    report = send_batch(session, event, [participant], "invitation", force=True)
+    report = send_now(session, event, [participant], "invitation")
     if report.sent:
         flash(_("Link sent again to %(email)s.", email=participant.email), "success")
     else:
@@ -52,7 +52,7 @@ def remind(event_id: int, participant_id: int):
     if current_token(participant) is None:
         flash(_("This participant's link is revoked: resend the link instead."), "error")
         return _back(event_id, participant_id)
-    report = send_batch(get_session(), event, [participant], "reminder", force=True)
+    report = send_now(get_session(), event, [participant], "reminder")
     if report.sent:
         flash(_("Reminder sent to %(email)s.", email=participant.email), "success")
     else:

@@ -1,9 +1,10 @@
 """Invitations and reminders to participants, in each participant's language.
 
-Every attempt is recorded in ``participant_message``. A participant who already
-has a sent invitation is skipped (nothing goes out twice by accident); a
-reminder goes only to participants who have not run the check and have not had
-a reminder in the last ``REMINDER_GAP``.
+Every attempt is recorded in ``participant_message``. One participant's email is
+sent at once (``send_now``); a whole event's go through the outbox
+(``preflight.mail.bulk``), which skips a participant who already has a sent
+invitation and sends a reminder only to participants who have not run the check
+and have not had one in the last ``REMINDER_GAP``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class SendReport:
 
     sent: int = 0
     failed: int = 0
-    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, participant: Participant, record: ParticipantMessage) -> None:
@@ -85,32 +85,12 @@ def compose(event: Event, participant: Participant, kind: str):
     return message
 
 
-def _already_sent(session: Session, participant: Participant, kind: str) -> ParticipantMessage | None:
-    return session.exec(
-        select(ParticipantMessage)
-        .where(
-            ParticipantMessage.participant_id == participant.id,
-            ParticipantMessage.kind == kind,
-            ParticipantMessage.status == "sent",
-        )
-        .order_by(ParticipantMessage.sent_at.desc())
-    ).first()
+def record_attempt(session: Session, participant: Participant, kind: str, error: str | None) -> ParticipantMessage:
+    """Record one attempt at ``kind`` for ``participant``: sent, or failed with ``error``.
 
-
-def needs(session: Session, participant: Participant, kind: str) -> bool:
-    """Whether ``participant`` should get a ``kind`` email now."""
-    if participant.link_revoked_at is not None or participant.link_nonce is None:
-        return False
-    last = _already_sent(session, participant, kind)
-    if kind == "invitation":
-        return last is None
-    if participant.last_checked_at is not None:
-        return False
-    return last is None or utcnow() - last.sent_at > REMINDER_GAP
-
-
-def send_one(session: Session, event: Event, participant: Participant, kind: str) -> ParticipantMessage:
-    """Send one email now and record the attempt (committed by the caller's unit of work)."""
+    A failed earlier attempt is updated rather than joined by a second row, so the participant's
+    history shows one line per email.
+    """
     record = session.exec(
         select(ParticipantMessage).where(
             ParticipantMessage.participant_id == participant.id,
@@ -119,42 +99,33 @@ def send_one(session: Session, event: Event, participant: Participant, kind: str
         )
     ).first() or ParticipantMessage(participant_id=participant.id, kind=kind)
     record.attempts += 1
-    try:
-        send_message(compose(event, participant, kind))
-    except MailError as exc:
-        record.status = "failed"
-        record.last_error = str(exc)
-    else:
+    if error is None:
         record.status = "sent"
         record.sent_at = utcnow()
         record.last_error = ""
+    else:
+        record.status = "failed"
+        record.last_error = error[:500]
     session.add(record)
     session.flush()
     return record
 
 
-def send_batch(
-    session: Session, event: Event, participants: list[Participant], kind: str, *, force: bool = False
-) -> SendReport:
-    """Send ``kind`` to each participant who needs it (or to all given, with ``force``)."""
+def send_one(session: Session, event: Event, participant: Participant, kind: str) -> ParticipantMessage:
+    """Send one email now and record the attempt (committed by the caller's unit of work)."""
+    try:
+        send_message(compose(event, participant, kind))
+    except MailError as exc:
+        return record_attempt(session, participant, kind, str(exc))
+    return record_attempt(session, participant, kind, None)
+
+
+def send_now(session: Session, event: Event, participants: list[Participant], kind: str) -> SendReport:
+    """Send ``kind`` to each of ``participants`` now, on purpose (a staff member's resend to one person).
+
+    Many participants go through the outbox instead (``preflight.mail.bulk``).
+    """
     report = SendReport()
     for participant in participants:
-        if not force and not needs(session, participant, kind):
-            report.skipped += 1
-            continue
         report.count(participant, send_one(session, event, participant, kind))
-    return report
-
-
-def retry_failed(session: Session, event: Event) -> SendReport:
-    """Send again every invitation or reminder of ``event`` whose last attempt failed."""
-    report = SendReport()
-    failed = session.exec(
-        select(Participant, ParticipantMessage)
-        .join(ParticipantMessage, ParticipantMessage.participant_id == Participant.id)
-        .where(Participant.event_id == event.id, ParticipantMessage.status == "failed")
-        .order_by(ParticipantMessage.id)
-    ).all()
-    for participant, message in failed:
-        report.count(participant, send_one(session, event, participant, message.kind))
     return report

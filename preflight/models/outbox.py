@@ -19,7 +19,7 @@ from .types import UTCDateTime, utcnow
 
 OUTBOX_CHANNELS = ("email", "webhook")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
-OUTBOX_KINDS = ("alert_digest", "mass_alert", "help_reply", "survey", "help_request")
+OUTBOX_KINDS = ("alert_digest", "mass_alert", "help_reply", "survey", "help_request", "invitation", "reminder")
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -38,6 +38,8 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     event_id: Optional[int] = Field(default=None, foreign_key="event.id", index=True, ondelete="CASCADE")
     participant_id: Optional[int] = Field(default=None, foreign_key="participant.id", index=True, ondelete="CASCADE")
+    # The staff action that queued it (one click on "Send invitations"), for its progress.
+    batch: Optional[str] = Field(default=None, max_length=40, index=True)
     status: str = Field(default="pending", max_length=10)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

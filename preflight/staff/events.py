@@ -14,11 +14,13 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from .. import audit
+from ..alerts.heartbeat import worker_status
 from ..auth import role_required
 from ..auth.scope import add_member, event_or_404, only_visible
 from ..db import get_session
 from ..extensions import htmx
 from ..i18n import available_locales
+from ..mail.bulk import progress
 from ..models import Event, Participant, ParticipantMessage
 from ..templating import LANGUAGE_NAMES
 from . import bp
@@ -154,7 +156,12 @@ def event(event_id: int):
         stmt.order_by(Participant.name, Participant.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     messages = _latest_messages(session, [p.id for p in participants])
+    batch = request.args.get("sending", "")[:40]
+    sending = progress(session, event.id, batch) if batch else None
     context = dict(
+        sending=sending,
+        batch=batch,
+        worker=worker_status() if sending else None,
         event=event,
         participants=participants,
         messages=messages,

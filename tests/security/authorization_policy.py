@@ -67,6 +67,7 @@ POLICY: dict[str, str] = {
     "staff.import_confirm": "staff",
     "staff.send": "staff",
     "staff.retry": "staff",
+    "staff.sending": "staff",
     "staff.send_one_participant": "staff",
     "staff.translator_home": "translation",
     "dashboard.event": "staff",

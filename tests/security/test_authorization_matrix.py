@@ -38,6 +38,7 @@ VALUES = {
     "kind": "invitation",
     "name": "readiness",
     "session_id": "abcdef0123456789",
+    "batch": "0123456789abcdef0123456789abcdef",
 }
 PLAYBOOK_SLUG = "no-sound"
 
