@@ -87,7 +87,7 @@ def test_progress_of_an_unknown_batch_reads_as_finished_so_polling_stops(client,
     response = client.get(f"/staff/events/{event.id}/sending/nope")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "no emails to follow in this batch" in page and "hx-trigger" not in page
-    assert client.get(f"/staff/events/999999/sending/nope").status_code == 404
+    assert client.get("/staff/events/999999/sending/nope").status_code == 404
 
 
 def test_reminders_skip_who_already_waits_in_the_outbox(smtp_server, app, client, auth, make_event, worker):
