@@ -1,5 +1,6 @@
-"""Fixtures shared by the support-side tests (dashboard, alerts, help, API): check runs built
-through the participant's real results endpoint, a webhook receiver and an SMTP server that can be down, then come up.
+"""Fixtures shared by the support-side tests (dashboard, alerts, help, API): check runs, help requests and
+survey answers built through the participant's real endpoints, a webhook receiver and an SMTP server that can
+be down, then come up.
 
 Imported by tests/dashboard/conftest.py, tests/alerts/conftest.py and tests/api/conftest.py.
 """
@@ -19,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 from preflight.db import session_scope
-from preflight.models import CheckResult, CheckRun, utcnow
+from preflight.models import CheckResult, CheckRun, HelpRequest, SurveyResponse, utcnow
 
 
 class SMTPSink:
@@ -99,6 +100,62 @@ def run_check(app):
             return run
 
     return _run
+
+
+def _participant_post(app, client, participant, page: str, data: dict) -> None:
+    """Post ``data`` to the participant's ``/c/<token>/<page>`` form as their browser does; expect the redirect."""
+    from preflight.links import current_token
+    from preflight.models import Participant
+
+    with app.app_context(), session_scope() as session:
+        token = current_token(session.get(Participant, participant.id))
+    path = f"/c/{token}/{page}"
+    if app.config.get("WTF_CSRF_ENABLED"):  # the form's own hidden token, as the page sends it
+        data = {**data, "csrf_token": csrf_token(client, path)}
+    response = client.post(path, data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def ask_for_help(app):
+    """Factory: ``ask_for_help(participant, message="...", **form) -> HelpRequest``.
+
+    Posts the participant's "I need help" form to ``/c/<token>/help`` (the same validation, store with
+    their latest run, and team alert); ``form`` adds or overrides fields (``channel="phone"``,
+    ``phone=...``). Returns the stored request; states beyond "open" are reached through the staff
+    views, as support does.
+    """
+    client = app.test_client()
+
+    def _ask(participant, message="My sound does not work", **form):
+        _participant_post(app, client, participant, "help", {"message": message, "channel": "email", **form})
+        with app.app_context(), session_scope() as session:
+            request = session.exec(
+                select(HelpRequest).where(HelpRequest.participant_id == participant.id).order_by(HelpRequest.id.desc())
+            ).first()
+            session.expunge(request)
+            return request
+
+    return _ask
+
+
+@pytest.fixture
+def answer_survey(app):
+    """Factory: ``answer_survey(participant, rating, comment="") -> SurveyResponse``.
+
+    Posts the participant's survey form to ``/c/<token>/survey``; the event must have ended (the page
+    takes no answer before). Returns the stored answer.
+    """
+    client = app.test_client()
+
+    def _answer(participant, rating, comment=""):
+        _participant_post(app, client, participant, "survey", {"rating": str(rating), "comment": comment})
+        with app.app_context(), session_scope() as session:
+            answer = session.exec(select(SurveyResponse).where(SurveyResponse.participant_id == participant.id)).one()
+            session.expunge(answer)
+            return answer
+
+    return _answer
 
 
 class Receiver:

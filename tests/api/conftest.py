@@ -1,3 +1,10 @@
-"""Support-side fixtures (runs, webhook receiver, worker): see tests/support_factories.py."""
+"""Support-side fixtures (runs, help requests, survey answers, webhooks, worker): see tests/support_factories.py."""
 
-from support_factories import run_check, offline_receiver, webhook_receiver, worker  # noqa: F401
+from support_factories import (  # noqa: F401
+    answer_survey,
+    ask_for_help,
+    offline_receiver,
+    run_check,
+    webhook_receiver,
+    worker,
+)

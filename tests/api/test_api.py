@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from preflight.api.tokens import create_token
 from preflight.db import session_scope
-from preflight.models import ApiToken, HelpRequest, StaffUser
+from preflight.models import ApiToken, StaffUser
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def api(client, make_staff, token_for):
 
 
 @pytest.fixture
-def data(make_event, make_participant, run_check, app):
+def data(make_event, make_participant, run_check, ask_for_help):
     event = make_event(name="API event")
     fail, _ = make_participant(event=event, name="Failing Fred", email="fred@example.org", role="presenter")
     ok, _ = make_participant(event=event, name="Okay Olga", email="olga@example.org")
@@ -45,12 +45,7 @@ def data(make_event, make_participant, run_check, app):
     run_check(fail, "pass")
     run_check(fail, "fail", checks={"network": "fail", "camera": "pass"})
     run_check(ok, "pass")
-    with app.app_context(), session_scope() as session:
-        session.add(
-            HelpRequest(
-                event_id=event.id, participant_id=fail.id, message="UDP?", channel="phone", phone="+44 20 7946 0000"
-            )
-        )
+    ask_for_help(fail, message="UDP?", channel="phone", phone="+44 20 7946 0000")
     return {"event": event, "fail": fail, "ok": ok}
 
 

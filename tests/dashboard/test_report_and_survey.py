@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from preflight.db import session_scope
 from preflight.links import revoke_link
-from preflight.models import HelpRequest, OutboxMessage, Participant, SurveyResponse, utcnow
+from preflight.models import HelpRequest, Participant, SurveyResponse, utcnow
+
+
+def _local(event, value) -> str:
+    """A datetime-local form value in the event's time zone."""
+    return value.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _past_event(make_event, **kw):
@@ -56,7 +63,9 @@ def test_survey_page_before_after_and_changes(client, make_event, make_participa
     assert 'data-survey="answered"' in client.get(f"/c/{token}/survey").get_data(as_text=True)
 
 
-def test_report_figures(client, auth, app, make_event, make_participant, run_check):
+def test_report_figures(
+    smtp_server, client, auth, app, make_event, make_participant, run_check, ask_for_help, answer_survey, worker
+):
     event = _past_event(make_event)
     start = event.starts_at
     a, _ = make_participant(event=event, name="A")
@@ -70,33 +79,29 @@ def test_report_figures(client, auth, app, make_event, make_participant, run_che
     run_check(b, "warn", at=start - timedelta(hours=2))
     run_check(c, "fail", checks={"network": "fail"}, at=start - timedelta(hours=1))
     run_check(c, "pass", at=start + timedelta(minutes=10))  # after the start: not "readiness before the event"
-    with app.app_context(), session_scope() as session:
-        for p, minutes, status in ((a, 30, "resolved"), (b, 90, "resolved"), (c, None, "open")):
+    agent = auth.login("agent")
+    # A and B ask for help and an agent resolves both (B's after escalating it); C's stays open.
+    for p, minutes in ((a, 30), (b, 90), (c, None)):
+        request = ask_for_help(p, message="help")
+        if minutes is not None:
+            form = {"status": "resolved", "level": "L2" if p is b else "L1", "assigned_to": str(agent.id)}
+            assert client.post(f"/staff/events/{event.id}/help/{request.id}/update", data=form).status_code == 302
+            # The report times the resolution; requests are asked and resolved within the test's second,
+            # so both times are moved back afterwards to give the durations the figures are checked against.
             created = start - timedelta(hours=3)
-            session.add(
-                HelpRequest(
-                    event_id=event.id,
-                    participant_id=p.id,
-                    message="help",
-                    status=status,
-                    level="L2" if p is b else "L1",
-                    created_at=created,
-                    resolved_at=created + timedelta(minutes=minutes) if minutes else None,
+            with app.app_context(), session_scope() as session:
+                session.execute(
+                    update(HelpRequest)
+                    .where(HelpRequest.id == request.id)
+                    .values(created_at=created, resolved_at=created + timedelta(minutes=minutes))
                 )
-            )
-        for p, rating, comment in ((a, 5, "Great"), (b, 3, ""), (c, 4, "ok")):
-            session.add(SurveyResponse(participant_id=p.id, event_id=event.id, rating=rating, comment=comment))
-        session.add(
-            OutboxMessage(
-                idempotency_key="survey:x",
-                kind="survey",
-                channel="email",
-                target="a@example.org",
-                status="sent",
-                event_id=event.id,
-            )
-        )
-    auth.login("agent")
+    # The agent sends the survey now (a past time needs the tick), the worker emails all four,
+    # then three of them answer on their survey page.
+    send_now = {"mode": "at", "send_at": _local(event, event.ends_at + timedelta(minutes=5)), "confirm": "y"}
+    assert client.post(f"/staff/events/{event.id}/survey", data=send_now).status_code == 302
+    assert worker().surveys == 4
+    for p, rating, comment in ((a, 5, "Great"), (b, 3, ""), (c, 4, "ok")):
+        answer_survey(p, rating, comment)
     html = client.get(f"/staff/events/{event.id}/report").get_data(as_text=True)
     assert "Readiness when the event started" in html
     assert '<tr data-category="audio"><th scope="row">Audio</th><td>2</td><td>1</td></tr>' in html
@@ -119,7 +124,7 @@ def test_report_figures(client, auth, app, make_event, make_participant, run_che
     )
     assert rows[("help", "resolution_minutes_median")] == "60.0" and rows[("help", "resolution_minutes_mean")] == "60.0"
     assert (
-        rows[("survey", "answers")] == "3" and rows[("survey", "average")] == "4.0" and rows[("survey", "sent")] == "1"
+        rows[("survey", "answers")] == "3" and rows[("survey", "average")] == "4.0" and rows[("survey", "sent")] == "4"
     )
     assert rows[("survey", "rating_5")] == "1" and rows[("survey", "rating_1")] == "0"
     assert "Great" in html and "4.0 / 5" in html

@@ -127,12 +127,15 @@ def _fresh_targets(app, w: World, actor: str) -> dict:
         # The admin's "save agents" with an empty form takes the agent off the event: put them back.
         add_member(session, w.event_id, w.users["agent"].id)
         person = Participant(event_id=w.event_id, name="Target person", email=f"target{next(_TARGETS)}@example.org")
-        issue_link(person)
+        person_token = issue_link(person)
         session.add(person)
         session.flush()
-        request = HelpRequest(event_id=w.event_id, participant_id=person.id, message="target request")
-        session.add(request)
-        session.flush()
+        person_id = person.id
+    # The target's help request arrives the way their browser sends it.
+    asked = app.test_client().post(f"/c/{person_token}/help", data={"message": "target request", "channel": "email"})
+    assert asked.status_code == 302, asked.data
+    with app.app_context(), session_scope() as session:
+        request_id = session.exec(select(HelpRequest.id).where(HelpRequest.participant_id == person_id)).one()
         owner = w.users.get(actor) or w.users["agent"]
         token_row, _token = create_token(session, session.get(StaffUser, owner.id), "to revoke")
         colleague = StaffUser(
@@ -141,8 +144,8 @@ def _fresh_targets(app, w: World, actor: str) -> dict:
         session.add(colleague)
         session.flush()
         return {
-            "participant_id": person.id,
-            "request_id": request.id,
+            "participant_id": person_id,
+            "request_id": request_id,
             "token_id": token_row.id,
             "user_id": colleague.id,
         }

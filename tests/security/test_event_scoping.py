@@ -14,14 +14,14 @@ from sqlmodel import select
 
 from preflight.api.tokens import create_token
 from preflight.db import session_scope
-from preflight.models import AuditEntry, HelpRequest, StaffUser
+from preflight.models import AuditEntry, StaffUser
 from staff_forms import EVENT_FORM
 
 B_NAME, B_MESSAGE, B_EVENT = "Bertha Zwieback", "B-PRIVATE-HELP", "Event B (other team)"
 
 
 @pytest.fixture
-def scoped(app, make_event, make_participant, make_staff, auth, client):
+def scoped(app, make_event, make_participant, make_staff, auth, client, ask_for_help):
     event_a = make_event(name="Event A (ours)", agents=None)
     event_b = make_event(name=B_EVENT, agents=None, webhook_url="")
     agent = make_staff("agent", events=None)
@@ -30,11 +30,8 @@ def scoped(app, make_event, make_participant, make_staff, auth, client):
 
         add_member(session, event_a.id, agent.id)
     participant_b, token_b = make_participant(event=event_b, name=B_NAME)
+    request_id = ask_for_help(participant_b, message=B_MESSAGE).id  # B asks from B's own page
     with app.app_context(), session_scope() as session:
-        request = HelpRequest(event_id=event_b.id, participant_id=participant_b.id, message=B_MESSAGE)
-        session.add(request)
-        session.flush()
-        request_id = request.id
         api_token = create_token(session, session.get(StaffUser, agent.id), "agent token")[1]
     auth.login(user=agent)
     return dict(
