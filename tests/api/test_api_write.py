@@ -8,11 +8,15 @@ page, and the reply comes back there, as with the staff pages.
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, select
 
+from dbutil import temporary_database
+from preflight import migrate as migrations
 from preflight.api.body import MAX_BODY_BYTES
 from preflight.api.tokens import create_token
 from preflight.db import session_scope
@@ -448,3 +452,31 @@ def test_error_bodies_are_json(api, event):
         f"/api/events/{event.id}/participants", data=json.dumps({"name": "A"}), content_type="application/json"
     )
     assert response.is_json and response.get_json()["fields"] == {"email": "Field required"}
+
+
+def test_tokens_made_before_scopes_become_read_only(tmp_path):
+    """The migration gives existing tokens the read scope: they were made when the API could only read."""
+    with temporary_database(os.environ.get("PREFLIGHT_TEST_DATABASE_URL"), tmp_path, "preflight_scope") as url:
+        engine = create_engine(url)
+        try:
+            migrations.upgrade(engine, "a7f3c9e21d54")
+            with Session(engine) as session:
+                user = StaffUser(email="old@example.org", name="Old", role="agent", password_hash="!")
+                session.add(user)
+                session.commit()
+                session.execute(
+                    text(
+                        "INSERT INTO api_token (staff_user_id, name, token_hash, prefix, created_at) "
+                        "VALUES (:user, 'old', :hash, 'pf_old', CURRENT_TIMESTAMP)"
+                    ),
+                    {"user": user.id, "hash": "0" * 64},
+                )
+                session.commit()
+            migrations.upgrade(engine)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT scope FROM api_token")).scalars().all() == ["read"]
+            migrations.downgrade(engine, "a7f3c9e21d54")
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT name FROM api_token")).scalars().all() == ["old"]
+        finally:
+            engine.dispose()
