@@ -238,12 +238,26 @@ def test_invalid_participants_are_422_with_field_messages(api, event, body, fiel
         ('{"name": "A", "email": "a@example.org"}', "text/plain", 415),
         ("name=A&email=a@example.org", "application/x-www-form-urlencoded", 415),
         ("", None, 415),
+        ("", "application/json", 400),
         ('{"name": "' + "x" * MAX_BODY_BYTES + '"}', "application/json", 413),
+        ("1e999", "application/json", 422),
+        ('{"name": NaN, "email": Infinity}', "application/json", 422),
+        ('{"name": "A", "name": {"nested": []}}', "application/json", 422),
     ],
 )
-def test_bad_bodies_get_a_json_error(api, event, data, content_type, status):
+@pytest.mark.parametrize("target", ["POST participants", "PATCH participant", "PATCH help request"])
+def test_bad_bodies_get_a_json_error(api, app, event, make_participant, data, content_type, status, target):
+    p, token = make_participant(event=event)
+    assert app.test_client().post(f"/c/{token}/help", data={"message": "help", "channel": "email"}).status_code == 302
+    with app.app_context(), session_scope() as session:
+        request_id = session.exec(select(HelpRequest.id)).one()
+    urls = {
+        "POST participants": f"/api/events/{event.id}/participants",
+        "PATCH participant": f"/api/events/{event.id}/participants/{p.id}",
+        "PATCH help request": f"/api/events/{event.id}/help-requests/{request_id}",
+    }
     headers = {"Content-Type": content_type} if content_type else {}
-    response = api.post(f"/api/events/{event.id}/participants", data=data, headers=headers)
+    response = api.call(target.split()[0], urls[target], data=data, headers=headers)
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert set(response.get_json()) >= {"error", "message"}
 
