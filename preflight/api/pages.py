@@ -19,8 +19,8 @@ from .tokens import API_ROLES, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/api-tokens")
 
-# i18n: scope of an API token, chosen when creating it and shown in the token list
 SCOPE_LABELS = {
+    # i18n: scope of an API token (chosen when creating it, shown in the token list): it can only read data
     "read": _l("Read only"),
     # i18n: scope of an API token: read data, add and change participants, answer help requests
     "write": _l("Read and write"),
@@ -32,6 +32,7 @@ class TokenForm(FlaskForm):
 
     name = StringField(_l("What is it for?"), validators=[DataRequired(), Length(max=100)])
     scope = RadioField(
+        # i18n: label of the choice between a read-only and a read and write API token
         _l("What may it do?"),
         choices=[SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()],
         default="read",
