@@ -105,10 +105,8 @@ def token_required(view=None, *, scope: str = "read"):
             row.last_used_at = now
             session.add(row)
         g.api_user = user
-        g.api_token = row
         # Every API call is audited: a token can read participants' contact details in bulk, or change them.
         audit.record(f"api.{scope}", "api_token", row.id, f"{request.method} {request.path}")
         return view(*args, **kwargs)
 
-    wrapped.api_scope = scope
     return wrapped
