@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, g, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..alerts.summary import latest_runs_of
@@ -64,9 +65,13 @@ def create_participant(event_id: int):
     email = normalise_email(body.email)
     if email_taken(session, event.id, email):
         _email_conflict(email)
-    participant = add_participant(
-        session, event, body.name, email, body.language or event.default_language, body.role or event.default_role
-    )
+    try:
+        participant = add_participant(
+            session, event, body.name, email, body.language or event.default_language, body.role or event.default_role
+        )
+    except IntegrityError:  # the same email added at the same moment by another request
+        session.rollback()
+        _email_conflict(email)
     audit.record("participant.create", "participant", participant.id)
     response = _json(_with_link(participant), status=201)
     response.headers["Location"] = url_for("api.participant", event_id=event.id, participant_id=participant.id)
@@ -94,7 +99,11 @@ def change_participant(event_id: int, participant_id: int):
         new["email"] = normalise_email(new["email"])
         if email_taken(session, event.id, new["email"], participant.id):
             _email_conflict(new["email"])
-    changed = update_participant(session, participant, new)
+    try:
+        changed = update_participant(session, participant, new)
+    except IntegrityError:  # another request gave this email to someone else at the same moment
+        session.rollback()
+        _email_conflict(new["email"])
     audit.record("participant.edit", "participant", participant.id, ", ".join(changed) or "no change")
     return _json(_with_link(participant))
 

@@ -199,6 +199,19 @@ def test_a_duplicate_email_is_409(api, event, make_participant):
     }
 
 
+def test_a_duplicate_email_racing_the_check_is_409_too(api, app, event, make_participant, monkeypatch):
+    # Two requests add the same email at once: both pass the check, the database's unique constraint stops one.
+    make_participant(event=event, email="race@example.org")
+    other, _ = make_participant(event=event, email="other@example.org")
+    monkeypatch.setattr("preflight.api.writes.email_taken", lambda *a, **kw: False)
+    created = api.post(f"/api/events/{event.id}/participants", json={"name": "Twin", "email": "race@example.org"})
+    changed = api.patch(f"/api/events/{event.id}/participants/{other.id}", json={"email": "race@example.org"})
+    for response in (created, changed):
+        assert response.status_code == 409 and response.get_json()["error"] == "Conflict"
+    assert _participant(app, other.id).email == "other@example.org"
+    assert _audit(app, "api.write") == []
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
