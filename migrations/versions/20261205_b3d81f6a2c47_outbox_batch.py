@@ -1,7 +1,7 @@
 """outbox batch: invitations and reminders sent in the background, with progress
 
 Revision ID: b3d81f6a2c47
-Revises: a7f3c9e21d54
+Revises: 1af25a19467b
 Create Date: 2026-12-05 19:10:00
 """
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b3d81f6a2c47"
-down_revision: Union[str, None] = "a7f3c9e21d54"
+down_revision: Union[str, None] = "1af25a19467b"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -11,6 +11,6 @@ csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])(bp)
 
 
-from . import cli, views  # noqa: E402,F401
+from . import cli, views, writes  # noqa: E402,F401
 
 __all__ = ["bp"]

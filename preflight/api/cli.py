@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from ..db import session_scope
-from ..models import ApiToken, StaffUser
+from ..models import API_SCOPES, ApiToken, StaffUser
 from . import bp
 from .tokens import API_ROLES, create_token, revoke_token
 
@@ -19,7 +19,14 @@ def api_token():
 @api_token.command("create")
 @click.option("--email", required=True, help="The staff member the token acts as.")
 @click.option("--name", default="cli", show_default=True, help="A label to tell tokens apart.")
-def create(email: str, name: str):
+@click.option(
+    "--scope",
+    type=click.Choice(API_SCOPES),
+    default="read",
+    show_default=True,
+    help="read: GET only; write: also add and change participants and answer help requests.",
+)
+def create(email: str, name: str, scope: str):
     """Create a token and print it (it is shown only this once)."""
     with session_scope() as session:
         user = session.execute(select(StaffUser).where(StaffUser.email == email.strip().lower())).scalar_one_or_none()
@@ -27,20 +34,20 @@ def create(email: str, name: str):
             raise click.ClickException(f"no staff member {email}")
         if user.role not in API_ROLES:
             raise click.ClickException(f"{email} is a {user.role}; only admins and agents may use the API")
-        row, token = create_token(session, user, name)
-        click.echo(f"token {row.id} for {user.email}: {token}")
+        row, token = create_token(session, user, name, scope)
+        click.echo(f"{scope} token {row.id} for {user.email}: {token}")
 
 
 @api_token.command("list")
 def list_tokens():
-    """List tokens (prefix, owner, last use, state)."""
+    """List tokens (id, prefix, owner, label, scope, state, last use)."""
     with session_scope() as session:
         for row, user in session.execute(
             select(ApiToken, StaffUser).join(StaffUser, StaffUser.id == ApiToken.staff_user_id).order_by(ApiToken.id)
         ):
             state = "revoked" if row.revoked_at else "active"
             used = row.last_used_at.isoformat() if row.last_used_at else "never"
-            click.echo(f"{row.id}\t{row.prefix}…\t{user.email}\t{row.name}\t{state}\tlast used {used}")
+            click.echo(f"{row.id}\t{row.prefix}…\t{user.email}\t{row.name}\t{row.scope}\t{state}\tlast used {used}")
 
 
 @api_token.command("revoke")

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import audit
@@ -19,11 +19,25 @@ from .tokens import API_ROLES, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/api-tokens")
 
+SCOPE_LABELS = {
+    # i18n: scope of an API token (chosen when creating it, shown in the token list): it can only read data
+    "read": _l("Read only"),
+    # i18n: scope of an API token: read data, add and change participants, answer help requests
+    "write": _l("Read and write"),
+}
+
 
 class TokenForm(FlaskForm):
-    """A label for the new token."""
+    """A label and a scope for the new token."""
 
     name = StringField(_l("What is it for?"), validators=[DataRequired(), Length(max=100)])
+    scope = RadioField(
+        # i18n: label of the choice between a read-only and a read and write API token
+        _l("What may it do?"),
+        choices=[SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()],
+        default="read",
+        validators=[DataRequired()],
+    )
 
 
 class RevokeForm(FlaskForm):
@@ -38,7 +52,12 @@ def _listing(form: TokenForm, new_token: str | None = None, status: int = 200):
         stmt = stmt.where(ApiToken.staff_user_id == current_user.id)
     rows = get_session().execute(stmt).all()
     return render_template(
-        "api/tokens.html", rows=rows, form=form, revoke_form=RevokeForm(), new_token=new_token
+        "api/tokens.html",
+        rows=rows,
+        form=form,
+        revoke_form=RevokeForm(),
+        new_token=new_token,
+        scope_labels=SCOPE_LABELS,
     ), status
 
 
@@ -57,8 +76,8 @@ def create():
     form = TokenForm()
     if not form.validate_on_submit():
         return _listing(form, status=400)
-    row, token = create_token(get_session(), current_user, form.name.data)
-    audit.record("api_token.create", "api_token", row.id, row.name)
+    row, token = create_token(get_session(), current_user, form.name.data, form.scope.data)
+    audit.record("api_token.create", "api_token", row.id, f"{row.name} ({row.scope})")
     flash(_("Token created. Copy it now: it will not be shown again."), "success")
     return _listing(TokenForm(formdata=None), new_token=token)
 

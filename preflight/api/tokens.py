@@ -7,13 +7,14 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g, request
+from flask import abort, g, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import audit
 from ..db import get_session
-from ..models import ApiToken, StaffUser, utcnow
+from ..models import API_SCOPES, ApiToken, StaffUser, utcnow
 
 PREFIX = "pf_"
 API_ROLES = ("admin", "agent")
@@ -26,11 +27,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: StaffUser, name: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``; returns the row and the token (the only time it exists in clear)."""
+def create_token(session: Session, user: StaffUser, name: str, scope: str = "read") -> tuple[ApiToken, str]:
+    """A new token for ``user`` with ``scope`` ("read" or "write"); returns the row and the token (the only
+    time it exists in clear)."""
+    if scope not in API_SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        staff_user_id=user.id, name=name.strip()[:100] or "token", token_hash=hash_token(token), prefix=token[:10]
+        staff_user_id=user.id,
+        name=name.strip()[:100] or "token",
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        scope=scope,
     )
     session.add(row)
     session.flush()
@@ -59,8 +67,26 @@ def authenticate(session: Session, header: str) -> tuple[ApiToken, StaffUser] | 
     return found[0], found[1]
 
 
-def token_required(view):
-    """Allow the view only with a valid bearer token of an admin or agent (cookies are ignored)."""
+def allows(row: ApiToken, scope: str) -> bool:
+    """Whether the token may be used for ``scope`` ("write" implies "read")."""
+    return scope == "read" or row.scope == "write"
+
+
+def _read_only():
+    response = jsonify(
+        error="Forbidden",
+        # i18n: API error for a read-only token used to change data
+        message=_("This token may only read. Create a token with the write scope to change data."),
+    )
+    response.status_code = 403
+    return response
+
+
+def token_required(view=None, *, scope: str = "read"):
+    """Allow the view only with a valid bearer token of an admin or agent, of at least ``scope`` (cookies are
+    ignored). Use bare (``@token_required``) for reads, ``@token_required(scope="write")`` for writes."""
+    if view is None:
+        return lambda v: token_required(v, scope=scope)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -71,13 +97,16 @@ def token_required(view):
         row, user = found
         if user.role not in API_ROLES:
             abort(403)
+        # Checked before the event is looked up, so a read token learns nothing about which events exist.
+        if not allows(row, scope):
+            abort(_read_only())
         now = utcnow()
         if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
             row.last_used_at = now
             session.add(row)
         g.api_user = user
-        # Every API read is audited: a token can read participants' contact details in bulk.
-        audit.record("api.read", "api_token", row.id, f"{request.method} {request.path}")
+        # Every API call is audited: a token can read participants' contact details in bulk, or change them.
+        audit.record(f"api.{scope}", "api_token", row.id, f"{request.method} {request.path}")
         return view(*args, **kwargs)
 
     return wrapped

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -9,12 +11,17 @@ from sqlalchemy import select
 from ..auth.scope import event_or_404, only_visible
 from ..alerts.summary import latest_runs_of
 from ..dashboard.status import Filters, Row, attach_results, page, participant_status
+from ..dashboard.summary import readiness_summary
 from ..db import get_session
 from ..help.priority import priority
-from ..models import CheckRun, Event, HelpRequest, Participant, StaffUser, utcnow
+from ..models import CHECKS, CheckRun, Event, HelpRequest, Participant, StaffUser, utcnow
 from . import bp
 from .docs import build_spec, operation
 from .schemas import (
+    CheckCounts,
+    CheckProblems,
+    Readiness,
+    StatusCounts,
     EventList,
     EventOut,
     HelpQuery,
@@ -41,8 +48,8 @@ def _query(model: type[BaseModel]):
         abort(response)
 
 
-def _json(model: BaseModel):
-    return current_app.response_class(model.model_dump_json(), mimetype="application/json")
+def _json(model: BaseModel, status: int = 200):
+    return current_app.response_class(model.model_dump_json(), status=status, mimetype="application/json")
 
 
 def _event(event_id: int) -> Event:
@@ -66,6 +73,32 @@ def participant_out(row: Row) -> ParticipantOut:
         warning_checks=[r.check for r in row.results if r.verdict == "warn"],
         browser=f"{run.browser_family} {run.browser_version}".strip() if run else "",
         os=f"{run.os_family} {run.os_version}".strip() if run else "",
+    )
+
+
+def help_request_out(
+    h: HelpRequest, p: Participant, assignee: StaffUser | None, run: CheckRun | None, event: Event, now: datetime
+) -> HelpRequestOut:
+    """API view of a help request, prioritised by the participant's current latest run."""
+    prio = priority(run.overall if run else None, p.role, now, event.starts_at, event.ends_at)
+    return HelpRequestOut(
+        id=h.id,
+        event_id=h.event_id,
+        participant_id=p.id,
+        participant_name=p.name,
+        participant_email=p.email,
+        message=h.message,
+        channel=h.channel,
+        phone=h.phone,
+        language=h.language,
+        status=h.status,
+        level=h.level,
+        assigned_to=assignee.name if assignee else None,
+        priority=prio.level,
+        priority_score=prio.score,
+        created_at=h.created_at,
+        updated_at=h.updated_at,
+        resolved_at=h.resolved_at,
     )
 
 
@@ -171,31 +204,7 @@ def help_requests(event_id: int):
     rows = session.execute(stmt.order_by(HelpRequest.id.desc()).limit(500)).all()
     latest = latest_runs_of(session, list({p.id for _, p, _ in rows}))
     now = utcnow()
-    items = []
-    for h, p, assignee in rows:
-        run = latest.get(p.id)
-        prio = priority(run.overall if run else None, p.role, now, event.starts_at, event.ends_at)
-        items.append(
-            HelpRequestOut(
-                id=h.id,
-                event_id=h.event_id,
-                participant_id=p.id,
-                participant_name=p.name,
-                participant_email=p.email,
-                message=h.message,
-                channel=h.channel,
-                phone=h.phone,
-                language=h.language,
-                status=h.status,
-                level=h.level,
-                assigned_to=assignee.name if assignee else None,
-                priority=prio.level,
-                priority_score=prio.score,
-                created_at=h.created_at,
-                updated_at=h.updated_at,
-                resolved_at=h.resolved_at,
-            )
-        )
+    items = [help_request_out(h, p, assignee, latest.get(p.id), event, now) for h, p, assignee in rows]
     items.sort(
         key=lambda i: (
             i.status == "resolved",
@@ -204,3 +213,24 @@ def help_requests(event_id: int):
         )
     )
     return _json(HelpRequestList(items=items))
+
+
+@bp.get("/events/<int:event_id>/readiness")
+@token_required
+@operation("An event's readiness summary", Readiness)
+def readiness(event_id: int):
+    """Participants per status (from their latest judged run), the share ready, failures and warnings per check,
+    open help requests: the figures of the event's dashboard, from the same code."""
+    event = _event(event_id)
+    found = readiness_summary(get_session(), event.id)
+    return _json(
+        Readiness(
+            event_id=event.id,
+            participants=StatusCounts(**found.counts, total=found.total),
+            share_ready=found.shares["ready"],
+            shares=found.shares,
+            checks=CheckCounts(**{check: CheckProblems(**found.failing[check]) for check in CHECKS}),
+            open_help_requests=found.open_help,
+            computed_at=found.computed_at,
+        )
+    )

@@ -32,7 +32,8 @@ from . import bp, charts
 from ..results import describe
 from .format import CHECK_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
 from .forms import ActionForm, NoteForm
-from .status import STATUSES, Filters, attach_results, counts, page, participant_status, Row
+from .status import STATUSES, Filters, attach_results, page, participant_status, Row
+from .summary import readiness_summary
 
 STAFF = ("admin", "agent")
 RUNS_SHOWN = 20
@@ -64,14 +65,8 @@ def time_left(event: Event) -> dict:
 def summary_context(event: Event) -> dict:
     """Readiness counts and shares, time left, open help requests."""
     session = get_session()
-    numbers = counts(session, event.id)
-    total = sum(numbers.values())
-    shares = {status: (round(100 * n / total) if total else 0) for status, n in numbers.items()}
-    open_help = len(
-        session.execute(
-            select(HelpRequest.id).where(HelpRequest.event_id == event.id, HelpRequest.status != "resolved")
-        ).all()
-    )
+    # The same figures the API serves (summary.py), so dashboard and integrations agree.
+    found = readiness_summary(session, event.id)
     # Alerts the team may be missing: messages of this event that failed at least once and are not sent.
     stuck = (
         session.execute(
@@ -89,12 +84,12 @@ def summary_context(event: Event) -> dict:
     worker = worker_status()
     return dict(
         event=event,
-        counts=numbers,
-        shares=shares,
-        total=total,
+        counts=found.counts,
+        shares=found.shares,
+        total=found.total,
         time_left=time_left(event),
-        open_help=open_help,
-        updated=utcnow(),
+        open_help=found.open_help,
+        updated=found.computed_at,
         undelivered=len(stuck),
         delivery_error=stuck[0] if stuck else "",
         worker=worker,

@@ -9,6 +9,7 @@ from .results import CHECKS, VERDICTS, CheckResult, CheckRun
 from .messages import MESSAGE_KINDS, ParticipantMessage
 from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
 from .support import (
+    API_SCOPES,
     HELP_CHANNELS,
     HELP_LEVELS,
     HELP_STATUSES,
@@ -26,6 +27,7 @@ from .types import UTCDateTime, utcnow
 metadata = SQLModel.metadata
 
 __all__ = [
+    "API_SCOPES",
     "AuditEntry",
     "PendingImport",
     "EventMember",

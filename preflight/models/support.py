@@ -16,6 +16,8 @@ HELP_CHANNELS = ("chat", "email", "phone")
 HELP_STATUSES = ("open", "in_progress", "resolved")
 HELP_LEVELS = ("L1", "L2", "expert")
 NOTE_KINDS = ("note", "reply", "system")
+# What an API token may do: read, or read and write ("write" implies "read").
+API_SCOPES = ("read", "write")
 
 
 class HelpRequest(SQLModel, table=True):
@@ -103,6 +105,8 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     # First characters of the token, shown so its owner can tell tokens apart.
     prefix: str = Field(max_length=12)
+    # "read" or "write" (API_SCOPES); tokens made before scopes existed became "read" (docs/support.md).
+    scope: str = Field(default="read", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

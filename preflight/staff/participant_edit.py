@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from .. import audit
 from ..auth import role_required
@@ -14,6 +13,7 @@ from . import bp
 from .events import STAFF, get_event_or_404, language_choices
 from .forms import ParticipantForm
 from .participants import get_participant_or_404
+from .roster import email_taken, normalise_email, update_participant
 
 
 @bp.route("/events/<int:event_id>/participants/<int:participant_id>/edit", methods=["GET", "POST"])
@@ -25,8 +25,8 @@ def edit_participant(event_id: int, participant_id: int):
     form = ParticipantForm(obj=participant)
     form.language.choices = language_choices()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        if _email_taken(event.id, participant.id, email):
+        email = normalise_email(form.email.data)
+        if email_taken(get_session(), event.id, email, participant.id):
             form.email.errors.append(_("%(email)s is already a participant of this event.", email=email))
         else:
             changed = _apply(participant, form, email)
@@ -37,20 +37,7 @@ def edit_participant(event_id: int, participant_id: int):
     return render_template("staff/participant_edit.html", event=event, participant=participant, form=form), status
 
 
-def _email_taken(event_id: int, participant_id: int, email: str) -> bool:
-    other = get_session().exec(
-        select(Participant.id).where(
-            Participant.event_id == event_id, Participant.email == email, Participant.id != participant_id
-        )
-    )
-    return other.first() is not None
-
-
 def _apply(participant: Participant, form: ParticipantForm, email: str) -> list[str]:
     """Copy the form onto the participant; return the names of the fields that changed."""
-    new = {"name": form.name.data.strip(), "email": email, "language": form.language.data, "role": form.role.data}
-    changed = [name for name, value in new.items() if getattr(participant, name) != value]
-    for name in changed:
-        setattr(participant, name, new[name])
-    get_session().flush()
-    return changed
+    new = {"name": form.name.data, "email": email, "language": form.language.data, "role": form.role.data}
+    return update_participant(get_session(), participant, new)

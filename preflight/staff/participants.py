@@ -20,6 +20,8 @@ from ..models import Participant
 from . import bp
 from .events import STAFF, _add_form, get_event_or_404
 from .forms import ActionForm
+from .roster import add_participant as add_participant_row
+from .roster import email_taken, normalise_email
 
 
 def get_participant_or_404(event_id: int, participant_id: int) -> Participant:
@@ -47,19 +49,11 @@ def add_participant(event_id: int):
                 flash(str(error), "error")
         return _back(event_id)
     session = get_session()
-    email = form.email.data.strip().lower()
-    exists = session.exec(
-        select(Participant).where(Participant.event_id == event.id, Participant.email == email)
-    ).first()
-    if exists:
+    email = normalise_email(form.email.data)
+    if email_taken(session, event.id, email):
         flash(_("%(email)s is already a participant of this event.", email=email), "error")
         return _back(event_id)
-    participant = Participant(
-        event_id=event.id, name=form.name.data.strip(), email=email, language=form.language.data, role=form.role.data
-    )
-    issue_link(participant)
-    session.add(participant)
-    session.flush()
+    participant = add_participant_row(session, event, form.name.data, email, form.language.data, form.role.data)
     audit.record("participant.create", "participant", participant.id)
     flash(_("Participant added."), "success")
     return _back(event_id)

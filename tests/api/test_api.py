@@ -70,6 +70,8 @@ def test_openapi_document_is_valid_and_complete(client):
         "/api/events/{event_id}/participants",
         "/api/events/{event_id}/participants/{participant_id}",
         "/api/events/{event_id}/help-requests",
+        "/api/events/{event_id}/help-requests/{request_id}",
+        "/api/events/{event_id}/readiness",
     }
     params = {p["name"] for p in spec["paths"]["/api/events/{event_id}/participants"]["get"]["parameters"]}
     assert {"event_id", "status", "check", "role", "q", "sort", "page", "per_page"} <= params

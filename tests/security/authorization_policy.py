@@ -11,6 +11,7 @@ decision about who may use it.
 #   admin        signed-in admins
 #   translation  signed-in translators and admins
 #   api          an API bearer token of an admin or agent (session cookies never count)
+#   api-write    the same, and the token must have the write scope (a read token gets 403)
 #   signed-in    any signed-in staff member (their own account)
 #   password-link  only with a valid invitation or reset link in the URL (nobody holds one here)
 #   metrics      only with the metrics bearer token or from an allowed address (off here: 404;
@@ -48,6 +49,10 @@ POLICY: dict[str, str] = {
     "api.participants": "api",
     "api.participant": "api",
     "api.help_requests": "api",
+    "api.readiness": "api",
+    "api.create_participant": "api-write",
+    "api.change_participant": "api-write",
+    "api.change_help_request": "api-write",
     "api_tokens.index": "staff",
     "api_tokens.create": "staff",
     "api_tokens.revoke": "staff",
@@ -103,6 +108,7 @@ ALLOWED = {
     "admin": {"admin"},
     "translation": {"translator", "admin"},
     "api": {"agent", "admin"},
+    "api-write": {"agent", "admin"},
     "signed-in": {"translator", "agent", "admin"},
     "password-link": set(),
     "metrics": set(),

@@ -32,7 +32,8 @@ def scoped(app, make_event, make_participant, make_staff, auth, client, ask_for_
     participant_b, token_b = make_participant(event=event_b, name=B_NAME)
     request_id = ask_for_help(participant_b, message=B_MESSAGE).id  # B asks from B's own page
     with app.app_context(), session_scope() as session:
-        api_token = create_token(session, session.get(StaffUser, agent.id), "agent token")[1]
+        # A write token: the agent's own events may be changed through the API, the others stay invisible.
+        api_token = create_token(session, session.get(StaffUser, agent.id), "agent token", "write")[1]
     auth.login(user=agent)
     return dict(
         a=event_a, b=event_b, agent=agent, participant_b=participant_b, request_b=request_id, api_token=api_token
