@@ -18,7 +18,8 @@ The network step fetches its configuration first; its WebRTC media path is not s
 UDP peer connection per participant, measured separately in ``docs/capacity.md`` "Network checks"),
 and its result is posted with the figures a browser would send. Then the page stays open a while;
 ``LOAD_HELP_SHARE`` of the participants (default 10 %) ask for help and the page polls the request's
-status at the interval the fragment itself sets (``hx-trigger="every 30s"``).
+status at the interval the fragment itself sets (``data-help-poll-every="30"``, followed by
+``static/js/help-status.js``).
 
 A staff user signs in once, opens the event dashboard, loads its charts once (fragment and SVG
 images, as the browser does when they scroll into view) and then refreshes every live fragment the
@@ -72,6 +73,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ASSETS = re.compile(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"')
 HX_POLL = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="every (\d+)s"')
+HELP_POLL = re.compile(r'data-help-poll="([^"]+)"[^>]*data-help-poll-every="(\d+)"')
 HX_REVEALED = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="revealed"')
 IMAGES = re.compile(r'<img[^>]+src="(/[^"]+)"')
 UA = (
@@ -148,7 +150,7 @@ class Participant(FastHttpUser):
         csrf = CSRF_META.search(html) or CSRF_INPUT.search(html)
         for asset in sorted(set(ASSETS.findall(html))):
             send(self.client, "GET", asset, "/static/[asset]", headers=headers)
-        polls = HX_POLL.findall(html)
+        polls = HELP_POLL.findall(html)
         run_id = secrets.token_urlsafe(12)
         post_headers = {**headers, "Content-Type": "application/json", "Accept": "application/json"}
         if csrf:
@@ -179,13 +181,7 @@ class Participant(FastHttpUser):
         while polls and time.monotonic() + interval < deadline:
             gevent.sleep(interval)
             for url, _ in polls:
-                send(
-                    self.client,
-                    "GET",
-                    url.replace("&amp;", "&"),
-                    _name(url, token),
-                    headers={**headers, "HX-Request": "true"},
-                )
+                send(self.client, "GET", url.replace("&amp;", "&"), _name(url, token), headers=headers)
         if not polls:
             gevent.sleep(max(0.0, deadline - time.monotonic()))
         self._finish()
@@ -202,7 +198,8 @@ class Participant(FastHttpUser):
             "csrf_token": csrf.group(1) if csrf else "",
         }
         think(20)
-        # htmx posts the form and swaps in the status fragment it answers with.
+        # Sent as a fragment request (HX-Request): the answer is only the status fragment, which declares
+        # the same poll as the help page a browser is redirected to.
         answer = send(
             self.client,
             "POST",
@@ -211,7 +208,7 @@ class Participant(FastHttpUser):
             data=data,
             headers={**headers, "HX-Request": "true"},
         )
-        return HX_POLL.findall(answer.text)
+        return HELP_POLL.findall(answer.text)
 
     @staticmethod
     def _stored(response, check: str) -> bool:

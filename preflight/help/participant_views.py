@@ -116,9 +116,9 @@ def ask(token: str):
 @limiter.limit(_public_limit)
 @link_required
 def status(token: str):
-    """Only the help status fragment (the check page polls it while a request is open).
+    """Only the help status fragment (static/js/help-status.js polls it while a request is open).
 
-    ``?v=`` is the version the page shows: unchanged, the answer is 204 and htmx swaps nothing,
+    ``?v=`` is the version the page shows: unchanged, the answer is 204 and the script swaps nothing,
     so the region is not read out again and focus stays where it is."""
     if request.args.get("v") and request.args.get("v") == help_status_version(help_requests_for(g.participant)):
         return "", 204, {"Vary": "HX-Request"}

@@ -43,8 +43,8 @@ def test_help_flow_end_to_end(
         "open",
         "L1",
     )
-    status = client.get(f"/c/{token}/help/status", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert 'data-help-request-status="open"' in status and "every 30s" in status
+    status = client.get(f"/c/{token}/help/status").get_data(as_text=True)
+    assert 'data-help-request-status="open"' in status and 'data-help-poll-every="30"' in status
 
     # the team is told (email + webhook) with the failing check
     worker()
@@ -87,7 +87,7 @@ def test_help_flow_end_to_end(
         == 302
     )
     status = client.get(f"/c/{token}/help/status").get_data(as_text=True)
-    assert 'data-help-request-status="resolved"' in status and "hx-get" not in status  # stops polling
+    assert 'data-help-request-status="resolved"' in status and "data-help-poll" not in status  # stops polling
     [request] = _requests(app)
     assert request.assigned_to_id == agent.id and request.level == "L2" and request.resolved_at is not None
     with app.app_context(), session_scope() as session:
