@@ -15,8 +15,31 @@ from ..results import describe
 from . import webhook
 
 
+def _latency_text(summary: dict) -> str:
+    # i18n: body of the latency alert; ms = milliseconds
+    return gettext(
+        "%(participants)s participants measured a round trip above %(threshold)s ms in the last %(minutes)s minutes "
+        "(median %(median)s ms, worst %(worst)s ms; each participant counted once, by their latest result). Calls "
+        "will lag for them. When many people are slow at once the cause is often shared: a congested regional "
+        "link, a VPN they all use, or a media server far from the audience.",
+        participants=summary["participants"],
+        threshold=summary["threshold_ms"],
+        minutes=summary["window_minutes"],
+        median=summary["median_ms"],
+        worst=summary["worst_ms"],
+    )
+
+
 def _title(summary: dict) -> str:
     event = summary["event"]["name"]
+    if summary["kind"] == "latency":
+        # i18n: alert title; many participants of one event have a long round-trip time
+        return gettext(
+            "Slow connections: %(participants)s participants above %(threshold)s ms (%(event)s)",
+            participants=summary["participants"],
+            threshold=summary["threshold_ms"],
+            event=event,
+        )
     if summary["kind"] == "mass":
         # i18n: alert title; %(check)s is a check name (Camera, Network...), %(share)s a percentage
         return gettext(
@@ -36,6 +59,12 @@ def _title(summary: dict) -> str:
 
 
 def _facts(summary: dict) -> list[tuple[str, str]]:
+    if summary["kind"] == "latency":
+        return [
+            (gettext("Participants above the threshold"), str(summary["participants"])),
+            (gettext("Round trip"), f"{summary['median_ms']} ms (max {summary['worst_ms']} ms)"),
+            (gettext("Window"), f"{summary['window_minutes']} min"),
+        ]
     if summary["kind"] == "mass":
         judged = summary.get("judged", summary.get("runs"))  # alerts stored before participants were counted
         return [
@@ -66,6 +95,7 @@ def render(summary: dict) -> dict:
             "check_labels": CHECK_LABELS,
             "format_value": format_value,
             "figures": describe.figures,
+            "explanation": _latency_text(summary) if summary["kind"] == "latency" else "",
         }
         return {
             "subject": "[Preflight] " + title,
@@ -80,6 +110,8 @@ def render(summary: dict) -> dict:
 def _chat_text(summary: dict) -> str:
     """What a chat message says besides its title, facts and link (each only once): the mass alert's
     explanation or the participant's help message; nothing for a digest (its facts are the people)."""
+    if summary["kind"] == "latency":
+        return _latency_text(summary)
     if summary["kind"] == "mass":
         return gettext(
             "%(failing)s of %(judged)s participants failed the %(check)s check in the last %(minutes)s minutes (each "

@@ -22,6 +22,7 @@ from . import bp
 from .delivery import DeliveryError, deliver
 from .digest import build_digests
 from .heartbeat import beat
+from .latency import check_latency_alerts
 from .mass import check_mass_alerts
 from .outbox import claim, record
 
@@ -32,6 +33,7 @@ class TickReport:
 
     digests: int = 0
     mass_alerts: int = 0
+    latency_alerts: int = 0
     surveys: int = 0
     sent: int = 0
     failed: int = 0
@@ -74,6 +76,7 @@ def tick() -> TickReport:
     report = TickReport()
     report.digests = build_digests(now)
     report.mass_alerts = check_mass_alerts(now)
+    report.latency_alerts = check_latency_alerts(now)
     report.surveys = queue_survey_invitations(now)
     report.sent, report.failed = deliver_due()
     return report

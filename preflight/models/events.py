@@ -34,6 +34,12 @@ class Event(SQLModel, table=True):
     # When the satisfaction survey is emailed; None: not sent. Staff set it on the survey page
     # (never derived from ends_at, so editing the end date cannot trigger a mass send).
     survey_send_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # Latency alert: at least ``latency_alert_participants`` distinct participants whose latest
+    # network result within ``latency_alert_minutes`` has a round trip above ``latency_alert_ms``
+    # (0 participants: off). See preflight/alerts/latency.py.
+    latency_alert_ms: int = Field(default=200)
+    latency_alert_participants: int = Field(default=5)
+    latency_alert_minutes: int = Field(default=30)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -19,7 +19,16 @@ from .types import UTCDateTime, utcnow
 
 OUTBOX_CHANNELS = ("email", "webhook")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
-OUTBOX_KINDS = ("alert_digest", "mass_alert", "help_reply", "survey", "help_request", "invitation", "reminder")
+OUTBOX_KINDS = (
+    "alert_digest",
+    "mass_alert",
+    "help_reply",
+    "survey",
+    "help_request",
+    "invitation",
+    "reminder",
+    "latency_alert",
+)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -59,8 +68,9 @@ class Alert(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
-    kind: str = Field(max_length=10)  # digest, mass
-    # digest: id of its first failure; mass: "<check>:<window number>" (one mass alert per check and window)
+    kind: str = Field(max_length=10)  # digest, mass, latency
+    # digest: id of its first failure; mass: "<check>:<window number>" (one mass alert per check and
+    # window); latency: "rtt:<window number>"
     dedupe_key: str = Field(max_length=60)
     check: str = Field(default="", max_length=20)
     item_count: int = Field(default=0)

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, EmailField, SelectField, StringField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms import BooleanField, DateTimeLocalField, EmailField, IntegerField, SelectField, StringField, URLField
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..alerts.egress import UnsafeURL, check_url
 from ..i18n import valid_timezone
@@ -61,6 +61,18 @@ class EventForm(FlaskForm):
     )
     webhook_url = URLField(
         _l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500), public_webhook_url]
+    )
+    # i18n: latency alert settings on the event form
+    latency_alert_ms = IntegerField(
+        _l("Round trip above (ms)"), default=200, validators=[InputRequired(), NumberRange(min=20, max=5000)]
+    )
+    latency_alert_participants = IntegerField(
+        _l("For at least this many participants (0: no alert)"),
+        default=5,
+        validators=[InputRequired(), NumberRange(min=0, max=100000)],
+    )
+    latency_alert_minutes = IntegerField(
+        _l("Within (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=1440)]
     )
 
     def validate_timezone(self, field):
