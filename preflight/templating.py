@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .i18n import available_locales, text_direction
 from .links import participant_url
+from .results.reasons import reason_text
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
 
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
             "url_with_lang": url_with_lang,
             "viewer_timezone": str(get_timezone()),
             "participant_link": participant_url,
+            "reason_text": reason_text,
         }
 
     @app.template_filter("when")

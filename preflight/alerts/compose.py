@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext, ngettext
 
-from ..dashboard.format import CHECK_LABELS, format_value
+from ..dashboard.format import CHECK_LABELS, VERDICT_LABELS, format_value
 from ..results import describe
 from . import webhook
 
@@ -79,7 +79,7 @@ def _facts(summary: dict) -> list[tuple[str, str]]:
     facts = []
     for line in summary["participants"][:10]:
         checks = "; ".join(
-            describe.line(c["check"], c["values"], c["reason"]) for c in line["checks"] if c["verdict"] == "fail"
+            describe.problem(c["check"], c["values"], c["reason"]) for c in line["checks"] if c["verdict"] == "fail"
         )
         facts.append((line["name"], checks or "–"))
     return facts
@@ -93,8 +93,10 @@ def render(summary: dict) -> dict:
             "summary": summary,
             "title": title,
             "check_labels": CHECK_LABELS,
+            "verdict_labels": VERDICT_LABELS,
             "format_value": format_value,
             "figures": describe.figures,
+            "problem": describe.problem,
             "explanation": _latency_text(summary) if summary["kind"] == "latency" else "",
         }
         return {

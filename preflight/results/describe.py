@@ -9,6 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from ..dashboard.format import CHECK_LABELS
+from .reasons import reason_text
 from .values import details, metrics, raw
 
 # Reason suffix of a device that could not be opened -> plain words.
@@ -105,3 +106,21 @@ def line(check: str, values, reason: str = "") -> str:
     text = figures(check, values, reason)
     # i18n: a check's name and its measured values, e.g. "Network: 32 Mbit/s down, 32 up, 1 ms"
     return _("%(check)s: %(figures)s", check=label, figures=text) if text else label
+
+
+def problem(check: str, values, reason: str = "") -> str:
+    """What is wrong with one result, for staff: ``Check: reason in words (figures)``.
+
+    "Camera: Camera sends a black picture (covered or switched off) (1280×720 at 30 fps)"; a device
+    that could not be opened gets no figures (its reason already says it).
+    """
+    label = str(CHECK_LABELS.get(check, check))
+    why = reason_text(reason)
+    kind = (reason or "").removeprefix(f"{check}_")
+    said = "" if check in ("camera", "microphone") and kind in ACCESS else figures(check, values, reason)
+    if why and said:
+        # i18n: a check, why it did not pass and what was measured, e.g. "Network: Upload too slow (0.3 Mbit/s up)"
+        return _("%(check)s: %(problem)s (%(figures)s)", check=label, problem=why, figures=said)
+    if why or said:
+        return _("%(check)s: %(figures)s", check=label, figures=why or said)
+    return label
