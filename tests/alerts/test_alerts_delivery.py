@@ -53,7 +53,7 @@ def test_failing_run_reaches_support_email_and_webhook(
     assert "1 participant not ready: Quarterly update" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "Ada Lovelace" in text and "ada@example.org" in text and "Safari 17" in text
-    assert "camera_denied" in text and "permission denied" in text
+    assert "Camera: Camera permission denied [Fail]" in text and "camera_denied" not in text  # words, not codes
     assert "32 Mbit/s down, 0.3 up, 40 ms" in text  # the measured figures, with units
     assert "raw" not in text and "metrics" not in text  # no dump of the stored structure
     assert f"http://localhost/staff/events/{event.id}/dashboard/participants/{p.id}" in text
@@ -88,7 +88,7 @@ def test_a_real_failing_post_is_alerted(
     )  # retried post
     worker()
     assert len(smtp_server.messages) == 1 and len(webhook_receiver.posts) == 1
-    assert "speakers_not_heard" in smtp_server.messages[0].get_body(("plain",)).get_content()
+    assert "Speakers: Did not hear the test sound" in smtp_server.messages[0].get_body(("plain",)).get_content()
 
 
 def test_failures_are_batched_into_one_digest_per_interval(

@@ -30,6 +30,9 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.models import CheckResult, CheckRun
 
+# A lab of its own (namespaces or the proxy), no database dialect difference: once in CI.
+pytestmark = pytest.mark.lab
+
 SLOW = 30_000
 PUBLIC_LIMIT = 20  # per minute and per client address, on each public endpoint
 METRICS_TOKEN = "behind-nginx-metrics-token"

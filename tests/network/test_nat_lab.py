@@ -17,6 +17,9 @@ import pytest
 from gunicorn_server import GunicornServer
 from nat_lab import CLIENT_PUBLIC, PUBLIC, SERVER_PRIVATE, NatLab, available
 
+# A lab of its own (namespaces or the proxy), no database dialect difference: once in CI.
+pytestmark = pytest.mark.lab
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PORTS = (40100, 40149)
