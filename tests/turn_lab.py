@@ -162,3 +162,32 @@ class TurnLab(RoutedPath):
         """What coturn wrote so far."""
         path = self.workdir / "turnserver.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _chromium(url: str, token: str) -> dict:
+    """The page's network step in headless Chromium (bench/netlab's client), trusting any TURN certificate.
+
+    ``--ignore-certificate-errors`` stands in for a certificate browsers accept: Chromium checks the
+    TURN server's, and with the lab's self-signed one it gathers no relay candidate at all."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "netlab"))
+    from playwright.sync_api import BrowserType
+
+    launch = BrowserType.launch
+
+    def trusting(self, **options):
+        return launch(self, **{**options, "args": [*options.get("args", []), "--ignore-certificate-errors"]})
+
+    BrowserType.launch = trusting
+    import netlab_clients
+
+    return netlab_clients.browser_client(url, token, 60)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    # python tests/turn_lab.py URL TOKEN: one browser check, its judgement as one JSON line.
+    print(json.dumps(_chromium(sys.argv[1], sys.argv[2])), flush=True)

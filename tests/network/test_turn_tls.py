@@ -3,15 +3,18 @@ connects, through coturn's TLS listener on 443, and the verdict is ``warn tcp_on
 
 gunicorn serves the page on port 443 in the server's namespace with the relay as its only ICE
 server (shared secret: the page's credentials come from /network/config); the reference client
-runs in the client's namespace and posts its result like the page. Needs root, nftables,
+runs in the client's namespace and posts its result like the page; so does headless Chromium
+(the page's own network step) where it is installed. Needs root, nftables,
 openssl and coturn (skipped without them). ``PREFLIGHT_TURN_LAB_SHAPE=10000/5000`` shapes the
 link (kbit/s down/up) and runs the page's full-length phases instead, to read the figures
 (docs/turn.md)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +36,10 @@ def _shape() -> tuple[int, int] | None:
 
 @pytest.fixture
 def turn_lab_check(app_config, make_participant, tmp_path):
-    """``turn_lab_check() -> result``: one check from behind the 443-only firewall, posted and judged."""
+    """``turn_lab_check(browser=False) -> result``: one check from behind the 443-only firewall, posted and judged.
+
+    The reference client by default (tests/nat_lab.py's output), headless Chromium with ``browser``
+    (bench/netlab's report: verdict, reason, metrics, raw payload)."""
     if (why := available()) is not None:
         pytest.skip(why)
     if not app_config["DATABASE_URL"].startswith("sqlite"):
@@ -41,7 +47,7 @@ def turn_lab_check(app_config, make_participant, tmp_path):
     _, token = make_participant(role="attendee")
     shape = _shape()
 
-    def run() -> dict:
+    def run(browser: bool = False) -> dict:
         server = GunicornServer(
             app_config["DATABASE_URL"],
             app_config["SECRET_KEY"],
@@ -56,9 +62,13 @@ def turn_lab_check(app_config, make_participant, tmp_path):
             server.probe_prefix = lab.prefix(lab.client)  # healthy as seen through the firewall
             server.start()
             try:
-                argv = [sys.executable, str(ROOT / "tests" / "nat_lab.py"), server.url, token, "--post"]
+                if browser:
+                    argv = [sys.executable, str(ROOT / "tests" / "turn_lab.py"), server.url, token]
+                else:
+                    argv = [sys.executable, str(ROOT / "tests" / "nat_lab.py"), server.url, token, "--post"]
+                    argv += ["--full"] if shape else []
                 client = subprocess.run(
-                    [*lab.prefix(lab.client), *argv, *(["--full"] if shape else [])],
+                    [*lab.prefix(lab.client), *argv],
                     capture_output=True,
                     text=True,
                     cwd=ROOT,
@@ -75,7 +85,7 @@ def turn_lab_check(app_config, make_participant, tmp_path):
         )
         result = json.loads(client.stdout.strip().splitlines()[-1])
         result["dropped_udp"] = dropped_udp
-        print("turn lab:", shape, json.dumps({k: v for k, v in result.items() if k != "judged"}), sep="\n")
+        print("turn lab:", shape, json.dumps({k: v for k, v in result.items() if k not in ("judged", "raw")}), sep="\n")
         print("judged:", json.dumps({k: v for k, v in result.get("judged", {}).items() if k != "html"}))
         return result
 
@@ -99,6 +109,18 @@ def test_behind_a_443_only_firewall_the_check_connects_through_turn_over_tls_and
     assert 'data-reason="tcp_only_turn"' in judged["html"]
     assert "works through the relay only" in judged["html"]
     assert judged["metrics"]["rtt_ms"] > 0
+
+
+def test_chromium_connects_through_turns_too(turn_lab_check):
+    if shutil.which("chromium") is None or importlib.util.find_spec("playwright") is None:
+        pytest.skip("needs Chromium and playwright")
+    result = turn_lab_check(browser=True)
+    raw = result["raw"]
+    assert raw["state"] == "connected", result
+    assert raw["selected"]["local_type"] == "relay" and raw["selected"]["relay_protocol"] == "tls", raw
+    assert raw["candidates"]["relay"] >= 1, raw
+    assert (result["verdict"], result["reason"]) == ("warn", "tcp_only_turn"), result
+    assert result["dropped_udp"] > 0, result
 
 
 def test_without_root_nftables_or_coturn_the_lab_says_why_and_the_test_skips(monkeypatch):
