@@ -46,8 +46,9 @@ class GunicornServer:
         command_prefix: tuple[str, ...] | list[str] = (),
         url: str | None = None,
         probe_prefix: tuple[str, ...] | list[str] = (),
+        port: int | None = None,
     ):
-        self.port = free_port()
+        self.port = port or free_port()  # a fixed ``port`` only where nothing else binds it (a namespace of its own)
         # ``url``: where clients reach it when that is not the bound address (behind a NAT: ``{port}`` is filled in).
         self.url = url.format(port=self.port) if url else f"http://{host}:{self.port}"
         self.command_prefix = list(command_prefix)  # e.g. ``ip netns exec NS``

@@ -14,9 +14,12 @@ namespaces of their own (nothing in this namespace changes). Needs root, ``ip`` 
   (conntrack): no unsolicited packet reaches the client.
 So the only working path is the client's packets to the public address.
 
-    python tests/nat_lab.py URL TOKEN     # the reference client's check, inside the client namespace
+    python tests/nat_lab.py URL TOKEN [--post] [--full]   # the reference client's check, in the client namespace
 
-prints one JSON line: the check's state and the candidates of the server's answers.
+prints one JSON line: the check's state and the candidates of the server's answers. The client takes
+its ICE servers from ``/c/<token>/network/config`` as the page does; ``--post`` also posts the result
+to ``/c/<token>/results`` and adds the judged finding; ``--full`` runs the page's full-length phases
+instead of the tests' short ones.
 """
 
 from __future__ import annotations
@@ -131,8 +134,9 @@ table ip pfnat {{
         subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
 
 
-def _client(url: str, token: str) -> dict:
-    """The reference client's check against ``url`` (as the page: link page first for the CSRF token)."""
+def _client(url: str, token: str, post_results: bool = False, full: bool = False) -> dict:
+    """The reference client's check against ``url`` (as the page: link page first for the CSRF token,
+    then the network config for the ICE servers)."""
     import asyncio
     import http.cookiejar
     import json
@@ -140,11 +144,12 @@ def _client(url: str, token: str) -> dict:
     import urllib.error
     import urllib.request
 
-    from preflight.network.reference_client import Plan, run_check
+    from preflight.network.reference_client import Plan, page_payload, run_check
 
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(f"{url}/c/{token}", timeout=20).read().decode()
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    config = json.loads(opener.open(f"{url}/c/{token}/network/config", timeout=20).read())
     answers: list[str] = []
 
     def post(body: dict):
@@ -164,21 +169,36 @@ def _client(url: str, token: str) -> dict:
     async def post_offer(body: dict):
         return await asyncio.get_running_loop().run_in_executor(None, post, body)
 
-    plan = Plan(idle_s=0.6, phase_cap_s=1.2, connect_s=6.0, summary_s=3.0, down=1, up=2)
+    short = dict(idle_s=0.6, phase_cap_s=1.2, connect_s=6.0, summary_s=3.0, down=1, up=2)
+    plan = Plan(ice_servers=config["ice_servers"], **({} if full else short))
     result = asyncio.run(run_check(post_offer, "run-nat-lab", plan))
     candidates = re.findall(r"^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\w+)", "".join(answers), re.M | re.I)
-    return {
+    out = {
         "state": result["state"],
         "http_status": result.get("http_status"),
+        "connect_ms": result.get("connect_ms"),
+        "rtt_ms": result.get("rtt_ms"),
         "download_kbps": result.get("download_kbps"),
         "upload_kbps": (result.get("server_record") or {}).get("upload_kbps"),
         "ice_remote": (result.get("server_record") or {}).get("ice_remote"),
+        "selected": result.get("selected"),
+        "gathered": result.get("candidates"),
         "candidates": [[address, int(port), kind] for address, port, kind in candidates],
     }
+    if post_results:
+        body = {"run_id": "run-nat-lab", "checks": {"network": page_payload(result)}}
+        request = urllib.request.Request(
+            f"{url}/c/{token}/results",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
+        )
+        with opener.open(request, timeout=30) as response:
+            out["judged"] = json.loads(response.read())["results"]["network"]
+    return out
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(_client(sys.argv[1], sys.argv[2])), flush=True)
+    print(json.dumps(_client(sys.argv[1], sys.argv[2], "--post" in sys.argv[3:], "--full" in sys.argv[3:])), flush=True)

@@ -231,7 +231,10 @@ def _proxy_suspected(record: dict | None) -> bool:
     """HTTP and media came from different public addresses: a proxy or a VPN splits the traffic."""
     if not record:
         return False
-    remote = (record.get("ice_remote") or {}).get("addr") if isinstance(record.get("ice_remote"), dict) else None
+    ice_remote = record.get("ice_remote") if isinstance(record.get("ice_remote"), dict) else {}
+    if ice_remote.get("type") == "relay":
+        return False  # media came from the TURN server's address by design, not from the participant's network
+    remote = ice_remote.get("addr")
     media, web = _public(remote), _public(record.get("http_addr"))
     return media is not None and web is not None and media != web
 

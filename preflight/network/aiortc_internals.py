@@ -192,3 +192,46 @@ def nominated_remote(pc: RTCPeerConnection | None) -> dict | None:
         return {"addr": pair.remote_addr[0], "type": pair.remote_candidate.type}
     except (AttributeError, StopIteration, TypeError, IndexError):
         return None
+
+
+def _ice_connection(pc: RTCPeerConnection | None) -> Any:
+    return pc.sctp.transport.transport._connection
+
+
+def selected_pair(pc: RTCPeerConnection | None) -> dict | None:
+    """The nominated ICE pair of ``pc`` as the page reports its selected pair (``SelectedPair``), None before one is.
+
+    ``relay_protocol`` is how this side reaches its TURN server when the local candidate is a
+    relay: ``udp``, ``tcp``, or ``tls`` for a ``turns:`` URL (aioice uses only the first TURN URL).
+    """
+    try:
+        connection = _ice_connection(pc)
+        pair = next(iter(connection._nominated.values()))
+        local, remote = pair.local_candidate, pair.remote_candidate
+    except (AttributeError, StopIteration, TypeError):
+        return None
+    relay_protocol = None
+    if local.type == "relay":
+        relay_protocol = (
+            "tls" if getattr(connection, "turn_ssl", False) else getattr(connection, "turn_transport", "udp")
+        )
+    return {
+        "local_type": local.type,
+        "remote_type": remote.type,
+        "protocol": local.transport.lower(),
+        "relay_protocol": relay_protocol,
+    }
+
+
+def local_candidates(pc: RTCPeerConnection | None) -> dict[str, int] | None:
+    """How many local candidates ``pc`` gathered, by type and by protocol (``Candidates``), None where unknown."""
+    try:
+        gathered = _ice_connection(pc).local_candidates
+    except AttributeError:
+        return None
+    counts = dict.fromkeys(("host", "srflx", "prflx", "relay", "udp", "tcp"), 0)
+    for candidate in gathered:
+        for key in (candidate.type, candidate.transport.lower()):
+            if key in counts:
+                counts[key] += 1
+    return counts

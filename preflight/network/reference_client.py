@@ -21,7 +21,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 
 from ..netrules import protocol as P
 from ..netrules import stats
-from .aiortc_internals import enlarge_receive_buffers
+from .aiortc_internals import enlarge_receive_buffers, local_candidates, selected_pair
 from .reference_bulk import download, upload
 from .reference_run import ClientRun, Plan, send_ctl
 from .timing import now_ms, rounded
@@ -98,7 +98,7 @@ async def run_check(
             await asyncio.wait_for(run.summary_event.wait(), plan.summary_s)
         except asyncio.TimeoutError:
             result["timeouts"].append("summary")
-        _fill_result(run, result, rtt)
+        _fill_result(run, result, rtt, ctl_pc)
         return result
     finally:
         for task in tasks:
@@ -124,8 +124,10 @@ async def _send_probes(run: ClientRun, channel) -> None:
         await asyncio.sleep(max(0.002, (next_at - now_ms()) / 1000))
 
 
-def _fill_result(run: ClientRun, result: dict, rtt: float | None) -> None:
+def _fill_result(run: ClientRun, result: dict, rtt: float | None, ctl_pc: RTCPeerConnection) -> None:
     idle = [r for _, r in run.rtts[P.PHASE_IDLE]]
+    # The control connection's ICE pair, as the page reads it from getStats (host over UDP where unknown).
+    selected = selected_pair(ctl_pc) or {"local_type": "host", "remote_type": "host", "protocol": "udp"}
     result.update(
         rtt_ms=rounded(rtt),
         rtt_p90_ms=rounded(stats.percentile(idle, 0.9)),
@@ -134,8 +136,8 @@ def _fill_result(run: ClientRun, result: dict, rtt: float | None) -> None:
         echoes_recv={str(k): v for k, v in run.echoes_recv.items()},
         hidden=False,
         throttled=False,
-        candidates={"host": 1, "srflx": 0, "relay": 0, "prflx": 0, "udp": 1, "tcp": 0},
-        selected={"local_type": "host", "remote_type": "host", "protocol": "udp", "relay_protocol": None},
+        candidates=local_candidates(ctl_pc) or {"host": 1, "srflx": 0, "relay": 0, "prflx": 0, "udp": 1, "tcp": 0},
+        selected={"relay_protocol": None, **selected},
     )
     if run.summary:
         result["server"] = run.summary.get("signed")

@@ -171,8 +171,24 @@ def test_a_browser_without_webrtc_is_sent_to_a_browser_not_to_the_network():
 def test_tcp_only_turn_is_a_warning():
     p = payload(selected={"local_type": "relay", "remote_type": "host", "protocol": "tcp", "relay_protocol": "tcp"})
     assert verdict(p) == ("warn", "tcp_only_turn", "firewall-vpn-proxy#tcp-only")
+    p = payload(selected={"local_type": "relay", "remote_type": "host", "protocol": "udp", "relay_protocol": "tls"})
+    assert verdict(p) == ("warn", "tcp_only_turn", "firewall-vpn-proxy#tcp-only")  # turns: on port 443
     p = payload(selected={"local_type": "relay", "remote_type": "host", "protocol": "udp", "relay_protocol": "udp"})
     assert verdict(p)[0] == "pass"
+
+
+def test_a_relayed_check_is_not_taken_for_a_vpn():
+    # Through TURN the server sees the relay's public address, never the participant's: no proxy suspicion.
+    r = record(ice_remote={"addr": "81.2.69.160", "type": "relay"}, http_addr="93.184.216.34")
+    p = payload(selected={"local_type": "relay", "remote_type": "host", "protocol": "udp", "relay_protocol": "tls"})
+    assert verdict(p, r) == ("warn", "tcp_only_turn", "firewall-vpn-proxy#tcp-only")
+    issues = assess(p, r, ZOOM, "attendee").details["issues"]
+    assert [issue["reason"] for issue in issues] == ["tcp_only_turn"]
+    # The same addresses on a direct pair still say VPN or proxy.
+    assert (
+        verdict(r=record(ice_remote={"addr": "81.2.69.160", "type": "srflx"}, http_addr="93.184.216.34"))[1]
+        == "vpn_proxy"
+    )
 
 
 def test_vpn_or_proxy_suspected_when_web_and_media_come_from_different_public_addresses():
