@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from ..models import CHECKS, CheckResult, CheckRun, Participant, ParticipantHandled
+from ..models import CHECKS, CheckResult, CheckRun, NetworkProbe, Participant, ParticipantHandled
 
 STATUSES = ("not_ready", "warnings", "not_started", "ready")  # attention order
 JUDGED = ("pass", "warn", "fail")
@@ -33,6 +33,7 @@ class Filters:
     q: str = ""
     sort: str = "attention"
     page: int = 1
+    network: str = ""  # "regressed": the latest re-probe looks worse than the last complete check
 
     @classmethod
     def from_args(cls, args) -> "Filters":
@@ -51,6 +52,7 @@ class Filters:
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "attention",
             page=min(page, 100000),
+            network="regressed" if args.get("network") == "regressed" else "",
         )
 
     def args(self, **overrides) -> dict:
@@ -62,6 +64,7 @@ class Filters:
             "q": self.q,
             "sort": self.sort,
             "page": self.page,
+            "network": self.network,
         }
         values.update(overrides)
         return {
@@ -145,6 +148,7 @@ class Row:
     run: CheckRun | None
     handled: bool
     results: list[CheckResult] = field(default_factory=list)
+    probe: NetworkProbe | None = None  # the latest re-probe, while no newer network check replaced it
 
     @property
     def problems(self) -> list[CheckResult]:
@@ -176,6 +180,10 @@ def _filtered(cols: Columns, event_id: int, filters: Filters, *columns):
             CheckResult.verdict == "fail",
         )
         stmt = stmt.where(failing)
+    if filters.network == "regressed":
+        stmt = stmt.where(
+            exists().where(NetworkProbe.participant_id == Participant.id, NetworkProbe.regressed.is_(True))
+        )
     if filters.role:
         stmt = stmt.where(Participant.role == filters.role)
     if filters.q:
@@ -222,7 +230,8 @@ def page(session: Session, event_id: int, filters: Filters, page_size: int = PAG
 
 
 def attach_results(session: Session, rows: list[Row]) -> None:
-    """Load the check results of each row's run in one query."""
+    """Load the check results of each row's run in one query, and each participant's latest re-probe in another."""
+    attach_probes(session, rows)
     run_ids = [row.run.id for row in rows if row.run is not None]
     if not run_ids:
         return
@@ -234,6 +243,19 @@ def attach_results(session: Session, rows: list[Row]) -> None:
             row.results = sorted(
                 by_run.get(row.run.id, []), key=lambda r: CHECKS.index(r.check) if r.check in CHECKS else 99
             )
+
+
+def attach_probes(session: Session, rows: list[Row]) -> None:
+    """Each row's latest re-probe (one query)."""
+    ids = [row.participant.id for row in rows]
+    if not ids:
+        return
+    found = {
+        p.participant_id: p
+        for p in session.execute(select(NetworkProbe).where(NetworkProbe.participant_id.in_(ids))).scalars()
+    }
+    for row in rows:
+        row.probe = found.get(row.participant.id)
 
 
 def participant_status(session: Session, participant: Participant) -> Row:
