@@ -97,6 +97,7 @@ class Columns:
     status: object
     rank: object
     is_handled: object
+    probe: object
 
 
 def _columns(event_id: int, before: datetime | None = None) -> Columns:
@@ -117,7 +118,8 @@ def _columns(event_id: int, before: datetime | None = None) -> Columns:
     )
     # Handled counts only until a newer run comes in.
     is_handled = case((and_(handled.handled_at.is_not(None), handled.handled_at >= run.updated_at), 1), else_=0)
-    return Columns(latest, run, handled, status, rank, is_handled)
+    probe = aliased(NetworkProbe, name="probe")  # one row per participant at most
+    return Columns(latest, run, handled, status, rank, is_handled, probe)
 
 
 def _base(cols: Columns, *columns):
@@ -127,6 +129,7 @@ def _base(cols: Columns, *columns):
         .join(cols.latest, cols.latest.c.participant_id == Participant.id, isouter=True)
         .join(cols.run, cols.run.id == cols.latest.c.run_id, isouter=True)
         .join(cols.handled, cols.handled.participant_id == Participant.id, isouter=True)
+        .join(cols.probe, cols.probe.participant_id == Participant.id, isouter=True)
     )
 
 
@@ -181,9 +184,7 @@ def _filtered(cols: Columns, event_id: int, filters: Filters, *columns):
         )
         stmt = stmt.where(failing)
     if filters.network == "regressed":
-        stmt = stmt.where(
-            exists().where(NetworkProbe.participant_id == Participant.id, NetworkProbe.regressed.is_(True))
-        )
+        stmt = stmt.where(cols.probe.regressed.is_(True))
     if filters.role:
         stmt = stmt.where(Participant.role == filters.role)
     if filters.q:
@@ -220,18 +221,20 @@ def page(session: Session, event_id: int, filters: Filters, page_size: int = PAG
     ).scalar_one()
     pages = max((total + page_size - 1) // page_size, 1)
     number = min(filters.page, pages)
-    stmt = _filtered(cols, event_id, filters, Participant, cols.status, cols.run, cols.is_handled)
+    stmt = _filtered(cols, event_id, filters, Participant, cols.status, cols.run, cols.is_handled, cols.probe)
     found = session.execute(
         stmt.order_by(*_order(cols, filters.sort)).offset((number - 1) * page_size).limit(page_size)
     ).all()
-    rows = [Row(participant=p, status=status, run=run, handled=bool(handled)) for p, status, run, handled in found]
+    rows = [
+        Row(participant=p, status=status, run=run, handled=bool(handled), probe=probe)
+        for p, status, run, handled, probe in found
+    ]
     attach_results(session, rows)
     return Page(rows=rows, total=total, page=number, pages=pages)
 
 
 def attach_results(session: Session, rows: list[Row]) -> None:
-    """Load the check results of each row's run in one query, and each participant's latest re-probe in another."""
-    attach_probes(session, rows)
+    """Load the check results of each row's run in one query."""
     run_ids = [row.run.id for row in rows if row.run is not None]
     if not run_ids:
         return
@@ -245,26 +248,13 @@ def attach_results(session: Session, rows: list[Row]) -> None:
             )
 
 
-def attach_probes(session: Session, rows: list[Row]) -> None:
-    """Each row's latest re-probe (one query)."""
-    ids = [row.participant.id for row in rows]
-    if not ids:
-        return
-    found = {
-        p.participant_id: p
-        for p in session.execute(select(NetworkProbe).where(NetworkProbe.participant_id.in_(ids))).scalars()
-    }
-    for row in rows:
-        row.probe = found.get(row.participant.id)
-
-
 def participant_status(session: Session, participant: Participant) -> Row:
     """The status row of one participant."""
     cols = _columns(participant.event_id)
     found = session.execute(
-        _base(cols, cols.status, cols.run, cols.is_handled).where(Participant.id == participant.id)
+        _base(cols, cols.status, cols.run, cols.is_handled, cols.probe).where(Participant.id == participant.id)
     ).one()
-    row = Row(participant=participant, status=found[0], run=found[1], handled=bool(found[2]))
+    row = Row(participant=participant, status=found[0], run=found[1], handled=bool(found[2]), probe=found[3])
     attach_results(session, [row])
     return row
 
