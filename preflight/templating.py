@@ -31,6 +31,9 @@ def url_with_lang(code: str, relative: bool = False) -> str:
 def init_app(app: Flask) -> None:
     """Register globals (locale, direction, CSRF) and date filters."""
 
+    # A true global, not a context variable: macros imported without context use it too.
+    app.jinja_env.globals["reason_text"] = reason_text
+
     @app.context_processor
     def _globals():
         locale = str(get_locale() or app.config["DEFAULT_LOCALE"])
@@ -43,7 +46,6 @@ def init_app(app: Flask) -> None:
             "url_with_lang": url_with_lang,
             "viewer_timezone": str(get_timezone()),
             "participant_link": participant_url,
-            "reason_text": reason_text,
         }
 
     @app.template_filter("when")

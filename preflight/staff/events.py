@@ -69,9 +69,9 @@ def _fill_event(form: EventForm, event: Event) -> dict[str, tuple[str, str]]:
     event.platform = form.platform.data
     event.default_role = form.default_role.data
     event.default_language = form.default_language.data
-    event.latency_alert_ms = form.latency_alert_ms.data
-    event.latency_alert_participants = form.latency_alert_participants.data
-    event.latency_alert_minutes = form.latency_alert_minutes.data
+    for name in ("latency_alert_ms", "latency_alert_participants", "latency_alert_minutes"):
+        if getattr(form, name).data is not None:
+            setattr(event, name, getattr(form, name).data)
     before = {key: getattr(event, key) or "" for key in AUDITED_CONTACTS}
     event.support_email = (form.support_email.data or "").strip()
     event.support_phone = (form.support_phone.data or "").strip()

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, EmailField, IntegerField, SelectField, StringField, URLField
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from ..alerts.egress import UnsafeURL, check_url
 from ..i18n import valid_timezone
@@ -63,16 +63,17 @@ class EventForm(FlaskForm):
         _l("Alert webhook URL"), validators=[Optional(), URL(require_tld=False), Length(max=500), public_webhook_url]
     )
     # i18n: latency alert settings on the event form
+    # Left empty (or absent, from a form loaded before these fields existed): the event keeps its value.
     latency_alert_ms = IntegerField(
-        _l("Round trip above (ms)"), default=200, validators=[InputRequired(), NumberRange(min=20, max=5000)]
+        _l("Round trip above (ms)"), default=200, validators=[Optional(), NumberRange(min=20, max=5000)]
     )
     latency_alert_participants = IntegerField(
         _l("For at least this many participants (0: no alert)"),
         default=5,
-        validators=[InputRequired(), NumberRange(min=0, max=100000)],
+        validators=[Optional(), NumberRange(min=0, max=100000)],
     )
     latency_alert_minutes = IntegerField(
-        _l("Within (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=1440)]
+        _l("Within (minutes)"), default=30, validators=[Optional(), NumberRange(min=1, max=1440)]
     )
 
     def validate_timezone(self, field):
