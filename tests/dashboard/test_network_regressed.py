@@ -38,6 +38,13 @@ def test_dashboard_flags_and_filters_the_regressed(client, auth, scene):
     table = client.get(f"/staff/events/{event.id}/dashboard?network=regressed", headers={"HX-Request": "true"})
     text = table.get_data(as_text=True)
     assert "Wendy Worse" in text and "Sam Same" not in text and "Nora None" not in text
+    wendy = people["Wendy Worse"][0]
+    own = client.get(f"/staff/events/{event.id}/dashboard/participants/{wendy.id}").get_data(as_text=True)
+    assert 'data-probe="regressed"' in own and "round trip much higher" in own
+    sam = people["Sam Same"][0]
+    assert "data-probe" not in client.get(f"/staff/events/{event.id}/dashboard/participants/{sam.id}").get_data(
+        as_text=True
+    )
     # Unknown filter values are ignored, never an error.
     assert client.get(f"/staff/events/{event.id}/dashboard?network=bogus").status_code == 200
 
