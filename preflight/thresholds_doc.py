@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROFILES, Profile
+from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROBE_THRESHOLDS, PROFILES, Profile
 
 
 def _profile_section(profile: Profile) -> list[str]:
@@ -60,6 +60,7 @@ def render() -> str:
     for profile in PROFILES.values():
         lines += _profile_section(profile)
     lines += _device_section()
+    lines += _probe_section()
     return "\n".join(lines)
 
 
@@ -80,5 +81,24 @@ def _device_section() -> list[str]:
     lines += ["", "Failures of a device a role only recommends are warnings:", ""]
     for role, needs in DEVICE_NEEDS.items():
         lines.append(f"- {role}: " + ", ".join(f"{check} {need}" for check, need in needs.items()))
+    lines.append("")
+    return lines
+
+
+def _probe_section() -> list[str]:
+    """The re-probe: when it is offered, and what a worse network than at the last complete check is."""
+    lines = [
+        "## Re-probe (every platform)",
+        "",
+        "Judged in `preflight/participant/probe.py` with `preflight/netrules/fingerprint.py`: a different",
+        "network is a different public address prefix (HTTP, or media when both are known); a worse one is",
+        "relayed media now but not then, a round trip above both RTT limits, or a rate below the ratio.",
+        "",
+        "| name | value | unit | source |",
+        "| --- | --- | --- | --- |",
+    ]
+    for item in fields(PROBE_THRESHOLDS):
+        threshold = getattr(PROBE_THRESHOLDS, item.name)
+        lines.append(f"| `{item.name}` | {threshold.value:.4g} | {threshold.unit} | {threshold.source} |")
     lines.append("")
     return lines

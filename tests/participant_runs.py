@@ -116,7 +116,15 @@ def verdict_payload(app, participant_id: int, run_id: str, check: str, verdict: 
 
 
 def post_run(
-    app, client, participant, token: str, at: datetime | None = None, run_id: str | None = None, ua: str = CHROME, **kw
+    app,
+    client,
+    participant,
+    token: str,
+    at: datetime | None = None,
+    run_id: str | None = None,
+    ua: str = CHROME,
+    remote_addr: str = "127.0.0.1",
+    **kw,
 ) -> dict:
     """Post one run for ``participant`` (a model with ``id``) through ``/c/<token>/results``; return the answer.
 
@@ -124,7 +132,9 @@ def post_run(
     """
     run_id = run_id or "run-" + uuid.uuid4().hex[:16]
     body = {"run_id": run_id, "checks": make_checks(app, participant.id, run_id, **kw)}
-    response = client.post(f"/c/{token}/results", json=body, headers={"User-Agent": ua})
+    response = client.post(
+        f"/c/{token}/results", json=body, headers={"User-Agent": ua}, environ_base={"REMOTE_ADDR": remote_addr}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     if at is not None:
         with app.app_context(), session_scope() as session:
@@ -134,3 +144,32 @@ def post_run(
                 .values(created_at=at, updated_at=at)
             )
     return response.get_json()
+
+
+def probe_payload(
+    secret: str, participant_id: int, run_id: str, rtt: float = 20.0, path: str = "host", addr: str = "10.0.0.2"
+) -> dict:
+    """A short re-probe as the page sends it: connected, round trip only, the server's record of the media path."""
+    session = "sess-" + run_id[-8:]
+    record = server_record(participant_id, run_id, session=session, rtt=rtt, ice_remote={"addr": addr, "type": path})
+    return dict(
+        state="connected",
+        session=session,
+        connect_ms=180.0,
+        candidates={"host": 2, "srflx": 0, "prflx": 0, "relay": 0, "udp": 2, "tcp": 0},
+        rtt_ms=float(rtt),
+        probes_sent={"0": 20},
+        echoes_recv={"0": 20},
+        server=sign(secret, record),
+        duration_ms=3000.0,
+    )
+
+
+def post_probe(app, client, participant, token: str, remote_addr: str = "127.0.0.1", **kw):
+    """Post a re-probe for ``participant`` through ``/c/<token>/probe`` from ``remote_addr``; return the response."""
+    run_id = "probe-" + uuid.uuid4().hex[:16]
+    body = {
+        "run_id": run_id,
+        "checks": {"network": probe_payload(app.config["SECRET_KEY"], participant.id, run_id, **kw)},
+    }
+    return client.post(f"/c/{token}/probe", json=body, environ_base={"REMOTE_ADDR": remote_addr})

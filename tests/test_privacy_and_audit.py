@@ -6,11 +6,20 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from participant_runs import post_run
+from participant_runs import post_probe, post_run
 from support_factories import worker  # noqa: F401 - fixture
 
 from preflight.db import session_scope
-from preflight.models import AuditEntry, CheckResult, CheckRun, Event, Participant, ParticipantMessage, utcnow
+from preflight.models import (
+    AuditEntry,
+    CheckResult,
+    CheckRun,
+    Event,
+    NetworkProbe,
+    Participant,
+    ParticipantMessage,
+    utcnow,
+)
 
 
 def _audit(app):
@@ -181,3 +190,33 @@ def test_reads_of_personal_data_and_token_changes_are_audited(client, auth, app,
     for expected in ("participant.view", "dashboard.export", "report.export", "api_token.create", "api.read"):
         assert expected in actions, (expected, actions)
     assert [(d, s) for a, d, s in entries if a == "api.read"] == [(f"GET /api/events/{event_id}/participants", user.id)]
+
+
+def _with_probe(app, participant, token):
+    """A complete network check, then a re-probe from elsewhere: a stored fingerprint and a stored probe."""
+    post_run(app, app.test_client(), participant, token, checks=("network",), remote_addr="203.0.113.7")
+    assert post_probe(app, app.test_client(), participant, token, remote_addr="198.51.100.20").status_code == 200
+
+
+def test_erasure_removes_network_fingerprints_and_probes(client, auth, app, make_participant):
+    participant, token = make_participant()
+    other, other_token = make_participant()
+    _with_probe(app, participant, token)
+    _with_probe(app, other, other_token)
+    auth.login("admin")
+    assert client.post(f"/staff/events/{participant.event_id}/participants/{participant.id}/delete").status_code == 302
+    with app.app_context(), session_scope() as session:
+        assert [p.participant_id for p in session.exec(select(NetworkProbe))] == [other.id]
+        assert len(session.exec(select(CheckResult)).all()) == 1  # the other's result (with its fingerprint)
+
+
+def test_retention_removes_network_fingerprints_and_probes(runner, app, make_event, make_participant):
+    old = make_event(name="Old")
+    gone, gone_token = make_participant(event=old)
+    _with_probe(app, gone, gone_token)
+    old_end = utcnow() - timedelta(days=100)
+    with app.app_context(), session_scope() as session:
+        event = session.get(Event, old.id)
+        event.starts_at, event.ends_at = old_end - timedelta(hours=1), old_end
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert _count(app, NetworkProbe) == 0 and _count(app, CheckResult) == 0

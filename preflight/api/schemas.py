@@ -74,6 +74,9 @@ class ParticipantQuery(BaseModel):
     sort: Literal[SORTS] = "attention"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100000)
     per_page: int = Field(50, ge=1, le=200)
+    network: Optional[Literal["regressed"]] = Field(
+        None, description="`regressed`: the latest re-probe looks worse than the last complete network check."
+    )
 
 
 class HelpQuery(BaseModel):
@@ -99,6 +102,16 @@ class ParticipantOut(BaseModel):
     warning_checks: list[Check]
     browser: str
     os: str
+    network_regressed: bool = Field(
+        False, description="The latest re-probe looks worse than the last complete network check."
+    )
+    network_worse: list[Literal["relay_now", "rtt_higher", "rate_lower", "no_connection"]] = Field(
+        default_factory=list, description="Why the latest re-probe looks worse (empty when it does not)."
+    )
+    network_changed: Optional[bool] = Field(
+        None,
+        description="The latest re-probe came from a different network (address prefix); null when unknown or none.",
+    )
 
 
 class ParticipantPage(BaseModel):

@@ -73,6 +73,9 @@ def participant_out(row: Row) -> ParticipantOut:
         warning_checks=[r.check for r in row.results if r.verdict == "warn"],
         browser=f"{run.browser_family} {run.browser_version}".strip() if run else "",
         os=f"{run.os_family} {run.os_version}".strip() if run else "",
+        network_regressed=bool(row.probe and row.probe.regressed),
+        network_worse=list(row.probe.worse) if row.probe else [],
+        network_changed=row.probe.changed if row.probe else None,
     )
 
 
@@ -135,6 +138,7 @@ def participants(event_id: int):
         q=(query.q or "").strip(),
         sort=query.sort,
         page=query.page,
+        network=query.network or "",
     )
     found = page(get_session(), event.id, filters, page_size=query.per_page)
     return _json(

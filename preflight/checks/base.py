@@ -62,6 +62,8 @@ class Context:
     # For judges that look up server-side measurements (the network check): who and which run.
     participant_id: Optional[int] = None
     run_key: str = ""
+    # The results request's address as the server sees it (ProxyFix-aware), for the network fingerprint.
+    http_addr: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,18 @@ Reasons, worst first (each with its guide section):
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Any, ClassVar, Literal, Optional
 
 from flask import current_app, has_app_context
 from pydantic import Field
 
+from ..netrules import fingerprint
 from ..netrules import protocol as P
 from ..netrules import stats
 from ..netrules.mos import mos
 from ..netrules.summary import verify
+from ..profiles import PROBE_THRESHOLDS as PROBE
 from ..profiles import Limit, Profile
 from .base import Context, Finding, Payload, worst
 
@@ -161,7 +164,14 @@ def judge(payload: NetworkPayload, ctx: Context) -> Finding:
         record = verify(current_app.config["SECRET_KEY"], payload.server, ctx.participant_id, ctx.run_key)
         if record is not None and payload.session and record.get("sid") != payload.session:
             record = None
-    return assess(payload, record, ctx.profile, ctx.role)
+    finding = assess(payload, record, ctx.profile, ctx.role)
+    # Built here, from what the server saw, so the page can never claim a network of its choosing.
+    return replace(finding, details={**finding.details, "fingerprint": network_fingerprint(ctx.http_addr, record)})
+
+
+def network_fingerprint(http_addr: str | None, record: dict | None) -> dict:
+    """The server-side fingerprint of the network (address prefixes and path type, never full addresses)."""
+    return fingerprint.build(http_addr, record, int(PROBE.ipv4_prefix.value), int(PROBE.ipv6_prefix.value))
 
 
 def _num(value: Any) -> float | None:

@@ -22,6 +22,13 @@ CHECK_LABELS = {
 }
 # i18n: verdict of one check
 VERDICT_LABELS = {"pass": _l("Pass"), "warn": _l("Warning"), "fail": _l("Fail"), "incomplete": _l("Incomplete")}
+# i18n: why the latest re-probe (a short network check when the participant came back) looks worse
+PROBE_LABELS = {
+    "relay_now": _l("media now relayed (TURN)"),
+    "rtt_higher": _l("round trip much higher"),
+    "rate_lower": _l("rate much lower"),
+    "no_connection": _l("no connection"),
+}
 # Failure categories of charts and reports.
 CATEGORIES = {"browser": "browser", "camera": "video", "microphone": "audio", "speakers": "audio", "network": "network"}
 # i18n: failure categories on charts and the report

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from ..models import CHECKS, CheckResult, CheckRun, Participant, ParticipantHandled
+from ..models import CHECKS, CheckResult, CheckRun, NetworkProbe, Participant, ParticipantHandled
 
 STATUSES = ("not_ready", "warnings", "not_started", "ready")  # attention order
 JUDGED = ("pass", "warn", "fail")
@@ -33,6 +33,7 @@ class Filters:
     q: str = ""
     sort: str = "attention"
     page: int = 1
+    network: str = ""  # "regressed": the latest re-probe looks worse than the last complete check
 
     @classmethod
     def from_args(cls, args) -> "Filters":
@@ -51,6 +52,7 @@ class Filters:
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "attention",
             page=min(page, 100000),
+            network="regressed" if args.get("network") == "regressed" else "",
         )
 
     def args(self, **overrides) -> dict:
@@ -62,6 +64,7 @@ class Filters:
             "q": self.q,
             "sort": self.sort,
             "page": self.page,
+            "network": self.network,
         }
         values.update(overrides)
         return {
@@ -94,6 +97,7 @@ class Columns:
     status: object
     rank: object
     is_handled: object
+    probe: object
 
 
 def _columns(event_id: int, before: datetime | None = None) -> Columns:
@@ -114,7 +118,8 @@ def _columns(event_id: int, before: datetime | None = None) -> Columns:
     )
     # Handled counts only until a newer run comes in.
     is_handled = case((and_(handled.handled_at.is_not(None), handled.handled_at >= run.updated_at), 1), else_=0)
-    return Columns(latest, run, handled, status, rank, is_handled)
+    probe = aliased(NetworkProbe, name="probe")  # one row per participant at most
+    return Columns(latest, run, handled, status, rank, is_handled, probe)
 
 
 def _base(cols: Columns, *columns):
@@ -124,6 +129,7 @@ def _base(cols: Columns, *columns):
         .join(cols.latest, cols.latest.c.participant_id == Participant.id, isouter=True)
         .join(cols.run, cols.run.id == cols.latest.c.run_id, isouter=True)
         .join(cols.handled, cols.handled.participant_id == Participant.id, isouter=True)
+        .join(cols.probe, cols.probe.participant_id == Participant.id, isouter=True)
     )
 
 
@@ -145,6 +151,7 @@ class Row:
     run: CheckRun | None
     handled: bool
     results: list[CheckResult] = field(default_factory=list)
+    probe: NetworkProbe | None = None  # the latest re-probe, while no newer network check replaced it
 
     @property
     def problems(self) -> list[CheckResult]:
@@ -176,6 +183,8 @@ def _filtered(cols: Columns, event_id: int, filters: Filters, *columns):
             CheckResult.verdict == "fail",
         )
         stmt = stmt.where(failing)
+    if filters.network == "regressed":
+        stmt = stmt.where(cols.probe.regressed.is_(True))
     if filters.role:
         stmt = stmt.where(Participant.role == filters.role)
     if filters.q:
@@ -212,11 +221,14 @@ def page(session: Session, event_id: int, filters: Filters, page_size: int = PAG
     ).scalar_one()
     pages = max((total + page_size - 1) // page_size, 1)
     number = min(filters.page, pages)
-    stmt = _filtered(cols, event_id, filters, Participant, cols.status, cols.run, cols.is_handled)
+    stmt = _filtered(cols, event_id, filters, Participant, cols.status, cols.run, cols.is_handled, cols.probe)
     found = session.execute(
         stmt.order_by(*_order(cols, filters.sort)).offset((number - 1) * page_size).limit(page_size)
     ).all()
-    rows = [Row(participant=p, status=status, run=run, handled=bool(handled)) for p, status, run, handled in found]
+    rows = [
+        Row(participant=p, status=status, run=run, handled=bool(handled), probe=probe)
+        for p, status, run, handled, probe in found
+    ]
     attach_results(session, rows)
     return Page(rows=rows, total=total, page=number, pages=pages)
 
@@ -240,9 +252,9 @@ def participant_status(session: Session, participant: Participant) -> Row:
     """The status row of one participant."""
     cols = _columns(participant.event_id)
     found = session.execute(
-        _base(cols, cols.status, cols.run, cols.is_handled).where(Participant.id == participant.id)
+        _base(cols, cols.status, cols.run, cols.is_handled, cols.probe).where(Participant.id == participant.id)
     ).one()
-    row = Row(participant=participant, status=found[0], run=found[1], handled=bool(found[2]))
+    row = Row(participant=participant, status=found[0], run=found[1], handled=bool(found[2]), probe=found[3])
     attach_results(session, [row])
     return row
 

@@ -30,7 +30,7 @@ from ..models import (
 )
 from . import bp, charts
 from ..results import describe
-from .format import CHECK_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
+from .format import CHECK_LABELS, PROBE_LABELS, STATUS_LABELS, VERDICT_LABELS, flat_values, guide_url, playbook_slug
 from .forms import ActionForm, NoteForm
 from .status import STATUSES, Filters, attach_results, page, participant_status, Row
 from .summary import readiness_summary
@@ -105,6 +105,7 @@ def table_context(event: Event, filters: Filters) -> dict:
 def _helpers() -> dict:
     return dict(
         status_labels=STATUS_LABELS,
+        probe_labels=PROBE_LABELS,
         check_labels=CHECK_LABELS,
         verdict_labels=VERDICT_LABELS,
         guide_url=guide_url,

@@ -6,6 +6,7 @@ from .audit import AuditEntry
 from .events import PARTICIPANT_ROLES, PLATFORMS, Event, EventMember, Participant
 from .imports import PendingImport
 from .results import CHECKS, VERDICTS, CheckResult, CheckRun
+from .probes import NetworkProbe
 from .messages import MESSAGE_KINDS, ParticipantMessage
 from .outbox import OUTBOX_KINDS, Alert, AlertItem, OutboxMessage
 from .support import (
@@ -30,6 +31,7 @@ __all__ = [
     "API_SCOPES",
     "AuditEntry",
     "PendingImport",
+    "NetworkProbe",
     "EventMember",
     "Alert",
     "AlertItem",

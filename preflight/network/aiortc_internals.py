@@ -185,11 +185,12 @@ def sctp_rtt_ms(pc: RTCPeerConnection | None) -> float | None:
 
 
 def nominated_remote(pc: RTCPeerConnection | None) -> dict | None:
-    """The remote address and candidate type of the ICE pair ``pc`` nominated, None before one is."""
+    """The remote address, candidate type and transport of the ICE pair ``pc`` nominated, None before one is."""
     try:
         connection = pc.sctp.transport.transport._connection
         pair = next(iter(connection._nominated.values()))
-        return {"addr": pair.remote_addr[0], "type": pair.remote_candidate.type}
+        candidate = pair.remote_candidate
+        return {"addr": pair.remote_addr[0], "type": candidate.type, "protocol": candidate.transport.lower()}
     except (AttributeError, StopIteration, TypeError, IndexError):
         return None
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..checks import ORDER, names
 from ..profiles import DEVICE_THRESHOLDS as T
+from ..profiles import PROBE_THRESHOLDS
 
 # Optional step scripts, loaded in this order after check.js when present (the network step ships
 # its statistics mirror and its step).
@@ -74,4 +75,19 @@ def page_config(token: str) -> dict:
             "dbfsFloor": T.dbfs_floor.value,
         },
         "strings": strings(),
+    }
+
+
+def reprobe_config(token: str) -> dict:
+    """The re-probe's settings (``config.reprobe``), present only when the page should offer one."""
+    return {
+        "url": url_for("participant.post_probe", token=token),
+        "ms": PROBE_THRESHOLDS.probe_ms.value,
+        "strings": {
+            # i18n: offered when the participant comes back to the check page some time after a complete check
+            "offer": _("Back again? Check in 5 seconds whether your connection is still the one you tested."),
+            "button": _("Check my connection again"),
+            "running": _("Checking your connection…"),
+            "failed": _("The quick check could not finish. To be sure, please run the full check again."),
+        },
     }

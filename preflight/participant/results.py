@@ -42,7 +42,12 @@ def post_results(token: str):
     profile = get_profile(event.platform)
     client = client_info(request.headers.get("User-Agent", ""))
     ctx = Context(
-        profile=profile, role=participant.role, client=client, participant_id=participant.id, run_key=submission.run_id
+        profile=profile,
+        role=participant.role,
+        client=client,
+        participant_id=participant.id,
+        run_key=submission.run_id,
+        http_addr=request.remote_addr,
     )
     findings = {name: get(name).judge(payload, ctx) for name, payload in submission.checks.items()}
 

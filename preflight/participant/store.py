@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..checks import Finding, overall
 from ..checks.client import ClientInfo
 from ..checks.submission import Submission
-from ..models import CheckResult, CheckRun, Participant, utcnow
+from ..models import CheckResult, CheckRun, NetworkProbe, Participant, utcnow
 
 
 @dataclass
@@ -92,6 +92,9 @@ def _apply(
             result.updated_at = now
             saved[name] = Saved(result, "replaced")
 
+    if any(name == "network" and s.status != "unchanged" for name, s in saved.items()):
+        # A new network check is the new baseline: an older re-probe compared with the previous one is moot.
+        session.exec(delete(NetworkProbe).where(NetworkProbe.participant_id == participant.id))
     run.browser_family, run.browser_version = client.name[:40], client.version[:40]
     run.os_family, run.os_version = client.os_family[:40], client.os_version[:40]
     run.device_type, run.user_agent = client.device_type[:20], client.user_agent[:512]

@@ -8,12 +8,14 @@ from flask import Response, current_app, g, render_template, request
 
 from ..checks import ORDER
 from ..checks.client import client_info
+from ..db import get_session
 from ..extensions import limiter
 from ..models import utcnow
 from ..profiles import get_profile
 from . import bp
 from .access import link_required
-from .page import page_config, step_scripts
+from .page import page_config, reprobe_config, step_scripts
+from .reprobe import due, last_complete
 from .verdicts import STEP_LABELS, help_url
 
 
@@ -30,6 +32,10 @@ def check_page(token: str):
     if participant.first_opened_at is None:
         participant.first_opened_at = utcnow()
     client = client_info(request.headers.get("User-Agent", ""))
+    config = page_config(token)
+    # Back after a while: offer a short re-probe against the last complete network check.
+    if due(last_complete(get_session(), participant.id), utcnow()):
+        config["reprobe"] = reprobe_config(token)
     return render_template(
         "participant/check.html",
         participant=participant,
@@ -39,7 +45,7 @@ def check_page(token: str):
         client=client,
         steps=ORDER,
         step_labels=STEP_LABELS,
-        config=page_config(token),
+        config=config,
         step_scripts=step_scripts(),
         help_url=help_url(token),
     )

@@ -27,3 +27,15 @@ def details(values: Any) -> dict:
 def raw(values: Any) -> dict:
     """The validated payload the page posted (minus what a check does not store); ``{}`` for anything else."""
     return _part(values, "raw")
+
+
+def fingerprint(values: Any) -> dict:
+    """The network result's server-side fingerprint with its figures merged in (``rtt_ms``, rates);
+    ``{}`` when the result has none (stored before fingerprints, or not a network result)."""
+    from ..netrules.fingerprint import FIGURES
+
+    stored = details(values).get("fingerprint")
+    if not isinstance(stored, dict):
+        return {}
+    figures = metrics(values)
+    return {**stored, **{name: figures[name] for name in FIGURES if name in figures}}

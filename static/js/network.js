@@ -30,12 +30,25 @@ var PLAN = {
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };
+/* The re-probe (preflight/profiles/probe.py, probe_ms): connect and a short idle phase within
+ * about 5 s, one bulk connection each way (the offer needs them), no rate: too short to settle. */
+var QUICK = {
+  quick: true,
+  gatherMs: 1000,
+  connectMs: 2000,
+  idleMs: 1000,
+  summaryMs: 800,
+  idleProbeHz: 150,
+  probeHz: 100,
+  busyMaxMs: 0,
+  httpBudgetMs: 0
+};
 
 /* ===== One check ============================================================================ */
 
-function NetworkCheck(ctx) {
+function NetworkCheck(ctx, plan) {
   this.ctx = ctx;
-  this.plan = PLAN;
+  this.plan = plan || PLAN;
   this.display = new N.Display(ctx);
   this.base = "/c/" + encodeURIComponent(ctx.token) + "/network";
   this.started = now();
@@ -95,9 +108,15 @@ NetworkCheck.prototype.run = async function () {
     this.display.say("connecting", 0.01);
     if (!window.RTCPeerConnection) return await this.fallback("unsupported");
     var outcome = await this.connect();
-    if (outcome !== "connected") return outcome === "fallback" ? await this.fallback(result.state) : result;
+    if (outcome !== "connected") {
+      return outcome === "fallback" && !this.plan.quick ? await this.fallback(result.state) : result;
+    }
     this.listen();
     var rtt = await this.idle();
+    if (this.plan.quick) {
+      await this.finish();
+      return result;
+    }
     await this.download(rtt);
     await this.upload(rtt);
     await this.finish();
@@ -114,7 +133,7 @@ NetworkCheck.prototype.run = async function () {
 
 /* "connected", "fallback" (result.state says why) or "stop" (busy or refused). */
 NetworkCheck.prototype.connect = async function () {
-  var ctx = this.ctx, result = this.result, self = this;
+  var ctx = this.ctx, result = this.result, self = this, plan = this.plan;
   var asked = now();
   var cfg = await (await N.get(ctx, this.base + "/config")).json();
   // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
@@ -133,7 +152,7 @@ NetworkCheck.prototype.connect = async function () {
   this.downChannels = [];
   this.downPcs = [];
   this.upChannels = [];
-  [["down", cfg.down || 2], ["up", ups || 4]].forEach(function (spec) {
+  [["down", plan.quick ? 1 : cfg.down || 2], ["up", plan.quick ? 1 : ups || 4]].forEach(function (spec) {
     for (var n = 0; n < spec[1]; n++) {
       var pc = new RTCPeerConnection(config);
       self.pcs.push(pc);
@@ -150,7 +169,7 @@ NetworkCheck.prototype.connect = async function () {
   });
 
   for (var i = 0; i < this.pcs.length; i++) await this.pcs[i].setLocalDescription(await this.pcs[i].createOffer());
-  var gathered = await Promise.all(this.pcs.map(function (pc) { return N.waitGathering(pc, PLAN.gatherMs); }));
+  var gathered = await Promise.all(this.pcs.map(function (pc) { return N.waitGathering(pc, plan.gatherMs); }));
   if (gathered.indexOf(false) >= 0) result.timeouts.push("gather");
   var offers = this.pcs.map(function (pc, n) { return { kind: kinds[n], sdp: pc.localDescription.sdp }; });
   var candidates = result.candidates = N.countCandidates(this.pcs);
@@ -160,7 +179,7 @@ NetworkCheck.prototype.connect = async function () {
   }
 
   var display = this.display;
-  var answer = await N.postOffer(ctx, this.base, { run_id: ctx.runId, offers: offers }, PLAN.busyMaxMs, function () {
+  var answer = await N.postOffer(ctx, this.base, { run_id: ctx.runId, offers: offers }, plan.busyMaxMs, function () {
     display.say("busy", 0.02);
   });
   if (answer.status === 503) { result.state = "busy"; result.timeouts.push("busy"); return "stop"; }
@@ -172,7 +191,7 @@ NetworkCheck.prototype.connect = async function () {
     await this.pcs[k].setRemoteDescription({ type: "answer", sdp: answer.data.answers[k].sdp });
   }
 
-  var opened = await N.channelOpened(this.ctl, this.ctlPc, PLAN.connectMs);
+  var opened = await N.channelOpened(this.ctl, this.ctlPc, plan.connectMs);
   result.selected = await N.selectedPair(this.ctlPc);
   if (!opened) {
     result.timeouts.push("connect");
@@ -209,16 +228,17 @@ NetworkCheck.prototype.listen = function () {
 
 /* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long. */
 NetworkCheck.prototype.idle = async function () {
-  var result = this.result;
+  var result = this.result, idleMs = this.plan.idleMs;
   this.display.say("latency", 0.1);
   this.idleStart = now();
-  this.idleEnd = this.idleStart + PLAN.idleMs;
+  this.idleEnd = this.idleStart + idleMs;
   for (;;) {
     var over = now() >= this.idleEnd;
-    var lengthened = this.idleEnd > this.idleStart + PLAN.idleMs;
+    // The re-probe never lengthens: its budget is fixed.
+    var lengthened = this.plan.quick || this.idleEnd > this.idleStart + idleMs;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
     if (over && (lengthened || fewLost)) break;
-    if (over) this.idleEnd += PLAN.idleMs;
+    if (over) this.idleEnd += idleMs;
     if (this.serverGone) break;
     await sleep(250, this.ctx.signal);
     var sofar = S.median(this.rtts[0].map(function (pair) { return pair[1]; }));
@@ -344,7 +364,7 @@ NetworkCheck.prototype.finish = async function () {
   var result = this.result;
   this.display.say("finishing", 0.96);
   this.send({ t: "done", sent: this.sent });
-  var until = now() + PLAN.summaryMs;
+  var until = now() + this.plan.summaryMs;
   while (!this.summary && !this.serverGone && now() < until) await sleep(50, this.ctx.signal);
   if (!this.summary) result.timeouts.push("summary");
   result.probes_sent = this.sent;
@@ -359,6 +379,8 @@ NetworkCheck.prototype.finish = async function () {
 };
 
 var api = { run: function (ctx) { return new NetworkCheck(ctx).run(); } };
+// The re-probe (static/js/reprobe.js): the same check with the QUICK plan.
+window.PreflightNetProbe = function (ctx) { return new NetworkCheck(ctx, QUICK).run(); };
 if (window.Preflight && typeof window.Preflight.registerStep === "function") {
   window.Preflight.registerStep("network", api);
 } else {

@@ -126,6 +126,10 @@ def test_results_post_joins_the_server_record_and_stores_the_figures(app, client
         assert stored.verdict == "pass"
         assert stored.values["metrics"]["download_kbps"] == metrics["download_kbps"]
         assert stored.values["details"]["server_measured"] is True
+        # The fingerprint from aiortc's own nominated pair: prefixes and the path, never the full address.
+        print_ = stored.values["details"]["fingerprint"]
+        assert print_["http"] == "127.0.0.0/24" and print_["media"].endswith("/24")
+        assert print_["path"] in ("host", "srflx", "prflx", "relay") and print_["protocol"] == "udp"
 
 
 def test_results_with_a_record_of_another_run_do_not_count(client, net, link):

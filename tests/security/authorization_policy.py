@@ -36,6 +36,7 @@ POLICY: dict[str, str] = {
     "api.openapi": "public",
     "participant.check_page": "link",
     "participant.post_results": "link",
+    "participant.post_probe": "link",
     "help.ask": "link",
     "help.status": "link",
     "participant.survey": "link",
