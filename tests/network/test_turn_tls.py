@@ -23,6 +23,9 @@ import pytest
 from gunicorn_server import GunicornServer
 from turn_lab import APP_IP, PORT, TURN_IP, TurnLab, available, ice_servers
 
+# A lab of its own (namespaces, coturn), no database dialect difference: once in CI.
+pytestmark = pytest.mark.lab
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
