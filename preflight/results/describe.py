@@ -118,6 +118,8 @@ def problem(check: str, values, reason: str = "") -> str:
     why = reason_text(reason)
     kind = (reason or "").removeprefix(f"{check}_")
     said = "" if check in ("camera", "microphone") and kind in ACCESS else figures(check, values, reason)
+    if said.lower() == why.lower():  # "did not hear the test sound" says the reason already
+        said = ""
     if why and said:
         # i18n: a check, why it did not pass and what was measured, e.g. "Network: Upload too slow (0.3 Mbit/s up)"
         return _("%(check)s: %(problem)s (%(figures)s)", check=label, problem=why, figures=said)
