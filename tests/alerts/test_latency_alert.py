@@ -20,6 +20,22 @@ def alert_config(app_config, webhook_receiver):
     return app_config
 
 
+def _event_form(event, ms, participants, minutes) -> dict:
+    """The event form as staff post it, with the latency alert's three fields."""
+    return {
+        "name": event.name,
+        "timezone": "Europe/Paris",
+        "starts_at": "2030-01-10T10:00",
+        "ends_at": "2030-01-10T11:00",
+        "platform": "zoom",
+        "default_role": "attendee",
+        "default_language": "en",
+        "latency_alert_ms": str(ms),
+        "latency_alert_participants": str(participants),
+        "latency_alert_minutes": str(minutes),
+    }
+
+
 def _latency_posts(receiver) -> list[dict]:
     return [p for p in receiver.posts if p["preflight"]["kind"] == "latency"]
 
@@ -85,18 +101,7 @@ def test_thresholds_are_set_per_event_on_the_event_form(
     form = client.get(f"/staff/events/{strict.id}/edit").get_data(as_text=True)
     assert 'name="latency_alert_ms"' in form and 'value="200"' in form
     for event, (ms, people, minutes) in ((strict, (100, 2, 10)), (relaxed, (300, 2, 10))):
-        data = {
-            "name": event.name,
-            "timezone": "Europe/Paris",
-            "starts_at": "2030-01-10T10:00",
-            "ends_at": "2030-01-10T11:00",
-            "platform": "zoom",
-            "default_role": "attendee",
-            "default_language": "en",
-            "latency_alert_ms": str(ms),
-            "latency_alert_participants": str(people),
-            "latency_alert_minutes": str(minutes),
-        }
+        data = _event_form(event, ms, people, minutes)
         assert client.post(f"/staff/events/{event.id}/edit", data=data).status_code == 302
     for event in (strict, relaxed):
         for _ in range(2):
@@ -112,23 +117,12 @@ def test_zero_participants_turns_the_alert_off_and_bad_values_are_refused(
 ):
     event = make_event(support_email="")
     auth.login("agent")
-    data = {
-        "name": event.name,
-        "timezone": "Europe/Paris",
-        "starts_at": "2030-01-10T10:00",
-        "ends_at": "2030-01-10T11:00",
-        "platform": "zoom",
-        "default_role": "attendee",
-        "default_language": "en",
-        "latency_alert_ms": "abc",
-        "latency_alert_participants": "-1",
-        "latency_alert_minutes": "0",
-    }
+    data = _event_form(event, "abc", -1, 0)
     refused = client.post(f"/staff/events/{event.id}/edit", data=data)
     assert refused.status_code == 400
     with app.app_context(), session_scope() as session:
         assert session.get(Event, event.id).latency_alert_ms == 200  # nothing half-saved
-    data.update(latency_alert_ms="200", latency_alert_participants="0", latency_alert_minutes="30")
+    data = _event_form(event, 200, 0, 30)
     assert client.post(f"/staff/events/{event.id}/edit", data=data).status_code == 302
     for _ in range(6):
         run_check(make_participant(event=event)[0], "warn")
