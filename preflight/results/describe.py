@@ -120,6 +120,8 @@ def problem(check: str, values, reason: str = "") -> str:
     said = "" if check in ("camera", "microphone") and kind in ACCESS else figures(check, values, reason)
     if said.lower() == why.lower():  # "did not hear the test sound" says the reason already
         said = ""
+    if why.lower().startswith(label.lower()):  # "Camera permission denied" names its check already
+        return f"{why} ({said})" if said else why
     if why and said:
         # i18n: a check, why it did not pass and what was measured, e.g. "Network: Upload too slow (0.3 Mbit/s up)"
         return _("%(check)s: %(problem)s (%(figures)s)", check=label, problem=why, figures=said)

@@ -53,7 +53,7 @@ def test_failing_run_reaches_support_email_and_webhook(
     assert "1 participant not ready: Quarterly update" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "Ada Lovelace" in text and "ada@example.org" in text and "Safari 17" in text
-    assert "Camera: Camera permission denied [Fail]" in text and "camera_denied" not in text  # words, not codes
+    assert "- Camera permission denied [Fail]" in text and "camera_denied" not in text  # words, not codes
     assert "32 Mbit/s down, 0.3 up, 40 ms" in text  # the measured figures, with units
     assert "raw" not in text and "metrics" not in text  # no dump of the stored structure
     assert f"http://localhost/staff/events/{event.id}/dashboard/participants/{p.id}" in text
