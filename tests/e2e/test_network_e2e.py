@@ -14,6 +14,10 @@ from preflight.models import CheckResult, CheckRun
 from preflight.network.registry import live_checks
 from result_payloads import NETWORK_METRICS
 
+# The network path between a browser (or the reference client) and the peer, no database dialect
+# difference: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.lab
+
 SLOW = 30_000
 FIGURES = sorted(NETWORK_METRICS)
 

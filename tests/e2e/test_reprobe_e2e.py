@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import time
 from datetime import timedelta
 
@@ -13,6 +15,10 @@ from sqlmodel import select
 from preflight.db import session_scope
 from preflight.models import CheckRun, NetworkProbe, utcnow
 from test_network_e2e import SLOW, network, start, wait_no_live
+
+# The network path between a browser (or the reference client) and the peer, no database dialect
+# difference: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.lab
 
 
 def _age_runs(app, participant_id, minutes=30):

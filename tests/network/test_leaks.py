@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import gc
 import os
 import threading
@@ -9,6 +11,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from preflight.network.registry import live_checks
+
+# The network path between a browser (or the reference client) and the peer, no database dialect
+# difference: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.lab
 
 CYCLES = 200
 PARALLEL = 4
