@@ -72,6 +72,9 @@ GUIDES = {
     "server_busy": "how-to-run-check#network",
     "measurement_incomplete": "how-to-run-check#network",
 }
+# Reasons a network's policy (firewall, proxy, VPN) explains: the verdict carries a message for the
+# participant's IT team with what the event's platform needs.
+NETWORK_POLICY_REASONS = frozenset({"no_connection", "udp_blocked", "tcp_only_turn", "vpn_proxy"})
 # Order among reasons of the same verdict: the first one found is the one shown.
 PRECEDENCE = (
     "no_webrtc",
@@ -166,7 +169,11 @@ def judge(payload: NetworkPayload, ctx: Context) -> Finding:
             record = None
     finding = assess(payload, record, ctx.profile, ctx.role)
     # Built here, from what the server saw, so the page can never claim a network of its choosing.
-    return replace(finding, details={**finding.details, "fingerprint": network_fingerprint(ctx.http_addr, record)})
+    details = {**finding.details, "fingerprint": network_fingerprint(ctx.http_addr, record)}
+    if finding.reason in NETWORK_POLICY_REASONS and ctx.profile.media_ports and ctx.profile.key != "generic":
+        # What the participant's IT team must open, from the event's platform profile.
+        details["it"] = {"platform": ctx.profile.label, "media_ports": ctx.profile.media_ports}
+    return replace(finding, details=details)
 
 
 def network_fingerprint(http_addr: str | None, record: dict | None) -> dict:
