@@ -57,10 +57,20 @@ def _form(event) -> HelpForm:
     return form
 
 
+SHOWN_REQUESTS = 3
+
+
 @bp.app_template_global("help_requests_for")
-def help_requests_for(participant, limit: int = 3) -> list[dict]:
-    """The participant's latest help requests with the replies sent to them (for ``_help_status.html``)."""
-    return for_participant(get_session(), participant, limit)
+def help_requests_for(participant, limit: int = SHOWN_REQUESTS) -> list[dict]:
+    """The participant's latest help requests with the replies sent to them (for ``_help_status.html``).
+
+    Read once per request: the check page asks up to three times (where to place the status, the
+    status itself, whether to load the poller) and the status poll twice.
+    """
+    cache = g.setdefault("help_requests", {})
+    if participant.id not in cache:
+        cache[participant.id] = for_participant(get_session(), participant, SHOWN_REQUESTS)
+    return cache[participant.id][:limit]
 
 
 @bp.app_template_global("help_status_version")
