@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -19,6 +20,27 @@ FALLBACK_PAGE = (
     '<!doctype html><html lang="en"><meta charset="utf-8"><title>Preflight</title>'
     "<h1>Temporarily unavailable</h1><p>Please try again in a minute.</p></html>"
 )
+
+
+# Titles and messages of HTTP errors, translated when a page is rendered (lazy strings).
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Sign-in needed"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    410: _l("No longer available"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+}
+MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+}
 
 
 def _render(status: int, title: str, message: str, code: str | None = None):
@@ -48,27 +70,10 @@ def init_app(app: Flask) -> None:
         if exc.code in (301, 302, 303, 307, 308):
             return exc
         reset_request_session()
-        titles = {
-            400: _("Bad request"),
-            401: _("Sign-in needed"),
-            403: _("Access denied"),
-            404: _("Page not found"),
-            405: _("Not allowed"),
-            410: _("No longer available"),
-            413: _("Too large"),
-            429: _("Too many requests"),
-        }
-        messages = {
-            400: _("The request could not be understood."),
-            403: _("You do not have access to this page."),
-            404: _("This page does not exist."),
-            405: _("This action is not allowed here."),
-            413: _("What you sent is too large."),
-            429: _("Too many requests. Please wait a moment and try again."),
-        }
-        title = titles.get(exc.code) or _("Something went wrong")
+        title = str(TITLES.get(exc.code) or _("Something went wrong"))
+        message = str(MESSAGES.get(exc.code) or _("Please try again later."))
         # JSON callers get the stable English name ("Unauthorized") as the error code.
-        response = _render(exc.code or 500, title, messages.get(exc.code) or _("Please try again later."), exc.name)
+        response = _render(exc.code or 500, title, message, exc.name)
         if exc.code == 429 and getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
