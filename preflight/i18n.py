@@ -101,14 +101,19 @@ def explicit_locale() -> str | None:
     return requested_locale() or _valid(request.cookies.get(LANG_COOKIE), pseudo=True)
 
 
-def negotiate(explicit: str | None, stored: str | None, event_default: str | None) -> str:
-    """Apply the order: explicit, participant's stored, event default, Accept-Language, default."""
+def negotiate(
+    explicit: str | None, stored: str | None, event_default: str | None, *, browser_before_event: bool = False
+) -> str:
+    """Apply the order: explicit, participant's stored, event default, Accept-Language, default.
+
+    ``browser_before_event``: the browser's language comes before the event's (a link that no longer
+    works: nobody chose the event's language for this visitor).
+    """
+    event_code = _valid(event_default)
+    browser_code = browser_locale()
+    later = (browser_code, event_code) if browser_before_event else (event_code, browser_code)
     return (
-        _valid(explicit, pseudo=True)
-        or _valid(stored)
-        or _valid(event_default)
-        or browser_locale()
-        or current_app.config["DEFAULT_LOCALE"]
+        _valid(explicit, pseudo=True) or _valid(stored) or later[0] or later[1] or current_app.config["DEFAULT_LOCALE"]
     )
 
 
@@ -135,19 +140,10 @@ def select_locale() -> Locale:
     event's default comes after them there, since nobody chose it for this visitor."""
     participant = g.get("participant")
     event = g.get("event")
-    if "invalid_link_language" in g:
-        code = (
-            explicit_locale()
-            or _valid(g.invalid_link_language)
-            or browser_locale()
-            or _valid(getattr(event, "default_language", None))
-            or current_app.config["DEFAULT_LOCALE"]
-        )
-        return as_babel_locale(code)
+    dead_link = "invalid_link_language" in g
+    stored = g.invalid_link_language if dead_link else getattr(participant, "language", None)
     code = negotiate(
-        explicit_locale(),
-        getattr(participant, "language", None),
-        getattr(event, "default_language", None),
+        explicit_locale(), stored, getattr(event, "default_language", None), browser_before_event=dead_link
     )
     return as_babel_locale(code)
 
