@@ -84,16 +84,24 @@ def claim(session: Session, limit: int = BATCH) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for this worker (commits the claim)."""
     now = utcnow()
     token = uuid.uuid4().hex
-    candidates = (
-        select(OutboxMessage.id)
-        .where(_due(now))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    # Pick the ids first, then update exactly those: as a subquery of the UPDATE, PostgreSQL may
+    # run the LIMIT ... SKIP LOCKED select more than once and claim far more rows than ``limit``
+    # (a lease sized for ten messages holding a thousand). The picked rows stay locked until commit.
+    picked = list(
+        session.execute(
+            select(OutboxMessage.id)
+            .where(_due(now))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
     )
+    if not picked:
+        session.commit()
+        return []
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(OutboxMessage.id.in_(picked), _due(now))
         .values(status="sending", claim=token, lease_until=now + timedelta(seconds=lease_seconds(limit)))
         .execution_options(synchronize_session=False)
     )

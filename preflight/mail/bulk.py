@@ -209,20 +209,20 @@ def send_queued(message: OutboxMessage) -> None:
 def progress(session: Session, event_id: int, batch: str) -> Progress | None:
     """Counts of one batch of ``event_id`` (None for an unknown batch)."""
     rows = session.exec(
-        select(OutboxMessage.status, OutboxMessage.attempts > 0, func.count())
+        select(OutboxMessage.status, OutboxMessage.attempts, func.count())
         .where(OutboxMessage.event_id == event_id, OutboxMessage.batch == batch)
-        .group_by(OutboxMessage.status, OutboxMessage.attempts > 0)
+        .group_by(OutboxMessage.status, OutboxMessage.attempts)
     ).all()
     if not rows:
         return None
     out = Progress()
-    for status, tried, count in rows:
+    for status, attempts, count in rows:
         out.total += count
         if status == "sent":
             out.sent += count
         elif status == "dead":
             out.dead += count
-        elif status == "pending" and tried:
+        elif status == "pending" and attempts > 0:
             out.retrying += count
         else:
             out.waiting += count

@@ -343,3 +343,22 @@ def test_expired_lease_is_taken_over(app, make_event, webhook_receiver):
             assert again.id == held.id and again.claim != held.claim
             assert record(dead, held, None) is False  # the dead worker's late answer is ignored
             assert record(alive, again, None) is True
+
+
+def test_a_claim_takes_exactly_its_limit_however_many_are_due(app, make_event, webhook_receiver):
+    """PostgreSQL may re-run a LIMIT ... SKIP LOCKED subquery inside an UPDATE and claim far more rows
+    than asked, under a lease sized for the limit: a claim must take exactly ``limit`` rows."""
+    event = make_event()
+    with app.app_context(), session_scope() as session:
+        for n in range(300):
+            enqueue(
+                session, f"limit:{n}", "alert_digest", "webhook", webhook_receiver.url, {"json": {}}, event_id=event.id
+            )
+    with app.app_context():
+        from sqlmodel import Session
+
+        from preflight.db import get_engine
+
+        with Session(get_engine(), expire_on_commit=False) as session:
+            assert len(claim(session, limit=10)) == 10
+    assert sum(m.status == "sending" for m in _outbox(app)) == 10
