@@ -72,6 +72,7 @@ def csp_violations(page):
     return [e for e in page.errors if "Content Security Policy" in e]
 
 
+@pytest.mark.db
 def test_happy_path_reaches_ready(page, make_participant, app):
     participant, token = make_participant(role="presenter")
     start(page, token, skip_network=False)
@@ -140,6 +141,7 @@ def test_speakers_answered_no_with_keyboard_only(page, make_participant, app):
     assert stored["speakers"].reason == "speakers_not_heard"
 
 
+@pytest.mark.db
 def test_verdicts_and_raw_values_stored(page, make_participant, app):
     participant, token = make_participant(role="presenter")
     start(page, token)
@@ -162,6 +164,7 @@ def test_verdicts_and_raw_values_stored(page, make_participant, app):
     assert participant.id and stored["camera"].attempts == 1
 
 
+@pytest.mark.db
 def test_retried_post_is_stored_once(page, make_participant, app):
     participant, token = make_participant()
     calls = []
@@ -191,6 +194,7 @@ def test_retried_post_is_stored_once(page, make_participant, app):
 
 
 @pytest.mark.browser_context_args(permissions=[])  # straight to the speakers
+@pytest.mark.db
 def test_rerun_one_check_replaces_its_result(page, make_participant, app):
     participant, token = make_participant(role="presenter")
     start(page, token)
@@ -254,6 +258,7 @@ def test_page_in_french(page, make_participant, app):
     expect(step(page, "browser").locator(".verdict-title")).to_contain_text(ready)
 
 
+@pytest.mark.db
 def test_results_survive_going_offline_and_a_reload(page, make_participant, app):
     participant, token = make_participant()
     page.route("**/results", lambda route: route.abort("internetdisconnected"))

@@ -3,6 +3,8 @@ as images under the CSP, no console error, no axe-core violation."""
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from playwright.sync_api import expect
@@ -25,6 +27,7 @@ def _axe(page, axe_source):
     return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
 
+@pytest.mark.db
 def test_dashboard_updates_live_and_is_accessible(
     page, make_event, make_participant, run_check, make_staff, axe_source
 ):  # noqa: F811
@@ -60,6 +63,7 @@ def test_dashboard_updates_live_and_is_accessible(
     assert page.errors == []
 
 
+@pytest.mark.db
 def test_participant_asks_for_help_in_the_browser(page, make_participant, axe_source):
     _, token = make_participant(name="Hana Help")
     page.goto(f"/c/{token}/help")

@@ -7,6 +7,8 @@ posted once the server answers again: one run, every check stored once.
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from playwright.sync_api import expect
@@ -33,6 +35,7 @@ def _queued(page, token) -> list:
     return json.loads(raw) if raw else []
 
 
+@pytest.mark.db
 def test_results_survive_an_outage_and_a_reload_and_are_stored_once(page, make_participant, app):
     participant, token = make_participant()
     outage = {"on": True, "refused": 0}

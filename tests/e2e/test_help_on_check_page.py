@@ -4,6 +4,8 @@ check page then shows the request's state and the staff reply, kept up to date b
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from playwright.sync_api import expect
@@ -20,6 +22,7 @@ def _axe(page, axe_source):
     return page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
 
 
+@pytest.mark.db
 def test_help_is_reachable_by_keyboard_during_a_run_and_shows_the_reply(
     page, browser, base_url, app, make_participant, make_staff, staff_password, axe_source
 ):
@@ -92,6 +95,7 @@ HIDE = """hidden => {
 }"""
 
 
+@pytest.mark.db
 def test_the_check_page_polls_an_open_help_request_without_htmx(page, app, client, auth, make_participant):
     """Every 30 s (a fake clock here) help-status.js asks for the status: a 204 touches nothing and keeps
     focus, a staff reply is shown and announced once, a hidden tab is not polled, failures back off, and

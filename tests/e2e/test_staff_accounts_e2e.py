@@ -4,6 +4,8 @@ violation on the new pages."""
 
 from __future__ import annotations
 
+import pytest
+
 import mailbox
 import re
 from datetime import timedelta
@@ -36,6 +38,7 @@ def _last_mail_to(live_app, address):
     return messages[-1]
 
 
+@pytest.mark.db
 def test_invitation_to_first_sign_in(page, browser, base_url, live_app, make_staff, staff_password, axe_source):
     admin = make_staff("admin")
     _sign_in(page, admin.email, staff_password)
@@ -66,6 +69,7 @@ def test_invitation_to_first_sign_in(page, browser, base_url, live_app, make_sta
     assert page.errors == []
 
 
+@pytest.mark.db
 def test_scheduling_a_survey_in_the_past_asks_first(
     page, make_event, make_participant, make_staff, staff_password, axe_source
 ):
