@@ -226,8 +226,8 @@ class Lab(Shaping):
         if not self._is_up:
             raise LabError("call setup() first")
         self._clear_shaping()
-        self._apply_rate(ROUTER_NS, ROUTER_CLIENT_IF, scenario.down_kbit)
-        self._apply_rate(ROUTER_NS, ROUTER_SERVER_IF, scenario.up_kbit)
+        self._apply_rate(ROUTER_NS, ROUTER_CLIENT_IF, scenario.down_kbit, scenario.burst_down_bytes)
+        self._apply_rate(ROUTER_NS, ROUTER_SERVER_IF, scenario.up_kbit, scenario.burst_up_bytes)
         self._apply_nft(scenario)
         self._apply_delay(CLIENT_NS, CLIENT_IF, QUEUE_DOWN, scenario.delay_down_ms, scenario.jitter_ms)
         self._apply_delay(SERVER_NS, SERVER_IF, QUEUE_UP, scenario.delay_up_ms, scenario.jitter_ms)

@@ -163,7 +163,8 @@ def server(args) -> int:
     if args.scenario:
         import scenarios
 
-        if scenarios.get(args.scenario).turn_tcp:
+        known = scenarios.BY_NAME.get(args.scenario)  # ad-hoc ones (sweep-burst) have no TURN server
+        if known is not None and known.turn_tcp:
             extra["PREFLIGHT_ICE_SERVERS"] = json.dumps(start_turn(args.host, workdir / "turnserver.log"))
     env, tokens = prepare(
         workdir,

@@ -4,6 +4,8 @@ Plugs Preflight into the harness (run_check.py) without changing it:
 
     python3 bench/netlab/preflight_check.py bench [scenario ...] [--client browser|python] \
         [--repeat N] [--json out.json]
+    python3 bench/netlab/preflight_check.py sweep-burst [--rates 300,1000,5000,20000] \
+        [--bursts 3000,32000,256000] [--client python|browser] [--json out.json]
 
 - server (in pf-server): a fresh SQLite database with one event and one participant, then the app
   under gunicorn with gunicorn.conf.py, exactly as production runs it (one worker by default);
@@ -185,10 +187,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def bench(args) -> int:
-    """Run the harness with the real check and this module's judge; print the table."""
-    import run_check
-
+def _commands(args) -> tuple[str, str]:
+    """The harness's server and client command templates for the real check."""
     token_file = args.token_file
     # A higher (never real-time) priority: other work on a shared 2-core machine otherwise
     # decides the figures more than the link does. Not chrt: Chromium under SCHED_FIFO spun at
@@ -202,6 +202,14 @@ def bench(args) -> int:
         f"nice -n -10 env PREFLIGHT_NETWORK_TRACE=1 {VENV_PY} {HERE / 'preflight_check.py'} client "
         f"--url {{url}} --token-file {token_file} --mode {args.client}"
     )
+    return server_cmd, client_cmd
+
+
+def bench(args) -> int:
+    """Run the harness with the real check and this module's judge; print the table."""
+    import run_check
+
+    server_cmd, client_cmd = _commands(args)
     run_check.judge = compare
     argv = [
         *args.names,
@@ -225,8 +233,120 @@ def bench(args) -> int:
     return status
 
 
+# ----- token-bucket bursts (docs/netlab.md, "Token-bucket bursts") ----------------------------
+def kbit_list(text: str) -> list[int]:
+    """'300,1000,5000' -> [300, 1000, 5000] (positive integers; argparse type)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def burst_scenarios(rates: list[int], bursts: list[int], rtt_ms: float) -> list:
+    """One ad-hoc scenario per (rate, burst): rate R kbit/s with a bucket of B bytes both ways."""
+    import scenarios
+
+    return [
+        scenarios.custom(
+            name=f"burst-{rate}k-{burst}B",
+            description=f"{rate} kbit/s each way, token bucket {burst} bytes",
+            down_kbit=rate,
+            up_kbit=rate,
+            rtt_ms=rtt_ms,
+            burst_down_bytes=burst,
+            burst_up_bytes=burst,
+        )
+        for rate in rates
+        for burst in bursts
+    ]
+
+
+def _server_record(raw: dict) -> dict:
+    """The server's signed record inside the payload, read without checking the signature (the
+    lab's own server signed it): itsdangerous' base64 JSON, zlib-compressed when it starts with '.'."""
+    import base64
+    import zlib
+
+    signed = raw.get("server")
+    if not isinstance(signed, str):
+        return {}
+    compressed, body = signed.startswith("."), signed.lstrip(".")
+    payload = base64.urlsafe_b64decode(body.split(".")[0] + "==")
+    try:
+        return json.loads(zlib.decompress(payload) if compressed else payload)
+    except ValueError:
+        return {}
+
+
+def _err(measured, configured: int) -> str:
+    if measured is None:
+        return "-"
+    error = 100 * (measured - configured) / configured
+    return f"{measured:.0f} ({error:+.1f} %{' ✗' if abs(error) > 100 * RATE_TOLERANCE else ''})"
+
+
+def sweep_table(records: list[dict]) -> str:
+    """Markdown: rate, burst, measured down/up (error vs configured), verdict, step duration."""
+    lines = [
+        "| rate kbit/s | bucket bytes (ms of rate) | down kbit/s (err) | up kbit/s (err) [windows / busy] "
+        "| verdict | step s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rec in records:
+        sc = rec["scenario"]
+        rate, burst = sc["down_kbit"], sc["burst_down_bytes"]
+        bucket = f"{burst} ({burst * 8 / rate:.0f} ms)"
+        result = rec.get("result") or {}
+        if rec.get("error") or not result:
+            lines.append(f"| {rate} | {bucket} | {rec.get('error') or 'no result'} | | | |")
+            continue
+        m, raw = result.get("metrics") or {}, result.get("raw") or {}
+        server = _server_record(raw)
+        split = f" [{_fmt(server.get('upload_window_kbps')) or '-'} / {_fmt(server.get('upload_busy_kbps')) or '-'}]"
+        duration = raw.get("duration_ms")
+        step = "-" if duration is None else f"{duration / 1000:.1f}"
+        lines.append(
+            f"| {rate} | {bucket} | {_err(m.get('download_kbps'), rate)} | {_err(m.get('upload_kbps'), rate)}{split} "
+            f"| {result.get('verdict')} {result.get('reason')} | {step} |"
+        )
+    return "\n".join(lines)
+
+
+def sweep_windows(records: list[dict]) -> str:
+    """Each cell's steady windows (kbit/s), download then upload: where the burst shows."""
+    lines = []
+    for rec in records:
+        raw = (rec.get("result") or {}).get("raw") or {}
+        server = _server_record(raw)
+        lines.append(f"{rec['scenario']['name']}: down {raw.get('download_windows')} up {server.get('upload_windows')}")
+    return "\n".join(lines)
+
+
+def sweep_burst(args) -> int:
+    """Rate R with a token bucket of B bytes both ways, for every R x B; one real check per cell."""
+    import run_check
+
+    server_cmd, client_cmd = _commands(args)
+    run_check.judge = compare
+    json_path = args.json or tempfile.mktemp(prefix="pf-netlab-burst-", suffix=".json")
+    harness = ["--server-cmd", server_cmd, "--client-cmd", client_cmd, "--client-timeout", str(args.client_timeout)]
+    harness += ["--json", json_path] + (["--log-dir", args.log_dir] if args.log_dir else [])
+    a = run_check.parser().parse_args(harness)
+    if a.log_dir:
+        Path(a.log_dir).mkdir(parents=True, exist_ok=True)
+    records = run_check.run_all(burst_scenarios(args.rates, args.bursts, args.rtt_ms), a)
+    print()
+    print(sweep_table(records))
+    print()
+    print(sweep_windows(records))
+    return 1 if any(r["error"] for r in records) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """CLI: server | client | bench."""
+    """CLI: server | client | bench | sweep-burst."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("server")
@@ -253,8 +373,20 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--client-timeout", type=float, default=90)
     b.add_argument("--json")
     b.add_argument("--log-dir")
+    w = sub.add_parser("sweep-burst", help="rate x token bucket, both ways, one check per cell")
+    w.add_argument("--rates", type=kbit_list, default=[300, 1000, 5000, 20000], help="kbit/s, comma-separated")
+    w.add_argument("--bursts", type=kbit_list, default=[3000, 32000, 256000], help="bytes, comma-separated")
+    w.add_argument("--rtt-ms", type=float, default=20)
+    w.add_argument("--client", choices=("browser", "python"), default="python")
+    w.add_argument("--workers", type=int, default=1)
+    w.add_argument("--token-file", default=TOKEN_FILE)
+    w.add_argument("--client-timeout", type=float, default=90)
+    w.add_argument("--json")
+    w.add_argument("--log-dir")
     a = p.parse_args(argv)
-    return {"server": server, "client": client, "bench": bench}[a.cmd](a)
+    if a.cmd == "sweep-burst" and min(a.bursts) < 1514:
+        p.error("--bursts: a bucket must hold at least one full frame (1514 bytes)")
+    return {"server": server, "client": client, "bench": bench, "sweep-burst": sweep_burst}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -124,8 +124,8 @@ def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
     return record
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the chosen scenarios (all by default) and print one summary line each."""
+def parser() -> argparse.ArgumentParser:
+    """The harness's options (also used by preflight_check.py's sweep, which picks its own links)."""
     p = argparse.ArgumentParser(description="Run the network check on every shaped link.")
     p.add_argument("names", nargs="*", help="scenario names (default: all)")
     p.add_argument("--server-cmd", help="command started in pf-server (template)")
@@ -137,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-timeout", type=float, default=120, help="seconds per client run")
     p.add_argument("--log-dir", help="write each server's output to DIR/server-<scenario>.log")
     p.add_argument("--json", help="write every record to this file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen scenarios (all by default) and print one summary line each."""
+    p = parser()
     a = p.parse_args(argv)
     if a.demo:
         a.server_cmd, a.client_cmd = a.server_cmd or DEMO_SERVER, a.client_cmd or DEMO_CLIENT
@@ -145,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     if a.log_dir:
         Path(a.log_dir).mkdir(parents=True, exist_ok=True)
     chosen = [scen.get(n) for n in a.names] if a.names else list(scen.SCENARIOS)
+    records = run_all(chosen, a)
+    failed = [r for r in records if r["error"] or (r["judgement"] or {}).get("ok") is False]
+    return 1 if failed else 0
+
+
+def run_all(chosen: list[scen.Scenario], a) -> list[dict]:
+    """Run every scenario of `chosen` a.repeat times on one lab (bounded in time); return the
+    records, also written to a.json when given. `a` carries main()'s options."""
     netlab.exit_on_signals()
     netlab.deadline(len(chosen) * a.repeat * (a.client_timeout + a.server_timeout + 30) + 60)
     records = []
@@ -163,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     if a.json:
         Path(a.json).write_text(json.dumps(records, indent=1))
-    failed = [r for r in records if r["error"] or (r["judgement"] or {}).get("ok") is False]
-    return 1 if failed else 0
+    return records
 
 
 if __name__ == "__main__":

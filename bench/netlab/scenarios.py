@@ -33,6 +33,11 @@ class Scenario:
     # A TURN server (coturn, TCP only) runs next to the app in pf-server and is configured as the
     # app's ICE server: the check must then connect through it ("only TURN over TCP works").
     turn_tcp: bool = False
+    # The shaper's token bucket per direction, in bytes (tbf's burst): what the link lets through
+    # at line rate after an idle spell before it settles to the rate, as home routers, ISP policers
+    # and DOCSIS "PowerBoost" do. None = the lab's small default (shaping.default_burst).
+    burst_down_bytes: int | None = None
+    burst_up_bytes: int | None = None
     # Placeholders for the network-check author: the verdict the check should give on this link
     # (e.g. "pass" / "warn" / "fail") and any per-metric expectations (e.g. {"rtt": "warn"}).
     expected_verdict: str | None = None
@@ -62,6 +67,8 @@ class Scenario:
             "loss_up_pct": self.loss_up_pct,
             "udp_blocked": self.udp_blocked,
             "turn_tcp": self.turn_tcp,
+            "burst_down_bytes": self.burst_down_bytes,
+            "burst_up_bytes": self.burst_up_bytes,
             "expected_verdict": self.expected_verdict,
             "expected_metrics": dict(self.expected_metrics),
             "expected_notes": self.expected_notes,

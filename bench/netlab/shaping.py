@@ -26,6 +26,47 @@ from netns import (
 )
 
 
+FRAME_BYTES = 1514  # a full Ethernet frame, as tbf counts it
+
+
+def default_burst(kbit: int) -> int:
+    """The lab's default bucket: 4 ms of rate, at least four full frames.
+
+    A small bucket keeps the rate honest over short windows (tbf uses hrtimers here).
+    """
+    return max(4 * FRAME_BYTES, int(kbit * 1000 / 8 * 0.004))
+
+
+def tbf_argv(ifname: str, kbit: int, burst: int | None = None, queue_ms: float = 200) -> list[str]:
+    """The `tc` command for tbf at `kbit` with a bucket of `burst` bytes (None = default_burst).
+
+    `limit` is the queue waiting for tokens: `queue_ms` of rate (at least ten full frames) plus
+    the *default* bucket, so it does not grow with a configured burst. tbf sends from the bucket
+    without queueing, so a large bucket needs no room in the queue, and a queue sized to it would
+    hold seconds of data on a slow link (256 KB at 300 kbit/s is 7 s).
+    """
+    if burst is not None and burst < FRAME_BYTES:
+        raise ValueError(f"burst {burst} bytes is smaller than one frame ({FRAME_BYTES}): tbf would drop full frames")
+    bytes_per_s = kbit * 1000 / 8
+    limit = max(10 * FRAME_BYTES, int(bytes_per_s * queue_ms / 1000)) + default_burst(kbit)
+    burst = default_burst(kbit) if burst is None else burst
+    return [
+        "tc",
+        "qdisc",
+        "add",
+        "dev",
+        ifname,
+        "root",
+        "tbf",
+        "rate",
+        f"{kbit}kbit",
+        "burst",
+        str(burst),
+        "limit",
+        str(limit),
+    ]
+
+
 class Shaping:
     """The shaping half of the lab (rate, loss, UDP blocked, delay and jitter)."""
 
@@ -52,32 +93,11 @@ class Shaping:
                     name = self.scenario.name if self.scenario else "?"
                     self.delayq_stats.append({"scenario": name, "ns": ns, **stats})
 
-    def _apply_rate(self, ns: str, ifname: str, kbit: int, queue_ms: float = 200) -> None:
-        """tbf at `kbit` on the router's egress; queue of `queue_ms` (at least ten full frames)."""
+    def _apply_rate(self, ns: str, ifname: str, kbit: int, burst: int | None = None, queue_ms: float = 200) -> None:
+        """tbf at `kbit` on the router's egress (see tbf_argv); nothing for an unshaped direction."""
         if kbit <= 0:
             return
-        bytes_per_s = kbit * 1000 / 8
-        # A small bucket keeps the rate honest over short windows (tbf uses hrtimers here).
-        burst = max(4 * 1514, int(bytes_per_s * 0.004))
-        limit = max(10 * 1514, int(bytes_per_s * queue_ms / 1000)) + burst
-        self._ns(
-            ns,
-            [
-                "tc",
-                "qdisc",
-                "add",
-                "dev",
-                ifname,
-                "root",
-                "tbf",
-                "rate",
-                f"{kbit}kbit",
-                "burst",
-                str(burst),
-                "limit",
-                str(limit),
-            ],
-        )
+        self._ns(ns, tbf_argv(ifname, kbit, burst, queue_ms))
 
     def _apply_nft(self, sc: scen.Scenario) -> None:
         rules = []
