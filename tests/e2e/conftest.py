@@ -40,17 +40,20 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def pytest_itemcollected(item):
+    """Every test in this folder is an e2e test (marked as it is collected, so ``-m`` sees it)."""
+    if E2E_DIR in Path(str(item.fspath)).parents:
+        item.add_marker(pytest.mark.e2e)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Every test in this folder is an e2e test; every browser test runs after all the others.
+    """Every browser test runs after all the others.
 
     While Playwright's sync API lives (pytest-playwright's session fixture), it keeps its asyncio
     loop marked as running in the main thread, so a later test calling ``asyncio.run()`` would fail.
     Runs last (trylast) so that pytest's grouping by parametrized browsers is kept.
     """
-    for item in items:
-        if E2E_DIR in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
     browser = [item for item in items if "playwright" in getattr(item, "fixturenames", ())]
     if browser:
         uses_browser = set(map(id, browser))

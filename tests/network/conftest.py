@@ -12,6 +12,13 @@ from preflight.network.host import get_host
 from preflight.network.registry import REGISTRY, live_checks
 from preflight.network.reference_client import Plan, run_check
 
+
+def pytest_itemcollected(item):
+    """The aiortc peer driven over loopback or through namespace labs: the network path, no
+    database dialect difference (marker ``lab``: CI runs these in the SQLite pass only)."""
+    item.add_marker(pytest.mark.lab)
+
+
 # Short phases: the protocol is the same, the figures are not what these tests look at.
 FAST = dict(idle_s=0.6, phase_cap_s=1.2, connect_s=5.0, summary_s=3.0, down=1, up=2)
 
