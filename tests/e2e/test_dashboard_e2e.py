@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from support_factories import run_check  # noqa: F401  (fixture)
+from support_factories import run_check, worker  # noqa: F401  (fixtures)
 
 PASSWORD = "correct-horse-42-battery"
 
@@ -73,4 +73,30 @@ def test_participant_asks_for_help_in_the_browser(page, make_participant, axe_so
     page.fill("input[name=phone]", "+44 20 7946 0000")
     page.click("button[data-action=send-help]")
     expect(page.locator("[data-help-request-status]")).to_have_attribute("data-help-request-status", "open")
+    assert page.errors == []
+
+
+@pytest.mark.db
+def test_sending_progress_follows_the_worker_without_a_reload(
+    page,
+    make_event,
+    make_participant,
+    make_staff,
+    worker,  # noqa: F811
+):
+    """One click queues the invitations; the event page's progress polls until the worker is done."""
+    event = make_event(name="Big launch")
+    for n in range(12):
+        make_participant(event=event, name=f"Guest {n}")
+    _sign_in(page, make_staff("agent"))
+    page.goto(f"/staff/events/{event.id}")
+    page.locator('[data-action="send-invitations"]').click()
+    status = page.locator('#sending [role="status"]')
+    expect(status).to_have_attribute("data-sending", "running")
+    expect(status).to_have_attribute("data-total", "12")
+    page.evaluate("window.__notReloaded = true")
+    worker()  # the background worker's pass
+    expect(status).to_have_attribute("data-sending", "done", timeout=15_000)
+    expect(status).to_contain_text("Done: 12 of 12 emails sent.")
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded instead of polling"
     assert page.errors == []
