@@ -29,6 +29,7 @@ from sqlmodel import select
 
 from preflight.db import session_scope
 from preflight.models import CheckResult, CheckRun
+from test_network_e2e import start
 
 # A lab of its own (namespaces or the proxy), no database dialect difference: once in CI.
 pytestmark = pytest.mark.lab
@@ -275,14 +276,7 @@ def test_participant_flow_in_chromium_through_nginx_with_the_network_step_on_the
     stack, page, make_participant, app
 ):
     participant, token = make_participant(role="presenter")
-    page.goto(f"{stack.url}/c/{token}")
-    page.locator('[data-action="start"]').click()
-    play = page.locator('[data-check="speakers"] [data-action="play-sound"]')
-    expect(play).to_be_enabled(timeout=SLOW)
-    play.click()
-    yes = page.locator('[data-answer="yes"]')
-    expect(yes).to_be_enabled()
-    yes.click()
+    start(page, token, base=stack.url)
     summary = page.locator('[data-role="summary"]')
     expect(summary).to_be_visible(timeout=60_000)
     network = page.locator('[data-check="network"]')

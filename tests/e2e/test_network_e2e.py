@@ -26,9 +26,10 @@ def network(page):
     return page.locator('[data-check="network"]')
 
 
-def start(page, token):
-    """Open the page, start, and get past the speakers question so the network step runs."""
-    page.goto(f"/c/{token}")
+def start(page, token, base=""):
+    """Open the page (on ``base``, default the live server), start, and get past the speakers
+    question so the network step runs."""
+    page.goto(f"{base}/c/{token}")
     page.locator('[data-action="start"]').click()
     play = page.locator('[data-check="speakers"] [data-action="play-sound"]')
     expect(play).to_be_enabled(timeout=SLOW)
