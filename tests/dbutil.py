@@ -21,6 +21,9 @@ def temporary_database(postgres_url: str | None, sqlite_dir: Path, prefix: str =
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throw-away database needs no flush to disk at every commit: waiting for it was a third
+        # of the suite's time on PostgreSQL. Transactions and locking are unchanged.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
