@@ -7,6 +7,16 @@ from dataclasses import fields
 from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROBE_THRESHOLDS, PROFILES, Profile
 
 
+def _hosts_line(profile: Profile) -> str:
+    """The platform's hosts for the IT message, or why there are none, with the source."""
+    if profile.media_hosts:
+        hosts = ", ".join(f"`{host}`" for host in profile.media_hosts)
+        return f"Hosts (IT message): {hosts} ({profile.media_hosts_source})."
+    if profile.media_hosts_source:
+        return f"Hosts (IT message): none listed; {profile.media_hosts_source}."
+    return "Hosts (IT message): none; the message lists only what the test itself needs."
+
+
 def _profile_section(profile: Profile) -> list[str]:
     up_fail_att, up_warn_att = profile.upload_limits("attendee")
     up_fail_pre, up_warn_pre = profile.upload_limits("presenter")
@@ -30,6 +40,8 @@ def _profile_section(profile: Profile) -> list[str]:
         f"{profile.loss_pct.source} |",
         "",
         f"Media ports: {profile.media_ports}.",
+        "",
+        _hosts_line(profile),
         "",
         "| browser | support | warn below | fail below | source |",
         "| --- | --- | --- | --- | --- |",

@@ -48,6 +48,7 @@ from ..netrules.summary import verify
 from ..profiles import PROBE_THRESHOLDS as PROBE
 from ..profiles import Limit, Profile
 from .base import Context, Finding, Payload, worst
+from .it_needs import it_details
 
 CandidateType = Literal["host", "srflx", "prflx", "relay"]
 Ms = Field(default=None, ge=0, le=120_000)
@@ -73,7 +74,7 @@ GUIDES = {
     "measurement_incomplete": "how-to-run-check#network",
 }
 # Reasons a network's policy (firewall, proxy, VPN) explains: the verdict carries a message for the
-# participant's IT team with what the event's platform needs.
+# participant's IT team with what the event's platform and this test need (it_needs.py).
 NETWORK_POLICY_REASONS = frozenset({"no_connection", "udp_blocked", "tcp_only_turn", "vpn_proxy"})
 # Order among reasons of the same verdict: the first one found is the one shown.
 PRECEDENCE = (
@@ -170,9 +171,10 @@ def judge(payload: NetworkPayload, ctx: Context) -> Finding:
     finding = assess(payload, record, ctx.profile, ctx.role)
     # Built here, from what the server saw, so the page can never claim a network of its choosing.
     details = {**finding.details, "fingerprint": network_fingerprint(ctx.http_addr, record)}
-    if finding.reason in NETWORK_POLICY_REASONS and ctx.profile.media_ports and ctx.profile.key != "generic":
-        # What the participant's IT team must open, from the event's platform profile.
-        details["it"] = {"platform": ctx.profile.label, "media_ports": ctx.profile.media_ports}
+    if finding.reason in NETWORK_POLICY_REASONS:
+        # What the participant's IT team must open: the event platform's hosts and ports (from its
+        # profile; none for the generic one) and this test's own (from the settings).
+        details["it"] = it_details(ctx.profile, current_app.config if has_app_context() else {})
     return replace(finding, details=details)
 
 

@@ -88,15 +88,20 @@ def parse_ports(text: str) -> tuple[dict[str, list[str]], bool]:
     return ports, more
 
 
-def ports_text(profile: Profile) -> str:
-    """UDP 8801–8810, 3478–3479 · TCP 443 (numbers only: language-neutral)."""
-    ports, more = parse_ports(profile.media_ports)
+def port_numbers(media_ports: str) -> tuple[str, bool]:
+    """(``UDP 8801–8810, 3478–3479 · TCP 443``, more): the numbers of a profile's ``media_ports``, language-neutral."""
+    ports, more = parse_ports(media_ports)
     parts = [
         f"{proto} {', '.join(p.replace('-', '–') for p in numbers)}"
         for proto, numbers in sorted(ports.items())
         if numbers
     ]
-    text = " · ".join(parts)
+    return " · ".join(parts), more
+
+
+def ports_text(profile: Profile) -> str:
+    """UDP 8801–8810, 3478–3479 · TCP 443 (numbers only: language-neutral)."""
+    text, more = port_numbers(profile.media_ports)
     if more:
         text = (
             _("%(ports)s, and the ranges the platform lists for its media servers", ports=text)

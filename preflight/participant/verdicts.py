@@ -8,9 +8,12 @@ from flask_babel import lazy_gettext as _l
 from ..checks import Check, Finding, names
 from ..checks.guides import guide_url
 from . import bp
+from .it_message import it_message_lines
 
 # Verdict fragments and guide pages link to guide sections the same way.
 bp.add_app_template_global(guide_url, "guide_url")
+# The participant's verdict and the staff participant page show the same message for the IT team.
+bp.add_app_template_global(it_message_lines, "it_message_lines")
 
 # i18n: names of the steps of the check page
 STEP_LABELS = {

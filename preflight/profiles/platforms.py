@@ -66,6 +66,12 @@ class Profile:
     browsers: dict[str, BrowserSupport] = field(default_factory=dict)
     recommended_browsers: tuple[str, ...] = ("chrome", "edge", "firefox", "safari")
     media_ports: str = ""
+    # Host names the platform's clients reach (wildcards as the platform writes them), for the IT
+    # message of a network blocked by policy. Empty when Preflight's sources name none: then
+    # ``media_hosts_note`` says why (HOSTS_SELF_HOSTED or HOSTS_NOT_IN_SOURCES).
+    media_hosts: tuple[str, ...] = ()
+    media_hosts_note: str = ""
+    media_hosts_source: str = ""
 
     def upload_limits(self, role: str) -> tuple[Rate, Rate]:
         """(fail below, warn below) for uploads in ``role``."""
@@ -148,6 +154,10 @@ MEET_NET = "Google Meet Troubleshooting Playbook, Google Cloud Community (RTT < 
 WEBEX_BW = "help.webex.com neho08h (720p ~ 2 Mbps); WBS30 white paper (360p 520 kbps, outdated)"
 JITSI_BW = "jitsi handbook devops-guide/requirements.md (180p 200 kbit/s, 720p 2500 kbit/s)"
 NOT_PUBLISHED = "not published by the platform: generic value"
+# Why a profile lists no host (``Profile.media_hosts_note``): the event runs its own server, or the
+# platform pages Preflight's figures come from name none (``media_hosts_source`` says which page).
+HOSTS_SELF_HOSTED = "self_hosted"
+HOSTS_NOT_IN_SOURCES = "not_in_sources"
 
 PROFILES: dict[str, Profile] = {
     "zoom": Profile(
@@ -170,6 +180,8 @@ PROFILES: dict[str, Profile] = {
             "safari": BrowserSupport("full", 14, "Zoom Meeting SDK for web (1080p only in Chrome/Edge per Video SDK)"),
         },
         media_ports="UDP 8801-8810, UDP 3478-3479, TCP 443, 8801, 8802 (Zoom firewall KB0060561)",
+        media_hosts=("*.zoom.us", "*.zoom.com"),
+        media_hosts_source="Zoom firewall KB0060561: web browser client, TCP 80, 443 and UDP 443 to these domains",
     ),
     "teams": Profile(
         key="teams",
@@ -214,6 +226,8 @@ PROFILES: dict[str, Profile] = {
         },
         recommended_browsers=("edge", "chrome"),
         media_ports="UDP 3478-3481, TCP 80 and 443 (Teams 'Prepare my network')",
+        media_hosts_note=HOSTS_NOT_IN_SOURCES,
+        media_hosts_source="not in Preflight's sources: Teams 'Prepare my network' (06/30/2018) gives ports only",
     ),
     "meet": Profile(
         key="meet",
@@ -233,6 +247,11 @@ PROFILES: dict[str, Profile] = {
             "safari": BrowserSupport("full", 14, "Meet access requirements 7317473: current Safari"),
         },
         media_ports="UDP 3478 and 19302-19309, TCP and UDP 443 (Meet network preparation, answer 1279090)",
+        media_hosts_note=HOSTS_NOT_IN_SOURCES,
+        media_hosts_source=(
+            "not in Preflight's sources: Meet answer 1279090 gives ports; the media IP ranges of an older "
+            "'Hangouts Meet' copy (74.125.250.0/24, 2001:4860:4864:5::/64) are not confirmed current, so not listed"
+        ),
     ),
     "webex": Profile(
         key="webex",
@@ -252,6 +271,8 @@ PROFILES: dict[str, Profile] = {
             "safari": BrowserSupport("full", 14, "Webex Browser SDK: Safari 12.1+ (WebRTC baseline 14)"),
         },
         media_ports="TCP 443; UDP ports per Cisco's 'Network Requirements for Webex Services' (ask your Webex admin)",
+        media_hosts_note=HOSTS_NOT_IN_SOURCES,
+        media_hosts_source="not in Preflight's sources: Webex 'Network Requirements for Webex Services' not read",
     ),
     "goto": Profile(
         key="goto",
@@ -265,6 +286,20 @@ PROFILES: dict[str, Profile] = {
         jitter_ms=GENERIC_JITTER,
         loss_pct=GENERIC_LOSS,
         media_ports="UDP 45000-49999 and TCP 443 (GoTo 'Minimal Firewall Settings for the GoTo App')",
+        media_hosts=(
+            "*.goto.com",
+            "*.goto-rtc.com",
+            "*.jive.com",
+            "*.getgo.com",
+            "*.gotomeeting.com",
+            "*.logmeininc.com",
+            "*.expertcity.com",
+            "*.gotowebinar.com",
+        ),
+        media_hosts_source=(
+            "GoTo 'Minimal Firewall Settings for the GoTo App' v2.1 and v2.3: domains (*.goto-rtc.com carries "
+            "audio and video over UDP/TCP; *.gotowebinar.com is added for webinars)"
+        ),
     ),
     "jitsi": Profile(
         key="jitsi",
@@ -284,6 +319,8 @@ PROFILES: dict[str, Profile] = {
             "safari": BrowserSupport("full", 14, JITSI_CAPS, refuse_below=14, refuse_source=JITSI_REFUSES),
         },
         media_ports="UDP 10000, TCP 443 (jitsi-meet quick-install.md)",
+        media_hosts_note=HOSTS_SELF_HOSTED,
+        media_hosts_source="jitsi-meet quick-install.md: self-hosted, the event's own server (TCP 80, 443, UDP 10000)",
     ),
     "generic": GENERIC,
 }

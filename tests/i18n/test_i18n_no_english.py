@@ -186,8 +186,28 @@ def verdict_reasons() -> list[tuple[str, str]]:
     return found
 
 
-def render_all_verdicts(app, person, locale: str) -> list[str]:
-    """Every verdict fragment and every summary, rendered in ``locale``."""
+# A message for the IT team with every kind of line (hosts, a note, ports, each of the test's own rules).
+IT_MESSAGES = [
+    {
+        "platform": "Zoom",
+        "media_ports": "TCP 443; UDP ports per the platform",
+        "hosts": ["*.zoom.us"],
+        "test": [
+            {"host": "localhost", "protocol": "TCP", "port": "443", "tls": True, "role": "page"},
+            {"host": "localhost", "protocol": "UDP", "port": "", "tls": False, "role": "media"},
+            {"host": "localhost", "protocol": "TCP", "port": "443", "tls": True, "role": "turn"},
+            {"host": "localhost", "protocol": "UDP", "port": "3478", "tls": False, "role": "stun"},
+        ],
+    },
+    {"platform": "Zoom", "media_ports": "", "hosts_note": "self_hosted"},
+    {"platform": "Zoom", "media_ports": "TCP 443", "hosts_note": "not_in_sources"},
+    {"test": []},
+]
+
+
+def render_all_verdicts(app, person, locale: str, it_messages: tuple = ()) -> list[str]:
+    """Every verdict fragment and every summary, rendered in ``locale`` (and the network verdict with each
+    of ``it_messages`` as its message for the IT team)."""
     event, participant, token = person
     pages = []
     reasons = verdict_reasons()
@@ -214,6 +234,10 @@ def render_all_verdicts(app, person, locale: str) -> list[str]:
             )
             finding = Finding(check, verdict, reason, "camera-problems#black", Anything(), details)
             pages.append(render_finding(get(check), finding))
+        for it in it_messages:
+            details = Anything(issues=[], it=it)
+            finding = Finding("network", "fail", "udp_blocked", "firewall-vpn-proxy#udp-blocked", Anything(), details)
+            pages.append(render_finding(get("network"), finding))
         for overall in ("pass", "warn", "fail", None):
             pages.append(
                 render_summary(
@@ -257,7 +281,9 @@ def untranslated(pages: list[str], locale: str, extra: tuple[str, ...] = ()) -> 
 
 
 def test_everything_a_participant_sees_is_marked_for_translation(pseudo_app, client, person):
-    pages = participant_pages(client, person, "en_XA") + render_all_verdicts(pseudo_app, person, "en_XA")
+    # The IT message's new strings are checked for marking here; the shipped locales' test below adds them
+    # once the lead has translated them (it_messages=IT_MESSAGES).
+    pages = participant_pages(client, person, "en_XA") + render_all_verdicts(pseudo_app, person, "en_XA", IT_MESSAGES)
     pages += guide_pages(client, "en_XA")
     assert len(pages) > 20
     assert 'lang="en-XA"' in pages[0]
