@@ -281,8 +281,6 @@ def untranslated(pages: list[str], locale: str, extra: tuple[str, ...] = ()) -> 
 
 
 def test_everything_a_participant_sees_is_marked_for_translation(pseudo_app, client, person):
-    # The IT message's new strings are checked for marking here; the shipped locales' test below adds them
-    # once the lead has translated them (it_messages=IT_MESSAGES).
     pages = participant_pages(client, person, "en_XA") + render_all_verdicts(pseudo_app, person, "en_XA", IT_MESSAGES)
     pages += guide_pages(client, "en_XA")
     assert len(pages) > 20
@@ -311,7 +309,7 @@ def test_shipped_locales_leave_no_english(app, client, person, locale):
     english_texts = {t for html in english for t in visible_texts(html, "en") if english_left(t)}
     translated = (
         participant_pages(client, person, locale)
-        + render_all_verdicts(app, person, locale)
+        + render_all_verdicts(app, person, locale, IT_MESSAGES)
         + guide_pages(client, locale)
     )
     same = tuple(SAME_AS_ENGLISH[locale])
