@@ -57,6 +57,8 @@ EXPECTED = {
     "4g": ("pass", "network_ok"),
     "satellite": ("fail", "high_latency"),
     "wifi-lossy": ("warn", "packet_loss"),
+    # 5 % sits on the generic profile's fail limit: a reading either side of it is right.
+    "lossy-5": {("warn", "packet_loss"), ("fail", "packet_loss")},
     "uplink-300k": ("warn", "low_upload"),
     "udp-blocked": ("fail", "udp_blocked"),
     "udp-blocked-turn": ("warn", "tcp_only_turn"),
@@ -136,8 +138,9 @@ def compare(scenario, result: dict) -> dict:
     for figure in ("jitter_ms", "loaded_rtt_ms", "mos", "connect_ms"):
         row(figure, scenario.jitter_ms if figure == "jitter_ms" else None, m.get(figure), None, "-", None)
     expected = EXPECTED.get(scenario.name)
+    allowed = expected if isinstance(expected, set) else {expected} if expected else set()
     got = (result.get("verdict"), result.get("reason"))
-    verdict_ok = None if expected is None else got == expected
+    verdict_ok = None if not allowed else got in allowed
     if verdict_ok is False:
         failures.append("verdict")
     ok = not failures and result.get("verdict") is not None
@@ -145,7 +148,8 @@ def compare(scenario, result: dict) -> dict:
         "ok": ok,
         "why": "all within targets" if ok else f"off target: {', '.join(failures) or 'no verdict'}",
         "rows": rows,
-        "expected": expected,
+        "expected": " or ".join(sorted(f"{v} {r}" for v, r in allowed)) or None,
+        "verdict_ok": verdict_ok,
         "got": got,
         "duration_ms": raw.get("duration_ms"),
         "settled": {"download": raw.get("download_settled")},
@@ -171,8 +175,8 @@ def table(records: list[dict]) -> str:
         exp, got = judgement.get("expected"), judgement.get("got")
         dur = judgement.get("duration_ms")
         lines.append(
-            f"| {name} | **verdict** | {exp[0] + ' ' + exp[1] if exp else '-'} | {got[0]} {got[1]} | "
-            f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if exp and tuple(exp) == tuple(got) else '**no**'} |"
+            f"| {name} | **verdict** | {exp or '-'} | {got[0]} {got[1]} | "
+            f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if judgement.get('verdict_ok') else '**no**'} |"
             if dur
             else f"| {name} | **verdict** | {exp} | {got} | | | |"
         )

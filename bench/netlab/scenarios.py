@@ -99,6 +99,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         loss_up_pct=3,
     ),
     Scenario(
+        "lossy-5",
+        "Wi-Fi at the top of the loss range the check must handle: 5 % random loss each way",
+        down_kbit=10_000,
+        up_kbit=10_000,
+        rtt_ms=20,
+        loss_down_pct=5,
+        loss_up_pct=5,
+    ),
+    Scenario(
         "uplink-300k", "Starved 300 kbit/s uplink (too slow to send video)", down_kbit=4_000, up_kbit=300, rtt_ms=40
     ),
     Scenario(
