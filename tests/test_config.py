@@ -117,7 +117,7 @@ def test_media_settings_are_parsed():
         ("PREFLIGHT_MEDIA_UDP_PORTS", "40999-40000", "must run upwards"),
         ("PREFLIGHT_MEDIA_UDP_PORTS", "500-999", "privileged"),
         ("PREFLIGHT_MEDIA_UDP_PORTS", "65000-70000", "within 1024-65535"),
-        ("PREFLIGHT_MEDIA_UDP_PORTS", "40000-40004", "holds 5 ports: one network check needs up to 15"),
+        ("PREFLIGHT_MEDIA_UDP_PORTS", "40000-40004", "holds 5 ports: one network check needs up to 27"),
     ],
 )
 def test_bad_media_settings_are_refused_at_start_up(name, value, words, monkeypatch, tmp_path):

@@ -24,6 +24,7 @@ var PLAN = {
   gatherMs: 3000,
   connectMs: 10000,
   idleMs: 3000,
+  idleLongRttMs: 2000,  // a 600 ms round trip: 2 s still gives ~300 probes each way, and every second counts
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there only
   probeHz: 100,
@@ -137,7 +138,8 @@ NetworkCheck.prototype.connect = async function () {
   var asked = now();
   var cfg = await (await N.get(ctx, this.base + "/config")).json();
   // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
-  var ups = now() - asked >= cfg.long_rtt_ms ? cfg.up_long_rtt : cfg.up;
+  this.longRtt = now() - asked >= cfg.long_rtt_ms;
+  var ups = this.longRtt ? cfg.up_long_rtt : cfg.up;
   var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
   this.rateCap = cfg.rate_cap_kbps || S.MAX_RATE_KBPS;
 
@@ -228,7 +230,7 @@ NetworkCheck.prototype.listen = function () {
 
 /* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long. */
 NetworkCheck.prototype.idle = async function () {
-  var result = this.result, idleMs = this.plan.idleMs;
+  var result = this.result, idleMs = this.longRtt && this.plan.idleLongRttMs || this.plan.idleMs;
   this.display.say("latency", 0.1);
   this.idleStart = now();
   this.idleEnd = this.idleStart + idleMs;
