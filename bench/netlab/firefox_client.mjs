@@ -48,6 +48,11 @@ try {
     page.on("console", (message) => log(message.text()));
     page.on("pageerror", (error) => log(`pageerror: ${error}`));
   }
+  // Diagnostics (PREFLIGHT_NETLAB_PROBES=out.json): every echo of the probe channel, as the page sees it.
+  if (process.env.PREFLIGHT_NETLAB_PROBES) {
+    const { readFileSync } = await import("node:fs");
+    await page.evaluateOnNewDocument(readFileSync(new URL("probe_log.js", import.meta.url), "utf8"));
+  }
   // Only the network step: the other steps' script is answered with an empty one.
   let intercepting = true;
   await page.setRequestInterception(true);
@@ -87,6 +92,10 @@ try {
   await page.waitForSelector('[data-check="network"][data-verdict]', { timeout: timeoutMs });
   await Promise.race([posted, new Promise((resolve) => setTimeout(resolve, 5000))]);
   if (!out.judged && !out.error) out.error = "no results post with the network step within 5 s of its verdict";
+  if (process.env.PREFLIGHT_NETLAB_PROBES) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(process.env.PREFLIGHT_NETLAB_PROBES, JSON.stringify(await page.evaluate(() => window.__pfProbes)));
+  }
 } catch (err) {
   out.error = String((err && err.stack) || err);
 } finally {

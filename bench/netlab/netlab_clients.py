@@ -76,6 +76,9 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
                     captured["error"] = repr(exc)
 
         page.on("response", on_response)
+        probes = os.environ.get("PREFLIGHT_NETLAB_PROBES")  # diagnostics: probe_log.js
+        if probes:
+            page.add_init_script(path=str(HERE / "probe_log.js"))
         if os.environ.get("PREFLIGHT_NETWORK_TRACE") == "1":
             page.add_init_script("window.PREFLIGHT_TRACE = true;")
             page.on("console", lambda message: print(message.text, file=sys.stderr, flush=True))
@@ -89,6 +92,8 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
         deadline = time.monotonic() + 5
         while "judged" not in captured and time.monotonic() < deadline:
             page.wait_for_timeout(100)
+        if probes:
+            Path(probes).write_text(json.dumps(page.evaluate("window.__pfProbes")))
         captured["browser"] = f"Chromium {browser.version}"
         browser.close()
     return _report(captured, "chromium", time.monotonic() - started)
