@@ -243,7 +243,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
             shown = "-" if measured is None else f"{measured:.{digits}f}{mark}"
             return f"{_fmt(r.get('configured'))} → {shown}"
 
-        split = f" [{_fmt(server.get('upload_window_kbps')) or '-'} / {_fmt(server.get('upload_busy_kbps')) or '-'}]"
+        split = f" [{_kbps(server.get('upload_window_kbps'))} / {_kbps(server.get('upload_busy_kbps'))}]"
         rtt = rows.get("rtt_ms") or {}
         truth = RTT_TRUTH.get(name, sc.get("rtt_ms"))
         rtt_mark = " ✗" if rtt.get("ok") is False else ""
@@ -258,6 +258,10 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
             f"| {'-' if duration is None else f'{duration / 1000:.1f}'} | {'yes' if judgement.get('ok') else 'no'} |"
         )
     return "\n".join(lines)
+
+
+def _kbps(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def show(args) -> int:
