@@ -1,6 +1,6 @@
-"""The lab's clients for the real network check: headless Chromium running the page's network
-step, or the Python reference client; each posts its figures like the page and reports the
-server's judgement. Used by preflight_check.py (``client`` command) and bench/capacity.py."""
+"""The lab's clients for the real network check: headless Chromium or Firefox ESR running the
+page's network step, or the Python reference client; each posts its figures like the page and
+reports the server's judgement. Used by preflight_check.py (``client`` command) and bench/capacity.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -22,6 +25,15 @@ from netlab_server import PLATFORM, REPO, ROLE, SECRET, TOKEN_FILE, VENV_PY  # n
 
 
 # ----- clients --------------------------------------------------------------------------------
+# The --client / --mode choices and what each one is, for the tables' headings.
+CLIENT_NAMES = {
+    "browser": "Chromium (headless, Playwright)",
+    "firefox": "Firefox ESR (headless, puppeteer-core over WebDriver BiDi)",
+    "python": "Python reference client (aiortc)",
+}
+CLIENTS = tuple(CLIENT_NAMES)
+
+
 def _tokens(path: str) -> list[str]:
     return [t for t in Path(path).read_text().split() if t]
 
@@ -64,6 +76,9 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
                     captured["error"] = repr(exc)
 
         page.on("response", on_response)
+        probes = os.environ.get("PREFLIGHT_NETLAB_PROBES")  # diagnostics: probe_log.js
+        if probes:
+            page.add_init_script(path=str(HERE / "probe_log.js"))
         if os.environ.get("PREFLIGHT_NETWORK_TRACE") == "1":
             page.add_init_script("window.PREFLIGHT_TRACE = true;")
             page.on("console", lambda message: print(message.text, file=sys.stderr, flush=True))
@@ -77,8 +92,61 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
         deadline = time.monotonic() + 5
         while "judged" not in captured and time.monotonic() < deadline:
             page.wait_for_timeout(100)
+        if probes:
+            Path(probes).write_text(json.dumps(page.evaluate("window.__pfProbes")))
+        captured["browser"] = f"Chromium {browser.version}"
         browser.close()
     return _report(captured, "chromium", time.monotonic() - started)
+
+
+FIREFOX_DRIVER = HERE / "firefox_client.mjs"
+ENGINES_DIR = REPO / "tests" / "e2e" / "engines"
+
+
+def firefox_client(url: str, token: str, timeout: float) -> dict:
+    """Run the page's network step in headless Firefox ESR (firefox_client.mjs: puppeteer-core over
+    WebDriver BiDi); return the server's judgement and the raw payload, as browser_client does."""
+    firefox = os.environ.get("PREFLIGHT_FIREFOX") or shutil.which("firefox-esr") or shutil.which("firefox")
+    missing = [
+        what
+        for what, ok in (
+            ("firefox-esr (apt-get install firefox-esr)", firefox),
+            ("node", shutil.which("node")),
+            ("npm ci in tests/e2e/engines", (ENGINES_DIR / "node_modules" / "puppeteer-core").is_dir()),
+        )
+        if not ok
+    ]
+    if missing:
+        raise SystemExit(f"the Firefox client needs {', '.join(missing)}")
+    started = time.monotonic()
+    # Firefox's console lines (PREFLIGHT_NETWORK_TRACE=1) and its own noise go straight to our stderr.
+    proc = subprocess.Popen(
+        ["node", str(FIREFOX_DRIVER), url, token, str(timeout)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PREFLIGHT_FIREFOX": firefox},
+        cwd=ENGINES_DIR,
+        start_new_session=True,  # node and its Firefox processes go together on a timeout
+    )
+    try:
+        # The browser's start and close on top of the step; within the harness's 90 s by default.
+        stdout, _ = proc.communicate(timeout=timeout + 25)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, _ = proc.communicate()
+    captured = _last_json(stdout) or {"error": f"firefox_client.mjs printed no JSON (exit {proc.returncode})"}
+    return _report(captured, "firefox", time.monotonic() - started)
+
+
+def _last_json(text: str) -> dict | None:
+    for line in reversed(text.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
 
 
 class _Http:
@@ -137,6 +205,7 @@ def _report(captured: dict, client: str, seconds: float) -> dict:
         "metrics": judged.get("metrics", {}),
         "raw": captured.get("raw"),
         "error": captured.get("error"),
+        "browser": captured.get("browser"),
         "seconds": round(seconds, 1),
     }
 
@@ -146,6 +215,8 @@ def client(args) -> int:
     token = _tokens(args.token_file)[0]
     if args.mode == "browser":
         out = browser_client(args.url, token, args.timeout)
+    elif args.mode == "firefox":
+        out = firefox_client(args.url, token, args.timeout)
     else:
         out = python_client(args.url, token)
     print(json.dumps(out), flush=True)

@@ -2,8 +2,9 @@
 
 Plugs Preflight into the harness (run_check.py) without changing it:
 
-    python3 bench/netlab/preflight_check.py bench [scenario ...] [--client browser|python] \
+    python3 bench/netlab/preflight_check.py bench [scenario ...] [--client browser|firefox|python] \
         [--repeat N] [--json out.json]
+    python3 bench/netlab/preflight_check.py table out.json [more.json ...] [--runs]
     python3 bench/netlab/preflight_check.py sweep-burst [--rates 300,1000,5000,20000] \
         [--bursts 3000,32000,256000] [--client python|browser] [--json out.json]
 
@@ -12,6 +13,7 @@ Plugs Preflight into the harness (run_check.py) without changing it:
   the participant's link token goes to --token-file.
 - client (in pf-client): ``browser`` = headless Chromium (Playwright, Debian's binary) opening the
   participant page and running only the network step (static/js/network.js) - the real check;
+  ``firefox`` = the same in headless Firefox ESR (firefox_client.mjs, puppeteer-core over WebDriver BiDi);
   ``python`` = the aiortc protocol client (preflight/network/reference_client.py), for capacity runs.
   Either posts its raw figures to /c/<token>/results like the page does and prints the server's
   judgement (verdict, reason, metrics) plus the raw payload as one JSON line.
@@ -32,7 +34,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-from netlab_clients import _Http, browser_client, client, python_client  # noqa: E402,F401  (bench/capacity.py, tests)
+from netlab_clients import (  # noqa: E402,F401  (bench/capacity.py, tests)
+    CLIENT_NAMES,
+    CLIENTS,
+    _Http,
+    browser_client,
+    client,
+    firefox_client,
+    python_client,
+)
 from netlab_server import (  # noqa: E402,F401  (bench/capacity.py)
     PLATFORM,
     REPO,
@@ -157,9 +167,27 @@ def compare(scenario, result: dict) -> dict:
     }
 
 
-def table(records: list[dict]) -> str:
-    """A Markdown table: one block of rows per run."""
-    lines = ["| scenario | figure | configured | measured | error | target | ok |", "|---|---|---|---|---|---|---|"]
+# The ``client`` field of a result -> the --client choice that produces it.
+_CHOICE_OF = {"chromium": "browser", "firefox": "firefox", "python": "python"}
+
+
+def engine(records: list[dict], client: str | None = None) -> str:
+    """Which client ran these records, in words: the --client choice given (else the one the
+    results name) and the browser's version as the browser reported it."""
+    choices = [client] if client else sorted({_CHOICE_OF.get(c, c) for c in _field(records, "client")})
+    what = "; ".join(f"{CLIENT_NAMES.get(c, c)} (`--client {c}`)" for c in choices) or "unknown"
+    versions = ", ".join(sorted(_field(records, "browser")))
+    return f"Client: {what}" + (f", {versions}" if versions else "")
+
+
+def _field(records: list[dict], key: str) -> set:
+    return {(r.get("result") or {}).get(key) for r in records} - {None}
+
+
+def table(records: list[dict], client: str | None = None) -> str:
+    """A Markdown table under a line saying which client ran: one block of rows per run."""
+    lines = [engine(records, client), ""]
+    lines += ["| scenario | figure | configured | measured | error | target | ok |", "|---|---|---|---|---|---|---|"]
     for rec in records:
         name = rec["scenario"]["name"]
         judgement = rec.get("judgement") or {}
@@ -181,6 +209,70 @@ def table(records: list[dict]) -> str:
             else f"| {name} | **verdict** | {exp} | {got} | | | |"
         )
     return "\n".join(lines)
+
+
+def runs_table(records: list[dict], client: str | None = None) -> str:
+    """Markdown, one row per run (docs/netlab.md's accuracy tables) under the client's line:
+    configured (or the lab's truth) -> measured for every figure, the verdict, the step's length."""
+    lines = [
+        engine(records, client),
+        "",
+        "| scenario | run | down cfg → meas kbit/s (err) | up cfg → meas kbit/s (err) [windows / busy] "
+        "| RTT truth → meas ms | loss down cfg → meas % | loss up cfg → meas % | jitter ms | loaded RTT ms | MOS "
+        "| verdict expected / got | step s | within targets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rec in records:
+        sc, judgement = rec["scenario"], rec.get("judgement") or {}
+        name, run = sc["name"], rec.get("repeat", 0)
+        if rec.get("error") and not judgement:
+            lines.append(f"| {name} | {run} | {rec['error']} | | | | | | | | | | no |")
+            continue
+        result = rec.get("result") or {}
+        m, raw = result.get("metrics") or {}, result.get("raw") or {}
+        rows = {r["figure"]: r for r in judgement.get("rows", [])}
+        server = _server_record(raw)
+
+        def rate(figure):
+            r = rows.get(figure) or {}
+            if r.get("measured") is None:
+                return f"{_fmt(r.get('configured'))} → -"
+            mark = " ✗" if r.get("ok") is False else ""
+            return f"{_fmt(r['configured'])} → {r['measured']:.0f} ({r['error']}{mark})"
+
+        def figure(name, digits=2):
+            r = rows.get(name) or {}
+            measured = r.get("measured")
+            mark = " ✗" if r.get("ok") is False else ""
+            shown = "-" if measured is None else f"{measured:.{digits}f}{mark}"
+            return f"{_fmt(r.get('configured'))} → {shown}"
+
+        split = f" [{_kbps(server.get('upload_window_kbps'))} / {_kbps(server.get('upload_busy_kbps'))}]"
+        rtt = rows.get("rtt_ms") or {}
+        truth = RTT_TRUTH.get(name, sc.get("rtt_ms"))
+        rtt_mark = " ✗" if rtt.get("ok") is False else ""
+        rtt_text = f"{_fmt(truth)} → {'-' if m.get('rtt_ms') is None else _fmt(m['rtt_ms'])}{rtt_mark}"
+        exp, got = judgement.get("expected"), judgement.get("got") or (None, None)
+        duration = judgement.get("duration_ms")
+        lines.append(
+            f"| {name} | {run} | {rate('download_kbps')} | {rate('upload_kbps')}{split} | {rtt_text} "
+            f"| {figure('loss_down_pct')} | {figure('loss_up_pct')} | {_fmt(m.get('jitter_ms')) or '-'} "
+            f"| {_fmt(m.get('loaded_rtt_ms')) or '-'} | {_fmt(m.get('mos')) or '-'} "
+            f"| {' '.join(exp) if exp else '-'} / {got[0]} {got[1]} "
+            f"| {'-' if duration is None else f'{duration / 1000:.1f}'} | {'yes' if judgement.get('ok') else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def _kbps(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def show(args) -> int:
+    """Print the tables of saved --json files (one or several bench runs, in order)."""
+    records = [rec for path in args.files for rec in json.loads(Path(path).read_text())]
+    print(runs_table(records, args.client) if args.runs else table(records, args.client))
+    return 0
 
 
 def _fmt(value) -> str:
@@ -233,7 +325,7 @@ def bench(args) -> int:
     status = run_check.main(argv)
     records = json.loads(Path(json_path).read_text())
     print()
-    print(table(records))
+    print(table(records, args.client))
     return status
 
 
@@ -350,7 +442,7 @@ def sweep_burst(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: server | client | bench | sweep-burst."""
+    """CLI: server | client | bench | table | sweep-burst."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("server")
@@ -366,22 +458,26 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("client")
     c.add_argument("--url", required=True)
     c.add_argument("--token-file", default=TOKEN_FILE)
-    c.add_argument("--mode", choices=("browser", "python"), default="browser")
+    c.add_argument("--mode", choices=CLIENTS, default="browser")
     c.add_argument("--timeout", type=float, default=60)
     b = sub.add_parser("bench")
     b.add_argument("names", nargs="*")
-    b.add_argument("--client", choices=("browser", "python"), default="browser")
+    b.add_argument("--client", choices=CLIENTS, default="browser")
     b.add_argument("--repeat", type=int, default=1)
     b.add_argument("--workers", type=int, default=1)
     b.add_argument("--token-file", default=TOKEN_FILE)
     b.add_argument("--client-timeout", type=float, default=90)
     b.add_argument("--json")
     b.add_argument("--log-dir")
+    t = sub.add_parser("table", help="the table of saved --json files")
+    t.add_argument("files", nargs="+")
+    t.add_argument("--runs", action="store_true", help="one row per run (docs/netlab.md's accuracy tables)")
+    t.add_argument("--client", choices=CLIENTS, help="say so when the files' results do not")
     w = sub.add_parser("sweep-burst", help="rate x token bucket, both ways, one check per cell")
     w.add_argument("--rates", type=kbit_list, default=[300, 1000, 5000, 20000], help="kbit/s, comma-separated")
     w.add_argument("--bursts", type=kbit_list, default=[3000, 32000, 256000], help="bytes, comma-separated")
     w.add_argument("--rtt-ms", type=float, default=20)
-    w.add_argument("--client", choices=("browser", "python"), default="python")
+    w.add_argument("--client", choices=CLIENTS, default="python")
     w.add_argument("--workers", type=int, default=1)
     w.add_argument("--token-file", default=TOKEN_FILE)
     w.add_argument("--client-timeout", type=float, default=90)
@@ -390,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.cmd == "sweep-burst" and min(a.bursts) < 1514:
         p.error("--bursts: a bucket must hold at least one full frame (1514 bytes)")
-    return {"server": server, "client": client, "bench": bench, "sweep-burst": sweep_burst}[a.cmd](a)
+    return {"server": server, "client": client, "bench": bench, "table": show, "sweep-burst": sweep_burst}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ var sleep = window.PreflightNetSupport.sleep;
 /* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING). */
 function sendProbes(check) {
   if (check.probe.readyState !== "open" || check.phase === PHASE.END) return;
+  // Never queue a probe behind another in the browser's own buffer: it would time the buffer,
+  // not the path (Firefox holds probes back while its SCTP window is small on a long round trip,
+  // docs/netlab.md). Nothing was sent, so no sequence number is used and no loss is counted.
+  if (check.probe.bufferedAmount > 0) { check.nextProbeAt = now(); return; }
   // A lossy idle phase's second half probes twice as fast (stats.idle_is_lossy).
   var plan = check.plan, longIdle = check.idleEnd - check.idleStart > plan.idleMs;
   var interval = 1000 / (check.phase ? plan.probeHz : plan.idleProbeHz * (longIdle ? 2 : 1));
