@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from netlab_server import PLATFORM, REPO, ROLE, SECRET, TOKEN_FILE, VENV_PY  # noqa: E402,F401
+from run_check import last_json  # noqa: E402
 
 
 # ----- clients --------------------------------------------------------------------------------
@@ -134,19 +135,8 @@ def firefox_client(url: str, token: str, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, _ = proc.communicate()
-    captured = _last_json(stdout) or {"error": f"firefox_client.mjs printed no JSON (exit {proc.returncode})"}
+    captured = last_json(stdout) or {"error": f"firefox_client.mjs printed no JSON (exit {proc.returncode})"}
     return _report(captured, "firefox", time.monotonic() - started)
-
-
-def _last_json(text: str) -> dict | None:
-    for line in reversed(text.strip().splitlines()):
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
 
 
 class _Http:

@@ -200,11 +200,14 @@ def table(records: list[dict], client: str | None = None) -> str:
                 f"| {name} | {r['figure']} | {_fmt(r['configured'])} | {_fmt(r['measured'])} | {r['error'] or ''} | "
                 f"{r['target']} | {ok} |"
             )
-        exp, got = judgement.get("expected"), judgement.get("got")
+        exp, got = _expected_text(judgement.get("expected")), judgement.get("got")
+        verdict_ok = judgement.get("verdict_ok")
+        if verdict_ok is None and isinstance(judgement.get("expected"), (list, tuple)):  # a run saved before
+            verdict_ok = tuple(judgement["expected"]) == tuple(got or ())
         dur = judgement.get("duration_ms")
         lines.append(
             f"| {name} | **verdict** | {exp or '-'} | {got[0]} {got[1]} | "
-            f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if judgement.get('verdict_ok') else '**no**'} |"
+            f"step {dur / 1000:.1f} s | ≤ 15 s | {'yes' if verdict_ok else '**no**'} |"
             if dur
             else f"| {name} | **verdict** | {exp} | {got} | | | |"
         )
@@ -258,7 +261,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
             f"| {name} | {run} | {rate('download_kbps')} | {rate('upload_kbps')}{split} | {rtt_text} "
             f"| {figure('loss_down_pct')} | {figure('loss_up_pct')} | {_fmt(m.get('jitter_ms')) or '-'} "
             f"| {_fmt(m.get('loaded_rtt_ms')) or '-'} | {_fmt(m.get('mos')) or '-'} "
-            f"| {' '.join(exp) if exp else '-'} / {got[0]} {got[1]} "
+            f"| {_expected_text(exp)} / {got[0]} {got[1]} "
             f"| {'-' if duration is None else f'{duration / 1000:.1f}'} | {'yes' if judgement.get('ok') else 'no'} |"
         )
     return "\n".join(lines)
@@ -273,6 +276,13 @@ def show(args) -> int:
     records = [rec for path in args.files for rec in json.loads(Path(path).read_text())]
     print(runs_table(records, args.client) if args.runs else table(records, args.client))
     return 0
+
+
+def _expected_text(expected) -> str:
+    """The expected verdict as the tables print it (runs saved before 2026-12-05 hold a [verdict, reason] pair)."""
+    if isinstance(expected, (list, tuple)):
+        return " ".join(expected)
+    return expected or "-"
 
 
 def _fmt(value) -> str:
