@@ -122,3 +122,22 @@ def test_short_runs_are_left_out():
     runs = [(100.0, 100.0 + stats.BUSY_MIN_SPAN_MS - 1), (400.0, 700.0)]
     kbps, busy_ms = stats.busy_rate(arrivals, runs)
     assert busy_ms == 300.0 and kbps == pytest.approx(4000.0)
+
+
+# (windows' estimate, busy-period rate, configured kbit/s) measured on the lab (docs/netlab.md):
+# behind a 256 KB token bucket, then plain links of the accuracy table and a 32 KB bucket at 5 Mbit/s.
+BURST_CELLS = [(1212.3, 919.2, 1000), (1393.6, 904.6, 1000), (5946.2, 4854.2, 5000), (5988.5, 4872.6, 5000),
+               (23544.4, 19634.6, 20000), (23517.3, 19592.1, 20000)]
+PLAIN_LINKS = [(1020, 936, 1000), (1005, 915, 1000), (289, 258, 300), (279, 259, 300), (3765, 3919, 4000),
+               (5230.1, 4879.2, 5000), (19605, 19697, 20000), (1947, 1932, 2000)]
+
+
+@pytest.mark.parametrize("window,busy,configured", BURST_CELLS)
+def test_a_token_bucket_burst_gives_way_to_the_sustained_rate(window, busy, configured):
+    kbps = stats.upload_rate([window] * 6, None, busy)
+    assert kbps == busy and abs(kbps / configured - 1) <= 0.10
+
+
+@pytest.mark.parametrize("window,busy,configured", PLAIN_LINKS)
+def test_plain_links_keep_the_larger_estimate(window, busy, configured):
+    assert stats.upload_rate([window] * 6, None, busy) == max(window, busy)
