@@ -126,7 +126,8 @@ class DownloadSender:
         delivered = best * P.CHUNK_PAYLOAD_BYTES / (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES)
         pace = pacing.on_window(delivered, queue)
         self._pacer.set_kbps(pace)
-        self._trace("down", best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace), **self._tx)
+        last = number(data.get("last"))
+        self._trace("down", last=last, best=best, queue_ms=queue, startup=pacing.startup, pace=round(pace), **self._tx)
         self.fill_all()
         return False
 
