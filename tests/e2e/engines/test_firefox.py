@@ -114,15 +114,10 @@ def test_firefox_network_step_over_a_routed_path_with_default_prefs(
     over a routed path (no multicast, no STUN) the server's peer must still connect, not say
     "UDP blocked". The server runs under gunicorn in its own namespace, the browser in another."""
     from gunicorn_server import GunicornServer
-    from routed_path import RoutedPath, available
+    from routed_path import RoutedPath
 
-    if (why := available()) is not None:
-        if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"the routed Firefox test cannot run: {why}")
-        pytest.skip(why)
+    routed_or_skip(app_config)
     database = app_config["DATABASE_URL"]
-    if not database.startswith("sqlite"):
-        pytest.skip("the server's namespace reaches a database file, not a server on loopback")
     _, token = make_participant(role="attendee")
     with RoutedPath() as path:
         server = GunicornServer(
