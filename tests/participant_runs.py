@@ -31,11 +31,21 @@ CHROME = (
 
 
 def network_payload(
-    secret: str, participant_id: int, run_id: str, up: float = 10000.0, down: float = 20000.0, rtt: float = 20.0
+    secret: str,
+    participant_id: int,
+    run_id: str,
+    up: float = 10000.0,
+    down: float = 20000.0,
+    rtt: float = 20.0,
+    ice_remote: dict | None = None,
 ) -> dict:
-    """A connected network result with a server record signed for this participant and run."""
+    """A connected network result with a server record signed for this participant and run.
+
+    ``ice_remote``: the media path's far end as the server saw it (``{"addr", "type"}``), when a test
+    needs it to match a real client's address (a re-probe from that client compares with it)."""
     session = "sess-" + run_id[-8:]
-    record = server_record(participant_id, run_id, session=session, up=up, rtt=rtt)
+    seen = {"ice_remote": ice_remote} if ice_remote else {}
+    record = server_record(participant_id, run_id, session=session, up=up, rtt=rtt, **seen)
     return dict(
         state="connected",
         session=session,

@@ -17,6 +17,10 @@ function start() {
   if (!section || !configEl || !window.PreflightNetProbe) return;
   var cfg = JSON.parse(configEl.textContent), probe = cfg.reprobe;
   if (!probe) return;
+  // No WebRTC here (e.g. WebKitGTK builds): the probe could only fail to connect, and the server would
+  // call that "worse than when you tested", a false verdict about the network. Offer nothing; the
+  // full check tells the participant their browser cannot make video calls.
+  if (!window.RTCPeerConnection) { section.hidden = true; return; }
   var button = section.querySelector('[data-action="reprobe"]');
   var out = section.querySelector('[data-role="reprobe-result"]');
   var meta = document.querySelector('meta[name="csrf-token"]');

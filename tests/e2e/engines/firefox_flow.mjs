@@ -1,10 +1,14 @@
 // Drive the participant page in Firefox ESR over WebDriver BiDi (puppeteer-core) and print what
 // each step shows as JSON: {steps: {name: {verdict, reason, text}}, userAgent}.
-// Usage: node firefox_flow.mjs URL SCENARIO   (SCENARIO: happy | denied | speakers-no | network-only)
+// Usage: node firefox_flow.mjs URL SCENARIO
+//   (SCENARIO: happy | denied | speakers-no | network-only | reprobe | verdict)
 // The device scenarios leave the network step out (tested over a routed path instead).
 // network-only: only the network step runs (the other steps' script is not loaded), with no
 // capture permission (so Firefox hides its host address behind an mDNS name, as for a participant
 // who denied the camera) and default WebRTC prefs; a plain-http URL host is made a secure context.
+// reprobe: as network-only, but the participant clicks the re-probe offer; out.reprobe is what it shows.
+// verdict: the staged server's network step (conftest.py) at a 360 px wide viewport; out.layout
+// measures the verdict and its IT message, opened as a participant would.
 import puppeteer from "puppeteer-core";
 
 const [url, scenario = "happy"] = process.argv.slice(2);
@@ -15,10 +19,11 @@ const prefs = {
   // Autoplay: the test sound starts from a click, as a participant's would.
   "media.autoplay.default": 0,
 };
-if (scenario === "denied" || scenario === "network-only") {
+const noCapture = scenario === "network-only" || scenario === "reprobe";
+if (scenario === "denied" || noCapture) {
   Object.assign(prefs, { "permissions.default.camera": 2, "permissions.default.microphone": 2 });
 }
-if (scenario === "network-only") prefs["dom.securecontext.allowlist"] = new URL(url).hostname;
+if (noCapture) prefs["dom.securecontext.allowlist"] = new URL(url).hostname;
 
 const browser = await puppeteer.launch({
   browser: "firefox",
@@ -61,6 +66,38 @@ async function deviceSteps(page) {
   return STEPS.filter((name) => name !== "network");
 }
 
+// The re-probe: the offer, a click on it, the server's answer in words (data-reprobe-result).
+async function reprobe(page) {
+  await page.waitForSelector("[data-reprobe]", { visible: true, timeout: 20000 });
+  const started = Date.now();
+  await page.click('[data-action="reprobe"]');
+  const done = '[data-role="reprobe-result"]:not([data-reprobe-result="running"])[data-reprobe-result]';
+  await page.waitForSelector(done, { timeout: 20000 });
+  out.reprobe_seconds = (Date.now() - started) / 1000;
+  out.reprobe = await page.$eval('[data-role="reprobe-result"]', (el) => ({
+    result: el.getAttribute("data-reprobe-result"), text: el.textContent,
+  }));
+  return [];
+}
+
+// The staged network verdict at a phone's width, its IT message opened.
+async function verdict(page) {
+  await page.click('[data-action="start"]');
+  await page.waitForSelector(judged("network"), { timeout: 20000 });
+  const summary = '[data-check="network"] [data-role="it-message"] summary';
+  if (await page.$(summary)) await page.click(summary);
+  out.layout = await page.evaluate(() => {
+    const pre = document.querySelector('[data-check="network"] [data-role="it-text"]');
+    const root = document.documentElement, bar = document.querySelector(".progress-card");
+    return {
+      viewport: window.innerWidth, page_width: root.scrollWidth, viewport_height: window.innerHeight,
+      sticky_height: bar ? bar.getBoundingClientRect().height : null,
+      pre: pre && { client: pre.clientWidth, scroll: pre.scrollWidth, right: pre.getBoundingClientRect().right, text: pre.innerText },
+    };
+  });
+  return ["network"];
+}
+
 // Only the network step.
 async function networkOnly(page) {
   const started = Date.now();
@@ -73,9 +110,12 @@ async function networkOnly(page) {
 try {
   const page = await browser.newPage();
   out.userAgent = await browser.userAgent();
-  await leaveOut(page);
+  if (scenario === "verdict") await page.setViewport({ width: 360, height: 740 });
+  else if (scenario !== "reprobe") await leaveOut(page);
+  page.on("pageerror", (err) => (out.page_errors = out.page_errors || []).push(String(err)));
   await page.goto(url, { waitUntil: "load" });
-  const shown = scenario === "network-only" ? await networkOnly(page) : await deviceSteps(page);
+  const run = { "network-only": networkOnly, reprobe, verdict }[scenario] || deviceSteps;
+  const shown = await run(page);
   for (const name of shown) {
     out.steps[name] = await page.$eval(`[data-check="${name}"]`, (el) => ({
       verdict: el.getAttribute("data-verdict"),

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,18 @@ def firefox_driver() -> Path:
     return HERE / "firefox_flow.mjs"
 
 
-def run_flow(driver: Path, url: str, scenario: str) -> dict:
+def run_node(driver: Path, url: str, scenario: str, prefix=(), timeout=240) -> dict:
+    """The driver's whole answer (steps, and what the scenario adds)."""
     env = {**os.environ, "PREFLIGHT_FIREFOX": FIREFOX}
-    done = subprocess.run(
-        ["node", str(driver), url, scenario], capture_output=True, text=True, timeout=240, env=env, cwd=HERE
-    )
+    argv = [*prefix, "node", str(driver), url, scenario]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=HERE)
     result = json.loads(done.stdout or "{}")
-    assert not result.get("error"), result.get("error") + "\n" + done.stderr[-2000:]
-    return result["steps"]
+    assert not result.get("error"), str(result.get("error")) + "\n" + done.stderr[-2000:]
+    return result
+
+
+def run_flow(driver: Path, url: str, scenario: str) -> dict:
+    return run_node(driver, url, scenario)["steps"]
 
 
 def test_firefox_happy_path(firefox_driver, live_server, make_participant):
@@ -109,15 +114,10 @@ def test_firefox_network_step_over_a_routed_path_with_default_prefs(
     over a routed path (no multicast, no STUN) the server's peer must still connect, not say
     "UDP blocked". The server runs under gunicorn in its own namespace, the browser in another."""
     from gunicorn_server import GunicornServer
-    from routed_path import RoutedPath, available
+    from routed_path import RoutedPath
 
-    if (why := available()) is not None:
-        if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"the routed Firefox test cannot run: {why}")
-        pytest.skip(why)
+    routed_or_skip(app_config)
     database = app_config["DATABASE_URL"]
-    if not database.startswith("sqlite"):
-        pytest.skip("the server's namespace reaches a database file, not a server on loopback")
     _, token = make_participant(role="attendee")
     with RoutedPath() as path:
         server = GunicornServer(
@@ -144,3 +144,89 @@ def test_firefox_network_step_over_a_routed_path_with_default_prefs(
     network = result["steps"]["network"]
     assert network["reason"] != "udp_blocked", network
     assert network["verdict"] == "pass", network
+
+
+def routed_or_skip(app_config) -> None:
+    """Skip (fail under CI) where the routed path cannot be made, or the database is a server on loopback."""
+    from routed_path import available
+
+    if (why := available()) is not None:
+        if os.environ.get("PREFLIGHT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"the routed Firefox test cannot run: {why}")
+        pytest.skip(why)
+    if not app_config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("the server's namespace reaches a database file, not a server on loopback")
+
+
+def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, make_participant, tmp_path):
+    """Issue 15: a participant who completed the check from the routed client's address half an hour
+    ago comes back in Firefox, gets "Check my connection again", clicks it; the server compares and
+    says "same network". Routed (Firefox gathers no loopback candidates), default prefs and no capture
+    permission, as in the test above (which shows a real Firefox check there passes, hence is complete;
+    the earlier check is posted here through the results path to keep this flow short)."""
+    from engine_support import stored_probe
+    from gunicorn_server import GunicornServer
+    from participant_runs import post_run
+    from routed_path import RoutedPath
+
+    from preflight.models import utcnow
+
+    routed_or_skip(app_config)
+    participant, token = make_participant(role="attendee")
+    with RoutedPath() as path:
+        seen_at = {"addr": path.client_ip, "type": "host"}
+        earlier = utcnow() - timedelta(minutes=30)  # past the 5-minute offer delay
+        post_run(
+            app,
+            app.test_client(),
+            participant,
+            token,
+            at=earlier,
+            remote_addr=path.client_ip,
+            network={"ice_remote": seen_at},
+        )
+        server = GunicornServer(
+            app_config["DATABASE_URL"],
+            app_config["SECRET_KEY"],
+            tmp_path / "gunicorn.log",
+            host=path.server_ip,
+            command_prefix=path.prefix(path.server),
+        ).start()
+        try:
+            back = run_node(
+                firefox_driver, f"{server.url}/c/{token}", "reprobe", prefix=path.prefix(path.client), timeout=90
+            )
+        finally:
+            server.stop()
+    assert back["reprobe"]["result"] == "same", (back["reprobe"], server.log()[-3000:])
+    assert "same network as when you tested" in back["reprobe"]["text"]
+    assert back["reprobe_seconds"] < 8, back["reprobe_seconds"]
+    assert not back.get("page_errors"), back["page_errors"]
+    probe = stored_probe(app, participant.id)
+    assert probe is not None and probe.regressed is False and probe.changed is False, probe
+    assert probe.fingerprint["http"] == probe.fingerprint["media"] == "10.97.1.0/24", probe.fingerprint
+    assert probe.fingerprint["path"] and probe.fingerprint["rtt_ms"] is not None, probe.fingerprint
+
+
+@pytest.mark.ui_only
+@pytest.mark.parametrize(
+    ("kind", "verdict", "reason", "words"),
+    [
+        ("relay", "warn", "tcp_only_turn", "Your connection works through the relay only"),
+        ("udp_blocked", "fail", "udp_blocked", "the audio and video connection is blocked"),
+    ],
+)
+def test_firefox_policy_verdict_and_it_message_at_phone_width(
+    firefox_driver, staged_server, make_participant, kind, verdict, reason, words
+):
+    """Issue 15: the relay-only and the blocked verdicts, and the message for the IT team, as Firefox
+    lays them out 360 px wide: the words shown, the message opened and within the screen."""
+    from engine_support import assert_readable_at_phone_width
+
+    participant, token = make_participant(role="attendee")
+    result = run_node(firefox_driver, f"{staged_server}/c/{token}#network={kind}&pid={participant.id}", "verdict")
+    network, layout = result["steps"]["network"], result["layout"]
+    assert (network["verdict"], network["reason"]) == (verdict, reason), network
+    assert words in network["text"] and "A message for your IT team" in network["text"], network["text"]
+    assert_readable_at_phone_width(layout)
+    assert not result.get("page_errors"), result["page_errors"]

@@ -12,7 +12,9 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -61,7 +63,8 @@ def webkit_driver():
     proc.wait(timeout=10)
 
 
-def run_flow(port: int, url: str, scenario: str) -> dict:
+def run_node(port: int, url: str, scenario: str) -> dict:
+    """The driver's whole answer (steps, and what the scenario adds)."""
     done = subprocess.run(
         ["node", str(HERE / "webkit_flow.mjs"), url, str(port), scenario],
         capture_output=True,
@@ -71,7 +74,11 @@ def run_flow(port: int, url: str, scenario: str) -> dict:
     )
     result = json.loads(done.stdout or "{}")
     assert not result.get("error"), str(result.get("error")) + "\n" + done.stderr[-2000:]
-    return result["steps"]
+    return result
+
+
+def run_flow(port: int, url: str, scenario: str) -> dict:
+    return run_node(port, url, scenario)["steps"]
 
 
 def test_webkit_flow_completes_with_honest_verdicts(webkit_driver, live_server, make_participant):
@@ -99,3 +106,44 @@ def test_webkit_mock_camera_is_not_black(webkit_driver, live_server, make_partic
     _, token = make_participant(role="presenter")
     steps = run_flow(webkit_driver, f"{live_server}/c/{token}", "happy")
     assert steps["camera"]["verdict"] == "pass", steps["camera"]["reason"]
+
+
+def test_webkit_reprobe_after_a_complete_check(webkit_driver, live_server, app, make_participant, run_check):
+    """Issue 15: a participant with a complete check (posted through the results path, as from another
+    browser: this WebKit build cannot connect one itself) comes back more than 5 minutes later in
+    WebKit. Without RTCPeerConnection no re-probe can connect: it must not be offered, and above all
+    no "worse" comparison may be stored from a browser that could not try."""
+    from engine_support import stored_probe
+
+    from preflight.models import utcnow
+
+    participant, token = make_participant(role="attendee")
+    run_check(participant, at=utcnow() - timedelta(minutes=30))  # past the 5-minute offer delay
+    result = run_node(webkit_driver, f"{live_server}/c/{token}", "reprobe")
+    assert result["reprobe"] == {"offered": False}, result["reprobe"]
+    assert stored_probe(app, participant.id) is None
+
+
+@pytest.mark.ui_only
+@pytest.mark.parametrize(
+    ("kind", "verdict", "reason", "words"),
+    [
+        ("relay", "warn", "tcp_only_turn", "Your connection works through the relay only"),
+        ("udp_blocked", "fail", "udp_blocked", "the audio and video connection is blocked"),
+    ],
+)
+def test_webkit_policy_verdict_and_it_message_at_phone_width(
+    webkit_driver, staged_server, make_participant, kind, verdict, reason, words
+):
+    """Issue 15: the relay-only and the blocked verdicts, and the message for the IT team, as WebKit
+    lays them out 360 px wide (framed: MiniBrowser's window is wider), the words shown, the message
+    opened and within the screen."""
+    from engine_support import assert_readable_at_phone_width
+
+    participant, token = make_participant(role="attendee")
+    page = quote(f"/c/{token}#network={kind}&pid={participant.id}", safe="")
+    result = run_node(webkit_driver, f"{staged_server}/__stage__/phone?src={page}", "verdict")
+    network, layout = result["steps"]["network"], result["layout"]
+    assert (network["verdict"], network["reason"]) == (verdict, reason), network
+    assert words in network["text"] and "A message for your IT team" in network["text"], network["text"]
+    assert_readable_at_phone_width(layout)
