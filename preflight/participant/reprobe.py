@@ -19,6 +19,10 @@ from ..results import values as V
 
 # A participant has at most MAX_RUNS_PER_PARTICIPANT runs; looking at the latest few is enough.
 LOOK_BACK = 20
+# Probe states that say nothing about the network: the browser has no WebRTC (or gathers no
+# address at all, as an extension or a policy that disables WebRTC does), or this server was full
+# or refused the probe. Only a probe that tried the network and failed ("failed") looks worse.
+NOT_ABOUT_THE_NETWORK = frozenset({"unsupported", "no_candidates", "busy", "rejected"})
 
 
 @dataclass
@@ -71,7 +75,10 @@ def probe_fingerprint(finding: Finding) -> dict:
 def compare(baseline: Baseline, finding: Finding) -> Comparison:
     """Same network or not, and what looks worse, from the probe's judged network finding."""
     now = probe_fingerprint(finding)
-    if finding.details.get("state") != "connected":
+    state = finding.details.get("state")
+    if state in NOT_ABOUT_THE_NETWORK:
+        return Comparison(changed=None)
+    if state != "connected":
         return Comparison(changed=None, worse=["no_connection"])
     same = fp.same_network(baseline.fingerprint, now)
     worse = fp.worse(baseline.fingerprint, now, T.rtt_ratio.value, T.rtt_added_ms.value, T.rate_ratio.value)

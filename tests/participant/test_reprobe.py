@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from participant_runs import post_probe, post_run, probe_payload
@@ -135,6 +136,18 @@ def test_probe_that_cannot_connect_is_worse(app, client, make_participant):
     data = client.post(f"/c/{token}/probe", json=body, environ_base={"REMOTE_ADDR": HOME}).get_json()
     assert data["worse"] == ["no_connection"] and data["regressed"] is True
     assert "could not connect" in data["message"]
+
+
+@pytest.mark.parametrize("state", ["unsupported", "no_candidates", "busy", "rejected"])
+def test_a_probe_that_never_tried_the_network_cannot_tell(app, client, make_participant, state):
+    # A browser without WebRTC (WebKitGTK here), WebRTC switched off, or a full server: saying
+    # "worse" would be a false network verdict, and staff would see "Network worse".
+    participant, token = make_participant()
+    post_run(app, client, participant, token, remote_addr=HOME)
+    body = {"run_id": "probe-nowebrtc-01", "checks": {"network": {"state": state}}}
+    data = client.post(f"/c/{token}/probe", json=body, environ_base={"REMOTE_ADDR": HOME}).get_json()
+    assert (data["changed"], data["worse"], data["regressed"]) == (None, [], False)
+    assert "could not tell" in data["message"]
 
 
 def test_probe_is_not_a_run_and_a_new_check_replaces_it(app, client, make_participant):
