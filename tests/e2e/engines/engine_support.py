@@ -50,3 +50,10 @@ def assert_readable_at_phone_width(layout: dict) -> None:
     assert pre["scroll"] <= pre["client"], layout  # wrapped, not cut off at the edge
     assert layout["page_width"] <= layout["viewport"], layout
     assert "UDP" in pre["text"] or "TCP" in pre["text"], pre["text"]
+
+
+# The policy verdicts each engine shows at phone width: (staged kind, verdict, reason, words shown).
+POLICY_VERDICTS = [
+    ("relay", "warn", "tcp_only_turn", "Your connection works through the relay only"),
+    ("udp_blocked", "fail", "udp_blocked", "the audio and video connection is blocked"),
+]

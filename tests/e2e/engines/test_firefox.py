@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from engine_support import POLICY_VERDICTS
+from gunicorn_server import GunicornServer
 
 HERE = Path(__file__).parent
 FIREFOX = os.environ.get("PREFLIGHT_FIREFOX") or shutil.which("firefox-esr") or shutil.which("firefox")
@@ -38,6 +40,17 @@ def firefox_driver() -> Path:
             pytest.fail(f"Firefox tests cannot run: missing {', '.join(missing)}")
         pytest.skip(f"Firefox tests need {', '.join(missing)}")
     return HERE / "firefox_flow.mjs"
+
+
+def routed_server(app_config, tmp_path, path):
+    """The app under gunicorn in the routed path's server namespace, started."""
+    return GunicornServer(
+        app_config["DATABASE_URL"],
+        app_config["SECRET_KEY"],
+        tmp_path / "gunicorn.log",
+        host=path.server_ip,
+        command_prefix=path.prefix(path.server),
+    ).start()
 
 
 def run_node(driver: Path, url: str, scenario: str, prefix=(), timeout=240) -> dict:
@@ -113,20 +126,12 @@ def test_firefox_network_step_over_a_routed_path_with_default_prefs(
     """Finding 1: without a capture permission Firefox hides its host address behind an mDNS name;
     over a routed path (no multicast, no STUN) the server's peer must still connect, not say
     "UDP blocked". The server runs under gunicorn in its own namespace, the browser in another."""
-    from gunicorn_server import GunicornServer
     from routed_path import RoutedPath
 
     routed_or_skip(app_config)
-    database = app_config["DATABASE_URL"]
     _, token = make_participant(role="attendee")
     with RoutedPath() as path:
-        server = GunicornServer(
-            database,
-            app_config["SECRET_KEY"],
-            tmp_path / "gunicorn.log",
-            host=path.server_ip,
-            command_prefix=path.prefix(path.server),
-        ).start()
+        server = routed_server(app_config, tmp_path, path)
         try:
             env = {**os.environ, "PREFLIGHT_FIREFOX": FIREFOX}
             done = subprocess.run(
@@ -165,7 +170,6 @@ def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, ma
     permission, as in the test above (which shows a real Firefox check there passes, hence is complete;
     the earlier check is posted here through the results path to keep this flow short)."""
     from engine_support import stored_probe
-    from gunicorn_server import GunicornServer
     from participant_runs import post_run
     from routed_path import RoutedPath
 
@@ -185,13 +189,7 @@ def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, ma
             remote_addr=path.client_ip,
             network={"ice_remote": seen_at},
         )
-        server = GunicornServer(
-            app_config["DATABASE_URL"],
-            app_config["SECRET_KEY"],
-            tmp_path / "gunicorn.log",
-            host=path.server_ip,
-            command_prefix=path.prefix(path.server),
-        ).start()
+        server = routed_server(app_config, tmp_path, path)
         try:
             back = run_node(
                 firefox_driver, f"{server.url}/c/{token}", "reprobe", prefix=path.prefix(path.client), timeout=90
@@ -209,13 +207,7 @@ def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, ma
 
 
 @pytest.mark.ui_only
-@pytest.mark.parametrize(
-    ("kind", "verdict", "reason", "words"),
-    [
-        ("relay", "warn", "tcp_only_turn", "Your connection works through the relay only"),
-        ("udp_blocked", "fail", "udp_blocked", "the audio and video connection is blocked"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "verdict", "reason", "words"), POLICY_VERDICTS)
 def test_firefox_policy_verdict_and_it_message_at_phone_width(
     firefox_driver, staged_server, make_participant, kind, verdict, reason, words
 ):

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from engine_support import POLICY_VERDICTS
 
 HERE = Path(__file__).parent
 DRIVER = shutil.which("WebKitWebDriver")
@@ -125,13 +126,7 @@ def test_webkit_reprobe_after_a_complete_check(webkit_driver, live_server, app, 
 
 
 @pytest.mark.ui_only
-@pytest.mark.parametrize(
-    ("kind", "verdict", "reason", "words"),
-    [
-        ("relay", "warn", "tcp_only_turn", "Your connection works through the relay only"),
-        ("udp_blocked", "fail", "udp_blocked", "the audio and video connection is blocked"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "verdict", "reason", "words"), POLICY_VERDICTS)
 def test_webkit_policy_verdict_and_it_message_at_phone_width(
     webkit_driver, staged_server, make_participant, kind, verdict, reason, words
 ):
