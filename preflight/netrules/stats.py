@@ -192,9 +192,9 @@ def busy_rate(
 # A token-bucket shaper (home routers, ISP policers, cable "PowerBoost") lets a burst through at
 # line rate before it holds the sold rate: the windows that carried the burst read high, while the
 # busy periods, timed only while a queue stood (the bucket empty), read the sustained rate. On the
-# lab's plain links the windows never exceeded the busy-period rate by more than 12 % (a 300 kbit/s
-# uplink, where one message is a large share of a window); behind a 256 KB bucket they did by
-# 20-32 % (docs/netlab.md, "Token-bucket bursts").
+# lab's plain links the windows never exceeded the busy-period rate by more than 14 % (a 300 kbit/s
+# uplink in Firefox, where one message is a large share of a window); behind a 256 KB bucket they
+# did by 17-32 % (docs/netlab.md, "Token-bucket bursts").
 BURST_RATIO = 1.15
 
 
