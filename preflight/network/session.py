@@ -23,7 +23,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 
 from ..netrules import protocol as P
 from ..netrules import stats
-from . import sctp
+from . import dtls, sctp
 from .aiortc_internals import confine_ports, enlarge_receive_buffers, nominated_remote, sctp_rtt_ms
 from .download import DownloadSender
 from .hidden_hosts import reveal_hidden_hosts
@@ -107,6 +107,7 @@ class CheckSession:
 
         Raises ``udp_ports.PortsExhausted`` when ``MEDIA_UDP_PORTS`` has no free port left."""
         sctp.install()  # aiortc's repeated fast retransmissions (sctp.py), patched once per process
+        dtls.install()  # and its DTLS client's deafness to the peer's retransmissions (dtls.py)
         answers = []
         for offer in offers:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
