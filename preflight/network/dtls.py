@@ -49,8 +49,7 @@ class _Handshake:
         self.seen: set[tuple[int, int]] = set()
         self.flight: list[bytes] = []
         self.new_flight = True  # the next datagram written starts a new flight
-        self.retransmitted = False  # the peer re-sent a flight: re-send ours
-        self.resent = 0  # flights re-sent that way
+        self.resent = 0  # flights re-sent because the peer repeated itself
 
 
 def _state(transport: Any) -> _Handshake:
@@ -60,51 +59,16 @@ def _state(transport: Any) -> _Handshake:
     return state
 
 
-def wrap_recv_next(original: Method) -> Method:
-    """``RTCDtlsTransport._recv_next`` that notices the peer's retransmissions during the handshake."""
+def wrap_do_handshake(original: Method) -> Method:
+    """``RTCDtlsTransport._do_handshake`` with the ICE transport's send and receive watched for its
+    duration only: what it sends is kept as the last flight, and a datagram of handshake messages
+    already received (the peer's retransmission) re-sends that flight at once. The data path after
+    the handshake is aiortc's own, untouched."""
 
     @functools.wraps(original)
-    async def recv_next(self) -> None:
-        if getattr(self, "encrypted", True):
-            return await original(self)
+    async def do_handshake(self) -> None:
         state, ice = _state(self), self.transport
-        receive = ice._recv
-
-        async def watching() -> bytes:
-            data = await receive()
-            messages = handshake_messages(data) if data and 19 < data[0] < 64 else []
-            if messages:
-                if all(message in state.seen for message in messages):
-                    state.retransmitted = True
-                else:
-                    state.new_flight = True
-                state.seen.update(messages)
-            return data
-
-        ice._recv = watching  # for this call only (an attribute of the ICE transport, restored below)
-        try:
-            await original(self)
-        finally:
-            ice._recv = receive
-        if state.retransmitted and not getattr(self, "encrypted", True):
-            state.retransmitted = False
-            state.resent += 1
-            for datagram in state.flight:
-                await ice._send(datagram)
-
-    recv_next.__wrapped_original__ = original  # type: ignore[attr-defined]
-    return recv_next
-
-
-def wrap_write_ssl(original: Method) -> Method:
-    """``RTCDtlsTransport._write_ssl`` that keeps a copy of the last flight during the handshake."""
-
-    @functools.wraps(original)
-    async def write_ssl(self) -> None:
-        if getattr(self, "encrypted", True):
-            return await original(self)
-        state, ice = _state(self), self.transport
-        send = ice._send
+        receive, send = ice._recv, ice._send
 
         async def recording(data: bytes) -> None:
             if state.new_flight:
@@ -112,20 +76,31 @@ def wrap_write_ssl(original: Method) -> Method:
             state.flight.append(data)
             await send(data)
 
-        ice._send = recording  # for this call only (an attribute of the ICE transport, restored below)
+        async def watching() -> bytes:
+            data = await receive()
+            messages = handshake_messages(data) if data and 19 < data[0] < 64 else []
+            if messages and all(message in state.seen for message in messages):
+                state.resent += 1
+                for datagram in state.flight:
+                    await send(datagram)
+            elif messages:
+                state.new_flight = True
+            state.seen.update(messages)
+            return data
+
+        # Attributes of the ICE transport (aiortc binds them to its connection); restored below.
+        ice._recv, ice._send = watching, recording
         try:
             await original(self)
         finally:
-            ice._send = send
+            ice._recv, ice._send = receive, send
 
-    write_ssl.__wrapped_original__ = original  # type: ignore[attr-defined]
-    return write_ssl
+    do_handshake.__wrapped_original__ = original  # type: ignore[attr-defined]
+    return do_handshake
 
 
 def install() -> None:
     """Patch aiortc's DTLS handshake once per process (idempotent)."""
     sctp.check_version()
-    if not hasattr(RTCDtlsTransport._recv_next, "__wrapped_original__"):
-        RTCDtlsTransport._recv_next = wrap_recv_next(RTCDtlsTransport._recv_next)
-    if not hasattr(RTCDtlsTransport._write_ssl, "__wrapped_original__"):
-        RTCDtlsTransport._write_ssl = wrap_write_ssl(RTCDtlsTransport._write_ssl)
+    if not hasattr(RTCDtlsTransport._do_handshake, "__wrapped_original__"):
+        RTCDtlsTransport._do_handshake = wrap_do_handshake(RTCDtlsTransport._do_handshake)
