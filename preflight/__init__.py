@@ -96,12 +96,15 @@ def _instance_secret(app: Flask) -> str:
 def configure_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the database."""
     from . import db
-    from .extensions import babel, csrf, htmx, limiter, login_manager
+    from .extensions import babel, compress, csrf, htmx, limiter, login_manager
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     htmx.init_app(app)
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    compress.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -2,15 +2,19 @@
 
 Signalling: one ``POST /c/<token>/network/offer`` carries every offer (one control peer
 connection, ``DOWN_CONNECTIONS`` download and ``UP_CONNECTIONS`` upload ones) and returns
-every answer; aiortc does not trickle, so its answers already hold all candidates.
+every answer; aiortc does not trickle, so its answers already hold all candidates. The page
+gzips the request where it can (``Content-Encoding: gzip``) and the answers come back
+compressed: two dozen of each fit in the first flight of a new TCP window.
 
 Control peer connection (``ctl``), two data channels created by the page:
 - ``probe``: unreliable, unordered. The page sends PROBE packets (100 per second), the server
   answers each with an ECHO. Sequence numbers counted on each side give loss per direction;
   timestamps give round-trip time (page) and one-way jitter (each receiver).
-- ``ctl``: reliable JSON messages: ``{"t": "phase", "phase": "down"|"up"}``,
-  ``{"t": "stop"}``, ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}``
-  progress and the signed ``{"t": "summary", ...}`` from the server.
+- ``ctl``: reliable JSON messages: ``{"t": "phase", "phase": "down"|"up"}`` (the upload's
+  carries ``"sent"``, the probes sent so far per phase), ``{"t": "stop"}``,
+  ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}`` progress and the signed
+  ``{"t": "summary", ...}`` from the server, sent once: as soon as the upload's rate settles
+  (the loss counts come from the idle phase, so the record is complete then), or on ``done``.
 
 Bulk peer connections (``down`` and ``up``), one reliable, unordered ``bulk`` channel each (a
 retransmission delays only its own message, not the ones behind it): the
@@ -22,7 +26,9 @@ acknowledgements of a recovering download alone can fill the link for seconds).
 
 Control messages: ``{"t": "down", "last", "best", "queue_ms"}`` each window of the download
 (the server paces by it), ``{"t": "down", "saturate": true, "kbps"}``, ``{"t": "down", "stop": true}``;
-``{"t": "up", "saturate": true}`` once the page has the upload rate.
+``{"t": "up", "saturate": true}`` once the page has the upload rate. The page fills the queues
+(saturate) only where the loaded round trip can matter: ``/network/config`` gives
+``loaded_rtt_below_ms``, the event's round-trip limit, above which it cannot change the verdict.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ and leaves nothing behind: nothing is created until everything here has passed.
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,31 @@ class OfferError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def request_json(body: bytes, encoding: str | None, max_bytes: int = P.MAX_OFFER_REQUEST_BYTES) -> Any:
+    """The signalling request's JSON (None when it is not JSON), gunzipped first when the page
+    compressed it (``Content-Encoding: gzip``); ``max_bytes`` caps the body as the server reads it.
+
+    Compressed, two dozen offers fit in the first flight of a new TCP window instead of two or
+    three: on a 600 ms round trip that is more than a second of the check (docs/netlab.md)."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "gzip":
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)  # gzip framing
+        try:
+            body = inflater.decompress(body, max_bytes + 1)
+        except zlib.error:
+            raise OfferError("offer_malformed", "the gzip body could not be read") from None
+        if len(body) > max_bytes or inflater.unconsumed_tail:
+            raise OfferError("offer_too_large", f"the signalling request is limited to {max_bytes} bytes")
+        if not inflater.eof:
+            raise OfferError("offer_malformed", "the gzip body ends early")
+    elif coding != "identity":
+        raise OfferError("offer_encoding", "Content-Encoding must be gzip or none")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 @dataclass

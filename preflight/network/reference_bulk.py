@@ -98,7 +98,7 @@ async def upload(run: ClientRun, ctl, bulk, rtt: float | None, result: dict) -> 
     """The upload phase: fill the bulk channels at a pace steered by the server's progress
     messages until it says the rate has settled, then saturate (loaded round trip)."""
     run.phase, run.phase_started, run.settling = P.PHASE_UP, now_ms(), 0
-    send_ctl(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt})
+    send_ctl(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt, "sent": {str(k): v for k, v in run.sent.items()}})
     payload = bytes(P.BULK_MESSAGE_BYTES)
     pacing = stats.Pacing(stats.PACE_START_UP_KBPS, P.MAX_RATE_KBPS, rtt, run.spread)
     state = {"pace": pacing.pace, "saturating": False}

@@ -142,10 +142,11 @@ def _fill_result(run: ClientRun, result: dict, rtt: float | None, ctl_pc: RTCPee
     if run.summary:
         result["server"] = run.summary.get("signed")
         result["server_record"] = run.summary.get("record")
+        result["summary_phase"] = run.summary_phase
 
 
 # Keys of the result that are for the caller's inspection only, not part of the page's payload.
-INSPECTION_KEYS = ("http_status", "server_record", "retry_after", "error")
+INSPECTION_KEYS = ("http_status", "server_record", "summary_phase", "retry_after", "error")
 
 
 def page_payload(result: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class ClientRun:
         self.up_progress: dict[str, Any] = {}
         self.summary: dict | None = None
         self.summary_event = asyncio.Event()
+        self.summary_phase: int | None = None
         self.progress_event = asyncio.Event()
 
     def on_echo(self, message: Any) -> None:
@@ -90,8 +91,9 @@ class ClientRun:
         if data.get("t") == "up":
             self.up_progress = data
             self.progress_event.set()
-        elif data.get("t") == "summary":
+        elif data.get("t") == "summary" and self.summary is None:
             self.summary = data
+            self.summary_phase = self.phase  # the server sends it as the upload settles, before "done"
             self.summary_event.set()
 
     def on_bulk(self, message: Any) -> None:

@@ -100,6 +100,7 @@ class CheckSession:
         self._tasks: set[asyncio.Task] = set()
         self._last_heard = self.created
         self._pcs: list[RTCPeerConnection] = []
+        self.summary_sent = False
 
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer]) -> list[dict]:
@@ -131,6 +132,12 @@ class CheckSession:
             answer = announce_public(pc.localDescription.sdp, self._public_addresses)
             answers.append({"kind": offer.kind, "sdp": answer})
         self._spawn(self._watchdog())
+        self._trace(
+            "answered",
+            offers=len(offers),
+            offer_bytes=sum(len(offer.sdp) for offer in offers),
+            answer_bytes=sum(len(answer["sdp"]) for answer in answers),
+        )
         return answers
 
     def _spawn(self, coro) -> None:
@@ -226,8 +233,15 @@ class CheckSession:
             self._enter(P.PHASE_END, data)
         elif kind == "done":
             self._enter(P.PHASE_END, data)
-            record = self.summary(data.get("sent"))
-            self._send_ctl({"t": "summary", "record": record, "signed": self._sign(record)})
+            if not self.summary_sent:
+                self._send_summary(data.get("sent"))
+
+    def _send_summary(self, page_sent: Any) -> None:
+        """The signed record, once: when the upload settles (it is complete then, and it reaches the
+        page as the upload ends instead of a round trip after), or on ``done`` without an upload."""
+        record = self.summary(page_sent)
+        self._send_ctl({"t": "summary", "record": record, "signed": self._sign(record)})
+        self.summary_sent = True
 
     def _enter(self, phase: int, data: dict) -> None:
         if phase <= self.phase and phase != P.PHASE_END:
@@ -243,7 +257,9 @@ class CheckSession:
         elif phase == P.PHASE_UP:
             self.upload.start(self.phase_started, data.get("rtt_ms"))
             running = lambda: self.phase == P.PHASE_UP and not self.closed.is_set()  # noqa: E731
-            self._spawn(self.upload.report(running, self._send_ctl))
+            # The idle phase is over: what the page sent then is final, and all the record needs.
+            page_sent = data.get("sent")
+            self._spawn(self.upload.report(running, self._send_ctl, lambda: self._send_summary(page_sent)))
 
     # ----- results ------------------------------------------------------------------------
     def summary(self, page_sent: Any) -> dict:

@@ -95,14 +95,21 @@ class UploadMeter:
         self.start_ms = started_ms
         self.samples = [(started_ms, self.bytes_wire)]
 
-    async def report(self, running: Callable[[], bool], send: Callable[[dict], None]) -> None:
-        """Sample the counter every window and tell the page how it stands, while ``running()``."""
+    async def report(
+        self, running: Callable[[], bool], send: Callable[[dict], None], settled: Callable[[], None]
+    ) -> None:
+        """Sample the counter every window and tell the page how it stands, while ``running()``;
+        once the rate has settled it stands as measured, and ``settled()`` is called."""
         while running() and not self.frozen:
             await asyncio.sleep(stats.WINDOW_MS / 1000)
             if self.frozen:
                 break
             self.samples.append((now_ms(), self.bytes_wire))
-            send(self.progress())
+            message = self.progress()
+            send(message)
+            if message["settled"]:
+                self.frozen = True
+                settled()
 
     def progress(self) -> dict:
         """The ``{"t": "up", ...}`` message for the window just sampled."""

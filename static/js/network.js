@@ -80,6 +80,12 @@ function NetworkCheck(ctx, plan) {
   this.closeAll = this.closeAll.bind(this);
 }
 
+/* Diagnostics: the lab (bench/netlab, PREFLIGHT_NETWORK_TRACE=1) sets PREFLIGHT_TRACE to see
+ * where the step's time goes. */
+NetworkCheck.prototype.mark = function (what) {
+  if (window.PREFLIGHT_TRACE) console.log("[page] " + what + " " + Math.round(now() - this.started) + " ms");
+};
+
 NetworkCheck.prototype.send = function (message) {
   if (this.ctl && this.ctl.readyState === "open") this.ctl.send(JSON.stringify(message));
 };
@@ -137,11 +143,13 @@ NetworkCheck.prototype.connect = async function () {
   var ctx = this.ctx, result = this.result, self = this, plan = this.plan;
   var asked = now();
   var cfg = await (await N.get(ctx, this.base + "/config")).json();
+  this.mark("config");
   // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
   this.longRtt = now() - asked >= cfg.long_rtt_ms;
   var ups = this.longRtt ? cfg.up_long_rtt : cfg.up;
   var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
   this.rateCap = cfg.rate_cap_kbps || S.MAX_RATE_KBPS;
+  this.loadedRttBelowMs = cfg.loaded_rtt_below_ms || Infinity;
 
   this.ctlPc = new RTCPeerConnection(config);
   this.pcs.push(this.ctlPc);
@@ -171,8 +179,10 @@ NetworkCheck.prototype.connect = async function () {
   });
 
   for (var i = 0; i < this.pcs.length; i++) await this.pcs[i].setLocalDescription(await this.pcs[i].createOffer());
+  this.mark("offers");
   var gathered = await Promise.all(this.pcs.map(function (pc) { return N.waitGathering(pc, plan.gatherMs); }));
   if (gathered.indexOf(false) >= 0) result.timeouts.push("gather");
+  this.mark("gathered");
   var offers = this.pcs.map(function (pc, n) { return { kind: kinds[n], sdp: pc.localDescription.sdp }; });
   var candidates = result.candidates = N.countCandidates(this.pcs);
   if (!candidates.host && !candidates.srflx && !candidates.relay && !candidates.prflx) {
@@ -189,6 +199,7 @@ NetworkCheck.prototype.connect = async function () {
   this.display.say("connecting", 0.05);
   this.session = result.session = answer.data.session;
   this.closeKey = answer.data.close_key;
+  this.mark("answered");
   for (var k = 0; k < this.pcs.length; k++) {
     await this.pcs[k].setRemoteDescription({ type: "answer", sdp: answer.data.answers[k].sdp });
   }
@@ -202,6 +213,7 @@ NetworkCheck.prototype.connect = async function () {
   }
   result.state = "connected";
   result.connect_ms = S.round(now() - this.started);
+  this.mark("connected");
   this.display.ms("connect_ms", result.connect_ms, result.connect_ms);
   return "connected";
 };
@@ -249,6 +261,7 @@ NetworkCheck.prototype.idle = async function () {
   }
   var idle = this.rtts[0].map(function (pair) { return pair[1]; });
   var rtt = S.median(idle);
+  this.mark("idle done");
   result.rtt_ms = S.round(rtt);
   result.rtt_p90_ms = S.round(S.quantile(idle, 0.9));
   result.jitter_down_ms = S.round(S.meanAbsDelta(this.downTransits), 2);
@@ -303,19 +316,29 @@ NetworkCheck.prototype.download = async function (rtt) {
   result.download_kbps = S.round(S.phaseRate(windows, saturatedAt));
   result.download_windows = windows.slice(-40).map(function (w) { return S.round(w); });
   result.download_settled = S.phaseSettled(windows, rtt, saturatedAt);
-  // Bufferbloat: the server fills the queue, the probes time it.
+  this.mark("download settled");
+  // Bufferbloat: the server fills the queue, the probes time it. Not where the idle round trip
+  // already fails the event's limit: the loaded one could not change the verdict then.
   this.downBrake = null;
   this.settling = S.SETTLING;
-  this.send({ t: "down", saturate: true, kbps: result.download_kbps });
-  result.loaded_rtt_down_ms = S.round(await F.saturated(this, PHASE.DOWN));
+  if (this.loadedCounts(rtt)) {
+    this.send({ t: "down", saturate: true, kbps: result.download_kbps });
+    result.loaded_rtt_down_ms = S.round(await F.saturated(this, PHASE.DOWN));
+  }
   this.send({ t: "down", stop: true });
   this.downPcs.forEach(N.closePc);
+  this.mark("download saturated");
   var drainEnd = now() + S.DRAIN_MAX_MS;
   while (now() < drainEnd && !this.serverGone) {
     await sleep(50, this.ctx.signal);
     var recent = S.medianSince(this.rtts[1], now() - 200);
     if (recent !== null && recent <= rtt + S.queueTarget(rtt)) break;
   }
+};
+
+/* Whether a loaded round trip can still matter: not when the idle one is over the event's limit. */
+NetworkCheck.prototype.loadedCounts = function (rtt) {
+  return rtt === null || rtt <= this.loadedRttBelowMs;
 };
 
 /* ----- upload ------------------------------------------------------------------------------ */
@@ -328,7 +351,8 @@ NetworkCheck.prototype.upload = async function (rtt) {
   this.settling = 0;
   this.phase = PHASE.UP;
   var start = now();
-  this.send({ t: "phase", phase: "up", rtt_ms: rtt });
+  // The idle probes sent are final now: the server signs its record as soon as the rate settles.
+  this.send({ t: "phase", phase: "up", rtt_ms: rtt, sent: this.sent });
   var pacing = new S.Pacing(S.PACE_START_UP_KBPS, this.rateCap, rtt, this.spread);
   var sender = new F.UploadSender(this, pacing, rtt);
   this.timers.push(setInterval(function () { sender.pump(); }, 5));
@@ -347,21 +371,26 @@ NetworkCheck.prototype.upload = async function (rtt) {
     if (now() - start >= this.phaseCap || this.serverGone) { result.timeouts.push("upload"); break; }
   }
   result.upload_seen_kbps = this.upProgress.kbps || null;
-  // The server keeps the rate it measured; now fill the uplink's queue.
+  this.mark("upload settled");
+  // The server keeps the rate it measured, and its signed record is on its way.
   this.send({ t: "up", saturate: true });
-  sender.saturating = true;
-  this.settling = S.SETTLING;
-  var seenKbps = (this.upProgress.kbps || 0) * S.PAYLOAD_SHARE;
-  sender.pace = Math.min(this.rateCap, S.SATURATE_GAIN * Math.max(pacing.bottleneck(), seenKbps));
-  result.loaded_rtt_up_ms = S.round(await F.saturated(this, PHASE.UP));
+  if (this.loadedCounts(rtt)) {
+    sender.saturating = true;
+    this.settling = S.SETTLING;
+    var seenKbps = (this.upProgress.kbps || 0) * S.PAYLOAD_SHARE;
+    sender.pace = Math.min(this.rateCap, S.SATURATE_GAIN * Math.max(pacing.bottleneck(), seenKbps));
+    result.loaded_rtt_up_ms = S.round(await F.saturated(this, PHASE.UP));
+  }
   this.phase = PHASE.END;
+  this.mark("upload saturated");
   var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
   if (loaded) this.display.ms("loaded_rtt_ms", loaded, loaded);
 };
 
 /* ----- finish ------------------------------------------------------------------------------ */
 
-/* Tell the server what was sent; its signed record of its own figures comes back. */
+/* Tell the server what was sent; its signed record of its own figures comes back (it may have
+ * come already: the server sends it when the upload settles). */
 NetworkCheck.prototype.finish = async function () {
   var result = this.result;
   this.display.say("finishing", 0.96);
@@ -377,6 +406,7 @@ NetworkCheck.prototype.finish = async function () {
     if (record.upload_kbps) this.display.kbps("upload_kbps", record.upload_kbps, record.upload_kbps);
   }
   this.finished = Boolean(this.summary);
+  this.mark("summary");
   this.display.say("finishing", 1);
 };
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 
 import pytest
 from aiortc import RTCPeerConnection
 
 from preflight.netrules import protocol as P
-from preflight.network.offer import OfferError, check_sdp
+from preflight.network.offer import OfferError, check_sdp, request_json
 from preflight.network.registry import live_checks
 from preflight.network.session import CheckSession
 
@@ -133,3 +134,41 @@ def test_an_offer_aiortc_refuses_closes_what_was_created(client, link, good_offe
     assert wait_no_live() == 0
     assert created and created[0].closed.is_set() and created[0].close_reason == "bad_offer"
     assert created[0].ctl_pc.connectionState == "closed"
+
+
+def _gzip_post(client, token, body: bytes, encoding: str = "gzip"):
+    return client.post(
+        f"/c/{token}/network/offer",
+        data=body,
+        headers={"Content-Encoding": encoding, "Content-Type": "application/json"},
+    )
+
+
+def test_bad_gzip_bodies_are_refused_and_leave_nothing(client, link, good_offers):
+    body = json.dumps({"run_id": "r1", "offers": good_offers}).encode()
+    packed = gzip.compress(body)
+    cases = [
+        (b"not gzip at all", 400, "offer_malformed"),
+        (packed[: len(packed) // 2], 400, "offer_malformed"),  # cut short
+        # A few KB that inflate past the request limit (a decompression bomb) are refused unread.
+        (gzip.compress(b" " * (P.MAX_OFFER_REQUEST_BYTES + 10)), 400, "offer_too_large"),
+        (gzip.compress(b"{not json"), 400, "offer_malformed"),
+    ]
+    for data, status, code in cases:
+        response = _gzip_post(client, link[1], data)
+        assert (response.status_code, response.get_json()["error"]) == (status, code)
+    response = _gzip_post(client, link[1], body, encoding="br")
+    assert response.status_code == 415 and response.get_json()["error"] == "offer_encoding"
+    assert live_checks() == 0
+
+
+def test_request_json_reads_plain_and_gzipped_bodies():
+    body = json.dumps({"a": 1}).encode()
+    assert request_json(body, None) == request_json(body, "identity") == {"a": 1}
+    assert request_json(gzip.compress(body), " GZIP ") == {"a": 1}
+    assert request_json(b"\xff\xfe", None) is None
+    with pytest.raises(OfferError) as raised:
+        request_json(gzip.compress(b"x" * 101), "gzip", max_bytes=100)
+    assert raised.value.code == "offer_too_large"
+    # Exactly at the limit is fine.
+    assert request_json(gzip.compress(b" " * 98 + b"{}"), "gzip", max_bytes=100) == {}
