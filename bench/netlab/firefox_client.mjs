@@ -88,6 +88,9 @@ try {
   await page.evaluate(() =>
     navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop())),
   );
+  // A participant reaches the network step after the other steps: by then the page has fetched
+  // the network config it asks for on load. Let it finish, as the Chromium client does.
+  await page.waitForNetworkIdle({ idleTime: 300, timeout: 15000 });
   await page.click('[data-action="start"]');
   await page.waitForSelector('[data-check="network"][data-verdict]', { timeout: timeoutMs });
   await Promise.race([posted, new Promise((resolve) => setTimeout(resolve, 5000))]);

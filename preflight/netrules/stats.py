@@ -270,8 +270,10 @@ BRAKE = 3.0
 BTL_WINDOWS = 4
 # After the rate has settled, the sender sends at SATURATE_GAIN times it for SATURATE_MS so the
 # queue fills: the round-trip time then measured is the latency under load (bufferbloat).
-# Between the phases the page waits (at most DRAIN_MAX_MS) until the round trip is back near
-# the idle one, so the upload does not start against the download's leftovers.
+# Between the phases the page waits (at most DRAIN_MAX_MS) until the queues have drained, so
+# the upload does not start against the download's leftovers: after the saturation both
+# directions (the acknowledgements of a full downlink queue crowd a thin uplink for hundreds of
+# ms); without it the uplink alone, and the upload's brake leaves the downlink's delay out.
 SATURATE_MS = 700
 SATURATE_GAIN = 1.5
 DRAIN_MAX_MS = 1500
@@ -355,8 +357,9 @@ class Pacing:
         return queue_ms is not None and queue_ms > BRAKE * self.target
 
 
-def drained(recent_rtt: float | None, idle_rtt: float | None) -> bool:
-    """True when the round trip is back near the idle one: the previous phase's queues are empty."""
-    if recent_rtt is None or idle_rtt is None:
-        return True
-    return recent_rtt <= idle_rtt + queue_target_ms(idle_rtt)
+def drained(queue_ms: float | None, idle_rtt: float | None) -> bool:
+    """True when a queue between the phases (the round trip's growth over the idle one, or the
+    uplink's part of it) is back near zero: the upload may start."""
+    if queue_ms is None:
+        return False
+    return queue_ms <= queue_target_ms(idle_rtt)

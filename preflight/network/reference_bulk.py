@@ -34,7 +34,7 @@ def _phase_cap_ms(plan: Plan, rtt: float | None) -> float:
 
 async def download(run: ClientRun, ctl, rtt: float | None, result: dict) -> None:
     """The download phase: report each window to the server (which paces by it) until the rate
-    settles, then saturate (loaded round trip), stop, and wait for the queue to drain."""
+    settles, then saturate (loaded round trip), stop, and wait for the uplink's queue to drain."""
     base = median(run.down_transits) if run.down_transits else None
     run.phase, run.phase_started = P.PHASE_DOWN, now_ms()
     run.down_samples = [(run.phase_started, run.down_bytes)]
@@ -86,11 +86,14 @@ async def download(run: ClientRun, ctl, rtt: float | None, result: dict) -> None
     send_ctl(ctl, {"t": "down", "saturate": True, "kbps": result["download_kbps"]})
     result["loaded_rtt_down_ms"] = rounded(await _saturated(run, P.PHASE_DOWN))
     send_ctl(ctl, {"t": "down", "stop": True})
+    # After the saturation the downlink's queue is full, and the acknowledgements of what is
+    # still in it would crowd a thin uplink: both directions drain (network.js skips the
+    # saturation where the idle round trip already fails, and then waits for the uplink alone).
     drain_end = now_ms() + stats.DRAIN_MAX_MS
     while now_ms() < drain_end:
         await asyncio.sleep(0.05)
         recent_rtts = [r for t, r in run.rtts[P.PHASE_DOWN] if t >= now_ms() - 200]
-        if stats.drained(median(recent_rtts) if recent_rtts else None, rtt):
+        if stats.drained(median(recent_rtts) - (rtt or 0.0) if recent_rtts else None, rtt):
             break
 
 
@@ -104,8 +107,7 @@ async def upload(run: ClientRun, ctl, bulk, rtt: float | None, result: dict) -> 
     state = {"pace": pacing.pace, "saturating": False}
 
     def up_queue_now() -> float | None:
-        values = [r for t, r in run.rtts[P.PHASE_UP] if t >= now_ms() - 60]
-        return median(values) - (rtt or 0) if values else None
+        return run.up_queue(P.PHASE_UP, 60, rtt)
 
     async def pump() -> None:
         # Every 5 ms top up each channel within the pace (as network.js does), braking at once

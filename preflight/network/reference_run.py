@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from statistics import median
 from typing import Any
 
 from ..netrules import protocol as P
@@ -62,6 +63,17 @@ class ClientRun:
         self.summary_event = asyncio.Event()
         self.summary_phase: int | None = None
         self.progress_event = asyncio.Event()
+
+    def up_queue(self, phase: int, ms: float, idle_rtt: float | None) -> float | None:
+        """The uplink's queue over the last ``ms``: the echoes' round trip over the idle one, less
+        what the downlink adds (its one-way delay over the idle one), as network.js's upQueue."""
+        since = now_ms() - ms
+        recent = [r for t, r in self.rtts[phase] if t >= since]
+        if not recent:
+            return None
+        down = [transit for t, transit in self.recent_down if t >= since]
+        excess = median(down) - median(self.down_transits) if down and self.down_transits else 0.0
+        return median(recent) - (idle_rtt or 0.0) - max(0.0, excess)
 
     def on_echo(self, message: Any) -> None:
         if not isinstance(message, bytes) or len(message) != P.ECHO.size:

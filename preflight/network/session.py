@@ -199,6 +199,8 @@ class CheckSession:
             tag = self.phase
             if self.phase in (P.PHASE_DOWN, P.PHASE_UP) and received - self.phase_started < self._settle_ms():
                 tag |= P.SETTLING  # queues still hold the previous phase's data: not for loss counting
+            elif self.summary_sent:
+                tag |= P.SETTLING  # the signed record has counted the echoes: later ones count for nothing
             echo_seq = sum(counts.echoes_sent.values())
             counts.echoes_sent[tag] = counts.echoes_sent.get(tag, 0) + 1
             channel.send(P.ECHO.pack(P.ECHO_TYPE, tag, 0, seq, echo_seq, 0, t_page, now_ms()))

@@ -73,10 +73,9 @@ function UploadSender(check, pacing, rtt) {
   this.payloads = {};
 }
 
-/* Echo round trip over the idle one: the upload queue now. */
+/* The upload queue now, without the downlink's (still draining as the upload starts). */
 UploadSender.prototype.queueNow = function () {
-  var recent = S.medianSince(this.check.rtts[PHASE.UP], now() - 60);
-  return recent === null ? null : recent - this.rtt;
+  return this.check.upQueue(PHASE.UP, 60);
 };
 
 UploadSender.prototype.pump = function () {

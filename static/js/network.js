@@ -24,7 +24,7 @@ var PLAN = {
   gatherMs: 3000,
   connectMs: 10000,
   idleMs: 3000,
-  idleLongRttMs: 2000,  // a 600 ms round trip: 2 s still gives ~300 probes each way, and every second counts
+  idleLongRttMs: 1500,  // a 600 ms round trip: ~225 probes each way, 0.9 s of round trips; a lossy link doubles it
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there only
   probeHz: 100,
@@ -44,6 +44,37 @@ var QUICK = {
   busyMaxMs: 0,
   httpBudgetMs: 0
 };
+
+/* ===== The config ========================================================================== */
+
+/* /network/config (ICE servers, connection counts, limits) is fetched as soon as the page has
+ * loaded: the network step comes last, so the answer is there when it starts, a round trip saved
+ * (0.6 s on a satellite link). Its TURN credentials last an hour, so a copy older than
+ * CONFIG_FRESH_MS is fetched again. How long the request took tells a long round trip: after
+ * the page's load event nothing else is on the line. */
+var CONFIG_FRESH_MS = 10 * 60 * 1000;
+var onLoad = null;  // { base, at, promise } of the fetch made on load
+
+function fetchConfig(ctx, base) {
+  var asked = now();
+  return N.get(ctx, base + "/config").then(function (response) {
+    if (!response.ok) throw new Error("network config: HTTP " + response.status);
+    return response.json();
+  }).then(function (cfg) {
+    cfg.elapsed_ms = now() - asked;
+    return cfg;
+  });
+}
+
+function fetchConfigEarly() {
+  var page = window.Preflight && window.Preflight.config;
+  if (!page || !page.token) return;
+  var base = "/c/" + encodeURIComponent(page.token) + "/network";
+  onLoad = { base: base, at: now(), promise: fetchConfig({}, base).catch(function () { return null; }) };
+}
+
+if (document.readyState === "complete") fetchConfigEarly();
+else window.addEventListener("load", fetchConfigEarly, { once: true });
 
 /* ===== One check ============================================================================ */
 
@@ -72,6 +103,8 @@ function NetworkCheck(ctx, plan) {
   this.recentDown = [];         // [time, transit], any phase
   this.downBytes = 0;
   this.downBrake = null;        // set during the download: brakes the server on a queue
+  this.downBase = null;         // median idle transit server -> page (the download's zero queue)
+  this.idleRtt = null;
   this.idleStart = 0;
   this.idleEnd = 0;
   // What the server says on the control channel.
@@ -141,15 +174,14 @@ NetworkCheck.prototype.run = async function () {
 /* "connected", "fallback" (result.state says why) or "stop" (busy or refused). */
 NetworkCheck.prototype.connect = async function () {
   var ctx = this.ctx, result = this.result, self = this, plan = this.plan;
-  var asked = now();
-  var cfg = await (await N.get(ctx, this.base + "/config")).json();
+  var cfg = await this.config();
   this.mark("config");
   // Long round trip: more upload connections (protocol.UP_CONNECTIONS_LONG_RTT).
-  this.longRtt = now() - asked >= cfg.long_rtt_ms;
+  this.longRtt = cfg.elapsed_ms >= cfg.long_rtt_ms;
   var ups = this.longRtt ? cfg.up_long_rtt : cfg.up;
   var config = { iceServers: cfg.ice_servers || [] };  // never a public server by default
   this.rateCap = cfg.rate_cap_kbps || S.MAX_RATE_KBPS;
-  this.loadedRttBelowMs = cfg.loaded_rtt_below_ms || Infinity;
+  this.loadedRttBelowMs = typeof cfg.loaded_rtt_below_ms === "number" ? cfg.loaded_rtt_below_ms : Infinity;
 
   this.ctlPc = new RTCPeerConnection(config);
   this.pcs.push(this.ctlPc);
@@ -178,9 +210,11 @@ NetworkCheck.prototype.connect = async function () {
     }
   });
 
-  for (var i = 0; i < this.pcs.length; i++) await this.pcs[i].setLocalDescription(await this.pcs[i].createOffer());
-  this.mark("offers");
-  var gathered = await Promise.all(this.pcs.map(function (pc) { return N.waitGathering(pc, plan.gatherMs); }));
+  // Every connection's offer and host candidates at once (each gathers on its own).
+  var gathered = await Promise.all(this.pcs.map(async function (pc) {
+    await pc.setLocalDescription(await pc.createOffer());
+    return N.waitGathering(pc, plan.gatherMs);
+  }));
   if (gathered.indexOf(false) >= 0) result.timeouts.push("gather");
   this.mark("gathered");
   var offers = this.pcs.map(function (pc, n) { return { kind: kinds[n], sdp: pc.localDescription.sdp }; });
@@ -218,6 +252,15 @@ NetworkCheck.prototype.connect = async function () {
   return "connected";
 };
 
+/* The config fetched on load where it is fresh, or a new one. */
+NetworkCheck.prototype.config = async function () {
+  if (onLoad && onLoad.base === this.base && now() - onLoad.at < CONFIG_FRESH_MS) {
+    var cfg = await onLoad.promise;
+    if (cfg) return cfg;
+  }
+  return fetchConfig(this.ctx, this.base);
+};
+
 /* Start the probes and listen to echoes, control messages and the download. */
 NetworkCheck.prototype.listen = function () {
   var self = this;
@@ -246,21 +289,33 @@ NetworkCheck.prototype.idle = async function () {
   this.display.say("latency", 0.1);
   this.idleStart = now();
   this.idleEnd = this.idleStart + idleMs;
+  var idleRtts = function (check) { return check.rtts[0].map(function (pair) { return pair[1]; }); };
   for (;;) {
-    var over = now() >= this.idleEnd;
+    // The download is asked for a round trip before the idle phase ends, so that its first bytes
+    // arrive as it ends rather than a round trip later. Nothing of the idle phase's is touched:
+    // echoes arriving before its end left the server before the download began, and the ones the
+    // server sends after are tagged with its new phase (not counted for loss). Not in the re-probe.
+    var sofar = S.median(idleRtts(this));
+    var lead = this.plan.quick ? 0 : Math.min(sofar || 0, idleMs / 2);
+    var over = now() >= this.idleEnd - lead;
     // The re-probe never lengthens: its budget is fixed.
     var lengthened = this.plan.quick || this.idleEnd > this.idleStart + idleMs;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
     if (over && (lengthened || fewLost)) break;
     if (over) this.idleEnd += idleMs;
     if (this.serverGone) break;
-    await sleep(250, this.ctx.signal);
-    var sofar = S.median(this.rtts[0].map(function (pair) { return pair[1]; }));
+    await sleep(Math.max(10, Math.min(250, this.idleEnd - lead - now())), this.ctx.signal);
     if (sofar !== null) this.display.ms("rtt_ms", S.round(sofar), sofar);
     this.display.say("latency", 0.1 + 0.2 * Math.min(1, (now() - this.idleStart) / (this.idleEnd - this.idleStart)));
   }
-  var idle = this.rtts[0].map(function (pair) { return pair[1]; });
-  var rtt = S.median(idle);
+  if (!this.plan.quick) {
+    var seen = idleRtts(this), median = S.median(seen);
+    var spread = median === null ? null : S.round(S.quantile(seen, 0.9) - median);
+    this.send({ t: "phase", phase: "down", rtt_ms: median, spread_ms: spread });
+    await sleep(Math.max(0, this.idleEnd - now()), this.ctx.signal);
+  }
+  var idle = idleRtts(this);
+  var rtt = this.idleRtt = S.median(idle);
   this.mark("idle done");
   result.rtt_ms = S.round(rtt);
   result.rtt_p90_ms = S.round(S.quantile(idle, 0.9));
@@ -275,12 +330,12 @@ NetworkCheck.prototype.idle = async function () {
 /* ----- download ---------------------------------------------------------------------------- */
 
 /* Report each window to the server (it paces by it) until the rate settles; then saturate
- * (loaded round trip), stop, and let the queues drain before the upload. */
+ * (loaded round trip) and stop. */
 NetworkCheck.prototype.download = async function (rtt) {
   var result = this.result, self = this, spread = this.spread;
   this.display.say("download", 0.3);
   this.phase = PHASE.DOWN;
-  var base = S.median(this.downTransits);
+  var base = this.downBase = S.median(this.downTransits);
   var start = now(), samples = [[start, this.downBytes]], windows = [], saturatedAt = null;
   var brakeTarget = S.queueTarget(rtt, spread), lastBrake = 0;
   // Brake the server at once when the one-way delay shoots up (the queue is about to overflow).
@@ -296,7 +351,6 @@ NetworkCheck.prototype.download = async function (rtt) {
   function windowRate(i) {
     return (samples[i][1] - samples[i - 1][1]) * 8 / Math.max(1, samples[i][0] - samples[i - 1][0]);
   }
-  this.send({ t: "phase", phase: "down", rtt_ms: rtt, spread_ms: S.round(spread) });
   for (;;) {
     await sleep(S.WINDOW_MS, this.ctx.signal);
     samples.push([now(), this.downBytes]);
@@ -321,19 +375,41 @@ NetworkCheck.prototype.download = async function (rtt) {
   // already fails the event's limit: the loaded one could not change the verdict then.
   this.downBrake = null;
   this.settling = S.SETTLING;
-  if (this.loadedCounts(rtt)) {
+  var saturated = this.loadedCounts(rtt);
+  if (saturated) {
     this.send({ t: "down", saturate: true, kbps: result.download_kbps });
     result.loaded_rtt_down_ms = S.round(await F.saturated(this, PHASE.DOWN));
   }
   this.send({ t: "down", stop: true });
   this.downPcs.forEach(N.closePc);
   this.mark("download saturated");
+  // Let the queues drain before the upload. After the saturation, both: the downlink's queue is
+  // full, and the acknowledgements of what is still in it would crowd a thin uplink for hundreds
+  // of ms. Without it, the downlink holds about the pacing target, whose acknowledgements are
+  // few: the uplink alone (upQueue); the upload's brake leaves out the downlink's delay meanwhile.
   var drainEnd = now() + S.DRAIN_MAX_MS;
   while (now() < drainEnd && !this.serverGone) {
     await sleep(50, this.ctx.signal);
-    var recent = S.medianSince(this.rtts[1], now() - 200);
-    if (recent !== null && recent <= rtt + S.queueTarget(rtt)) break;
+    var queue = saturated ? this.pathQueue(PHASE.DOWN, 200) : this.upQueue(PHASE.DOWN, 200);
+    if (queue !== null && queue <= S.queueTarget(rtt)) break;
   }
+  this.mark("drained");
+};
+
+/* Both directions' queues over the last `ms`: the echoes' round trip over the idle one. */
+NetworkCheck.prototype.pathQueue = function (phase, ms) {
+  var recent = S.medianSince(this.rtts[phase], now() - ms);
+  return recent === null ? null : recent - this.idleRtt;
+};
+
+/* The uplink's queue over the last `ms`: the echoes' round trip over the idle one, less what the
+ * downlink adds (its one-way delay over the idle one, from the server's send times). */
+NetworkCheck.prototype.upQueue = function (phase, ms) {
+  var since = now() - ms;
+  var recent = S.medianSince(this.rtts[phase], since);
+  if (recent === null) return null;
+  var down = this.downBase === null ? null : S.medianSince(this.recentDown, since);
+  return recent - this.idleRtt - (down === null ? 0 : Math.max(0, down - this.downBase));
 };
 
 /* Whether a loaded round trip can still matter: not when the idle one is over the event's limit. */

@@ -109,6 +109,36 @@ def test_waits_for_a_free_slot_and_retries_by_itself(page, make_participant, liv
     assert network_result(app, participant.id).values["raw"]["state"] == "connected"
 
 
+def test_the_config_comes_with_the_page_and_no_loaded_round_trip_where_the_idle_one_fails(
+    page, make_participant, app, monkeypatch
+):
+    """The page asks for /network/config once, as it loads (not when the step starts); and where
+    the idle round trip is already over the event's limit it leaves out the loaded round trip,
+    which could not change the verdict (here the limit the page is given is 0 ms)."""
+    import dataclasses
+
+    from preflight.network import views
+    from preflight.profiles import Limit
+
+    real = views.get_profile
+    monkeypatch.setattr(
+        views, "get_profile", lambda key: dataclasses.replace(real(key), rtt_ms=Limit(0, 0, "test"))
+    )
+    participant, token = make_participant()
+    configs = []
+    page.on("request", lambda request: "/network/config" in request.url and configs.append(request.url))
+    page.goto(f"/c/{token}")
+    page.wait_for_load_state("networkidle")
+    assert len(configs) == 1  # fetched on load, before anyone pressed Start
+    start(page, token)
+    expect(network(page)).to_have_attribute("data-verdict", re.compile("^(pass|warn)$"), timeout=SLOW)
+    raw = network_result(app, participant.id).values["raw"]
+    assert raw["state"] == "connected" and raw["rtt_ms"] is not None
+    assert raw["loaded_rtt_down_ms"] is None and raw["loaded_rtt_up_ms"] is None
+    assert raw["download_kbps"] > 1000 and "summary" not in raw["timeouts"]
+    assert len(configs) == 2  # start() opened the page again: one more, and none from the step
+
+
 def test_closing_the_page_closes_the_peers(page, make_participant):
     _, token = make_participant()
     start(page, token)
@@ -124,11 +154,18 @@ BLOCK_UDP = """
 (() => {
   const blackhole = (sdp) => sdp.replace(/^(a=candidate:\\S+ \\d+ \\w+ \\d+ )\\S+/gm, "$1192.0.2.1");
   const fetch0 = window.fetch;
-  window.fetch = (url, opts) => {
+  window.fetch = async (url, opts) => {
     if (String(url).endsWith("/network/offer") && opts && opts.body) {
-      const body = JSON.parse(opts.body);
+      // The page gzips its offers where it can: unpack, rewrite, send plain (the server takes both).
+      const headers = Object.assign({}, opts.headers);
+      let text = opts.body;
+      if (headers["Content-Encoding"] === "gzip") {
+        text = await new Response(opts.body.stream().pipeThrough(new DecompressionStream("gzip"))).text();
+        delete headers["Content-Encoding"];
+      }
+      const body = JSON.parse(text);
       body.offers.forEach((o) => { o.sdp = blackhole(o.sdp); });
-      opts = Object.assign({}, opts, { body: JSON.stringify(body) });
+      opts = Object.assign({}, opts, { body: JSON.stringify(body), headers: headers });
     }
     return fetch0(url, opts);
   };

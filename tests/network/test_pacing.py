@@ -263,3 +263,26 @@ def test_the_page_uses_the_statistics_the_parity_tests_check():
     assert "window.PreflightNetStats" in step
     for own in ("function Pacing(", "function steady(", "function phaseCapMs(", "function queueTarget(", "WINDOW_MS ="):
         assert own not in step, own
+
+
+def test_the_uplink_queue_leaves_out_the_downlinks():
+    """Between the phases, and while the upload starts, the download's queue may still drain: the
+    echoes' round trip grows with it, but the uplink is free (reference client, as network.js)."""
+    from preflight.network.reference_run import ClientRun, Plan
+    from preflight.network.timing import now_ms
+
+    run = ClientRun(Plan())
+    run.down_transits = [300.0, 300.2, 299.8]  # idle: server -> client one way (clock offset included)
+    t = now_ms()
+    # 600 ms idle round trip; now 800 ms, of which the downlink adds 190 ms: the uplink holds 10.
+    run.rtts[P.PHASE_DOWN] = [(t - 10, 800.0), (t - 5, 800.0)]
+    run.recent_down = [(t - 10, 490.0), (t - 5, 490.0)]
+    assert run.up_queue(P.PHASE_DOWN, 200, 600.0) == pytest.approx(10.0)
+    assert stats.drained(run.up_queue(P.PHASE_DOWN, 200, 600.0), 600.0)
+    # A thin uplink full of the download's acknowledgements: 300 ms on the uplink side.
+    run.rtts[P.PHASE_DOWN] = [(t - 10, 900.0)]
+    run.recent_down = [(t - 10, 300.0)]
+    assert run.up_queue(P.PHASE_DOWN, 200, 600.0) == pytest.approx(300.0)
+    assert not stats.drained(run.up_queue(P.PHASE_DOWN, 200, 600.0), 600.0)
+    # No echo yet: not drained (the wait is bounded by DRAIN_MAX_MS).
+    assert not stats.drained(run.up_queue(P.PHASE_UP, 200, 600.0), 600.0)

@@ -44,6 +44,11 @@ def test_the_record_comes_as_the_upload_settles(net, wait_no_live, monkeypatch):
     assert record["upload_settled"] is True, record
     assert result["summary_phase"] == P.PHASE_UP
     assert "upload" not in result["timeouts"]
+    # Echoes after the signing are tagged as not counting: the client's count of the upload
+    # phase's echoes matches the record's (the download loss compares the two; loopback loses none).
+    up = str(P.PHASE_UP)
+    assert record["echoes_sent"].get(up, 0) > 0
+    assert result["echoes_recv"].get(up, 0) == record["echoes_sent"][up]
     assert wait_no_live() == 0
 
 
