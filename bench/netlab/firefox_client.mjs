@@ -57,11 +57,13 @@ try {
   let intercepting = true;
   await page.setRequestInterception(true);
   page.on("request", (request) => {
-    if (!intercepting || request.isInterceptResolutionHandled()) return;
-    if (/\/static\/js\/check-steps\.[^/]*js$/.test(new URL(request.url()).pathname)) {
+    if (request.isInterceptResolutionHandled()) return;
+    if (intercepting && /\/static\/js\/check-steps\.[^/]*js$/.test(new URL(request.url()).pathname)) {
       request.respond({ status: 200, contentType: "text/javascript", body: "" });
     } else {
-      request.continue();
+      // Also a request caught while interception is being switched off (the page's config
+      // fetch on load): left alone it would wait for ever.
+      request.continue().catch(() => {});
     }
   });
   // The page's results post: its network payload and the server's judgement of it.
@@ -80,6 +82,11 @@ try {
       resolve();
     });
   });
+  // A participant reaches the network step after the other steps: by then the page has fetched
+  // the network config it asks for on load (network.js). Wait for it, as the Chromium client does.
+  const configFetched = page
+    .waitForResponse((response) => response.url().endsWith("/network/config"), { timeout: 15000 })
+    .catch(() => null);
   await page.goto(`${url}/c/${token}`, { waitUntil: "load" });
   // Loaded: stop intercepting, so that no later request (config, offer, results) waits on it.
   intercepting = false;
@@ -88,9 +95,7 @@ try {
   await page.evaluate(() =>
     navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop())),
   );
-  // A participant reaches the network step after the other steps: by then the page has fetched
-  // the network config it asks for on load. Let it finish, as the Chromium client does.
-  await page.waitForNetworkIdle({ idleTime: 300, timeout: 15000 });
+  await configFetched;
   await page.click('[data-action="start"]');
   await page.waitForSelector('[data-check="network"][data-verdict]', { timeout: timeoutMs });
   await Promise.race([posted, new Promise((resolve) => setTimeout(resolve, 5000))]);

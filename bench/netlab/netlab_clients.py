@@ -83,10 +83,10 @@ def browser_client(url: str, token: str, timeout: float) -> dict:
         if os.environ.get("PREFLIGHT_NETWORK_TRACE") == "1":
             page.add_init_script("window.PREFLIGHT_TRACE = true;")
             page.on("console", lambda message: print(message.text, file=sys.stderr, flush=True))
-        page.goto(f"/c/{token}")
         # A participant reaches the network step after the other steps: by then the page has
-        # fetched the network config it asks for on load (network.js). Let it finish.
-        page.wait_for_load_state("networkidle")
+        # fetched the network config it asks for on load (network.js). Wait for it.
+        with page.expect_response(lambda response: response.url.endswith("/network/config"), timeout=15_000):
+            page.goto(f"/c/{token}")
         # With media permission in use, Chrome shows real host addresses instead of mDNS names.
         page.evaluate(
             "navigator.mediaDevices.getUserMedia({audio: true}).then(s => s.getTracks().forEach(t => t.stop()))"

@@ -53,6 +53,7 @@ var QUICK = {
  * CONFIG_FRESH_MS is fetched again. How long the request took tells a long round trip: after
  * the page's load event nothing else is on the line. */
 var CONFIG_FRESH_MS = 10 * 60 * 1000;
+var CONFIG_WAIT_MS = 4000;  // for the fetch made on load, if still under way when the step starts
 var onLoad = null;  // { base, at, promise } of the fetch made on load
 
 function fetchConfig(ctx, base) {
@@ -109,6 +110,7 @@ function NetworkCheck(ctx, plan) {
   this.idleEnd = 0;
   // What the server says on the control channel.
   this.upProgress = {};
+  this.onUpProgress = null;     // set while the upload waits for the next progress message
   this.summary = null;
   this.closeAll = this.closeAll.bind(this);
 }
@@ -252,10 +254,11 @@ NetworkCheck.prototype.connect = async function () {
   return "connected";
 };
 
-/* The config fetched on load where it is fresh, or a new one. */
+/* The config fetched on load where it is fresh, or a new one (also where that fetch failed or
+ * hangs on a stalled connection). */
 NetworkCheck.prototype.config = async function () {
   if (onLoad && onLoad.base === this.base && now() - onLoad.at < CONFIG_FRESH_MS) {
-    var cfg = await onLoad.promise;
+    var cfg = await Promise.race([onLoad.promise, sleep(CONFIG_WAIT_MS, this.ctx.signal).then(function () { return null; })]);
     if (cfg) return cfg;
   }
   return fetchConfig(this.ctx, this.base);
@@ -271,7 +274,10 @@ NetworkCheck.prototype.listen = function () {
   this.ctl.addEventListener("message", function (ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
-    if (data.t === "up") self.upProgress = data;
+    if (data.t === "up") {
+      self.upProgress = data;
+      if (self.onUpProgress) self.onUpProgress();
+    }
     else if (data.t === "summary") self.summary = data;
   });
   this.downChannels.forEach(function (channel) {
@@ -435,7 +441,8 @@ NetworkCheck.prototype.upload = async function (rtt) {
   sender.pump();
   var seen = null;
   for (;;) {
-    await sleep(S.WINDOW_MS, this.ctx.signal);
+    // Each progress message at once (the pace follows it a poll sooner), or a window's wait.
+    await this.upProgressWithin(S.WINDOW_MS);
     var progress = this.upProgress;
     if (progress !== seen && progress.last != null) {
       seen = progress;
@@ -461,6 +468,18 @@ NetworkCheck.prototype.upload = async function (rtt) {
   this.mark("upload saturated");
   var loaded = Math.max(result.loaded_rtt_down_ms || 0, result.loaded_rtt_up_ms || 0);
   if (loaded) this.display.ms("loaded_rtt_ms", loaded, loaded);
+};
+
+/* Resolves on the server's next upload progress message, or after `ms`. */
+NetworkCheck.prototype.upProgressWithin = async function (ms) {
+  var self = this, timer;
+  await new Promise(function (resolve) {
+    timer = setTimeout(resolve, ms);
+    self.onUpProgress = resolve;
+  });
+  clearTimeout(timer);
+  this.onUpProgress = null;
+  if (this.ctx.signal && this.ctx.signal.aborted) throw new DOMException("aborted", "AbortError");
 };
 
 /* ----- finish ------------------------------------------------------------------------------ */
