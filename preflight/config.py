@@ -183,7 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CHECK_TIME_LIMIT",
         40,
         int,
-        "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 30).",
+        "Hard limit in seconds for one network check's peer connection (a 600 ms satellite link needs about 15).",
     ),
     Setting(
         "LOG_FORMAT",

@@ -49,7 +49,7 @@ def request_json(body: bytes, encoding: str | None, max_bytes: int = P.MAX_OFFER
         raise OfferError("offer_encoding", "Content-Encoding must be gzip or none")
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
 
 

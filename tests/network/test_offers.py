@@ -167,6 +167,7 @@ def test_request_json_reads_plain_and_gzipped_bodies():
     assert request_json(body, None) == request_json(body, "identity") == {"a": 1}
     assert request_json(gzip.compress(body), " GZIP ") == {"a": 1}
     assert request_json(b"\xff\xfe", None) is None
+    assert request_json(b"[" * 50_000, None) is None  # nested past the parser's depth
     with pytest.raises(OfferError) as raised:
         request_json(gzip.compress(b"x" * 101), "gzip", max_bytes=100)
     assert raised.value.code == "offer_too_large"
