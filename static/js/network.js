@@ -388,7 +388,7 @@ NetworkCheck.prototype.download = async function (rtt) {
   }
   this.send({ t: "down", stop: true });
   this.downPcs.forEach(N.closePc);
-  this.mark("download saturated");
+  this.mark("download stopped");
   // Let the queues drain before the upload. After the saturation, both: the downlink's queue is
   // full, and the acknowledgements of what is still in it would crowd a thin uplink for hundreds
   // of ms. Without it, the downlink holds about the pacing target, whose acknowledgements are
@@ -411,11 +411,10 @@ NetworkCheck.prototype.pathQueue = function (phase, ms) {
 /* The uplink's queue over the last `ms`: the echoes' round trip over the idle one, less what the
  * downlink adds (its one-way delay over the idle one, from the server's send times). */
 NetworkCheck.prototype.upQueue = function (phase, ms) {
-  var since = now() - ms;
-  var recent = S.medianSince(this.rtts[phase], since);
-  if (recent === null) return null;
-  var down = this.downBase === null ? null : S.medianSince(this.recentDown, since);
-  return recent - this.idleRtt - (down === null ? 0 : Math.max(0, down - this.downBase));
+  var path = this.pathQueue(phase, ms);
+  if (path === null) return null;
+  var down = this.downBase === null ? null : S.medianSince(this.recentDown, now() - ms);
+  return path - (down === null ? 0 : Math.max(0, down - this.downBase));
 };
 
 /* Whether a loaded round trip can still matter: not when the idle one is over the event's limit. */
