@@ -220,7 +220,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
     lines = [
         engine(records, client),
         "",
-        "| scenario | run | down cfg → meas kbit/s (err) | up cfg → meas kbit/s (err) [windows / busy] "
+        "| scenario | run | down cfg → meas kbit/s (err) [windows / busy] | up cfg → meas kbit/s (err) [windows / busy] "
         "| RTT truth → meas ms | loss down cfg → meas % | loss up cfg → meas % | jitter ms | loaded RTT ms | MOS "
         "| verdict expected / got | step s | within targets |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -251,6 +251,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
             return f"{_fmt(r.get('configured'))} → {shown}"
 
         split = f" [{_kbps(server.get('upload_window_kbps'))} / {_kbps(server.get('upload_busy_kbps'))}]"
+        down_split = f" [{_kbps(raw.get('download_window_kbps'))} / {_kbps(raw.get('download_busy_kbps'))}]"
         rtt = rows.get("rtt_ms") or {}
         truth = RTT_TRUTH.get(name, sc.get("rtt_ms"))
         rtt_mark = " ✗" if rtt.get("ok") is False else ""
@@ -258,7 +259,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
         exp, got = judgement.get("expected"), judgement.get("got") or (None, None)
         duration = judgement.get("duration_ms")
         lines.append(
-            f"| {name} | {run} | {rate('download_kbps')} | {rate('upload_kbps')}{split} | {rtt_text} "
+            f"| {name} | {run} | {rate('download_kbps')}{down_split} | {rate('upload_kbps')}{split} | {rtt_text} "
             f"| {figure('loss_down_pct')} | {figure('loss_up_pct')} | {_fmt(m.get('jitter_ms')) or '-'} "
             f"| {_fmt(m.get('loaded_rtt_ms')) or '-'} | {_fmt(m.get('mos')) or '-'} "
             f"| {_expected_text(exp)} / {got[0]} {got[1]} "
@@ -397,7 +398,7 @@ def _err(measured, configured: int) -> str:
 def sweep_table(records: list[dict]) -> str:
     """Markdown: rate, burst, measured down/up (error vs configured), verdict, step duration."""
     lines = [
-        "| rate kbit/s | bucket bytes (ms of rate) | down kbit/s (err) | up kbit/s (err) [windows / busy] "
+        "| rate kbit/s | bucket bytes (ms of rate) | down kbit/s (err) [windows / busy] | up kbit/s (err) [windows / busy] "
         "| verdict | step s |",
         "|---|---|---|---|---|---|",
     ]
@@ -412,10 +413,11 @@ def sweep_table(records: list[dict]) -> str:
         m, raw = result.get("metrics") or {}, result.get("raw") or {}
         server = _server_record(raw)
         split = f" [{_fmt(server.get('upload_window_kbps')) or '-'} / {_fmt(server.get('upload_busy_kbps')) or '-'}]"
+        down_split = f" [{_fmt(raw.get('download_window_kbps')) or '-'} / {_fmt(raw.get('download_busy_kbps')) or '-'}]"
         duration = raw.get("duration_ms")
         step = "-" if duration is None else f"{duration / 1000:.1f}"
         lines.append(
-            f"| {rate} | {bucket} | {_err(m.get('download_kbps'), rate)} | {_err(m.get('upload_kbps'), rate)}{split} "
+            f"| {rate} | {bucket} | {_err(m.get('download_kbps'), rate)}{down_split} | {_err(m.get('upload_kbps'), rate)}{split} "
             f"| {result.get('verdict')} {result.get('reason')} | {step} |"
         )
     return "\n".join(lines)

@@ -145,6 +145,9 @@ class NetworkPayload(Payload):
     download_kbps: Optional[float] = Kbps
     download_windows: list[float] = Field(default_factory=list, max_length=60)
     download_settled: bool = False
+    download_window_kbps: Optional[float] = Kbps  # the windows' estimate (stats.phase_rate)
+    download_busy_kbps: Optional[float] = Kbps  # over the downlink's busy periods (stats.busy_rate)
+    download_busy_ms: Optional[float] = Ms
     upload_seen_kbps: Optional[float] = Kbps
     loaded_rtt_down_ms: Optional[float] = Ms
     loaded_rtt_up_ms: Optional[float] = Ms

@@ -174,15 +174,23 @@ def busy_rate(
     arrivals: Sequence[tuple[float, int]], runs: Iterable[tuple[float, float]], min_span_ms: float = BUSY_MIN_SPAN_MS
 ) -> tuple[float | None, float]:
     """(kbit/s, busy ms): the bytes that arrived during the busy runs of at least ``min_span_ms``
-    over their total length; ``arrivals`` are (time ms, cumulative bytes) in time order."""
+    over their total length; ``arrivals`` are (time ms, cumulative bytes) in time order, one per
+    packet or samples of a counter (read in between as a straight line: while a queue stands the
+    link delivers at a constant rate; a run is cut to the span the samples cover)."""
+    if not arrivals:
+        return None, 0.0
     times = [t for t, _ in arrivals]
 
-    def received_by(t: float) -> int:
+    def received_by(t: float) -> float:
         i = bisect_right(times, t)
-        return arrivals[i - 1][1] if i else 0
+        if i == 0 or i == len(arrivals):
+            return arrivals[max(0, i - 1)][1]
+        (t0, b0), (t1, b1) = arrivals[i - 1], arrivals[i]
+        return b0 + (b1 - b0) * (t - t0) / (t1 - t0)
 
-    total_bytes, total_ms = 0, 0.0
+    total_bytes, total_ms = 0.0, 0.0
     for first, last in runs:
+        first, last = max(first, times[0]), min(last, times[-1])
         if last - first >= min_span_ms:
             total_bytes += received_by(last) - received_by(first)
             total_ms += last - first
@@ -194,12 +202,13 @@ def busy_rate(
 # busy periods, timed only while a queue stood (the bucket empty), read the sustained rate. On the
 # lab's plain links the windows never exceeded the busy-period rate by more than 14 % (a 300 kbit/s
 # uplink in Firefox, where one message is a large share of a window); behind a 256 KB bucket they
-# did by 17-32 % (docs/netlab.md, "Token-bucket bursts").
+# did by 17-32 % (docs/netlab.md, "Token-bucket bursts"). Both directions are read this way: the
+# server times the upload's busy periods, the page the download's.
 BURST_RATIO = 1.15
 
 
-def upload_rate(windows: Sequence[float], saturated_at: int | None, busy_kbps: float | None) -> float | None:
-    """The upload's rate: the larger of phase_rate and the busy-period rate, since each can only
+def sustained_rate(windows: Sequence[float], saturated_at: int | None, busy_kbps: float | None) -> float | None:
+    """A bulk phase's rate: the larger of phase_rate and the busy-period rate, since each can only
     fall short of a saturated link for reasons that say nothing about it (a brake in the windows,
     a queue in the sender rather than on the link in the probes), as BBR's max filter reasons;
     but the busy-period rate alone when the windows exceed it by more than BURST_RATIO, the mark
@@ -209,6 +218,18 @@ def upload_rate(windows: Sequence[float], saturated_at: int | None, busy_kbps: f
         return busy_kbps
     rates = [r for r in (window, busy_kbps) if r is not None]
     return max(rates) if rates else None
+
+
+def busy_threshold_ms(
+    idle_transits: Sequence[float], base: float | None, rtt_ms: float | None, window_kbps: float | None
+) -> float:
+    """The queue that marks a busy link for busy_runs: the pacing target (queue_target_ms), with
+    the spread of the idle one-way transits (p90 - median, given ten of them or more) and the
+    windows' rate (on a slow link one packet's serialisation is not a queue)."""
+    spread = None
+    if len(idle_transits) >= 10 and base is not None:
+        spread = percentile(idle_transits, 0.9) - base
+    return queue_target_ms(rtt_ms, spread, window_kbps)
 
 
 def mean_abs_delta(transits: Iterable[float]) -> float | None:

@@ -35,7 +35,8 @@ def _phase_cap_ms(plan: Plan, rtt: float | None) -> float:
 async def download(run: ClientRun, ctl, rtt: float | None, result: dict) -> None:
     """The download phase: report each window to the server (which paces by it) until the rate
     settles, then saturate (loaded round trip), stop, and wait for the uplink's queue to drain."""
-    base = median(run.down_transits) if run.down_transits else None
+    base = run.down_base = median(run.down_transits) if run.down_transits else None
+    run.down_busy = {"queue": [], "arrivals": [], "wire": []} if base is not None else None
     run.phase, run.phase_started = P.PHASE_DOWN, now_ms()
     run.down_samples = [(run.phase_started, run.down_bytes)]
     idle = [r for _, r in run.rtts[P.PHASE_IDLE]]
@@ -78,7 +79,18 @@ async def download(run: ClientRun, ctl, rtt: float | None, result: dict) -> None
         if now_ms() - run.phase_started >= _phase_cap_ms(run.plan, rtt):
             result["timeouts"].append("download")
             break
-    result["download_kbps"] = rounded(stats.phase_rate(windows, saturated_at))
+    # The sustained rate (stats.sustained_rate), the busy periods counted at IP level, as network.js.
+    window_kbps, busy = stats.phase_rate(windows, saturated_at), (None, 0.0)
+    if run.down_busy is not None:
+        timed = run.down_busy
+        arrivals = timed["wire"] if len(timed["wire"]) >= 2 else timed["arrivals"]
+        threshold = stats.busy_threshold_ms(run.down_transits, base, rtt, window_kbps)
+        busy = stats.busy_rate(arrivals, stats.busy_runs(timed["queue"], threshold))
+        run.down_busy = None
+    result["download_kbps"] = rounded(stats.sustained_rate(windows, saturated_at, busy[0]))
+    result["download_window_kbps"] = rounded(window_kbps)
+    result["download_busy_kbps"] = rounded(busy[0])
+    result["download_busy_ms"] = rounded(busy[1], 0)
     result["download_windows"] = [rounded(w) for w in windows][-40:]
     result["download_settled"] = stats.phase_settled(windows, rtt, saturated_at)
     run.down_brake = None

@@ -21,7 +21,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 
 from ..netrules import protocol as P
 from ..netrules import stats
-from .aiortc_internals import enlarge_receive_buffers, local_candidates, selected_pair
+from .aiortc_internals import count_datagrams, enlarge_receive_buffers, local_candidates, selected_pair
 from .reference_bulk import download, upload
 from .reference_run import ClientRun, Plan, send_ctl
 from .timing import now_ms, rounded
@@ -48,6 +48,9 @@ async def run_check(
     ctl.on("open", opened.set)
     ctl.on("message", run.on_ctl)
     probe.on("message", run.on_echo)
+    # Every packet in on the download and control connections (the echoes share the downlink).
+    for channel in [probe, *down]:
+        count_datagrams(channel, run.on_down_datagram)
     for channel in down:
         channel.on("message", run.on_bulk)
     tasks: list[asyncio.Task] = []

@@ -58,6 +58,11 @@ class ClientRun:
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
         self.down_samples: list[tuple[float, int]] = []
+        # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
+        # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).
+        self.down_busy: dict[str, list] | None = None
+        self.down_wire = 0
+        self.down_base: float | None = None  # median idle transit server -> client
         self.up_progress: dict[str, Any] = {}
         self.summary: dict | None = None
         self.summary_event = asyncio.Event()
@@ -94,6 +99,9 @@ class ClientRun:
             self.down_brake()
         if self.phase == P.PHASE_DOWN:
             self.down_bytes += P.wire_bytes(len(message))
+            if self.down_busy is not None and self.down_base is not None:
+                self.down_busy["queue"].append((now, now - t_server - self.down_base))
+                self.down_busy["arrivals"].append((now, self.down_bytes))
 
     def on_ctl(self, message: Any) -> None:
         try:
@@ -107,6 +115,12 @@ class ClientRun:
             self.summary = data
             self.summary_phase = self.phase  # the server sends it as the upload settles, before "done"
             self.summary_event.set()
+
+    def on_down_datagram(self, size: int) -> None:
+        """A packet arrived on a download connection (``size``: its decrypted SCTP bytes)."""
+        self.down_wire += size + P.DATAGRAM_OVERHEAD_BYTES
+        if self.down_busy is not None:
+            self.down_busy["wire"].append((now_ms(), self.down_wire))
 
     def on_bulk(self, message: Any) -> None:
         if self.phase == P.PHASE_DOWN:

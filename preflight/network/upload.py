@@ -151,10 +151,7 @@ class UploadMeter:
     def busy(self, window_kbps: float | None) -> tuple[float | None, float]:
         """(kbit/s, ms) over the upload's busy periods (stats.busy_rate), (None, 0) without any;
         ``window_kbps`` (the windows' estimate) sets the queue threshold on slow links."""
-        spread = None
-        if len(self.idle_transits) >= 10 and self.transit_base is not None:
-            spread = stats.percentile(self.idle_transits, 0.9) - self.transit_base
-        threshold = stats.queue_target_ms(self.rtt_hint_ms, spread, window_kbps)
+        threshold = stats.busy_threshold_ms(self.idle_transits, self.transit_base, self.rtt_hint_ms, window_kbps)
         return stats.busy_rate(self.arrivals, stats.busy_runs(self.queue, threshold))
 
     def summary(self) -> dict:
@@ -164,7 +161,7 @@ class UploadMeter:
         busy_kbps, busy_ms = self.busy(window_kbps)
         self._trace("up summary", windows=rounded(window_kbps), busy=rounded(busy_kbps), busy_ms=rounded(busy_ms, 0))
         return {
-            "upload_kbps": rounded(stats.upload_rate(windows, self.saturated_at, busy_kbps)),
+            "upload_kbps": rounded(stats.sustained_rate(windows, self.saturated_at, busy_kbps)),
             "upload_window_kbps": rounded(window_kbps),
             "upload_busy_kbps": rounded(busy_kbps),
             "upload_busy_ms": rounded(busy_ms, 0),

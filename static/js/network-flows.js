@@ -50,6 +50,11 @@ function onEcho(check, data) {
   if (check.phase === PHASE.DOWN) {
     check.downBytes += S.wire(32);
     if (check.downBrake) check.downBrake();
+    // Until the rate is known: the queue each echo found, and the bytes in by then (busy periods).
+    if (check.downBusy) {
+      check.downBusy.queue.push([t, transit - check.downBase]);
+      check.downBusy.arrivals.push([t, check.downBytes]);
+    }
   }
 }
 

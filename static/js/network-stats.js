@@ -12,6 +12,7 @@ var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
 var SETTLING = 0x80;                 // tag of probes sent while a queue fills or drains
 var CHUNK_PAYLOAD = 1161;            // bytes of payload in a full SCTP data packet
 var PACKET_OVERHEAD = 93;            // IP + UDP + DTLS + SCTP bytes around it
+var IP_UDP_HEADERS = 28;             // what a UDP payload lacks of its IP size
 var MAX_RATE_KBPS = 30000;
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 
@@ -26,6 +27,8 @@ var TRIM_LOW = 0.3;
 var TRIM_HIGH = 0.1;
 var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
+var BUSY_MIN_SPAN_MS = 200;
+var BURST_RATIO = 1.15;
 
 // ----- pacing (stats.Pacing) --------------------------------------------------------------
 var PACE_START_UP_KBPS = 200;
@@ -145,6 +148,61 @@ function phaseRate(windows, saturatedAt) {
   return mean(since.slice(since.length >> 1));
 }
 
+/* [first, last] arrival times of the runs of probes that each found a queue over `threshold`;
+ * `queue` holds [arrival time, one-way delay over the idle median] (stats.busy_runs). */
+function busyRuns(queue, threshold) {
+  var values = queue.map(function (pair) { return pair[1]; });
+  var runs = [], start = null, last = null;
+  for (var i = 0; i < queue.length; i++) {
+    var t = queue[i][0], seen = median(values.slice(Math.max(0, i - 1), i + 2));
+    var busy = seen > threshold;
+    // The link was busy for `seen` ms before this probe left it: the run goes on when that
+    // reaches back to the previous probe.
+    if (busy && start !== null && t - last <= seen) { last = t; continue; }
+    if (start !== null) runs.push([start, last]);
+    start = busy ? t : null;
+    last = busy ? t : null;
+  }
+  if (start !== null) runs.push([start, last]);
+  return runs;
+}
+
+/* [kbit/s, busy ms] over the runs of at least BUSY_MIN_SPAN_MS; `arrivals` hold [time, cumulative
+ * bytes] in time order, read in between as a straight line, the runs cut to their span (stats.busy_rate). */
+function busyRate(arrivals, runs) {
+  if (!arrivals.length) return [null, 0];
+  function receivedBy(t) {
+    var lo = 0, hi = arrivals.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (arrivals[mid][0] <= t) lo = mid + 1; else hi = mid; }
+    if (lo === 0 || lo === arrivals.length) return arrivals[Math.max(0, lo - 1)][1];
+    var a = arrivals[lo - 1], b = arrivals[lo];
+    return a[1] + (b[1] - a[1]) * (t - a[0]) / (b[0] - a[0]);
+  }
+  var bytes = 0, ms = 0, from = arrivals[0][0], to = arrivals[arrivals.length - 1][0];
+  runs.forEach(function (run) {
+    var first = Math.max(run[0], from), last = Math.min(run[1], to);
+    if (last - first >= BUSY_MIN_SPAN_MS) {
+      bytes += receivedBy(last) - receivedBy(first);
+      ms += last - first;
+    }
+  });
+  return ms ? [bytes * 8 / ms, ms] : [null, 0];
+}
+
+/* The queue that marks a busy link (stats.busy_threshold_ms). */
+function busyThreshold(idleTransits, base, rtt, windowKbps) {
+  var spread = idleTransits.length >= 10 && base !== null ? quantile(idleTransits, 0.9) - base : null;
+  return queueTarget(rtt, spread, windowKbps);
+}
+
+/* The phase's rate, or the busy periods' when the windows carry a burst (stats.sustained_rate). */
+function sustainedRate(windows, saturatedAt, busyKbps) {
+  var window = phaseRate(windows, saturatedAt);
+  if (window !== null && busyKbps !== null && window > BURST_RATIO * busyKbps) return busyKbps;
+  var rates = [window, busyKbps].filter(function (rate) { return rate !== null; });
+  return rates.length ? Math.max.apply(null, rates) : null;
+}
+
 /* The queue (ms of one-way delay growth) a sender aims at (stats.queue_target_ms). */
 function queueTarget(idleRtt, spread, kbps) {
   var target = Math.max(Math.min(QUEUE_MAX_MS, Math.max(QUEUE_MS, QUEUE_SHARE * (idleRtt || 0))), 2 * (spread || 0));
@@ -212,16 +270,18 @@ Pacing.prototype.braking = function (queue) {
 
 root.PreflightNetStats = {
   PHASE: PHASE, SETTLING: SETTLING, CHUNK_PAYLOAD: CHUNK_PAYLOAD, PACKET_OVERHEAD: PACKET_OVERHEAD,
+  IP_UDP_HEADERS: IP_UDP_HEADERS,
   MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE,
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
   SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
-  SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY,
+  SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY, BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,
   PACE_START_UP_KBPS: PACE_START_UP_KBPS, PACE_MIN_KBPS: PACE_MIN_KBPS, QUEUE_MS: QUEUE_MS, QUEUE_SHARE: QUEUE_SHARE,
   QUEUE_MAX_MS: QUEUE_MAX_MS, BRAKE: BRAKE, BTL_WINDOWS: BTL_WINDOWS, SATURATE_MS: SATURATE_MS,
   SATURATE_GAIN: SATURATE_GAIN, DRAIN_MAX_MS: DRAIN_MAX_MS, WIRE_PACKET_BITS: WIRE_PACKET_BITS,
   wire: wire, median: median, quantile: quantile, medianSince: medianSince, round: round,
   meanAbsDelta: meanAbsDelta, steady: steady, settled: settled, rateEstimate: rateEstimate,
   phaseSettled: phaseSettled, phaseRate: phaseRate, queueTarget: queueTarget, phaseCapMs: phaseCapMs,
+  busyRuns: busyRuns, busyRate: busyRate, busyThreshold: busyThreshold, sustainedRate: sustainedRate,
   Pacing: Pacing
 };
 }(typeof window !== "undefined" ? window : globalThis));

@@ -164,6 +164,33 @@ async function selectedPair(pc) {
   }
 }
 
+/* [time, bytes] received at IP level on these connections so far: the UDP payload of the
+ * candidate pair that carried the most, plus the IP and UDP headers of its packets, at the time
+ * the browser read them (it may hand out a report a few tens of ms old). Retransmissions count,
+ * as they crossed the link too. Null where the browser's statistics lack the figures. */
+async function receivedWire(pcs) {
+  var total = 0, times = [];
+  var reports = await Promise.all(pcs.map(function (pc) {
+    return pc.getStats().catch(function () { return null; });
+  }));
+  for (var i = 0; i < reports.length; i++) {
+    var pair = null;
+    if (!reports[i]) return null;
+    reports[i].forEach(function (r) {
+      if (r.type === "candidate-pair" && typeof r.bytesReceived === "number" && (!pair || r.bytesReceived > pair.bytesReceived)) pair = r;
+    });
+    if (!pair) return null;
+    // Where the packets are not counted, as many as full ones would have carried the bytes.
+    var packets = typeof pair.packetsReceived === "number" ? pair.packetsReceived
+      : Math.ceil(pair.bytesReceived / (S.CHUNK_PAYLOAD + S.PACKET_OVERHEAD - S.IP_UDP_HEADERS));
+    total += pair.bytesReceived + packets * S.IP_UDP_HEADERS;
+    // Report times count from the Unix epoch; this page's clock from its time origin.
+    times.push(pair.timestamp - performance.timeOrigin);
+  }
+  var t = times.length ? times.reduce(function (a, b) { return a + b; }, 0) / times.length : NaN;
+  return [isFinite(t) && Math.abs(t - now()) < 1000 ? t : now(), total];
+}
+
 /* ===== Plain HTTPS: does the web work where real-time media does not? ===================== */
 
 /* Round trip and rates over plain HTTPS, within `budgetMs`. */
@@ -236,6 +263,7 @@ function channelOpened(ctl, ctlPc, ms) {
 window.PreflightNetSupport = {
   now: now, sleep: sleep, closePc: closePc, post: post, get: get, Display: Display,
   watchThrottling: watchThrottling, countCandidates: countCandidates, waitGathering: waitGathering,
-  selectedPair: selectedPair, httpFallback: httpFallback, postOffer: postOffer, channelOpened: channelOpened
+  selectedPair: selectedPair, receivedWire: receivedWire, httpFallback: httpFallback, postOffer: postOffer,
+  channelOpened: channelOpened
 };
 }());

@@ -343,6 +343,8 @@ NetworkCheck.prototype.download = async function (rtt) {
   this.phase = PHASE.DOWN;
   var base = this.downBase = S.median(this.downTransits);
   var start = now(), samples = [[start, this.downBytes]], windows = [], saturatedAt = null;
+  this.downBusy = base === null ? null : { queue: [], arrivals: [], wire: [] };
+  var sampler = this.sampleWire();
   var brakeTarget = S.queueTarget(rtt, spread), lastBrake = 0;
   // Brake the server at once when the one-way delay shoots up (the queue is about to overflow).
   this.downBrake = function () {
@@ -373,7 +375,26 @@ NetworkCheck.prototype.download = async function (rtt) {
     if (S.phaseSettled(windows, rtt, saturatedAt)) break;
     if (now() - start >= this.phaseCap || this.serverGone) { result.timeouts.push("download"); break; }
   }
-  result.download_kbps = S.round(S.phaseRate(windows, saturatedAt));
+  // The sustained rate (stats.sustained_rate): the larger of the windows' and the busy periods',
+  // or the busy periods' alone where the windows carry a token bucket's burst.
+  clearInterval(sampler);
+  var windowKbps = S.phaseRate(windows, saturatedAt), busy = [null, 0];
+  if (this.downBusy) {
+    // Counted at IP level where the browser tells (retransmissions cross the link too, and a
+    // loss holds the messages behind it), else by the messages in.
+    var timed = this.downBusy;
+    await this.wireSample(timed);
+    var arrivals = timed.wire && timed.wire.length >= 2 ? timed.wire : timed.arrivals;
+    var threshold = S.busyThreshold(this.downTransits, base, rtt, windowKbps);
+    busy = S.busyRate(arrivals, S.busyRuns(timed.queue, threshold));
+    this.mark("download busy " + S.round(busy[0]) + " kbit/s over " + S.round(busy[1], 0) + " ms, " +
+      (arrivals === timed.wire ? "IP level" : "messages") + "; windows " + S.round(windowKbps) + " kbit/s");
+    this.downBusy = null;
+  }
+  result.download_kbps = S.round(S.sustainedRate(windows, saturatedAt, busy[0]));
+  result.download_window_kbps = S.round(windowKbps);
+  result.download_busy_kbps = S.round(busy[0]);
+  result.download_busy_ms = S.round(busy[1], 0);
   result.download_windows = windows.slice(-40).map(function (w) { return S.round(w); });
   result.download_settled = S.phaseSettled(windows, rtt, saturatedAt);
   this.mark("download settled");
@@ -400,6 +421,29 @@ NetworkCheck.prototype.download = async function (rtt) {
     if (queue !== null && queue <= S.queueTarget(rtt)) break;
   }
   this.mark("drained");
+};
+
+/* Every 50 ms while the download's rate is unknown, the bytes its connections have received at
+ * IP level (downBusy.wire), for the busy periods. Returns the interval to clear. */
+NetworkCheck.prototype.sampleWire = function () {
+  var self = this, pending = false, timed = this.downBusy;
+  return setInterval(async function () {
+    if (pending || !timed || self.downBusy !== timed) return;
+    pending = true;
+    await self.wireSample(timed);
+    pending = false;
+  }, 50);
+};
+
+/* One sample of the download's IP-level bytes into `timed.wire` (none at all where the browser
+ * cannot tell). The control connection counts too: the echoes share the downlink, and the
+ * windows count them. */
+NetworkCheck.prototype.wireSample = async function (timed) {
+  if (timed.wire === null) return;
+  var sample = await N.receivedWire([this.ctlPc].concat(this.downPcs));
+  if (sample === null) { timed.wire = null; return; }
+  var wire = timed.wire;
+  if (wire && (!wire.length || sample[0] > wire[wire.length - 1][0])) wire.push(sample);
 };
 
 /* Both directions' queues over the last `ms`: the echoes' round trip over the idle one. */

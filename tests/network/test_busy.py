@@ -1,4 +1,4 @@
-"""The upload's rate from the uplink's busy periods (stats.busy_runs, busy_rate, upload_rate).
+"""The upload's rate from the uplink's busy periods (stats.busy_runs, busy_rate, sustained_rate).
 
 A packet-level model of what the lab showed on its 4g uplink (docs/netlab.md): the sender ramps
 up, overshoots the bottleneck, brakes until the queue drains, then holds a little under the
@@ -84,7 +84,7 @@ def test_the_busy_periods_read_the_link_where_the_windows_fall_short(capacity, o
     # The windows' estimate misses (or at best equals) what the busy periods see.
     window_rate = stats.phase_rate(m["windows"], None)
     assert window_rate < kbps * 1.01
-    assert stats.upload_rate(m["windows"], None, kbps) == max(window_rate, kbps)
+    assert stats.sustained_rate(m["windows"], None, kbps) == max(window_rate, kbps)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -99,8 +99,8 @@ def test_a_link_that_never_queues_has_no_busy_period():
     queue = [(float(t), 2.0) for t in range(0, 1000, 10)]
     assert stats.busy_runs(queue, 20) == []
     assert stats.busy_rate(arrivals, []) == (None, 0.0)
-    assert stats.upload_rate([800.0] * 6, None, None) == stats.phase_rate([800.0] * 6, None)
-    assert stats.upload_rate([], None, None) is None
+    assert stats.sustained_rate([800.0] * 6, None, None) == stats.phase_rate([800.0] * 6, None)
+    assert stats.sustained_rate([], None, None) is None
 
 
 def test_one_delayed_probe_is_not_a_busy_period():
@@ -134,10 +134,22 @@ PLAIN_LINKS = [(1020, 936, 1000), (1005, 915, 1000), (289, 258, 300), (279, 259,
 
 @pytest.mark.parametrize("window,busy,configured", BURST_CELLS)
 def test_a_token_bucket_burst_gives_way_to_the_sustained_rate(window, busy, configured):
-    kbps = stats.upload_rate([window] * 6, None, busy)
+    kbps = stats.sustained_rate([window] * 6, None, busy)
     assert kbps == busy and abs(kbps / configured - 1) <= 0.10
 
 
 @pytest.mark.parametrize("window,busy,configured", PLAIN_LINKS)
 def test_plain_links_keep_the_larger_estimate(window, busy, configured):
-    assert stats.upload_rate([window] * 6, None, busy) == max(window, busy)
+    assert stats.sustained_rate([window] * 6, None, busy) == max(window, busy)
+
+
+def test_sampled_counters_are_read_as_a_straight_line_between_samples():
+    # A counter read every 50 ms at 4 Mbit/s (500 bytes a ms); runs start and end between samples.
+    samples = [(float(t), 1_000_000 + t * 500) for t in range(0, 1001, 50)]
+    kbps, busy_ms = stats.busy_rate(samples, [(125.0, 475.0), (610.0, 990.0)])
+    assert busy_ms == 730.0 and kbps == pytest.approx(4000.0)
+    # A run is cut to the span the samples cover: nothing is known outside it.
+    kbps, busy_ms = stats.busy_rate(samples, [(-300.0, 250.0), (800.0, 1400.0)])
+    assert busy_ms == 450.0 and kbps == pytest.approx(4000.0)
+    assert stats.busy_rate(samples, [(900.0, 1400.0)]) == (None, 0.0)  # 100 ms left: too short
+    assert stats.busy_rate([], [(0.0, 500.0)]) == (None, 0.0)

@@ -257,6 +257,47 @@ def test_network_js_shares_the_constants_and_window_statistics():
     ]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_network_js_reads_busy_periods_like_stats(seed):
+    """The page times the download's busy periods with the rules the server uses for the upload."""
+    rnd = random.Random(300 + seed)
+    queue, arrivals, t, total = [], [], 0.0, 0
+    for i in range(300):
+        t += rnd.uniform(5, 15)
+        total += rnd.randint(0, 3000)
+        # Spells of a standing queue among idle ones, with now and then a gap in the probes.
+        standing = (i // 40) % 2 == 1
+        queue.append([round(t, 3), round(rnd.uniform(15, 90) if standing else rnd.uniform(-3, 8), 3)])
+        arrivals.append([round(t, 3), total])
+        if rnd.random() < 0.03:
+            t += rnd.uniform(20, 120)
+    idle = [round(rnd.uniform(30, 45), 3) for _ in range(rnd.choice([5, 30]))]
+    windows = [round(rnd.uniform(800, 1300), 1) for _ in range(8)]
+    threshold = stats.busy_threshold_ms(idle, 33.0, 60.0, 1000.0)
+    runs = stats.busy_runs(queue, threshold)
+    busy = stats.busy_rate(arrivals, runs)
+    got = run_js(f"""
+        var threshold = busyThreshold({json.dumps(idle)}, 33, 60, 1000), runs = busyRuns({json.dumps(queue)}, threshold);
+        var busy = busyRate({json.dumps(arrivals)}, runs);
+        return {{threshold: threshold, runs: runs, busy: busy,
+                 rates: [sustainedRate({json.dumps(windows)}, null, busy[0]), sustainedRate({json.dumps(windows)}, 3, 700),
+                         sustainedRate({json.dumps(windows)}, null, null), sustainedRate([], null, null)],
+                 constants: [BUSY_MIN_SPAN_MS, BURST_RATIO]}};""")
+    assert runs, "the series has busy spells"
+    assert got["threshold"] == pytest.approx(threshold)
+    assert got["runs"] == [list(run) for run in runs]
+    assert got["busy"] == pytest.approx(list(busy))
+    assert got["rates"] == pytest.approx(
+        [
+            stats.sustained_rate(windows, None, busy[0]),
+            stats.sustained_rate(windows, 3, 700),
+            stats.phase_rate(windows, None),
+            None,
+        ]
+    )
+    assert got["constants"] == [stats.BUSY_MIN_SPAN_MS, stats.BURST_RATIO]
+
+
 def test_the_page_uses_the_statistics_the_parity_tests_check():
     """network.js keeps no rules of its own: every statistic comes from network-stats.js."""
     step = (NETWORK_STATS_JS.parent / "network.js").read_text()
