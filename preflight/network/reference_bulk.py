@@ -87,7 +87,7 @@ async def download(run: ClientRun, ctl, rtt: float | None, result: dict) -> None
         threshold = stats.busy_threshold_ms(run.down_transits, base, rtt, window_kbps)
         busy = stats.busy_rate(arrivals, stats.busy_runs(timed["queue"], threshold))
         run.down_busy = None
-    result["download_kbps"] = rounded(stats.sustained_rate(windows, saturated_at, busy[0]))
+    result["download_kbps"] = rounded(stats.sustained_rate(windows, saturated_at, busy[0], stats.BURST_RATIO_DOWN))
     result["download_window_kbps"] = rounded(window_kbps)
     result["download_busy_kbps"] = rounded(busy[0])
     result["download_busy_ms"] = rounded(busy[1], 0)

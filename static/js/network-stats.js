@@ -29,6 +29,7 @@ var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
 var BUSY_MIN_SPAN_MS = 200;
 var BURST_RATIO = 1.15;
+var BURST_RATIO_DOWN = 1.05;
 
 // ----- pacing (stats.Pacing) --------------------------------------------------------------
 var PACE_START_UP_KBPS = 200;
@@ -196,9 +197,10 @@ function busyThreshold(idleTransits, base, rtt, windowKbps) {
 }
 
 /* The phase's rate, or the busy periods' when the windows carry a burst (stats.sustained_rate). */
-function sustainedRate(windows, saturatedAt, busyKbps) {
+function sustainedRate(windows, saturatedAt, busyKbps, burstRatio) {
   var window = phaseRate(windows, saturatedAt);
-  if (window !== null && busyKbps !== null && window > BURST_RATIO * busyKbps) return busyKbps;
+  var ratio = burstRatio === undefined ? BURST_RATIO : burstRatio;
+  if (window !== null && busyKbps !== null && window > ratio * busyKbps) return busyKbps;
   var rates = [window, busyKbps].filter(function (rate) { return rate !== null; });
   return rates.length ? Math.max.apply(null, rates) : null;
 }
@@ -275,6 +277,7 @@ root.PreflightNetStats = {
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
   SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
   SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY, BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,
+  BURST_RATIO_DOWN: BURST_RATIO_DOWN,
   PACE_START_UP_KBPS: PACE_START_UP_KBPS, PACE_MIN_KBPS: PACE_MIN_KBPS, QUEUE_MS: QUEUE_MS, QUEUE_SHARE: QUEUE_SHARE,
   QUEUE_MAX_MS: QUEUE_MAX_MS, BRAKE: BRAKE, BTL_WINDOWS: BTL_WINDOWS, SATURATE_MS: SATURATE_MS,
   SATURATE_GAIN: SATURATE_GAIN, DRAIN_MAX_MS: DRAIN_MAX_MS, WIRE_PACKET_BITS: WIRE_PACKET_BITS,

@@ -391,7 +391,7 @@ NetworkCheck.prototype.download = async function (rtt) {
       (arrivals === timed.wire ? "IP level" : "messages") + "; windows " + S.round(windowKbps) + " kbit/s");
     this.downBusy = null;
   }
-  result.download_kbps = S.round(S.sustainedRate(windows, saturatedAt, busy[0]));
+  result.download_kbps = S.round(S.sustainedRate(windows, saturatedAt, busy[0], S.BURST_RATIO_DOWN));
   result.download_window_kbps = S.round(windowKbps);
   result.download_busy_kbps = S.round(busy[0]);
   result.download_busy_ms = S.round(busy[1], 0);

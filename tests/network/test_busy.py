@@ -153,3 +153,25 @@ def test_sampled_counters_are_read_as_a_straight_line_between_samples():
     assert busy_ms == 450.0 and kbps == pytest.approx(4000.0)
     assert stats.busy_rate(samples, [(900.0, 1400.0)]) == (None, 0.0)  # 100 ms left: too short
     assert stats.busy_rate([], [(0.0, 500.0)]) == (None, 0.0)
+
+
+# The download, busy periods counted at IP level by the page (docs/netlab.md, "The download's
+# sustained rate"): (windows' estimate, busy-period rate, configured kbit/s), Chromium and Firefox.
+BURST_CELLS_DOWN = [(21953.1, 19668.3, 20000), (21873.1, 19719.0, 20000), (1041.1, 905.7, 1000), (5783.2, 4838.8, 5000),
+                    (1160.8, 965.6, 1000)]
+PLAIN_LINKS_DOWN = [(19524, 19720, 20000), (7791, 7868, 8000), (11950, 12092, 12000), (10007, 9854, 10000),
+                    (9322, 9826, 10000), (806.2, 965, 1000), (4782.6, 4965.6, 5000), (4853.5, 4864.4, 5000)]
+
+
+@pytest.mark.parametrize("window,busy,configured", BURST_CELLS_DOWN)
+def test_the_downloads_burst_gives_way_to_its_busy_periods(window, busy, configured):
+    kbps = stats.sustained_rate([window] * 6, None, busy, stats.BURST_RATIO_DOWN)
+    assert kbps == busy and abs(kbps / configured - 1) <= 0.10
+    # With the upload's wider margin, the first four would have kept the burst.
+    assert stats.sustained_rate([window] * 6, None, busy) == (window if window <= stats.BURST_RATIO * busy else busy)
+
+
+@pytest.mark.parametrize("window,busy,configured", PLAIN_LINKS_DOWN)
+def test_plain_downloads_keep_the_larger_estimate(window, busy, configured):
+    kbps = stats.sustained_rate([window] * 6, None, busy, stats.BURST_RATIO_DOWN)
+    assert kbps == max(window, busy) and abs(kbps / configured - 1) <= 0.10

@@ -281,8 +281,10 @@ def test_network_js_reads_busy_periods_like_stats(seed):
         var busy = busyRate({json.dumps(arrivals)}, runs);
         return {{threshold: threshold, runs: runs, busy: busy,
                  rates: [sustainedRate({json.dumps(windows)}, null, busy[0]), sustainedRate({json.dumps(windows)}, 3, 700),
-                         sustainedRate({json.dumps(windows)}, null, null), sustainedRate([], null, null)],
-                 constants: [BUSY_MIN_SPAN_MS, BURST_RATIO]}};""")
+                         sustainedRate({json.dumps(windows)}, null, null), sustainedRate([], null, null),
+                         sustainedRate({json.dumps(windows)}, null, 990, BURST_RATIO_DOWN)],
+                 empty: busyRate([], [[0, 500]]),
+                 constants: [BUSY_MIN_SPAN_MS, BURST_RATIO, BURST_RATIO_DOWN]}};""")
     assert runs, "the series has busy spells"
     assert got["threshold"] == pytest.approx(threshold)
     assert got["runs"] == [list(run) for run in runs]
@@ -293,9 +295,11 @@ def test_network_js_reads_busy_periods_like_stats(seed):
             stats.sustained_rate(windows, 3, 700),
             stats.phase_rate(windows, None),
             None,
+            stats.sustained_rate(windows, None, 990, stats.BURST_RATIO_DOWN),
         ]
     )
-    assert got["constants"] == [stats.BUSY_MIN_SPAN_MS, stats.BURST_RATIO]
+    assert got["empty"] == [None, 0]
+    assert got["constants"] == [stats.BUSY_MIN_SPAN_MS, stats.BURST_RATIO, stats.BURST_RATIO_DOWN]
 
 
 def test_the_page_uses_the_statistics_the_parity_tests_check():
