@@ -384,7 +384,7 @@ NetworkCheck.prototype.download = async function (rtt) {
     // loss holds the messages behind it), else by the messages in.
     var timed = this.downBusy;
     await this.wireSample(timed);
-    var arrivals = timed.wire && timed.wire.length >= 2 ? timed.wire : timed.arrivals;
+    var arrivals = timed.wire.length >= 2 ? timed.wire : timed.arrivals;
     var threshold = S.busyThreshold(this.downTransits, base, rtt, windowKbps);
     busy = S.busyRate(arrivals, S.busyRuns(timed.queue, threshold));
     this.mark("download busy " + S.round(busy[0]) + " kbit/s over " + S.round(busy[1], 0) + " ms, " +
@@ -435,15 +435,12 @@ NetworkCheck.prototype.sampleWire = function () {
   }, 50);
 };
 
-/* One sample of the download's IP-level bytes into `timed.wire` (none at all where the browser
- * cannot tell). The control connection counts too: the echoes share the downlink, and the
- * windows count them. */
+/* One sample of the download's IP-level bytes into `timed.wire`, the control connection's too
+ * (the echoes share the downlink, and the windows count them). A report that lacks the figures
+ * is skipped: Firefox's now and then lists no candidate pair. */
 NetworkCheck.prototype.wireSample = async function (timed) {
-  if (timed.wire === null) return;
-  var sample = await N.receivedWire([this.ctlPc].concat(this.downPcs));
-  if (sample === null) { timed.wire = null; return; }
-  var wire = timed.wire;
-  if (wire && (!wire.length || sample[0] > wire[wire.length - 1][0])) wire.push(sample);
+  var sample = await N.receivedWire([this.ctlPc].concat(this.downPcs)), wire = timed.wire;
+  if (sample !== null && (!wire.length || sample[0] > wire[wire.length - 1][0])) wire.push(sample);
 };
 
 /* Both directions' queues over the last `ms`: the echoes' round trip over the idle one. */
