@@ -203,11 +203,12 @@ def busy_rate(
 # lab's plain links the windows never exceeded the busy-period rate by more than 14 % (a 300 kbit/s
 # uplink in Firefox, where one message is a large share of a window); behind a 256 KB bucket they
 # did by 17-32 % (docs/netlab.md, "Token-bucket bursts"). The page times the download's busy
-# periods by the bytes its connections received at IP level; on the plain links and small buckets
-# of the lab the windows never exceeded that rate by more than 1.5 %, in Chromium and Firefox, and
-# behind 256 KB buckets by 11-19 %: BURST_RATIO_DOWN sits between.
+# periods by the bytes its connections received at IP level. On the lab's plain links the windows
+# exceeded that rate by at most 1.5 %, and by 5.1 % through a TURN relay over TCP in Firefox (whose
+# packet headers the browser's figures leave out); behind buckets of 32-256 KB by 5-45 %.
+# BURST_RATIO_DOWN sits between: a burst under it reads at most 8 % over the sustained rate.
 BURST_RATIO = 1.15
-BURST_RATIO_DOWN = 1.05
+BURST_RATIO_DOWN = 1.08
 
 
 def sustained_rate(

@@ -29,7 +29,7 @@ var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
 var BUSY_MIN_SPAN_MS = 200;
 var BURST_RATIO = 1.15;
-var BURST_RATIO_DOWN = 1.05;
+var BURST_RATIO_DOWN = 1.08;
 
 // ----- pacing (stats.Pacing) --------------------------------------------------------------
 var PACE_START_UP_KBPS = 200;

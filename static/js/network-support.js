@@ -174,15 +174,17 @@ async function receivedWire(pcs) {
     return pc.getStats().catch(function () { return null; });
   }));
   for (var i = 0; i < reports.length; i++) {
-    var pair = null;
+    var pair = null, messages = 0;
     if (!reports[i]) return null;
     reports[i].forEach(function (r) {
       if (r.type === "candidate-pair" && typeof r.bytesReceived === "number" && (!pair || r.bytesReceived > pair.bytesReceived)) pair = r;
+      if (r.type === "data-channel" && typeof r.messagesReceived === "number") messages += r.messagesReceived;
     });
     if (!pair) return null;
-    // Where the packets are not counted, as many as full ones would have carried the bytes.
+    // Firefox does not count the packets: at least as many as full ones would have carried the
+    // bytes, and one a message (the echoes are small).
     var packets = typeof pair.packetsReceived === "number" ? pair.packetsReceived
-      : Math.ceil(pair.bytesReceived / (S.CHUNK_PAYLOAD + S.PACKET_OVERHEAD - S.IP_UDP_HEADERS));
+      : Math.max(messages, Math.ceil(pair.bytesReceived / (S.CHUNK_PAYLOAD + S.PACKET_OVERHEAD - S.IP_UDP_HEADERS)));
     total += pair.bytesReceived + packets * S.IP_UDP_HEADERS;
     // Report times count from the Unix epoch; this page's clock from its time origin.
     times.push(pair.timestamp - performance.timeOrigin);

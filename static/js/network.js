@@ -427,12 +427,14 @@ NetworkCheck.prototype.download = async function (rtt) {
  * IP level (downBusy.wire), for the busy periods. Returns the interval to clear. */
 NetworkCheck.prototype.sampleWire = function () {
   var self = this, pending = false, timed = this.downBusy;
-  return setInterval(async function () {
+  var timer = setInterval(async function () {
     if (pending || !timed || self.downBusy !== timed) return;
     pending = true;
     await self.wireSample(timed);
     pending = false;
   }, 50);
+  this.timers.push(timer);  // cleared with the others should the step end early
+  return timer;
 };
 
 /* One sample of the download's IP-level bytes into `timed.wire`, the control connection's too
