@@ -162,14 +162,15 @@ def test_the_tables_say_which_client_ran(plugin, scenarios):
 
 
 def test_one_row_per_run_with_the_judgement(plugin, scenarios):
+    dsl = _result("firefox", None, download_kbps=6000, upload_kbps=1000)
+    dsl["raw"].update(download_window_kbps=6400.4, download_busy_kbps=6000.2)
     rows = plugin.runs_table(
-        [
-            _record(plugin, scenarios, "fibre", _result("firefox", None)),
-            _record(plugin, scenarios, "dsl", _result("firefox", None, download_kbps=6000, upload_kbps=1000)),
-        ]
+        [_record(plugin, scenarios, "fibre", _result("firefox", None)), _record(plugin, scenarios, "dsl", dsl)]
     ).splitlines()
     fibre, dsl = rows[-2], rows[-1]
-    assert fibre.startswith("| fibre | 0 | 20000 → 19500 (-2.5 %) | 20000 → 19700 (-1.5 %) [- / -] | 10 → 10.4 |")
+    # The page's two download estimates and the server's two upload ones, where the run has them.
+    assert fibre.startswith("| fibre | 0 | 20000 → 19500 (-2.5 %) [- / -] | 20000 → 19700 (-1.5 %) [- / -] | 10 → 10.4 |")
+    assert "| 8000 → 6000 (-25.0 % ✗) [6400 / 6000] |" in dsl
     assert fibre.endswith("| pass network_ok / pass network_ok | 10.3 | yes |")
     assert "8000 → 6000 (-25.0 % ✗)" in dsl and dsl.endswith("| no |")
 

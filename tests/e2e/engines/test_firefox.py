@@ -50,6 +50,9 @@ def routed_server(app_config, tmp_path, path):
         tmp_path / "gunicorn.log",
         host=path.server_ip,
         command_prefix=path.prefix(path.server),
+        # The network check's trace in the server's log, which a failure prints: where a check
+        # that never got its answer stopped (it happened twice in full runs, never alone).
+        env={"PREFLIGHT_NETWORK_TRACE": "1"},
     ).start()
 
 
