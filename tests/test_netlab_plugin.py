@@ -169,7 +169,9 @@ def test_one_row_per_run_with_the_judgement(plugin, scenarios):
     ).splitlines()
     fibre, dsl = rows[-2], rows[-1]
     # The page's two download estimates and the server's two upload ones, where the run has them.
-    assert fibre.startswith("| fibre | 0 | 20000 → 19500 (-2.5 %) [- / -] | 20000 → 19700 (-1.5 %) [- / -] | 10 → 10.4 |")
+    assert fibre.startswith(
+        "| fibre | 0 | 20000 → 19500 (-2.5 %) [- / -] | 20000 → 19700 (-1.5 %) [- / -] | 10 → 10.4 |"
+    )
     assert "| 8000 → 6000 (-25.0 % ✗) [6400 / 6000] |" in dsl
     assert fibre.endswith("| pass network_ok / pass network_ok | 10.3 | yes |")
     assert "8000 → 6000 (-25.0 % ✗)" in dsl and dsl.endswith("| no |")

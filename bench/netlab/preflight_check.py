@@ -220,7 +220,8 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
     lines = [
         engine(records, client),
         "",
-        "| scenario | run | down cfg → meas kbit/s (err) [windows / busy] | up cfg → meas kbit/s (err) [windows / busy] "
+        "| scenario | run | down cfg → meas kbit/s (err) [windows / busy] "
+        "| up cfg → meas kbit/s (err) [windows / busy] "
         "| RTT truth → meas ms | loss down cfg → meas % | loss up cfg → meas % | jitter ms | loaded RTT ms | MOS "
         "| verdict expected / got | step s | within targets |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -398,7 +399,8 @@ def _err(measured, configured: int) -> str:
 def sweep_table(records: list[dict]) -> str:
     """Markdown: rate, burst, measured down/up (error vs configured), verdict, step duration."""
     lines = [
-        "| rate kbit/s | bucket bytes (ms of rate) | down kbit/s (err) [windows / busy] | up kbit/s (err) [windows / busy] "
+        "| rate kbit/s | bucket bytes (ms of rate) | down kbit/s (err) [windows / busy] "
+        "| up kbit/s (err) [windows / busy] "
         "| verdict | step s |",
         "|---|---|---|---|---|---|",
     ]
@@ -417,7 +419,8 @@ def sweep_table(records: list[dict]) -> str:
         duration = raw.get("duration_ms")
         step = "-" if duration is None else f"{duration / 1000:.1f}"
         lines.append(
-            f"| {rate} | {bucket} | {_err(m.get('download_kbps'), rate)}{down_split} | {_err(m.get('upload_kbps'), rate)}{split} "
+            f"| {rate} | {bucket} | {_err(m.get('download_kbps'), rate)}{down_split} "
+            f"| {_err(m.get('upload_kbps'), rate)}{split} "
             f"| {result.get('verdict')} {result.get('reason')} | {step} |"
         )
     return "\n".join(lines)

@@ -125,9 +125,7 @@ def test_the_config_comes_with_the_page_and_no_loaded_round_trip_where_the_idle_
     from preflight.profiles import Limit
 
     real = views.get_profile
-    monkeypatch.setattr(
-        views, "get_profile", lambda key: dataclasses.replace(real(key), rtt_ms=Limit(0, 0, "test"))
-    )
+    monkeypatch.setattr(views, "get_profile", lambda key: dataclasses.replace(real(key), rtt_ms=Limit(0, 0, "test")))
     participant, token = make_participant()
     configs = []
     page.on("request", lambda request: "/network/config" in request.url and configs.append(request.url))

@@ -126,10 +126,24 @@ def test_short_runs_are_left_out():
 
 # (windows' estimate, busy-period rate, configured kbit/s) measured on the lab (docs/netlab.md):
 # behind a 256 KB token bucket, then plain links of the accuracy table and a 32 KB bucket at 5 Mbit/s.
-BURST_CELLS = [(1212.3, 919.2, 1000), (1393.6, 904.6, 1000), (5946.2, 4854.2, 5000), (5988.5, 4872.6, 5000),
-               (23544.4, 19634.6, 20000), (23517.3, 19592.1, 20000)]
-PLAIN_LINKS = [(1020, 936, 1000), (1005, 915, 1000), (289, 258, 300), (279, 259, 300), (3765, 3919, 4000),
-               (5230.1, 4879.2, 5000), (19605, 19697, 20000), (1947, 1932, 2000)]
+BURST_CELLS = [
+    (1212.3, 919.2, 1000),
+    (1393.6, 904.6, 1000),
+    (5946.2, 4854.2, 5000),
+    (5988.5, 4872.6, 5000),
+    (23544.4, 19634.6, 20000),
+    (23517.3, 19592.1, 20000),
+]
+PLAIN_LINKS = [
+    (1020, 936, 1000),
+    (1005, 915, 1000),
+    (289, 258, 300),
+    (279, 259, 300),
+    (3765, 3919, 4000),
+    (5230.1, 4879.2, 5000),
+    (19605, 19697, 20000),
+    (1947, 1932, 2000),
+]
 
 
 @pytest.mark.parametrize("window,busy,configured", BURST_CELLS)
@@ -157,12 +171,28 @@ def test_sampled_counters_are_read_as_a_straight_line_between_samples():
 
 # The download, busy periods counted at IP level by the page (docs/netlab.md, "The download's
 # sustained rate"): (windows' estimate, busy-period rate, configured kbit/s), Chromium and Firefox.
-BURST_CELLS_DOWN = [(22262.8, 19365.2, 20000), (22276.4, 19646.7, 20000), (1160.4, 956.6, 1000), (1327.9, 913.2, 1000),
-                    (5325.3, 4915.6, 5000), (5275.7, 4852.8, 5000), (5945.3, 4910.6, 5000), (22669.3, 19726.8, 20000)]
+BURST_CELLS_DOWN = [
+    (22262.8, 19365.2, 20000),
+    (22276.4, 19646.7, 20000),
+    (1160.4, 956.6, 1000),
+    (1327.9, 913.2, 1000),
+    (5325.3, 4915.6, 5000),
+    (5275.7, 4852.8, 5000),
+    (5945.3, 4910.6, 5000),
+    (22669.3, 19726.8, 20000),
+]
 # Plain links, a TURN relay over TCP in Firefox, and a burst under the ratio (5 Mbit/s x 256 KB, Firefox).
-PLAIN_LINKS_DOWN = [(19641, 19722, 20000), (7677, 7878, 8000), (11794, 11732, 12000), (9874, 9843, 10000),
-                    (9328, 9721, 10000), (737.1, 906.7, 1000), (4808.8, 4872.4, 5000), (9344, 8888, 10000),
-                    (5119.6, 4857.0, 5000)]
+PLAIN_LINKS_DOWN = [
+    (19641, 19722, 20000),
+    (7677, 7878, 8000),
+    (11794, 11732, 12000),
+    (9874, 9843, 10000),
+    (9328, 9721, 10000),
+    (737.1, 906.7, 1000),
+    (4808.8, 4872.4, 5000),
+    (9344, 8888, 10000),
+    (5119.6, 4857.0, 5000),
+]
 
 
 @pytest.mark.parametrize("window,busy,configured", BURST_CELLS_DOWN)

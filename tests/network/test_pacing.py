@@ -277,12 +277,12 @@ def test_network_js_reads_busy_periods_like_stats(seed):
     runs = stats.busy_runs(queue, threshold)
     busy = stats.busy_rate(arrivals, runs)
     got = run_js(f"""
-        var threshold = busyThreshold({json.dumps(idle)}, 33, 60, 1000), runs = busyRuns({json.dumps(queue)}, threshold);
+        var idle = {json.dumps(idle)}, queue = {json.dumps(queue)}, w = {json.dumps(windows)};
+        var threshold = busyThreshold(idle, 33, 60, 1000), runs = busyRuns(queue, threshold);
         var busy = busyRate({json.dumps(arrivals)}, runs);
         return {{threshold: threshold, runs: runs, busy: busy,
-                 rates: [sustainedRate({json.dumps(windows)}, null, busy[0]), sustainedRate({json.dumps(windows)}, 3, 700),
-                         sustainedRate({json.dumps(windows)}, null, null), sustainedRate([], null, null),
-                         sustainedRate({json.dumps(windows)}, null, 990, BURST_RATIO_DOWN)],
+                 rates: [sustainedRate(w, null, busy[0]), sustainedRate(w, 3, 700), sustainedRate(w, null, null),
+                         sustainedRate([], null, null), sustainedRate(w, null, 990, BURST_RATIO_DOWN)],
                  empty: busyRate([], [[0, 500]]),
                  constants: [BUSY_MIN_SPAN_MS, BURST_RATIO, BURST_RATIO_DOWN]}};""")
     assert runs, "the series has busy spells"

@@ -38,7 +38,8 @@ def received_wire(reports: list[list[dict] | None]) -> object:
           }} }};
         }});
         window.PreflightNetSupport.receivedWire(pcs).then(function (got) {{
-          process.stdout.write(JSON.stringify(got === null ? null : {{ bytes: got[1], lag: performance.now() - got[0] }}));
+          var out = got === null ? null : {{ bytes: got[1], lag: performance.now() - got[0] }};
+          process.stdout.write(JSON.stringify(out));
         }});
         """
     )
