@@ -120,6 +120,8 @@ def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
         lab.stop(server)
         if log_path:
             log.close()
+    # The delay programs' own figures for this run: a late release looks like a queue.
+    record["delayq"] = lab.stop_delays()
     record["seconds"] = round(time.monotonic() - started, 1)
     return record
 

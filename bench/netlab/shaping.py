@@ -79,6 +79,13 @@ class Shaping:
         for ns in (CLIENT_NS, SERVER_NS):
             self._ns(ns, ["iptables", "-t", "mangle", "-F", "PREROUTING"])
 
+    def stop_delays(self) -> list[dict]:
+        """Stop the delay programs now and return their exit summaries (packets, most held,
+        timer lateness): the run that just ended, on its own. The next apply starts them again."""
+        start = len(self.delayq_stats)
+        self._stop_delayqs()
+        return self.delayq_stats[start:]
+
     def _stop_delayqs(self) -> None:
         """Stop the delay programs, keeping their exit summaries in `delayq_stats`."""
         for ns, proc in list(self._delayqs.items()):
