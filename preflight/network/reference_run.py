@@ -99,7 +99,7 @@ class ClientRun:
             self.down_brake()
         if self.phase == P.PHASE_DOWN:
             self.down_bytes += P.wire_bytes(len(message))
-            if self.down_busy is not None and self.down_base is not None:
+            if self.down_busy is not None:  # set only with a base (reference_bulk.download)
                 self.down_busy["queue"].append((now, now - t_server - self.down_base))
                 self.down_busy["arrivals"].append((now, self.down_bytes))
 
@@ -117,9 +117,11 @@ class ClientRun:
             self.summary_event.set()
 
     def on_down_datagram(self, size: int) -> None:
-        """A packet arrived on a download connection (``size``: its decrypted SCTP bytes)."""
-        self.down_wire += size + P.DATAGRAM_OVERHEAD_BYTES
+        """A packet arrived on a download or the control connection (``size``: its decrypted SCTP
+        bytes); counted only while the download's busy periods are timed (the rest of the check
+        has no use for it)."""
         if self.down_busy is not None:
+            self.down_wire += size + P.DATAGRAM_OVERHEAD_BYTES
             self.down_busy["wire"].append((now_ms(), self.down_wire))
 
     def on_bulk(self, message: Any) -> None:
