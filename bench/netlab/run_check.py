@@ -81,6 +81,19 @@ def last_json(text: str) -> dict | None:
     return None
 
 
+def start_capture(lab: netlab.Lab, sc: scen.Scenario, args) -> subprocess.Popen | None:
+    """With PREFLIGHT_NETLAB_CAPTURE=1 and --log-dir: the UDP headers arriving at pf-server
+    (before its delay program) in DIR/capture-<scenario>-<time>.pcap, for set-ups like the
+    server trace's per-connection counts (PREFLIGHT_NETWORK_TRACE=1)."""
+    if os.environ.get("PREFLIGHT_NETLAB_CAPTURE") != "1" or not args.log_dir:
+        return None
+    path = Path(args.log_dir) / f"capture-{sc.name}-{int(time.time())}.pcap"
+    argv = ["tcpdump", "-i", netlab.SERVER_IF, "-s", "96", "-U", "-w", str(path), "udp"]
+    proc = lab.popen_in(netlab.SERVER_NS, argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # tcpdump opens its socket before the server starts
+    return proc
+
+
 def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
     """Apply `sc`, run server + client once, and return the record for this run."""
     lab.apply(sc)
@@ -99,6 +112,7 @@ def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
         netlab.SERVER_NS, fill(args.server_cmd, values), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     record = {"scenario": sc.as_dict(), "result": None, "judgement": None, "error": None}
+    capture = start_capture(lab, sc, args)
     started = time.monotonic()
     try:
         wait_for_port(lab, netlab.SERVER_IP, args.port, args.server_timeout, server)
@@ -118,6 +132,8 @@ def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
         record["error"] = str(exc)
     finally:
         lab.stop(server)
+        if capture is not None:
+            lab.stop(capture)
         if log_path:
             log.close()
     # The delay programs' own figures for this run: a late release looks like a queue.

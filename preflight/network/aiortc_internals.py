@@ -150,6 +150,16 @@ def count_datagrams(channel: Any, count: Callable[[int], None]) -> bool:
     return True
 
 
+def path_of(channel: Any) -> str | None:
+    """Bench trace only: "local -> remote" of the channel's nominated ICE pair, None if unknown."""
+    try:
+        connection = channel.transport.transport.transport._connection
+        pair = next(iter(connection._nominated.values()))
+        return f"{pair.local_addr[0]}:{pair.local_addr[1]}->{pair.remote_addr[0]}:{pair.remote_addr[1]}"
+    except (AttributeError, StopIteration, IndexError, TypeError):
+        return None
+
+
 def instrument(channel: Any, counts: dict[str, int]) -> None:
     """Bench trace only: count data bytes sent, retransmitted and T3 expiries on a download transport."""
     transport = getattr(channel, "transport", None)

@@ -1,4 +1,4 @@
-"""One correction to aiortc's SCTP sender, which the download measurement depends on.
+"""Two corrections to aiortc's SCTP sender, which the bulk measurements depend on.
 
 aiortc (``RTCSctpTransport._receive_sack_chunk``, 1.x) counts a miss for every chunk a SACK
 reports missing and fast-retransmits it at every third miss, again and again: once a chunk has
@@ -13,17 +13,33 @@ Linux's SCTP fast-retransmits a chunk once (it is then marked ``SCTP_DONT_FRTX``
 lost retransmission to the retransmission timer (T3). ``install()`` makes aiortc do the same:
 before each SACK is handled, a chunk already sent more than once and not marked for
 retransmission cannot collect miss indications. T3 still resends it, so nothing is lost for good.
+
+A second correction, which the upload measurement depends on: aiortc
+(``_update_advanced_peer_ack_point``) sends a FORWARD TSN on *every* SACK while the peer has
+not yet acknowledged the abandoned chunks it skips, and the browser answers every FORWARD TSN
+with a SACK at once. On a long round trip each SACK that arrives in the meantime starts one more
+FORWARD TSN / SACK loop, and every loop runs until the peer's acknowledgement comes back. The
+control connection's echoes (sent once, never retransmitted) lose a few packets when the
+download fills the downlink; on the lab's satellite link (600 ms) the loops then grew to
+~600 SACKs a second for 2-4 s of the upload phase, ~450 kbit/s of a 2 Mbit/s uplink the upload
+meter never saw, and the upload read 15-25 % low in about half the runs (docs/netlab.md,
+"The satellite upload's missing fifth"). ``install()`` sends a FORWARD TSN when the point it
+reports has moved, and the same one again only once a retransmission timeout has passed
+without its acknowledgement, or when T3 expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is
+still repeated.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from importlib.metadata import version
 from typing import Any, Awaitable, Callable
 
 from aiortc.rtcsctptransport import RTCSctpTransport
 
-# The aiortc minor release whose private ``_receive_sack_chunk`` and chunk fields
+# The aiortc minor release whose private ``_receive_sack_chunk``, ``_update_advanced_peer_ack_point``
+# and ``_t3_expired``, transport fields (``_forward_tsn_chunk``, ``_rto``) and chunk fields
 # (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``) this module was checked
 # against; pyproject.toml pins the same minor release.
 SUPPORTED_AIORTC = "1.16"
@@ -50,6 +66,39 @@ def wrap(original: SackHandler) -> SackHandler:
     return receive_sack_chunk
 
 
+def limit_forward_tsn(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``original`` (aiortc's ``_update_advanced_peer_ack_point``), with a FORWARD TSN that reports
+    the same point as the last one kept back until a retransmission timeout has passed."""
+
+    @functools.wraps(original)
+    def update_advanced_peer_ack_point(self) -> None:
+        original(self)
+        chunk = getattr(self, "_forward_tsn_chunk", None)
+        if chunk is None:
+            return
+        now = time.monotonic()
+        last = getattr(self, "_pf_forward_tsn", None)  # (cumulative TSN, when) of the last one sent
+        if last is not None and last[0] == chunk.cumulative_tsn and now - last[1] < getattr(self, "_rto", 1.0):
+            self._forward_tsn_chunk = None  # the same FORWARD TSN is still on its way
+        else:
+            self._pf_forward_tsn = (chunk.cumulative_tsn, now)
+
+    update_advanced_peer_ack_point.__wrapped_original__ = original  # type: ignore[attr-defined]
+    return update_advanced_peer_ack_point
+
+
+def repeat_forward_tsn_on_timeout(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``original`` (aiortc's T3 expiry), after which the pending FORWARD TSN goes out again at once."""
+
+    @functools.wraps(original)
+    def t3_expired(self) -> None:
+        self._pf_forward_tsn = None
+        original(self)
+
+    t3_expired.__wrapped_original__ = original  # type: ignore[attr-defined]
+    return t3_expired
+
+
 def original_receive_sack_chunk() -> SackHandler:
     """aiortc's own SACK handler (for tests that show why the patch exists)."""
     handler = RTCSctpTransport._receive_sack_chunk
@@ -62,12 +111,18 @@ def check_version(installed: str | None = None) -> None:
     if installed != SUPPORTED_AIORTC and not installed.startswith(SUPPORTED_AIORTC + "."):
         raise RuntimeError(
             f"aiortc {installed} is installed, but preflight/network/sctp.py was checked against "
-            f"{SUPPORTED_AIORTC}.x: re-check its patch of RTCSctpTransport._receive_sack_chunk first"
+            f"{SUPPORTED_AIORTC}.x: re-check its patches of RTCSctpTransport first"
         )
 
 
 def install() -> None:
-    """Patch aiortc's SACK handling once per process (idempotent)."""
+    """Patch aiortc's SACK handling and FORWARD TSN sending once per process (idempotent)."""
     check_version()
     if not hasattr(RTCSctpTransport._receive_sack_chunk, "__wrapped_original__"):
         RTCSctpTransport._receive_sack_chunk = wrap(RTCSctpTransport._receive_sack_chunk)
+    if not hasattr(RTCSctpTransport._update_advanced_peer_ack_point, "__wrapped_original__"):
+        RTCSctpTransport._update_advanced_peer_ack_point = limit_forward_tsn(
+            RTCSctpTransport._update_advanced_peer_ack_point
+        )
+    if not hasattr(RTCSctpTransport._t3_expired, "__wrapped_original__"):
+        RTCSctpTransport._t3_expired = repeat_forward_tsn_on_timeout(RTCSctpTransport._t3_expired)

@@ -138,6 +138,7 @@ class CheckSession:
                 offers=len(offers),
                 offer_bytes=sum(len(offer.sdp) for offer in offers),
                 answer_bytes=sum(len(answer["sdp"]) for answer in answers),
+                created_epoch=round(time.time() - (now_ms() - self.created) / 1000, 3),  # to align a capture
             )
         return answers
 
@@ -326,6 +327,8 @@ class CheckSession:
         self.closed.set()
         self.close_reason = reason
         self.phase = P.PHASE_END
+        if TRACE:
+            self.upload.trace_channels()
         for pc in list(self._pcs):
             try:
                 await asyncio.wait_for(pc.close(), 5)

@@ -17,8 +17,8 @@ from aiortc import RTCPeerConnection
 
 from ..netrules import protocol as P
 from ..netrules import stats
-from .aiortc_internals import count_datagrams
-from .timing import now_ms, rounded
+from .aiortc_internals import count_datagrams, path_of
+from .timing import TRACE, now_ms, rounded
 
 # At most this many upload arrivals and probe delays are kept for the busy-period rate (about
 # 20 s of packets at 20 Mbit/s; later ones are not timed).
@@ -46,13 +46,23 @@ class UploadMeter:
         self.saturated_at: int | None = None  # first window with a standing queue (stats.phase_settled)
         self.arrivals: list[tuple[float, int]] = []  # (time, bytes_wire) until frozen
         self.queue: list[tuple[float, float]] = []  # (time, probe one-way delay over idle)
+        self.traced: list[int] = []  # bench trace only: IP-level bytes counted per channel
 
     # ----- arrivals -----------------------------------------------------------------------
     def add_channel(self, channel: Any) -> None:
         """A bulk channel the page opened on an upload connection: count what it receives."""
         self.channels.append(channel)
+        count = self._on_datagram
+        if TRACE:
+            index = len(self.traced)
+            self.traced.append(0)
+
+            def count(size: int) -> None:
+                self.traced[index] += size + P.DATAGRAM_OVERHEAD_BYTES
+                self._on_datagram(size)
+
         # Per packet where aiortc's internals are as expected, per message otherwise.
-        by_packet = count_datagrams(channel, self._on_datagram)
+        by_packet = count_datagrams(channel, count)
         channel.on("message", self._on_payload if by_packet else self._on_message)
 
     def note_probe(self, received: float, transit: float, idle: bool, size: int) -> None:
@@ -87,6 +97,11 @@ class UploadMeter:
         self.bytes_wire += wire
         if self._active() and not self.frozen and len(self.arrivals) < MAX_UP_SAMPLES:
             self.arrivals.append((now_ms(), self.bytes_wire))
+
+    def trace_channels(self) -> None:
+        """Bench trace only: each channel's counted bytes and path, to set beside a capture."""
+        for channel, counted in zip(self.channels, self.traced):
+            self._trace("up channel", path=path_of(channel), bytes=counted)
 
     # ----- the phase ----------------------------------------------------------------------
     def start(self, started_ms: float, rtt_ms: Any) -> None:

@@ -129,3 +129,77 @@ def test_the_patch_refuses_an_aiortc_it_was_not_checked_against():
     assert pin.replace(" ", "") == f"aiortc>={major}.{minor},<{major}.{int(minor) + 1}", pin
     lock = (Path(__file__).resolve().parents[2] / "requirements.lock").read_text()
     assert re.search(rf"^aiortc=={re.escape(sctp.SUPPORTED_AIORTC)}\.\d+$", lock, re.M)
+
+
+# ----- FORWARD TSN: one per new point, not one per SACK ----------------------------------------
+# An echo-like flow (small unreliable messages, never retransmitted) over a long round trip: the
+# sender's transport loses a few of them, and everything the sender receives arrives DELAY_S late.
+
+ECHOES, ECHO_INTERVAL_S, DELAY_S = 150, 0.02, 0.3
+ECHOES_LOST = (30, 45, 60, 75, 90)
+
+
+async def _echoes(*, patched: bool) -> tuple[int, int, int]:
+    """(FORWARD TSNs sent, messages received, TSNs the receiver has not acknowledged at the end)."""
+    from aiortc.rtcsctptransport import ForwardTsnChunk
+
+    sctp.install()
+    config = RTCConfiguration(iceServers=[])
+    sender, receiver = RTCPeerConnection(config), RTCPeerConnection(config)
+    received: list[bytes] = []
+    receiver.on("datachannel", lambda channel: channel.on("message", received.append))
+    channel = sender.createDataChannel("probe", ordered=False, maxRetransmits=0)
+    opened = asyncio.Event()
+    channel.on("open", opened.set)
+    try:
+        await sender.setLocalDescription(await sender.createOffer())
+        await receiver.setRemoteDescription(sender.localDescription)
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        await sender.setRemoteDescription(receiver.localDescription)
+        await asyncio.wait_for(opened.wait(), 10)
+
+        transport = sender.sctp
+        if not patched:
+            for name in ("_update_advanced_peer_ack_point", "_t3_expired"):
+                original = getattr(RTCSctpTransport, name).__wrapped_original__
+                setattr(transport, name, types.MethodType(original, transport))
+        forward_tsns = 0
+        send_chunk, handle_data = transport._send_chunk, transport._handle_data
+        loop = asyncio.get_running_loop()
+
+        async def lossy(chunk):
+            nonlocal forward_tsns
+            if isinstance(chunk, ForwardTsnChunk):
+                forward_tsns += 1
+            if isinstance(chunk, DataChunk) and struct.unpack("!I", chunk.user_data[:4])[0] in ECHOES_LOST:
+                return  # lost on the way
+            await send_chunk(chunk)
+
+        async def late(data):  # the return path's round trip
+            loop.call_later(DELAY_S, lambda: asyncio.ensure_future(handle_data(data)))
+
+        transport._send_chunk, transport._handle_data = lossy, late
+        for n in range(ECHOES):
+            channel.send(struct.pack("!I", n) + bytes(28))
+            await asyncio.sleep(ECHO_INTERVAL_S)
+        await asyncio.sleep(4 * DELAY_S + 1.5)  # the last acknowledgements, and a T3 if one is due
+        unacknowledged = (transport._local_tsn - 1 - receiver.sctp._last_received_tsn) % (1 << 32)
+        return forward_tsns, len(received), unacknowledged
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+def test_aiortc_as_shipped_answers_every_sack_with_a_forward_tsn():
+    # Why the second correction exists: if this starts failing, aiortc sends fewer and it can go.
+    forward_tsns, received, unacknowledged = asyncio.run(_echoes(patched=False))
+    assert received == ECHOES - len(ECHOES_LOST)
+    assert unacknowledged == 0
+    assert forward_tsns > 6 * len(ECHOES_LOST)
+
+
+def test_a_forward_tsn_goes_out_once_per_new_point_and_the_receiver_still_skips_every_loss():
+    forward_tsns, received, unacknowledged = asyncio.run(_echoes(patched=True))
+    assert received == ECHOES - len(ECHOES_LOST)
+    assert unacknowledged == 0  # every lost echo was skipped: nothing is left waiting
+    assert 1 <= forward_tsns <= 2 * len(ECHOES_LOST)
