@@ -158,6 +158,7 @@ class CheckSession:
         if channel.label == "probe" and self.probe is None:
             self.probe = channel
             channel.on("message", self._on_probe)
+            self.upload.add_control(channel)
         elif channel.label == "ctl" and self.ctl is None:
             self.ctl = channel
             self.connected_at = now_ms()

@@ -1,9 +1,10 @@
 """The upload half of a network check: the server counts what the page's upload delivers.
 
-Every SCTP packet arriving on an upload connection is counted at IP level (retransmissions
-included: they crossed the link too), sampled every window into rates, and timed against the
-probes' one-way delay, which tells when the uplink's queue is standing (busy periods). The
-page paces its upload by the progress messages this meter sends back.
+Every SCTP packet arriving on an upload connection or the control connection is counted at IP
+level (retransmissions and acknowledgements included: they crossed the link too), sampled
+every window into rates, and timed against the probes' one-way delay, which tells when the
+uplink's queue is standing (busy periods). The page paces its upload by the progress messages
+this meter sends back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class UploadMeter:
         self._trace = trace
         self.pcs: list[RTCPeerConnection] = []
         self.channels: list[Any] = []
+        self.control_counted = False  # every control packet is counted (add_control), not only probes
         self.idle_transits: list[float] = []  # idle phase probes: server receive - page send (ms)
         self.recent_transits: deque = deque(maxlen=256)  # (receive time, transit), any phase
         self.transit_base: float | None = None  # median idle transit: zero of the upload queue
@@ -65,13 +67,24 @@ class UploadMeter:
         by_packet = count_datagrams(channel, count)
         channel.on("message", self._on_payload if by_packet else self._on_message)
 
+    def add_control(self, channel: Any) -> None:
+        """The control connection (probes, control messages, acknowledgements of the echoes) crosses
+        the same uplink: count every packet it receives during the upload, as the page counts the
+        control connection in the download's bytes."""
+        self.control_counted = count_datagrams(channel, self._on_control_datagram)
+
+    def _on_control_datagram(self, size: int) -> None:
+        if self._active():
+            self._count(size + P.DATAGRAM_OVERHEAD_BYTES)
+
     def note_probe(self, received: float, transit: float, idle: bool, size: int) -> None:
         """A probe arrived ``transit`` ms after the page sent it (its clock): time the queue with it."""
         if idle:
             self.idle_transits.append(transit)
         self.recent_transits.append((received, transit))
         if self._active():
-            self._count(P.wire_bytes(size))
+            if not self.control_counted:  # per probe where the control connection's packets are not counted
+                self._count(P.wire_bytes(size))
             if self.transit_base is not None and not self.frozen and len(self.queue) < MAX_UP_SAMPLES:
                 self.queue.append((received, transit - self.transit_base))
 
