@@ -83,12 +83,12 @@ def last_json(text: str) -> dict | None:
 
 def start_capture(lab: netlab.Lab, sc: scen.Scenario, args) -> subprocess.Popen | None:
     """With PREFLIGHT_NETLAB_CAPTURE=1 and --log-dir: the UDP headers arriving at pf-server
-    (before its delay program) in DIR/capture-<scenario>-<time>.pcap, for set-ups like the
+    and its TCP (before its delay program) in DIR/capture-<scenario>-<time>.pcap, for set-ups like the
     server trace's per-connection counts (PREFLIGHT_NETWORK_TRACE=1)."""
     if os.environ.get("PREFLIGHT_NETLAB_CAPTURE") != "1" or not args.log_dir:
         return None
     path = Path(args.log_dir) / f"capture-{sc.name}-{int(time.time())}.pcap"
-    argv = ["tcpdump", "-i", netlab.SERVER_IF, "-s", "96", "-U", "-w", str(path), "udp"]
+    argv = ["tcpdump", "-i", netlab.SERVER_IF, "-s", "400", "-U", "-w", str(path), "udp or tcp"]
     proc = lab.popen_in(netlab.SERVER_NS, argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)  # tcpdump opens its socket before the server starts
     return proc
