@@ -2,8 +2,9 @@
 
 gunicorn 26.0 and later linger on every connection their threaded worker closes, in its main
 loop, until the client closes too or 2 s pass; every other request waits behind it (pyproject.toml
-pins below 26; 27.0 does it after a malformed request as well). A participant's offer waited a round trip behind a browser's stray TLS attempt on a
-satellite link (docs/netlab.md). Real gunicorn with the production configuration.
+pins below 26; 27.0 does it after a malformed request as well). In the lab a participant's offer
+waited a round trip behind a browser's stray TLS attempt on a satellite link (docs/netlab.md).
+Real gunicorn with the production configuration.
 """
 
 from __future__ import annotations
