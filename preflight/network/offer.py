@@ -59,15 +59,20 @@ class OfferRequest:
 
     run_id: str
     offers: list[Offer]
+    negotiated: bool = False  # the data channels are negotiated out of band (protocol.CHANNELS_NEGOTIATED)
 
 
 def parse_request(data: Any, max_down: int = P.DOWN_CONNECTIONS, max_up: int = P.MAX_BULK_CONNECTIONS) -> OfferRequest:
-    """Check the JSON body ``{"run_id": str, "offers": [{"kind": "ctl"|"down"|"up", "sdp": str}, ...]}``."""
+    """Check the JSON body ``{"run_id": str, "offers": [{"kind": "ctl"|"down"|"up", "sdp": str}, ...]}``,
+    with ``"channels": "negotiated"`` when the page negotiates its data channels out of band."""
     if not isinstance(data, dict):
         raise OfferError("offer_malformed", "expected a JSON object")
     run_id = data.get("run_id")
     if not isinstance(run_id, str) or not RUN_ID.match(run_id):
         raise OfferError("offer_malformed", "run_id must be 1-64 characters of A-Z a-z 0-9 _ -")
+    channels = data.get("channels")
+    if channels is not None and channels != P.CHANNELS_NEGOTIATED:
+        raise OfferError("offer_malformed", f"channels must be {P.CHANNELS_NEGOTIATED!r} when given")
     offers = data.get("offers")
     if not isinstance(offers, list) or not offers:
         raise OfferError("offer_malformed", "offers must be a non-empty list")
@@ -93,7 +98,7 @@ def parse_request(data: Any, max_down: int = P.DOWN_CONNECTIONS, max_up: int = P
             raise OfferError("offer_malformed", f"between 1 and {most} {kind} offers are needed")
     # The control connection first: its data channels carry the probes and the protocol.
     parsed.sort(key=lambda o: o.kind != "ctl")
-    return OfferRequest(run_id=run_id, offers=parsed)
+    return OfferRequest(run_id=run_id, offers=parsed, negotiated=channels == P.CHANNELS_NEGOTIATED)
 
 
 def check_sdp(sdp: str) -> None:

@@ -40,10 +40,18 @@ async def run_check(
     down_pcs = [RTCPeerConnection(config) for _ in range(plan.down)]
     up_pcs = [RTCPeerConnection(config) for _ in range(plan.up)]
     pcs = [ctl_pc, *down_pcs, *up_pcs]
-    ctl = ctl_pc.createDataChannel("ctl")
-    probe = ctl_pc.createDataChannel("probe", ordered=False, maxRetransmits=0)
-    down = [pc.createDataChannel("bulk", ordered=False) for pc in down_pcs]
-    bulk = [pc.createDataChannel("bulk", ordered=False) for pc in up_pcs]
+    # Out of band, the stream ids are the protocol's; in band, the DTLS role picks them.
+    ids = {"ctl": P.CTL_CHANNEL_ID, "probe": P.PROBE_CHANNEL_ID, "bulk": P.BULK_CHANNEL_ID} if plan.negotiated else {}
+
+    def channel(pc: RTCPeerConnection, label: str, **options: Any) -> Any:
+        if plan.negotiated:
+            options.update(negotiated=True, id=ids[label])
+        return pc.createDataChannel(label, **options)
+
+    ctl = channel(ctl_pc, "ctl")
+    probe = channel(ctl_pc, "probe", ordered=False, maxRetransmits=0)
+    down = [channel(pc, "bulk", ordered=False) for pc in down_pcs]
+    bulk = [channel(pc, "bulk", ordered=False) for pc in up_pcs]
     opened = asyncio.Event()
     ctl.on("open", opened.set)
     ctl.on("message", run.on_ctl)
@@ -60,7 +68,10 @@ async def run_check(
             await pc.setLocalDescription(await pc.createOffer())
             enlarge_receive_buffers(pc)
             offers.append({"kind": kind, "sdp": pc.localDescription.sdp})
-        status, headers, body = await post_offer({"run_id": run_id, "offers": offers})
+        request = {"run_id": run_id, "offers": offers}
+        if plan.negotiated:
+            request["channels"] = P.CHANNELS_NEGOTIATED
+        status, headers, body = await post_offer(request)
         result["http_status"] = status
         if status == 503:
             result.update(state="busy", retry_after=headers.get("Retry-After"))

@@ -27,6 +27,7 @@ class Plan:
     upload: bool = True
     download: bool = True
     ice_servers: list[dict] = field(default_factory=list)
+    negotiated: bool = True  # data channels negotiated out of band, as the page does (protocol.py)
     # Test hook: after connecting, stay connected but silent for this many seconds, then close.
     stall_s: float | None = None
 

@@ -103,9 +103,11 @@ class CheckSession:
         self.summary_sent = False
 
     # ----- set-up -------------------------------------------------------------------------
-    async def accept(self, offers: list[Offer]) -> list[dict]:
+    async def accept(self, offers: list[Offer], negotiated: bool = False) -> list[dict]:
         """Answer every offer (creating the peer connections); raises on a bad offer.
 
+        ``negotiated``: the page negotiated the data channels out of band (protocol.py), so the
+        server creates its side of them here; otherwise they arrive as the page opens them.
         Raises ``udp_ports.PortsExhausted`` when ``MEDIA_UDP_PORTS`` has no free port left."""
         sctp.install()  # aiortc's repeated fast retransmissions (sctp.py), patched once per process
         dtls.install()  # and its DTLS client's deafness to the peer's retransmissions (dtls.py)
@@ -115,16 +117,22 @@ class CheckSession:
             self._pcs.append(pc)  # every connection ever created, closed by close()
             if offer.kind == "ctl":
                 self.ctl_pc = pc
-                pc.on("datachannel", self._on_ctl_channel)
+                on_channel = self._on_ctl_channel
                 pc.on("connectionstatechange", self._on_ctl_state)
             elif offer.kind == "down":
                 self.download.pcs.append(pc)
-                pc.on("datachannel", self._bulk_channel(self.download.add_channel))
+                on_channel = self._bulk_channel(self.download.add_channel)
             else:
                 self.upload.pcs.append(pc)
-                pc.on("datachannel", self._bulk_channel(self.upload.add_channel))
+                on_channel = self._bulk_channel(self.upload.add_channel)
             sdp = reveal_hidden_hosts(offer.sdp, self.http_addr)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            if negotiated:
+                for channel in _negotiated_channels(pc, offer.kind):
+                    # Handed on when it opens (the association is up), as an in-band one would be.
+                    channel.on("open", lambda channel=channel, on_channel=on_channel: on_channel(channel))
+            else:
+                pc.on("datachannel", on_channel)
             if self._udp_ports is not None and not confine_ports(pc, self._udp_ports):
                 log.error("MEDIA_UDP_PORTS not applied: aiortc's ICE gatherer is not where aiortc_internals expects it")
             await pc.setLocalDescription(await pc.createAnswer())
@@ -343,6 +351,16 @@ class CheckSession:
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
+
+
+def _negotiated_channels(pc: RTCPeerConnection, kind: str) -> list[Any]:
+    """The server's side of the data channels the page negotiated out of band (protocol.py)."""
+    if kind == "ctl":
+        return [
+            pc.createDataChannel("ctl", negotiated=True, id=P.CTL_CHANNEL_ID),
+            pc.createDataChannel("probe", ordered=False, maxRetransmits=0, negotiated=True, id=P.PROBE_CHANNEL_ID),
+        ]
+    return [pc.createDataChannel("bulk", ordered=False, negotiated=True, id=P.BULK_CHANNEL_ID)]
 
 
 def _phase_counts(value: Any) -> dict[int, int]:

@@ -47,12 +47,12 @@ class SignallingTimeout(Exception):
     """The server's peers did not produce answers in time."""
 
 
-async def _open(limit: int, make, offers, **admission):
+async def _open(limit: int, make, offers, negotiated: bool, **admission):
     """Admit a session and answer its offers on the loop; anything that goes wrong closes it."""
     checks = registry()
     session = await checks.admit(limit, make, **admission)
     try:
-        answers = await asyncio.wait_for(session.accept(offers), ANSWER_TIMEOUT_S)
+        answers = await asyncio.wait_for(session.accept(offers, negotiated), ANSWER_TIMEOUT_S)
     except PortsExhausted as exc:
         # A full MEDIA_UDP_PORTS is a full server: the page waits and retries as for busy slots.
         log.warning("network check refused: %s (widen PREFLIGHT_MEDIA_UDP_PORTS)", exc)
@@ -130,6 +130,7 @@ def offer(token: str):
                 app.config["MAX_CONCURRENT_CHECKS"],
                 make,
                 parsed.offers,
+                parsed.negotiated,
                 participant_id=g.participant.id,
                 address=request.remote_addr,
                 per_address=app.config["MAX_CHECKS_PER_ADDRESS"],

@@ -14,6 +14,8 @@ var CHUNK_PAYLOAD = 1161;            // bytes of payload in a full SCTP data pac
 var PACKET_OVERHEAD = 93;            // IP + UDP + DTLS + SCTP bytes around it
 var IP_UDP_HEADERS = 28;             // what a UDP payload lacks of its IP size
 var MAX_RATE_KBPS = 30000;
+// Data channels negotiated out of band: the request's "channels" value and each one's stream id.
+var CHANNELS = { NEGOTIATED: "negotiated", CTL: 0, PROBE: 1, BULK: 0 };
 var PAYLOAD_SHARE = CHUNK_PAYLOAD / (CHUNK_PAYLOAD + PACKET_OVERHEAD);
 
 // ----- windows and settling (stats.py) ----------------------------------------------------
@@ -273,7 +275,7 @@ Pacing.prototype.braking = function (queue) {
 root.PreflightNetStats = {
   PHASE: PHASE, SETTLING: SETTLING, CHUNK_PAYLOAD: CHUNK_PAYLOAD, PACKET_OVERHEAD: PACKET_OVERHEAD,
   IP_UDP_HEADERS: IP_UDP_HEADERS,
-  MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE,
+  MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE, CHANNELS: CHANNELS,
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
   SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
   SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY, BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,

@@ -187,9 +187,14 @@ NetworkCheck.prototype.connect = async function () {
 
   this.ctlPc = new RTCPeerConnection(config);
   this.pcs.push(this.ctlPc);
-  this.ctl = this.ctlPc.createDataChannel("ctl");
+  // Negotiated out of band (protocol.py, CHANNELS_NEGOTIATED): Firefox would otherwise wait a
+  // round trip for each channel's DCEP ack before sending anything on it.
+  var ID = S.CHANNELS;
+  this.ctl = this.ctlPc.createDataChannel("ctl", { negotiated: true, id: ID.CTL });
   this.ctl.addEventListener("close", function () { self.serverGone = true; });
-  this.probe = this.ctlPc.createDataChannel("probe", { ordered: false, maxRetransmits: 0 });
+  this.probe = this.ctlPc.createDataChannel("probe", {
+    ordered: false, maxRetransmits: 0, negotiated: true, id: ID.PROBE
+  });
   this.probe.binaryType = "arraybuffer";
   // Bulk connections: the download ones are closed before the upload starts (protocol.py).
   var kinds = ["ctl"];
@@ -201,7 +206,7 @@ NetworkCheck.prototype.connect = async function () {
       var pc = new RTCPeerConnection(config);
       self.pcs.push(pc);
       kinds.push(spec[0]);
-      var channel = pc.createDataChannel("bulk", { ordered: false });
+      var channel = pc.createDataChannel("bulk", { ordered: false, negotiated: true, id: ID.BULK });
       channel.binaryType = "arraybuffer";
       if (spec[0] === "down") {
         self.downChannels.push(channel);
@@ -227,7 +232,8 @@ NetworkCheck.prototype.connect = async function () {
   }
 
   var display = this.display;
-  var answer = await N.postOffer(ctx, this.base, { run_id: ctx.runId, offers: offers }, plan.busyMaxMs, function () {
+  var request = { run_id: ctx.runId, offers: offers, channels: ID.NEGOTIATED };
+  var answer = await N.postOffer(ctx, this.base, request, plan.busyMaxMs, function () {
     display.say("busy", 0.02);
   });
   if (answer.status === 503) { result.state = "busy"; result.timeouts.push("busy"); return "stop"; }

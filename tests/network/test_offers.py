@@ -58,6 +58,8 @@ def _replace(offers, old, new, index=0):
         ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": 42}]}, "offer_malformed"),
         ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "hello"}]}, "offer_invalid_sdp"),
         ({"run_id": "r1", "offers": [{"kind": "ctl", "sdp": "v=0\r\nm=application x"}]}, "offer_invalid_sdp"),
+        ({"run_id": "r1", "channels": "in-band", "offers": [{"kind": "ctl", "sdp": "v=0"}]}, "offer_malformed"),
+        ({"run_id": "r1", "channels": True, "offers": [{"kind": "ctl", "sdp": "v=0"}]}, "offer_malformed"),
     ],
 )
 def test_malformed_requests_are_refused(client, link, body, code):
@@ -123,7 +125,7 @@ def test_an_offer_aiortc_refuses_closes_what_was_created(client, link, good_offe
     original = CheckSession.accept
     created = []
 
-    async def failing_accept(self, offers):
+    async def failing_accept(self, offers, negotiated=False):
         created.append(self)
         await original(self, offers[:1])  # the ctl peer connection exists...
         raise ValueError("simulated refusal")  # ...then aiortc refuses the next one

@@ -216,7 +216,8 @@ def test_network_js_shares_the_constants_and_window_statistics():
                  constants: [WINDOW_MS, WARMUP_MS, SETTLE_WINDOWS, SETTLE_TOLERANCE, SETTLE_SPREAD, ESTIMATE_WINDOWS,
                              TRIM_LOW, TRIM_HIGH, PACE_START_UP_KBPS, PACE_MIN_KBPS, QUEUE_MS, QUEUE_SHARE,
                              QUEUE_MAX_MS, BRAKE, BTL_WINDOWS, SATURATE_MS, SATURATE_GAIN, DRAIN_MAX_MS,
-                             CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS, LOSSY]}};""")
+                             CHUNK_PAYLOAD, PACKET_OVERHEAD, SATURATED_WINDOWS, LOSSY],
+                 channels: CHANNELS}};""")
     assert got["w"] == pytest.approx(windows)
     assert got["settled"] == stats.settled(windows, 120)
     assert got["flat"] is True
@@ -231,6 +232,12 @@ def test_network_js_shares_the_constants_and_window_statistics():
     assert got["estimate"] == pytest.approx(stats.rate_estimate(windows))
     assert got["target"] == pytest.approx(stats.queue_target_ms(300, 7, 900))
     assert got["cap"] == [stats.phase_cap_ms(None), stats.phase_cap_ms(600), stats.phase_cap_ms(10000)]
+    assert got["channels"] == {
+        "NEGOTIATED": P.CHANNELS_NEGOTIATED,
+        "CTL": P.CTL_CHANNEL_ID,
+        "PROBE": P.PROBE_CHANNEL_ID,
+        "BULK": P.BULK_CHANNEL_ID,
+    }
     assert got["constants"] == [
         stats.WINDOW_MS,
         stats.WARMUP_MS,

@@ -92,6 +92,16 @@ def test_a_gzipped_offer_is_answered_gzipped(app, net, link, wait_no_live):
     assert wait_no_live() == 0
 
 
+def test_a_page_that_opens_its_channels_in_band_is_still_served(net, wait_no_live):
+    """Pages loaded before the server negotiated channels out of band open them with DCEP."""
+    result = net.run("run-in-band-1", idle_s=0.5, phase_cap_s=2.0, negotiated=False)
+    assert result["state"] == "connected", result
+    record = result["server_record"]
+    assert record["down_connections"] == 1 and record["up_connections"] == 2
+    assert record["upload_kbps"] > 1000 and result["download_kbps"] > 1000
+    assert wait_no_live() == 0
+
+
 def test_the_long_round_trip_plan_uploads_over_all_its_connections(net, wait_no_live):
     result = net.run("run-long-rtt-1", idle_s=0.5, phase_cap_s=2.0, download=False, up=P.UP_CONNECTIONS_LONG_RTT)
     assert result["state"] == "connected", result
