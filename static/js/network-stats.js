@@ -30,7 +30,7 @@ var TRIM_HIGH = 0.1;
 var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
 var BUSY_MIN_SPAN_MS = 200;
-var BURST_RATIO = 1.15;
+var BURST_RATIO = 1.10;
 var BURST_RATIO_DOWN = 1.08;
 
 // ----- pacing (stats.Pacing) --------------------------------------------------------------

@@ -21,6 +21,17 @@ MESSAGES, SIZE, LOST = 300, 1000, 20
 INTERVAL_S = 0.002
 
 
+async def _connect(sender: RTCPeerConnection, receiver: RTCPeerConnection, channel) -> None:
+    """Offer, answer, and wait until the sender's ``channel`` is open."""
+    opened = asyncio.Event()
+    channel.on("open", opened.set)
+    await sender.setLocalDescription(await sender.createOffer())
+    await receiver.setRemoteDescription(sender.localDescription)
+    await receiver.setLocalDescription(await receiver.createAnswer())
+    await sender.setRemoteDescription(receiver.localDescription)
+    await asyncio.wait_for(opened.wait(), 10)
+
+
 async def _transfer(*, patched: bool) -> tuple[list[float], int]:
     """Send MESSAGES messages with message LOST dropped twice; (its send times, messages received)."""
     sctp.install()
@@ -39,14 +50,8 @@ async def _transfer(*, patched: bool) -> tuple[list[float], int]:
 
     receiver.on("datachannel", on_channel)
     channel = sender.createDataChannel("bulk", ordered=False)
-    opened = asyncio.Event()
-    channel.on("open", opened.set)
     try:
-        await sender.setLocalDescription(await sender.createOffer())
-        await receiver.setRemoteDescription(sender.localDescription)
-        await receiver.setLocalDescription(await receiver.createAnswer())
-        await sender.setRemoteDescription(receiver.localDescription)
-        await asyncio.wait_for(opened.wait(), 10)
+        await _connect(sender, receiver, channel)
 
         transport = sender.sctp
         if not patched:
@@ -149,14 +154,8 @@ async def _echoes(*, patched: bool) -> tuple[int, int, int]:
     received: list[bytes] = []
     receiver.on("datachannel", lambda channel: channel.on("message", received.append))
     channel = sender.createDataChannel("probe", ordered=False, maxRetransmits=0)
-    opened = asyncio.Event()
-    channel.on("open", opened.set)
     try:
-        await sender.setLocalDescription(await sender.createOffer())
-        await receiver.setRemoteDescription(sender.localDescription)
-        await receiver.setLocalDescription(await receiver.createAnswer())
-        await sender.setRemoteDescription(receiver.localDescription)
-        await asyncio.wait_for(opened.wait(), 10)
+        await _connect(sender, receiver, channel)
 
         transport = sender.sctp
         if not patched:
