@@ -178,11 +178,13 @@ async function receivedWire(pcs) {
     if (!reports[i]) return null;
     reports[i].forEach(function (r) {
       if (r.type === "candidate-pair" && typeof r.bytesReceived === "number" && (!pair || r.bytesReceived > pair.bytesReceived)) pair = r;
-      if (r.type === "data-channel" && typeof r.messagesReceived === "number") messages += r.messagesReceived;
+      // One packet a message received, and one a message sent: the server's SCTP (aiortc)
+      // acknowledges every packet that carries data with a packet of its own.
+      if (r.type === "data-channel") messages += (r.messagesReceived || 0) + (r.messagesSent || 0);
     });
     if (!pair) return null;
     // Firefox does not count the packets: at least as many as full ones would have carried the
-    // bytes, and one a message (the echoes are small).
+    // bytes, and one a message each way (the echoes and the acknowledgements of the probes are small).
     var packets = typeof pair.packetsReceived === "number" ? pair.packetsReceived
       : Math.max(messages, Math.ceil(pair.bytesReceived / (S.CHUNK_PAYLOAD + S.PACKET_OVERHEAD - S.IP_UDP_HEADERS)));
     total += pair.bytesReceived + packets * S.IP_UDP_HEADERS;

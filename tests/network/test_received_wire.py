@@ -64,11 +64,16 @@ def test_chromium_reports_count_the_busiest_pair_with_its_headers():
 
 
 def test_firefox_reports_without_packet_counts_estimate_one_a_message_at_least():
-    # Echoes: 500 small messages in 48,500 bytes; bulk: 1,000 full packets in 20 messages.
-    control = [pair("a", 48_500), {"id": "d", "type": "data-channel", "messagesReceived": 500}]
+    # Echoes: 500 small messages in 48,500 bytes, and 480 probes sent (each acknowledged by a
+    # packet of the server's); bulk: 1,000 full packets in 20 messages.
+    control = [
+        pair("a", 48_500 + 480 * 60),
+        {"id": "d", "type": "data-channel", "messagesReceived": 500, "messagesSent": 480},
+        {"id": "f", "type": "data-channel", "messagesReceived": 3, "messagesSent": 2},
+    ]
     download = [pair("c", 1000 * FULL_RECORD), {"id": "e", "type": "data-channel", "messagesReceived": 20}]
     got = received_wire([control, download])
-    assert got["bytes"] == 48_500 + 500 * 28 + 1000 * FULL_RECORD + 1000 * 28
+    assert got["bytes"] == 48_500 + 480 * 60 + (500 + 480 + 3 + 2) * 28 + 1000 * FULL_RECORD + 1000 * 28
 
 
 @pytest.mark.parametrize(
