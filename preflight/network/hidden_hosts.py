@@ -15,6 +15,12 @@ offer in place of the name, it is the browser's true host candidate whenever no 
 between the two (the same network, a routed or VPN path, IPv6). Behind a NAT its checks go
 unanswered, but the check list is no longer empty: the agent keeps waiting, and the browser's
 own checks arrive and are paired as peer-reflexive, as they are for any browser behind a NAT.
+
+Hidden TCP host candidates (Firefox offers one beside each UDP one) are taken out: the server's
+peer speaks ICE over UDP only, yet aiortc hands every candidate to aioice, which first tries to
+resolve the name and waits about a second for each before it drops it. That was a second per
+connection of the server's answer: 7 s for a check's seven connections, past the answer's time
+limit for the 27 of a long round trip.
 """
 
 from __future__ import annotations
@@ -29,12 +35,21 @@ _HIDDEN_UDP_HOST = re.compile(
 )
 
 
-def reveal_hidden_hosts(sdp: str, browser_address: str | None) -> str:
-    """``sdp`` with each UDP host candidate hidden behind an mDNS name given ``browser_address`` instead.
+# a=candidate:<foundation> <component> TCP <priority> <name>.local <port> typ host tcptype ..., whole line
+_HIDDEN_TCP_HOST = re.compile(
+    r"^a=candidate:\S+ \d+ tcp \d+ [0-9A-Za-z-]{1,64}\.local \d{1,5} typ host\b.*(\r?\n|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
-    Unchanged when the address is unknown or not an IP address (the candidate is then left for
-    aioice to try to resolve).
+
+def reveal_hidden_hosts(sdp: str, browser_address: str | None) -> str:
+    """``sdp`` with each UDP host candidate hidden behind an mDNS name given ``browser_address`` instead,
+    and each hidden TCP host candidate taken out (the server's peer cannot use it).
+
+    The UDP ones are left for aioice to try to resolve when the address is unknown or not an IP
+    address.
     """
+    sdp = _HIDDEN_TCP_HOST.sub("", sdp)
     try:
         address = ipaddress.ip_address(browser_address or "")
     except ValueError:
