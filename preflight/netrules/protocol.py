@@ -58,6 +58,12 @@ SETTLE_MS = 500
 CHANNELS_NEGOTIATED = "negotiated"
 CTL_CHANNEL_ID, PROBE_CHANNEL_ID = 0, 1  # on the control connection
 BULK_CHANNEL_ID = 0  # on each bulk connection
+# Each channel's stream id and options (RTCDataChannelInit), for both sides of the protocol.
+CHANNEL_SPECS: dict[str, tuple[int, dict]] = {
+    "ctl": (CTL_CHANNEL_ID, {}),
+    "probe": (PROBE_CHANNEL_ID, {"ordered": False, "maxRetransmits": 0}),
+    "bulk": (BULK_CHANNEL_ID, {"ordered": False}),
+}
 
 # How many bulk peer connections a check opens per direction, and the most a page may ask for.
 DOWN_CONNECTIONS = 2

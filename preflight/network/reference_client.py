@@ -40,18 +40,18 @@ async def run_check(
     down_pcs = [RTCPeerConnection(config) for _ in range(plan.down)]
     up_pcs = [RTCPeerConnection(config) for _ in range(plan.up)]
     pcs = [ctl_pc, *down_pcs, *up_pcs]
-    # Out of band, the stream ids are the protocol's; in band, the DTLS role picks them.
-    ids = {"ctl": P.CTL_CHANNEL_ID, "probe": P.PROBE_CHANNEL_ID, "bulk": P.BULK_CHANNEL_ID} if plan.negotiated else {}
 
-    def channel(pc: RTCPeerConnection, label: str, **options: Any) -> Any:
+    def channel(pc: RTCPeerConnection, label: str) -> Any:
+        # Out of band, the stream ids are the protocol's; in band, the DTLS role picks them.
+        stream_id, options = P.CHANNEL_SPECS[label]
         if plan.negotiated:
-            options.update(negotiated=True, id=ids[label])
+            options = {**options, "negotiated": True, "id": stream_id}
         return pc.createDataChannel(label, **options)
 
     ctl = channel(ctl_pc, "ctl")
-    probe = channel(ctl_pc, "probe", ordered=False, maxRetransmits=0)
-    down = [channel(pc, "bulk", ordered=False) for pc in down_pcs]
-    bulk = [channel(pc, "bulk", ordered=False) for pc in up_pcs]
+    probe = channel(ctl_pc, "probe")
+    down = [channel(pc, "bulk") for pc in down_pcs]
+    bulk = [channel(pc, "bulk") for pc in up_pcs]
     opened = asyncio.Event()
     ctl.on("open", opened.set)
     ctl.on("message", run.on_ctl)

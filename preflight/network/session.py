@@ -355,12 +355,11 @@ class CheckSession:
 
 def _negotiated_channels(pc: RTCPeerConnection, kind: str) -> list[Any]:
     """The server's side of the data channels the page negotiated out of band (protocol.py)."""
-    if kind == "ctl":
-        return [
-            pc.createDataChannel("ctl", negotiated=True, id=P.CTL_CHANNEL_ID),
-            pc.createDataChannel("probe", ordered=False, maxRetransmits=0, negotiated=True, id=P.PROBE_CHANNEL_ID),
-        ]
-    return [pc.createDataChannel("bulk", ordered=False, negotiated=True, id=P.BULK_CHANNEL_ID)]
+    labels = ("ctl", "probe") if kind == "ctl" else ("bulk",)
+    return [
+        pc.createDataChannel(label, negotiated=True, id=P.CHANNEL_SPECS[label][0], **P.CHANNEL_SPECS[label][1])
+        for label in labels
+    ]
 
 
 def _phase_counts(value: Any) -> dict[int, int]:
