@@ -17,8 +17,11 @@ run: setup translations migrate
 ## test: set up with dev dependencies, then the whole suite
 test: setup-dev translations test-only
 
+# Two workers: the browser, network and lab tests run one after another on one of them (tests/conftest.py,
+# SERIAL_MARKERS), the rest on whichever is free. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test-only:
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff over the code (rules and line length in pyproject.toml)
 lint: setup-dev

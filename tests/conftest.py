@@ -29,6 +29,25 @@ PASSWORD = "correct-horse-42-battery"
 SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 
 
+# Under pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``) every test that drives a
+# browser, measures a network path or builds a namespace lab runs in one group, one after another
+# on one worker, while the other worker takes the rest (most of it CPU-bound unit tests). Two
+# measurements side by side on two cores would each see the other's load (a loaded round trip on
+# loopback that reads as bufferbloat); the namespace labs share names and addresses; and a test
+# that calls ``asyncio.run()`` in the main thread must come before that worker's first Playwright
+# test (tests/e2e/conftest.py), which the group's collection order keeps. The group is the
+# largest unit, so xdist hands it out first.
+SERIAL_MARKERS = ("e2e", "lab", "firefox", "webkit", "own_loop")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Puts the tests that must not run beside each other (SERIAL_MARKERS) in one xdist group."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashes():
     """Argon2id at its cheapest cost: the production cost (~0.1 s a hash) spent on every login

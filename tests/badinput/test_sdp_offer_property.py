@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from preflight.network.offer import OfferError, parse_request
 
+# Calls asyncio.run() in the main thread (tests/conftest.py, SERIAL_MARKERS).
+pytestmark = pytest.mark.own_loop
+
 SETTINGS = settings(max_examples=200, deadline=None, database=None)
 
 

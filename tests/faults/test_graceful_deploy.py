@@ -11,10 +11,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from gunicorn_server import GunicornServer
 
 from preflight.config import SETTINGS
 from preflight.network.reference_client import Plan, run_check
+
+# Calls asyncio.run() in the main thread (tests/conftest.py, SERIAL_MARKERS).
+pytestmark = pytest.mark.own_loop
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "graceful-secret-key-that-is-long-enough-0123456789abcdef"
