@@ -7,7 +7,8 @@ address its ICE agent saw) come back inside ``server``, a record the server sign
 this participant and run. Only genuine records count: without one, upload is "not measured".
 
 Figures (``metrics``, the page's ``data-metric`` names): connect_ms, rtt_ms (median of idle
-echoes), jitter_ms (worse direction, RFC 3550 mean |D|), loss_up_pct (server count of the idle probes),
+echoes), jitter_ms (worse direction, RFC 3550 mean |D|), loss_up_pct (server count of the idle
+probes, and of the download phase's where the uplink had room then: stats.spare_direction),
 loss_down_pct (page count of echoes the server says it sent, unloaded phases only),
 upload_kbps (server), download_kbps (page), loaded_rtt_ms (worse bulk phase), mos (E-model,
 see preflight.netrules.mos). Rates are IP-level kbit/s.

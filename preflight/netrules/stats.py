@@ -255,15 +255,35 @@ def mean_abs_delta(transits: Iterable[float]) -> float | None:
 
 
 # The idle phase lasts twice as long when more than LOSSY_SHARE of its probes made no round trip,
-# and the page sends its second half at twice the probe rate (network.js): each direction's
-# loss is then counted on ~1,350 probes instead of ~450 (at 3 % loss, a 95 % band of +-0.9
-# instead of +-1.6 points). Normal links do not pay for it.
+# and from its second half on the page probes at twice the idle rate (network.js, lossyProbeHz),
+# the bulk phases included: each direction's loss is then counted on ~1,350 idle probes instead
+# of ~450, and more from the bulk phases (SPARE_SHARE). Normal links do not pay for it.
 LOSSY_SHARE = 0.01
 
 
 def idle_is_lossy(echoes: int, highest_seq_echoed: int) -> bool:
     """True when the idle probes so far (sequence 0 up to the highest one echoed) lost more than LOSSY_SHARE."""
     return echoes < (1 - LOSSY_SHARE) * (highest_seq_echoed + 1)
+
+
+# The uplink's loss is counted on the idle probes, and on the download phase's probes as well
+# where the uplink plainly had room during the download: what it carried then (the download's
+# acknowledgements, the probes, control messages) came to at most SPARE_SHARE of the rate the
+# upload measured, and the probes found no standing queue (median one-way delay at most
+# SPARE_QUEUE_MS over the idle one). A thin uplink that the acknowledgements crowd (300 kbit/s
+# beside a 4 Mbit/s download) drops probes for want of room, which says nothing of the line:
+# there only the idle probes count. On a lossy link the bulk phases probe three times as fast
+# (network.js), so the loss is counted on ~2,000 probes each way instead of ~1,350.
+SPARE_SHARE = 0.5
+SPARE_QUEUE_MS = 20.0
+
+
+def spare_direction(use_kbps: float | None, rate_kbps: float | None, queue_ms: float | None) -> bool:
+    """True when a direction that carried ``use_kbps`` with a median queue of ``queue_ms`` had room to spare,
+    measured at ``rate_kbps``: its probes then count toward its loss."""
+    if use_kbps is None or rate_kbps is None or queue_ms is None or rate_kbps <= 0:
+        return False
+    return use_kbps <= SPARE_SHARE * rate_kbps and queue_ms <= SPARE_QUEUE_MS
 
 
 def loss_pct(sent: int, received: int) -> float | None:

@@ -97,6 +97,7 @@ async def run_check(
         run.phase_started = now_ms()
         await asyncio.sleep(plan.idle_s)
         if stats.idle_is_lossy(run.echoes_recv.get(P.PHASE_IDLE, 0), run.idle_seq_seen):
+            run.lossy = True
             await asyncio.sleep(plan.idle_s)
         idle_rtts = [r for _, r in run.rtts[P.PHASE_IDLE]]
         rtt = median(idle_rtts) if idle_rtts else None
@@ -123,15 +124,20 @@ async def run_check(
 
 
 async def _send_probes(run: ClientRun, channel) -> None:
-    """PROBE packets on an absolute schedule (faster while idle), tagged with the current phase."""
+    """PROBE packets on an absolute schedule (faster while idle, faster still once the idle phase
+    was lossy), tagged with the current phase."""
     next_at = now_ms()
+    plan = run.plan
     while True:
-        interval = 1000 / (run.plan.idle_probe_hz if run.phase == P.PHASE_IDLE else run.plan.probe_hz)
+        hz = plan.lossy_probe_hz if run.lossy else plan.idle_probe_hz if run.phase == P.PHASE_IDLE else plan.probe_hz
+        interval = 1000 / hz
         now = now_ms()
         next_at = max(next_at, now - 3 * interval)  # catch up at most 3 after a late wake-up
         while next_at <= now and channel.readyState == "open" and run.phase != P.PHASE_END:
             tag = run.phase | run.settling
-            channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, run.seq, now_ms()))
+            every = plan.lose_download_probes_every
+            if not (every and tag == P.PHASE_DOWN and run.seq % every == 0):
+                channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, run.seq, now_ms()))
             run.seq += 1
             run.sent[tag] = run.sent.get(tag, 0) + 1
             next_at += interval

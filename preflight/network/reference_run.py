@@ -22,7 +22,8 @@ class Plan:
     idle_s: float = 3.0
     phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
     probe_hz: float = 100.0
-    idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there only
+    idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there mostly
+    lossy_probe_hz: float = 300.0  # from a lossy idle phase's second half on (stats.spare_direction)
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True
@@ -30,6 +31,9 @@ class Plan:
     negotiated: bool = True  # data channels negotiated out of band, as the page does (protocol.py)
     # Test hook: after connecting, stay connected but silent for this many seconds, then close.
     stall_s: float | None = None
+    # Test hook: every nth probe of the download phase is never sent, its sequence number used as
+    # a lost one's is (the uplink's loss as the server counts it).
+    lose_download_probes_every: int | None = None
 
 
 def send_ctl(channel, message: dict) -> bool:
@@ -58,6 +62,7 @@ class ClientRun:
         self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
+        self.lossy = False  # the idle phase was lengthened for loss: probes at lossy_probe_hz
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
         # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).

@@ -28,6 +28,7 @@ from .aiortc_internals import confine_ports, enlarge_receive_buffers, nominated_
 from .download import DownloadSender
 from .hidden_hosts import reveal_hidden_hosts
 from .public_address import announce_public
+from .spare_uplink import SpareUplink
 from .timing import TRACE, now_ms, number, rounded, trace
 from .upload import UploadMeter
 
@@ -91,6 +92,7 @@ class CheckSession:
         self.idle_rtt_hint_ms: float | None = None  # the page's idle round trip, told at each phase change
         self.download = DownloadSender(active=lambda: self.phase == P.PHASE_DOWN, trace=self._trace)
         self.upload = UploadMeter(active=lambda: self.phase == P.PHASE_UP, heard=self._heard, trace=self._trace)
+        self.spare_uplink = SpareUplink(active=lambda: self.phase == P.PHASE_DOWN)
         self.ctl_pc: RTCPeerConnection | None = None
         self.ctl = None
         self.probe = None
@@ -121,7 +123,7 @@ class CheckSession:
                 pc.on("connectionstatechange", self._on_ctl_state)
             elif offer.kind == "down":
                 self.download.pcs.append(pc)
-                on_channel = self._bulk_channel(self.download.add_channel)
+                on_channel = self._bulk_channel(self._add_download_channel)
             else:
                 self.upload.pcs.append(pc)
                 on_channel = self._bulk_channel(self.upload.add_channel)
@@ -167,6 +169,7 @@ class CheckSession:
             self.probe = channel
             channel.on("message", self._on_probe)
             self.upload.add_control(channel)
+            self.spare_uplink.watch(channel)
         elif channel.label == "ctl" and self.ctl is None:
             self.ctl = channel
             self.connected_at = now_ms()
@@ -174,6 +177,10 @@ class CheckSession:
             channel.on("close", lambda: self._spawn(self.close("page_closed")))
         else:
             channel.close()
+
+    def _add_download_channel(self, channel) -> None:
+        self.spare_uplink.watch(channel)  # its acknowledgements cross the uplink
+        self.download.add_channel(channel)
 
     @staticmethod
     def _bulk_channel(add: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -205,6 +212,8 @@ class CheckSession:
         lo_hi = counts.seq_range.setdefault(phase, [seq, seq])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], seq), max(lo_hi[1], seq)
         self.upload.note_probe(received, received - t_page, phase == P.PHASE_IDLE, len(message))
+        if phase == P.PHASE_DOWN:  # the page's tag: during the download, no queue settling on purpose
+            self.spare_uplink.note_probe(received - t_page)
         channel = self.probe
         if channel is not None and channel.readyState == "open":
             tag = self.phase
@@ -259,6 +268,8 @@ class CheckSession:
     def _enter(self, phase: int, data: dict) -> None:
         if phase <= self.phase and phase != P.PHASE_END:
             return  # phases only move forward
+        if self.phase == P.PHASE_DOWN:
+            self.spare_uplink.stop()
         self.phase, self.phase_started = phase, now_ms()
         rtt = data.get("rtt_ms")
         if isinstance(rtt, (int, float)) and 0 <= rtt < 10_000:
@@ -266,6 +277,7 @@ class CheckSession:
         if phase != P.PHASE_IDLE:
             self.upload.fix_base()
         if phase == P.PHASE_DOWN:
+            self.spare_uplink.start()
             self.download.start(number(data.get("spread_ms")))
         elif phase == P.PHASE_UP:
             self.upload.start(self.phase_started, data.get("rtt_ms"))
@@ -279,10 +291,13 @@ class CheckSession:
         """What the server measured, for the signed record the page returns with its results."""
         counts = self.probes
         sent = _phase_counts(page_sent)
+        upload = self.upload.summary()
+        # Idle probes, and the download's where the uplink had room to spare then (stats.spare_direction):
+        # on a thin uplink the download's acknowledgements queue and drop probes that say nothing
+        # about the line.
+        spare = self.spare_uplink.judge(self.upload.transit_base, upload["upload_kbps"])
         up_sent, up_recv = 0, 0
-        # Idle probes only: during the download the uplink carries its acknowledgements, which
-        # on a thin uplink (300 kbit/s) queue and drop probes that say nothing about the line.
-        for phase in (P.PHASE_IDLE,):
+        for phase in (P.PHASE_IDLE, P.PHASE_DOWN) if spare["spare"] else (P.PHASE_IDLE,):
             lo_hi = counts.seq_range.get(phase)
             span = lo_hi[1] - lo_hi[0] + 1 if lo_hi else 0
             # The page's count can only make its loss look worse: never below what the server saw.
@@ -294,10 +309,11 @@ class CheckSession:
             "pid": self.participant_id,
             "run": self.run_id,
             "iat": int(time.time()),
-            **self.upload.summary(),
+            **upload,
             "probes_up_sent": up_sent,
             "probes_up_recv": up_recv,
             "loss_up_pct": rounded(stats.loss_pct(up_sent, up_recv), 2),
+            "loss_up_download": spare,  # whether the download phase's probes counted, and why
             "probes_recv": {str(k): v for k, v in counts.received.items()},
             "echoes_sent": {str(k): v for k, v in counts.echoes_sent.items()},
             "jitter_up_ms": rounded(stats.mean_abs_delta(self.upload.idle_transits), 2),

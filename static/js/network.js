@@ -26,8 +26,9 @@ var PLAN = {
   idleMs: 3000,
   idleLongRttMs: 1500,  // a 600 ms round trip: ~225 probes each way, 0.9 s of round trips; a lossy link doubles it
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
-  idleProbeHz: 150,     // more probes while idle: upload loss is counted there only
+  idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
+  lossyProbeHz: 300,    // after a lossy idle phase's first half: more probes count the loss (stats.py SPARE_SHARE)
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };
@@ -41,6 +42,7 @@ var QUICK = {
   summaryMs: 800,
   idleProbeHz: 150,
   probeHz: 100,
+  lossyProbeHz: 300,
   busyMaxMs: 0,
   httpBudgetMs: 0
 };
@@ -99,6 +101,7 @@ function NetworkCheck(ctx, plan) {
   this.sent = { "0": 0, "1": 0, "2": 0, "3": 0 };
   this.echoes = {};
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
+  this.lossy = false;           // the idle phase was lengthened for loss: probe at lossyProbeHz from then on
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
   this.recentDown = [];         // [time, transit], any phase
@@ -314,7 +317,10 @@ NetworkCheck.prototype.idle = async function () {
     var lengthened = this.plan.quick || this.idleEnd > this.idleStart + idleMs;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
     if (over && (lengthened || fewLost)) break;
-    if (over) this.idleEnd += idleMs;
+    if (over) {
+      this.idleEnd += idleMs;
+      this.lossy = true;
+    }
     if (this.serverGone) break;
     await sleep(Math.max(10, Math.min(250, this.idleEnd - lead - now())), this.ctx.signal);
     if (sofar !== null) this.display.ms("rtt_ms", S.round(sofar), sofar);
