@@ -7,8 +7,8 @@ gzips the request where it can (``Content-Encoding: gzip``) and the answers come
 compressed: two dozen of each fit in the first flight of a new TCP window.
 
 Control peer connection (``ctl``), two data channels created by the page:
-- ``probe``: unreliable, unordered. The page sends PROBE packets (150 per second while idle, 100
-  during the bulk phases, 300 from a lossy idle phase's second half on), the server
+- ``probe``: unreliable, unordered. The page sends PROBE packets (150 per second while idle, 300
+  in a lossy idle phase's second half, 100 during the bulk phases), the server
   answers each with an ECHO. Sequence numbers counted on each side give loss per direction;
   timestamps give round-trip time (page) and one-way jitter (each receiver).
 - ``ctl``: reliable JSON messages: ``{"t": "phase", "phase": "down"|"up"}`` (the upload's

@@ -124,12 +124,15 @@ async def run_check(
 
 
 async def _send_probes(run: ClientRun, channel) -> None:
-    """PROBE packets on an absolute schedule (faster while idle, faster still once the idle phase
-    was lossy), tagged with the current phase."""
+    """PROBE packets on an absolute schedule (faster while idle, faster still in a lossy idle
+    phase's second half), tagged with the current phase."""
     next_at = now_ms()
     plan = run.plan
     while True:
-        hz = plan.lossy_probe_hz if run.lossy else plan.idle_probe_hz if run.phase == P.PHASE_IDLE else plan.probe_hz
+        if run.phase != P.PHASE_IDLE:
+            hz = plan.probe_hz
+        else:
+            hz = plan.lossy_probe_hz if run.lossy else plan.idle_probe_hz
         interval = 1000 / hz
         now = now_ms()
         next_at = max(next_at, now - 3 * interval)  # catch up at most 3 after a late wake-up

@@ -23,7 +23,7 @@ class Plan:
     phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
     probe_hz: float = 100.0
     idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there mostly
-    lossy_probe_hz: float = 300.0  # from a lossy idle phase's second half on (stats.spare_direction)
+    lossy_probe_hz: float = 300.0  # a lossy idle phase's second half (stats.idle_is_lossy)
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True
@@ -62,7 +62,7 @@ class ClientRun:
         self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
-        self.lossy = False  # the idle phase was lengthened for loss: probes at lossy_probe_hz
+        self.lossy = False  # the idle phase was lengthened for loss: its second half probes at lossy_probe_hz
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
         # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).

@@ -28,7 +28,7 @@ var PLAN = {
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
-  lossyProbeHz: 300,    // after a lossy idle phase's first half: more probes count the loss (stats.py SPARE_SHARE)
+  lossyProbeHz: 300,    // a lossy idle phase's second half (stats.idle_is_lossy)
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };
@@ -101,7 +101,7 @@ function NetworkCheck(ctx, plan) {
   this.sent = { "0": 0, "1": 0, "2": 0, "3": 0 };
   this.echoes = {};
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
-  this.lossy = false;           // the idle phase was lengthened for loss: probe at lossyProbeHz from then on
+  this.lossy = false;           // the idle phase was lengthened for loss: its second half probes at lossyProbeHz
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
   this.recentDown = [];         // [time, transit], any phase
