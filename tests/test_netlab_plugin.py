@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,17 @@ def test_the_table_command_reads_saved_runs(plugin, scenarios, tmp_path, capsys)
     assert plugin.main(["table", str(saved), "--runs"]) == 0
     out = capsys.readouterr().out
     assert "`--client firefox`" in out and "| fibre | 0 | 20000 → 19500" in out
+
+
+def test_the_server_runs_this_checkouts_code(plugin, tmp_path):
+    """A worktree sharing another checkout's virtual environment (an A/B run) serves its own code:
+    the editable install would otherwise win, as gunicorn imports the app before --chdir applies."""
+    import netlab_server
+
+    env, tokens = netlab_server.prepare(tmp_path, "http://127.0.0.1:5999", participants=1)
+    assert len(tokens) == 1
+    first = env["PYTHONPATH"].split(os.pathsep)[0]
+    assert Path(first) == ROOT
+    probe = "import preflight, sys; sys.stdout.write(preflight.__file__)"
+    where = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert Path(where.stdout).resolve().is_relative_to(ROOT.resolve()), where

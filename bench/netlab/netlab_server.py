@@ -47,6 +47,10 @@ def prepare(
     """
     env = dict(
         os.environ,
+        # This checkout's code, also where the virtual environment's editable install points at
+        # another checkout (a worktree sharing it for an A/B run): gunicorn imports the app's
+        # logger class as it reads its config, before --chdir puts this checkout on the path.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         PREFLIGHT_DATABASE_URL=f"sqlite:///{workdir / 'preflight.sqlite3'}",
         PREFLIGHT_SECRET_KEY=SECRET,
         PREFLIGHT_BASE_URL=url,
