@@ -40,12 +40,30 @@ SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 SERIAL_MARKERS = ("e2e", "lab", "firefox", "webkit", "own_loop")
 
 
+def _serial(item) -> bool:
+    return any(item.get_closest_marker(name) for name in SERIAL_MARKERS)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Puts the tests that must not run beside each other (SERIAL_MARKERS) in one xdist group."""
     for item in items:
-        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+        if _serial(item):
             item.add_marker(pytest.mark.xdist_group("serial"))
+
+
+_yielded = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """An xdist worker running a test outside the serial group lowers its priority (nice 10), once:
+    the serial group's browsers and network checks then get the CPU they need, and their figures
+    stay those of a quiet machine (a loopback upload measures the server's CPU)."""
+    global _yielded
+    if not _yielded and os.environ.get("PYTEST_XDIST_WORKER") and not _serial(item):
+        os.nice(10)
+        _yielded = True
 
 
 @pytest.fixture(scope="session", autouse=True)
