@@ -89,7 +89,9 @@ def test_network_step_completes_on_loopback_and_its_figures_are_stored(page, mak
     metrics = stored.values["metrics"]
     assert {k: metrics[k] for k in FIGURES} == pytest.approx(shown)
     raw = stored.values["raw"]
-    assert raw["state"] == "connected" and raw["duration_ms"] < 15_000
+    # The step's 15 s target is the lab's, on shaped links and a quiet machine (bench/netlab); on
+    # loopback the phases run at the CPU's pace, and the suite's other worker shares it.
+    assert raw["state"] == "connected" and raw["duration_ms"] < 25_000
     assert raw["candidates"]["host"] >= 1 and raw["selected"]["protocol"] == "udp"
     # The download's figure is its sustained rate: the windows' or the busy periods' (loopback
     # rarely holds a queue long enough for one), both posted for staff to read.
