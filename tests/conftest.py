@@ -57,12 +57,12 @@ _yielded = False
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """An xdist worker running a test outside the serial group lowers its priority (nice 10), once:
+    """An xdist worker running a test outside the serial group lowers its priority (nice 19), once:
     the serial group's browsers and network checks then get the CPU they need, and their figures
     stay those of a quiet machine (a loopback upload measures the server's CPU)."""
     global _yielded
     if not _yielded and os.environ.get("PYTEST_XDIST_WORKER") and not _serial(item):
-        os.nice(10)
+        os.nice(19)
         _yielded = True
 
 
