@@ -60,6 +60,14 @@ def public_addresses(value: str) -> list[str]:
 PORTS_PER_CHECK = 1 + P.DOWN_CONNECTIONS + P.UP_CONNECTIONS_LONG_RTT
 
 
+def rate_cap(value: str) -> int:
+    """A network check's pace cap in kbit/s: enough for any platform's needs, at most protocol's bound."""
+    kbps = int(value)
+    if not 1000 <= kbps <= P.MAX_RATE_KBPS:
+        raise ValueError(f"{kbps} kbit/s: give 1000 to {P.MAX_RATE_KBPS} (the platforms need up to a few Mbit/s)")
+    return kbps
+
+
 def udp_port_range(value: str) -> tuple[int, int] | None:
     """``MEDIA_UDP_PORTS``: ``FIRST-LAST`` (inclusive) as a tuple; empty: None (any ephemeral port)."""
     if not value.strip():
@@ -178,6 +186,14 @@ SETTINGS: tuple[Setting, ...] = (
         6,
         int,
         "Network checks one process runs at once (one core each: docs/capacity.md); more get 503 + Retry-After.",
+    ),
+    Setting(
+        "NETWORK_RATE_CAP_KBPS",
+        P.MAX_RATE_KBPS,
+        rate_cap,
+        'Most a network check sends each way, in kbit/s of payload (a faster link reads "more than" this). Each '
+        "check's CPU grows with it: lower it on a small server (docs/capacity.md), never below what the event's "
+        "platform needs.",
     ),
     Setting(
         "CHECK_TIME_LIMIT",

@@ -52,18 +52,40 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("serial"))
 
 
-_yielded = False
+_priority: int | None = None
+
+
+def _set_priority(value: int) -> None:
+    """Every thread of this process at nice ``value`` (Linux keeps a nice value per thread, and
+    the live server's and the WebRTC loop's threads may already run). Raising it back needs
+    root: elsewhere the first value holds."""
+    global _priority
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, value)
+        except ProcessLookupError:
+            continue  # the thread ended meanwhile
+        except PermissionError:
+            return  # not root: the nice value can only go up
+    _priority = value
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """An xdist worker running a test outside the serial group lowers its priority (nice 19), once:
-    the serial group's browsers and network checks then get the CPU they need, and their figures
-    stay those of a quiet machine (a loopback upload measures the server's CPU)."""
-    global _yielded
-    if not _yielded and os.environ.get("PYTEST_XDIST_WORKER") and not _serial(item):
-        os.nice(19)
-        _yielded = True
+    """Under xdist a test outside the serial group runs at nice 19, and the serial group's at nice
+    0, whichever worker runs them: the browsers and network checks get the CPU they need, and
+    their figures stay those of a quiet machine (a loopback upload measures the server's CPU)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    wanted = 0 if _serial(item) else 19
+    if _priority is None and wanted == 0:
+        return  # never lowered: nothing to restore
+    if _priority != wanted:
+        _set_priority(wanted)
 
 
 @pytest.fixture(scope="session", autouse=True)

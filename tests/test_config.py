@@ -19,8 +19,10 @@ def test_environment_overrides_are_parsed():
             "PREFLIGHT_LINK_TTL_DAYS": "3",
             "PREFLIGHT_SMTP_STARTTLS": "yes",
             "PREFLIGHT_ICE_SERVERS": '[{"urls": "stun:a"}]',
+            "PREFLIGHT_NETWORK_RATE_CAP_KBPS": "8000",
         }
     )
+    assert config["NETWORK_RATE_CAP_KBPS"] == 8000
     assert config["LINK_TTL_DAYS"] == 3
     assert config["SMTP_STARTTLS"] is True
     assert config["ICE_SERVERS"] == [{"urls": "stun:a"}]
@@ -33,6 +35,10 @@ def test_environment_overrides_are_parsed():
         ("PREFLIGHT_SMTP_STARTTLS", "maybe"),
         ("PREFLIGHT_ICE_SERVERS", '{"urls": "x"}'),
         ("PREFLIGHT_ICE_SERVERS", "[oops"),
+        # A check paced below what any platform needs would fail every participant.
+        ("PREFLIGHT_NETWORK_RATE_CAP_KBPS", "500"),
+        ("PREFLIGHT_NETWORK_RATE_CAP_KBPS", "1000000"),
+        ("PREFLIGHT_NETWORK_RATE_CAP_KBPS", "fast"),
     ],
 )
 def test_bad_values_name_the_variable(name, value):

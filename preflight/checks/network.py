@@ -94,8 +94,15 @@ PRECEDENCE = (
     "server_busy",
     "measurement_incomplete",
 )
-# Rates at or above this are reported as "at least" (bulk data is paced, see protocol.MAX_RATE_KBPS).
-CAPPED_KBPS = 0.9 * P.MAX_RATE_KBPS * (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES) / P.CHUNK_PAYLOAD_BYTES
+
+
+def capped_kbps(record: dict | None) -> float:
+    """Rates at or above this are reported as "at least": bulk data is paced to the cap the server
+    ran with (NETWORK_RATE_CAP_KBPS, in its signed record; protocol.MAX_RATE_KBPS in older records),
+    less a tenth for the pace's own wobble, at the IP level."""
+    cap = _num(record.get("rate_cap_kbps")) if record else None
+    payload_kbps = cap if cap and cap > 0 else P.MAX_RATE_KBPS
+    return 0.9 * payload_kbps * (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES) / P.CHUNK_PAYLOAD_BYTES
 
 
 class Candidates(Payload):
@@ -319,8 +326,8 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
         "untrusted": p.hidden or p.throttled,
         "download_settled": p.download_settled,
         "upload_settled": bool(record and record.get("upload_settled")),
-        "download_capped": (metrics.get("download_kbps") or 0) >= CAPPED_KBPS,
-        "upload_capped": (metrics.get("upload_kbps") or 0) >= CAPPED_KBPS,
+        "download_capped": (metrics.get("download_kbps") or 0) >= capped_kbps(record),
+        "upload_capped": (metrics.get("upload_kbps") or 0) >= capped_kbps(record),
         "needs": {
             "upload_kbps": [r.kbps for r in profile.upload_limits(role)],
             "download_kbps": [r.kbps for r in profile.download_limits(role)],

@@ -58,8 +58,11 @@ class Pacer:
 class DownloadSender:
     """Fills the download channels while ``active()`` says the check is in its download phase."""
 
-    def __init__(self, active: Callable[[], bool], trace: Callable[..., None]) -> None:
+    def __init__(
+        self, active: Callable[[], bool], trace: Callable[..., None], rate_cap_kbps: float = P.MAX_RATE_KBPS
+    ) -> None:
         self._active = active
+        self.rate_cap_kbps = rate_cap_kbps
         self._trace = trace
         self.pcs: list[RTCPeerConnection] = []
         self.channels: list[Any] = []
@@ -67,8 +70,8 @@ class DownloadSender:
         self.payload_sent = 0
         self.rtt_hint_ms: float | None = None  # the page's idle round trip
         self.stopped = False
-        self._pacer = Pacer(P.MAX_RATE_KBPS)
-        self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, P.MAX_RATE_KBPS, None)
+        self._pacer = Pacer(rate_cap_kbps)
+        self._pacing = stats.Pacing(stats.PACE_START_DOWN_KBPS, rate_cap_kbps, None)
         self._refill: asyncio.TimerHandle | None = None
         self._saturating = False
         self._pause_until = 0.0
@@ -89,7 +92,7 @@ class DownloadSender:
         """The download phase begins: pace from the start rate, given the idle path's delay spread."""
         self._pacing = stats.Pacing(
             stats.PACE_START_DOWN_KBPS,
-            P.MAX_RATE_KBPS,
+            self.rate_cap_kbps,
             self.rtt_hint_ms,
             spread_ms if spread_ms is not None and 0 <= spread_ms < 1000 else None,
         )
@@ -110,7 +113,7 @@ class DownloadSender:
             # control, so the bottleneck queue fills (bufferbloat).
             measured = number(data.get("kbps")) or pacing.pace
             self._saturating = True
-            self._pacer.set_kbps(min(P.MAX_RATE_KBPS, stats.SATURATE_GAIN * max(measured, pacing.bottleneck())))
+            self._pacer.set_kbps(min(self.rate_cap_kbps, stats.SATURATE_GAIN * max(measured, pacing.bottleneck())))
             self._trace("down saturate", pace=round(self._pacer.kbps))
             return False
         if data.get("brake") is True:

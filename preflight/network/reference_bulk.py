@@ -115,7 +115,7 @@ async def upload(run: ClientRun, ctl, bulk, rtt: float | None, result: dict) -> 
     run.phase, run.phase_started, run.settling = P.PHASE_UP, now_ms(), 0
     send_ctl(ctl, {"t": "phase", "phase": "up", "rtt_ms": rtt, "sent": {str(k): v for k, v in run.sent.items()}})
     payload = bytes(P.BULK_MESSAGE_BYTES)
-    pacing = stats.Pacing(stats.PACE_START_UP_KBPS, P.MAX_RATE_KBPS, rtt, run.spread)
+    pacing = stats.Pacing(stats.PACE_START_UP_KBPS, run.plan.rate_cap_kbps, rtt, run.spread)
     state = {"pace": pacing.pace, "saturating": False}
 
     def up_queue_now() -> float | None:
@@ -171,7 +171,7 @@ async def upload(run: ClientRun, ctl, bulk, rtt: float | None, result: dict) -> 
     )
     state["saturating"] = True
     run.settling = P.SETTLING
-    state["pace"] = min(P.MAX_RATE_KBPS, stats.SATURATE_GAIN * max(pacing.bottleneck(), seen_kbps))
+    state["pace"] = min(run.plan.rate_cap_kbps, stats.SATURATE_GAIN * max(pacing.bottleneck(), seen_kbps))
     result["loaded_rtt_up_ms"] = rounded(await _saturated(run, P.PHASE_UP))
     run.phase = P.PHASE_END
     await pumping

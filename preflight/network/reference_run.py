@@ -27,6 +27,7 @@ class Plan:
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True
+    rate_cap_kbps: float = P.MAX_RATE_KBPS  # the upload's pace cap (the page learns it from /network/config)
     ice_servers: list[dict] = field(default_factory=list)
     negotiated: bool = True  # data channels negotiated out of band, as the page does (protocol.py)
     # Test hook: after connecting, stay connected but silent for this many seconds, then close.

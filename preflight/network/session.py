@@ -73,6 +73,7 @@ class CheckSession:
         on_closed: Callable[["CheckSession"], None],
         public_addresses: list[str] | None = None,
         udp_ports: tuple[int, int] | None = None,
+        rate_cap_kbps: float = P.MAX_RATE_KBPS,
     ) -> None:
         self.id = secrets.token_urlsafe(12)
         self.close_key = secrets.token_urlsafe(16)
@@ -90,7 +91,9 @@ class CheckSession:
         self.phase_started = self.created
         self.probes = ProbeCounts()
         self.idle_rtt_hint_ms: float | None = None  # the page's idle round trip, told at each phase change
-        self.download = DownloadSender(active=lambda: self.phase == P.PHASE_DOWN, trace=self._trace)
+        self.download = DownloadSender(
+            active=lambda: self.phase == P.PHASE_DOWN, trace=self._trace, rate_cap_kbps=rate_cap_kbps
+        )
         self.upload = UploadMeter(active=lambda: self.phase == P.PHASE_UP, heard=self._heard, trace=self._trace)
         self.spare_uplink = SpareUplink(active=lambda: self.phase == P.PHASE_DOWN)
         self.ctl_pc: RTCPeerConnection | None = None
@@ -323,6 +326,7 @@ class CheckSession:
             "ice_remote": nominated_remote(self.ctl_pc),
             "http_addr": self.http_addr,
             "download_payload_sent": self.download.payload_sent,
+            "rate_cap_kbps": self.download.rate_cap_kbps,  # the judge's "at least" line (checks/network.py)
         }
 
     # ----- lifetime -----------------------------------------------------------------------

@@ -89,7 +89,7 @@ def config(token: str):
         up_long_rtt=P.UP_CONNECTIONS_LONG_RTT,
         long_rtt_ms=P.LONG_RTT_CONFIG_MS,
         time_limit=current_app.config["CHECK_TIME_LIMIT"],
-        rate_cap_kbps=P.MAX_RATE_KBPS,
+        rate_cap_kbps=current_app.config["NETWORK_RATE_CAP_KBPS"],
     )
 
 
@@ -122,6 +122,7 @@ def offer(token: str):
             on_closed=on_closed,
             public_addresses=app.config["MEDIA_PUBLIC_ADDRESS"],
             udp_ports=app.config["MEDIA_UDP_PORTS"],
+            rate_cap_kbps=app.config["NETWORK_RATE_CAP_KBPS"],
         )
 
     try:

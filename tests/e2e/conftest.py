@@ -129,9 +129,18 @@ def browser_type_launch_args(pytestconfig, chromium_path, media_files, request):
 # --- the live server ------------------------------------------------------------------------------
 
 
+# The browser's network checks run over loopback, where a rate is what the CPU carries: at the
+# default 30 Mbit/s cap the server's aiortc takes most of a core, and on a slow or shared CI machine
+# a starved server read a presenter's upload as too low and its loaded delay as bufferbloat. 8 Mbit/s
+# is above every platform's need (preflight/profiles) at a quarter of the CPU, as an operator of a
+# small server would set it (docs/capacity.md).
+LOOPBACK_RATE_CAP_KBPS = 8000
+
+
 @pytest.fixture(scope="session")
 def live_app(migrated_database, tmp_path_factory):
-    """The app the browser talks to: the test database, CSRF on, rate limits off."""
+    """The app the browser talks to: the test database, CSRF on, rate limits off, the network
+    check's pace capped (LOOPBACK_RATE_CAP_KBPS)."""
     application = create_app(
         {
             "TESTING": True,
@@ -140,6 +149,7 @@ def live_app(migrated_database, tmp_path_factory):
             "WTF_CSRF_ENABLED": True,
             "RATELIMIT_ENABLED": False,
             "SMTP_HOST": "",
+            "NETWORK_RATE_CAP_KBPS": LOOPBACK_RATE_CAP_KBPS,
         }
     )
     application.instance_path = str(tmp_path_factory.mktemp("live-instance"))

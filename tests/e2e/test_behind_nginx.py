@@ -150,6 +150,7 @@ def stack(nginx_binary, migrated_database, live_app, tmp_path_factory):
         "PREFLIGHT_RATELIMIT_PUBLIC": f"{PUBLIC_LIMIT} per minute",
         "PREFLIGHT_METRICS_TOKEN": METRICS_TOKEN,
         "PREFLIGHT_METRICS_ALLOW": "127.0.0.2",
+        "PREFLIGHT_NETWORK_RATE_CAP_KBPS": str(live_app.config["NETWORK_RATE_CAP_KBPS"]),
     }
     secret = live_app.config["SECRET_KEY"]  # the key the factories sign links with
     web = GunicornServer(migrated_database, secret, folder / "web.log", workers=1, threads=4, env=settings)

@@ -221,6 +221,19 @@ def test_capped_rates_are_flagged():
     assert finding.details["download_capped"] and finding.details["upload_capped"]
 
 
+def test_the_at_least_line_is_the_cap_the_server_ran_with():
+    # A server capped at 8 Mbit/s (NETWORK_RATE_CAP_KBPS) says so in its record: 8.4 Mbit/s at the IP
+    # level is then "more than", not a line's own rate; 7 Mbit/s is below the cap's wobble.
+    capped = assess(payload(download_kbps=8400.0), record(upload_kbps=8400.0, rate_cap_kbps=8000), ZOOM, "attendee")
+    assert capped.details["download_capped"] and capped.details["upload_capped"]
+    below = assess(payload(download_kbps=7000.0), record(upload_kbps=7000.0, rate_cap_kbps=8000), ZOOM, "attendee")
+    assert not below.details["download_capped"] and not below.details["upload_capped"]
+    # Without the field (an older record), the protocol's default cap applies.
+    assert not assess(payload(download_kbps=8400.0), record(upload_kbps=8400.0), ZOOM, "attendee").details[
+        "upload_capped"
+    ]
+
+
 def test_judge_uses_only_a_genuine_record_for_this_participant_and_run(app):
     secret = app.config["SECRET_KEY"]
     ctx = Context(profile=ZOOM, role="attendee", client=client_info(""), participant_id=1, run_key="run-judge-1")

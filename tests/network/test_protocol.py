@@ -130,6 +130,19 @@ def test_rates_are_paced_to_the_cap(net):
     assert result["server_record"]["upload_kbps"] <= cap_wire * 1.1
 
 
+def test_an_operators_lower_cap_paces_both_directions_and_is_signed(app, net, client, link):
+    # NETWORK_RATE_CAP_KBPS: the page learns the cap from /network/config (the reference client is
+    # told it as the page would be), the server paces its download to it and signs it in the record.
+    app.config["NETWORK_RATE_CAP_KBPS"] = 4000
+    assert client.get(f"/c/{link[1]}/network/config").get_json()["rate_cap_kbps"] == 4000
+    result = net.run("run-cap-2", idle_s=0.5, phase_cap_s=3.0, rate_cap_kbps=4000)
+    cap_wire = 4000 * (P.CHUNK_PAYLOAD_BYTES + P.PACKET_OVERHEAD_BYTES) / P.CHUNK_PAYLOAD_BYTES
+    record = result["server_record"]
+    assert record["rate_cap_kbps"] == 4000
+    assert 0.5 * cap_wire < result["download_kbps"] <= cap_wire * 1.1
+    assert 0.5 * cap_wire < record["upload_kbps"] <= cap_wire * 1.1
+
+
 def test_config_gives_no_ice_server_by_default(client, link):
     _, token = link
     data = client.get(f"/c/{token}/network/config").get_json()
