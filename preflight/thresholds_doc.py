@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROBE_THRESHOLDS, PROFILES, Profile
+from .profiles import DEVICE_NEEDS, DEVICE_THRESHOLDS, PROBE_THRESHOLDS, PROFILES, SERVER_LOAD_THRESHOLDS, Profile
 
 
 def _hosts_line(profile: Profile) -> str:
@@ -73,6 +73,7 @@ def render() -> str:
         lines += _profile_section(profile)
     lines += _device_section()
     lines += _probe_section()
+    lines += _server_load_section()
     return "\n".join(lines)
 
 
@@ -84,12 +85,8 @@ def _device_section() -> list[str]:
         "Judged in `preflight/checks/camera.py` and `microphone.py`; durations, the clip level and the",
         "dBFS floor also shape the measurement in the page.",
         "",
-        "| name | value | unit | source |",
-        "| --- | --- | --- | --- |",
     ]
-    for item in fields(DEVICE_THRESHOLDS):
-        threshold = getattr(DEVICE_THRESHOLDS, item.name)
-        lines.append(f"| `{item.name}` | {threshold.value:.4g} | {threshold.unit} | {threshold.source} |")
+    lines += _threshold_table(DEVICE_THRESHOLDS)
     lines += ["", "Failures of a device a role only recommends are warnings:", ""]
     for role, needs in DEVICE_NEEDS.items():
         lines.append(f"- {role}: " + ", ".join(f"{check} {need}" for check, need in needs.items()))
@@ -106,11 +103,32 @@ def _probe_section() -> list[str]:
         "network is a different public address prefix (HTTP, or media when both are known); a worse one is",
         "relayed media now but not then, a round trip above both RTT limits, or a rate below the ratio.",
         "",
-        "| name | value | unit | source |",
-        "| --- | --- | --- | --- |",
     ]
-    for item in fields(PROBE_THRESHOLDS):
-        threshold = getattr(PROBE_THRESHOLDS, item.name)
-        lines.append(f"| `{item.name}` | {threshold.value:.4g} | {threshold.unit} | {threshold.source} |")
+    lines += _threshold_table(PROBE_THRESHOLDS)
     lines.append("")
+    return lines
+
+
+def _server_load_section() -> list[str]:
+    """When the server's own WebRTC loop was too busy for a phase's figures to judge the line."""
+    lines = [
+        "## Server load (every platform)",
+        "",
+        "Measured in `preflight/network/loop_load.py` for each phase of a check, judged in",
+        "`preflight/checks/network.py`: in a phase where either figure is above its value, the failures",
+        "that phase's figures would give (rates, delay, jitter, loss) are set aside, and the participant",
+        "is told the test server was too busy (`server_busy`) rather than that their line is poor.",
+        "",
+    ]
+    lines += _threshold_table(SERVER_LOAD_THRESHOLDS)
+    lines.append("")
+    return lines
+
+
+def _threshold_table(thresholds) -> list[str]:
+    """A Markdown table of a thresholds dataclass: name, value, unit, source."""
+    lines = ["| name | value | unit | source |", "| --- | --- | --- | --- |"]
+    for item in fields(thresholds):
+        threshold = getattr(thresholds, item.name)
+        lines.append(f"| `{item.name}` | {threshold.value:.4g} | {threshold.unit} | {threshold.source} |")
     return lines

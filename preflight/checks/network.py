@@ -27,8 +27,10 @@ Reasons, worst first (each with its guide section):
 - warn ``vpn_proxy`` (HTTP and media arrive from different public addresses) ``firewall-vpn-proxy#vpn-proxy``
 - warn ``tab_hidden`` (tab hidden or timers throttled: bandwidth failures become warnings)
   ``network-quality#background-tab``
-- warn ``server_busy`` (no free slot before the page gave up) / ``measurement_incomplete``
-  (a phase timed out or the server's record is missing) ``how-to-run-check#network``
+- warn ``server_busy`` (no free slot before the page gave up, or the server's loop could not keep
+  up during a phase whose figures failed: those failures are set aside, see ``SET_ASIDE``) /
+  ``measurement_incomplete`` (a phase timed out or the server's record is missing)
+  ``how-to-run-check#network``
 - pass ``network_ok``.
 """
 
@@ -47,6 +49,7 @@ from ..netrules import stats
 from ..netrules.mos import mos
 from ..netrules.summary import verify
 from ..profiles import PROBE_THRESHOLDS as PROBE
+from ..profiles import SERVER_LOAD_THRESHOLDS as SERVER_LOAD
 from ..profiles import Limit, Profile
 from .base import Context, Finding, Payload, worst
 from .it_needs import it_details
@@ -94,6 +97,34 @@ PRECEDENCE = (
     "server_busy",
     "measurement_incomplete",
 )
+
+# What a phase measured by a strained server can wrongly blame on the line: a loop that wakes late
+# holds echoes (round trip, jitter, loaded delay), a full socket buffer drops probes (loss) and
+# collapses SCTP's window (rates).
+SET_ASIDE = {
+    P.PHASE_IDLE: ("high_latency", "high_jitter", "packet_loss"),
+    P.PHASE_DOWN: ("low_download", "bufferbloat", "packet_loss"),
+    P.PHASE_UP: ("low_upload", "bufferbloat", "packet_loss"),
+}
+
+
+def strained_phases(record: dict | None) -> list[int]:
+    """The phases in which the server's WebRTC loop could not keep up (record's ``server_load``,
+    judged against profiles.SERVER_LOAD_THRESHOLDS)."""
+    load = record.get("server_load") if record else None
+    if not isinstance(load, dict):
+        return []
+    strained = []
+    for phase in SET_ASIDE:
+        window = load.get(str(phase))
+        if not isinstance(window, dict):
+            continue
+        late, cpu = _num(window.get("late_p90_ms")), _num(window.get("cpu"))
+        if (late is not None and late > SERVER_LOAD.late_p90_ms.value) or (
+            cpu is not None and cpu > SERVER_LOAD.cpu.value
+        ):
+            strained.append(phase)
+    return strained
 
 
 def capped_kbps(record: dict | None) -> float:
@@ -311,6 +342,13 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
             issues["bufferbloat"] = "warn"
         if _proxy_suspected(record):
             issues["vpn_proxy"] = "warn"
+        # A server that could not keep up must not call the line slow or lossy: "our server was too
+        # busy" instead, which asks for another try later.
+        set_aside = {name for phase in strained_phases(record) for name in SET_ASIDE[phase] if name in issues}
+        for name in set_aside:
+            del issues[name]
+        if set_aside:
+            issues["server_busy"] = "warn"
         if untrusted:
             issues["tab_hidden"] = "warn"
     verdict = worst(issues.values())
@@ -324,6 +362,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
         "selected": p.selected.model_dump() if p.selected else None,
         "timeouts": list(p.timeouts),
         "untrusted": p.hidden or p.throttled,
+        "server_strained": [name for name, phase in P.PHASE_NAMES.items() if phase in strained_phases(record)],
         "download_settled": p.download_settled,
         "upload_settled": bool(record and record.get("upload_settled")),
         "download_capped": (metrics.get("download_kbps") or 0) >= capped_kbps(record),

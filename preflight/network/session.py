@@ -29,6 +29,7 @@ from .download import DownloadSender
 from .hidden_hosts import reveal_hidden_hosts
 from .public_address import announce_public
 from .spare_uplink import SpareUplink
+from .loop_load import LOOP_LOAD
 from .timing import TRACE, now_ms, number, rounded, trace
 from .upload import UploadMeter
 
@@ -106,6 +107,9 @@ class CheckSession:
         self._last_heard = self.created
         self._pcs: list[RTCPeerConnection] = []
         self.summary_sent = False
+        self.phase_starts: dict[int, float] = {P.PHASE_IDLE: self.created}
+        self.phase_ends: dict[int, float] = {}  # when each phase gave way to the next (server_load)
+        self._holds_loop_load = False
 
     # ----- set-up -------------------------------------------------------------------------
     async def accept(self, offers: list[Offer], negotiated: bool = False) -> list[dict]:
@@ -116,6 +120,9 @@ class CheckSession:
         Raises ``udp_ports.PortsExhausted`` when ``MEDIA_UDP_PORTS`` has no free port left."""
         sctp.install()  # aiortc's repeated fast retransmissions (sctp.py), patched once per process
         dtls.install()  # and its DTLS client's deafness to the peer's retransmissions (dtls.py)
+        if not self._holds_loop_load:
+            LOOP_LOAD.acquire()
+            self._holds_loop_load = True
         answers = []
         for offer in offers:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
@@ -273,6 +280,8 @@ class CheckSession:
             return  # phases only move forward
         if self.phase == P.PHASE_DOWN:
             self.spare_uplink.stop()
+        self.phase_ends[self.phase] = now_ms()
+        self.phase_starts[phase] = now_ms()
         self.phase, self.phase_started = phase, now_ms()
         rtt = data.get("rtt_ms")
         if isinstance(rtt, (int, float)) and 0 <= rtt < 10_000:
@@ -327,7 +336,20 @@ class CheckSession:
             "http_addr": self.http_addr,
             "download_payload_sent": self.download.payload_sent,
             "rate_cap_kbps": self.download.rate_cap_kbps,  # the judge's "at least" line (checks/network.py)
+            "server_load": self._server_load(),
         }
+
+    def _server_load(self) -> dict[str, dict]:
+        """How busy the WebRTC loop was in each phase so far (loop_load.py), by phase number: the
+        judge sets aside what a phase measured while the server could not keep up."""
+        load = {}
+        for phase, started in self.phase_starts.items():
+            if phase == P.PHASE_IDLE and self.connected_at is not None:
+                started = max(started, self.connected_at)  # the set-up's own work is not the idle phase's
+            window = LOOP_LOAD.window(started, self.phase_ends.get(phase, now_ms()))
+            if window is not None and phase != P.PHASE_END:
+                load[str(phase)] = window
+        return load
 
     # ----- lifetime -----------------------------------------------------------------------
     async def _watchdog(self) -> None:
@@ -355,6 +377,9 @@ class CheckSession:
             return
         self.closed.set()
         self.close_reason = reason
+        if self._holds_loop_load:
+            LOOP_LOAD.release()
+            self._holds_loop_load = False
         self.phase = P.PHASE_END
         if TRACE:
             self.upload.trace_channels()

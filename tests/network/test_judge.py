@@ -284,3 +284,46 @@ def test_rate_rules():
     assert stats.warmup_ms(600) == 1200 and stats.warmup_ms(20) == 1000
     assert stats.mean_abs_delta([10, 12, 10, 12]) == 2
     assert stats.loss_pct(0, 0) is None and stats.loss_pct(100, 97) == 3
+
+
+BUSY = {"late_p90_ms": 80.0, "cpu": 0.5, "ticks": 400}
+QUIET = {"late_p90_ms": 1.5, "cpu": 0.3, "ticks": 400}
+
+
+def test_a_strained_server_is_blamed_instead_of_the_line():
+    # The server's loop woke 80 ms late in the upload: the low upload it read is set aside.
+    strained = record(upload_kbps=300.0, server_load={"0": QUIET, "1": QUIET, "2": BUSY})
+    finding = assess(payload(), strained, ZOOM, "attendee")
+    assert (finding.verdict, finding.reason, finding.guide) == ("warn", "server_busy", "how-to-run-check#network")
+    assert [i["reason"] for i in finding.details["issues"]] == ["server_busy"]
+    assert finding.details["server_strained"] == ["up"]
+    assert finding.metrics["upload_kbps"] == 300.0  # still shown as measured
+    # A loop on the CPU 95 % of the download is strained too; the download's failure is set aside,
+    # as is the loaded delay, while the quiet upload's own failure stands.
+    busy_cpu = {"late_p90_ms": 2.0, "cpu": 0.95, "ticks": 400}
+    both = record(upload_kbps=300.0, server_load={"0": QUIET, "1": busy_cpu, "2": QUIET})
+    finding = assess(payload(download_kbps=300.0, loaded_rtt_down_ms=900.0), both, ZOOM, "attendee")
+    reasons = [i["reason"] for i in finding.details["issues"]]
+    assert (finding.verdict, finding.reason) == ("warn", "low_upload") and reasons == ["low_upload", "server_busy"]
+    assert finding.details["server_strained"] == ["down"]
+
+
+def test_a_strained_idle_phase_sets_aside_delay_jitter_and_loss_only():
+    late_idle = record(server_load={"0": BUSY}, jitter_up_ms=150.0, loss_up_pct=12.0)
+    finding = assess(payload(rtt_ms=500.0), late_idle, ZOOM, "attendee")
+    assert (finding.verdict, finding.reason) == ("warn", "server_busy")
+    # A relayed TCP path is no measurement of the server's: it stays.
+    tcp = payload(selected={"local_type": "relay", "remote_type": "host", "protocol": "udp", "relay_protocol": "tls"})
+    finding = assess(tcp, late_idle, ZOOM, "attendee")
+    assert [i["reason"] for i in finding.details["issues"]] == ["tcp_only_turn", "server_busy"]
+
+
+def test_a_strained_server_that_measured_a_good_line_still_passes():
+    # What a strained server measured is a lower bound: when it already meets the needs, it passes.
+    finding = assess(payload(), record(server_load={"0": BUSY, "1": BUSY, "2": BUSY}), ZOOM, "attendee")
+    assert (finding.verdict, finding.reason) == ("pass", "network_ok")
+    assert finding.details["server_strained"] == ["idle", "down", "up"]
+    # Quiet, missing or malformed load figures strain nothing.
+    for load in ({"0": QUIET, "1": QUIET, "2": QUIET}, None, "busy", {"2": "x"}, {"2": {"late_p90_ms": "slow"}}):
+        finding = assess(payload(), record(upload_kbps=300.0, server_load=load), ZOOM, "attendee")
+        assert finding.reason == "low_upload" and finding.details["server_strained"] == []
