@@ -9,7 +9,8 @@ each check's ground truth is the pace cap (``--rate-cap-kbps``, the participant'
 in this model, applied by the server to downloads and by the client to uploads), so a figure
 below it means the server could not keep up. For each level K, K checks start together,
 ``--rounds`` times; the table gives the rates as a share of the cap (worst check), the RTT,
-the verdicts, the server worker's CPU use and the CPU seconds per check.
+the verdicts, how many checks the server judged strained (its loop could not keep up in some
+phase: preflight/network/loop_load.py), the server worker's CPU use and the CPU seconds per check.
 
 A level is "within targets" when every check connected, got its signed record, measured both
 rates within 10 % of the cap and an RTT under 5 ms (loopback: anything more is queueing in the
@@ -37,6 +38,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE / "netlab"))
 
 import preflight_check as lab_plugin  # noqa: E402
+
+from preflight.checks.network import strained_phases  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 WIRE = (1161 + 93) / 1161  # payload -> IP level (protocol.CHUNK_PAYLOAD_BYTES, PACKET_OVERHEAD_BYTES)
@@ -117,6 +120,8 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
     ups = [(r["metrics"].get("upload_kbps") or 0) / cap_wire for r in rows]
     rtts = [r["metrics"].get("rtt_ms") for r in rows if r["metrics"].get("rtt_ms") is not None]
     durations = [(r["raw"] or {}).get("duration_ms") or 0 for r in rows]
+    # Checks whose server said it could not keep up in some phase (loop_load.py, SERVER_LOAD_THRESHOLDS).
+    strained = sum(1 for r in rows if strained_phases(lab_plugin.server_record(r["raw"] or {})))
     ok = (
         all(r["verdict"] is not None and (r["raw"] or {}).get("server") for r in rows)
         and min(downs + ups) >= 0.9
@@ -135,6 +140,7 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
         "rtt_ms_median": round(statistics.median(rtts), 1) if rtts else None,
         "rtt_ms_max": round(max(rtts), 1) if rtts else None,
         "verdicts": {v: sum(1 for r in rows if r["verdict"] == v) for v in {r["verdict"] for r in rows}},
+        "strained": strained,
         "check_s_median": round(statistics.median(durations) / 1000, 1),
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_share": round(server_cpu / wall, 2),
@@ -204,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{a.client_cpus}"
         )
         print(
-            "| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | check s | server core | "
+            "| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | strained | check s | "
+            "server core | "
             "CPU s/check | core per running check | client core | within targets |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for k in levels:
             row = level(a, url, token_file, worker, k)
             report["levels"].append(row)
@@ -215,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {k} | {row['checks']} | {row['down_share_min']:.2f} / {row['down_share_median']:.2f} | "
                 f"{row['up_share_min']:.2f} / {row['up_share_median']:.2f} | {row['rtt_ms_median']} / "
                 f"{row['rtt_ms_max']} | "
-                f"{row['verdicts']} | {row['check_s_median']} | {row['server_cpu_share']:.0%} | "
+                f"{row['verdicts']} | {row['strained']} | {row['check_s_median']} | {row['server_cpu_share']:.0%} | "
                 f"{row['server_cpu_s_per_check']} | "
                 f"{row['server_core_per_running_check']} | {row['client_cpu_share']:.0%} | "
                 f"{'yes' if row['ok'] else 'no'} |",

@@ -235,7 +235,7 @@ def runs_table(records: list[dict], client: str | None = None) -> str:
         result = rec.get("result") or {}
         m, raw = result.get("metrics") or {}, result.get("raw") or {}
         rows = {r["figure"]: r for r in judgement.get("rows", [])}
-        server = _server_record(raw)
+        server = server_record(raw)
 
         def rate(figure):
             r = rows.get(figure) or {}
@@ -372,7 +372,7 @@ def burst_scenarios(rates: list[int], bursts: list[int], rtt_ms: float) -> list:
     ]
 
 
-def _server_record(raw: dict) -> dict:
+def server_record(raw: dict) -> dict:
     """The server's signed record inside the payload, read without checking the signature (the
     lab's own server signed it): itsdangerous' base64 JSON, zlib-compressed when it starts with '.'."""
     import base64
@@ -413,7 +413,7 @@ def sweep_table(records: list[dict]) -> str:
             lines.append(f"| {rate} | {bucket} | {rec.get('error') or 'no result'} | | | |")
             continue
         m, raw = result.get("metrics") or {}, result.get("raw") or {}
-        server = _server_record(raw)
+        server = server_record(raw)
         split = f" [{_fmt(server.get('upload_window_kbps')) or '-'} / {_fmt(server.get('upload_busy_kbps')) or '-'}]"
         down_split = f" [{_fmt(raw.get('download_window_kbps')) or '-'} / {_fmt(raw.get('download_busy_kbps')) or '-'}]"
         duration = raw.get("duration_ms")
@@ -431,7 +431,7 @@ def sweep_windows(records: list[dict]) -> str:
     lines = []
     for rec in records:
         raw = (rec.get("result") or {}).get("raw") or {}
-        server = _server_record(raw)
+        server = server_record(raw)
         lines.append(f"{rec['scenario']['name']}: down {raw.get('download_windows')} up {server.get('upload_windows')}")
     return "\n".join(lines)
 

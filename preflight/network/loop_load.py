@@ -37,13 +37,19 @@ class LoopLoad:
 
     def acquire(self) -> None:
         """A check begins (call on the loop): keep the ticker running."""
+        loop = asyncio.get_running_loop()
+        if self._task is not None and self._task.get_loop() is not loop:
+            # The host's loop was replaced (a worker's shutdown, a fork): its checks and ticker are gone.
+            self._task, self._users = None, 0
         self._users += 1
         if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._tick())
+            self._task = loop.create_task(self._tick())
 
     def release(self) -> None:
-        """A check ended: the ticker stops at its next tick once no check is left."""
+        """A check ended: the ticker stops once no check is left."""
         self._users = max(0, self._users - 1)
+        if self._users == 0 and self._task is not None:
+            self._task.cancel()  # at once: a worker's loop may stop right after its last check closes
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
