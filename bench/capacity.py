@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -121,7 +122,9 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
     rtts = [r["metrics"].get("rtt_ms") for r in rows if r["metrics"].get("rtt_ms") is not None]
     durations = [(r["raw"] or {}).get("duration_ms") or 0 for r in rows]
     # Checks whose server said it could not keep up in some phase (loop_load.py, SERVER_LOAD_THRESHOLDS).
-    strained = sum(1 for r in rows if strained_phases(lab_plugin.server_record(r["raw"] or {})))
+    records = [lab_plugin.server_record(r["raw"] or {}) for r in rows]
+    strained = sum(1 for record in records if strained_phases(record))
+    windows = [w for record in records for w in (record.get("server_load") or {}).values()]
     ok = (
         all(r["verdict"] is not None and (r["raw"] or {}).get("server") for r in rows)
         and min(downs + ups) >= 0.9
@@ -139,8 +142,11 @@ def level(args, url: str, token_file: str, worker: int, k: int) -> dict:
         "up_share_median": round(statistics.median(ups), 3),
         "rtt_ms_median": round(statistics.median(rtts), 1) if rtts else None,
         "rtt_ms_max": round(max(rtts), 1) if rtts else None,
-        "verdicts": {v: sum(1 for r in rows if r["verdict"] == v) for v in {r["verdict"] for r in rows}},
+        "verdicts": dict(Counter(f"{r['verdict']} {r.get('reason')}" for r in rows)),
         "strained": strained,
+        # The worst phase of any check: the loop's late wake-ups (p90, ms) and its CPU share.
+        "loop_late_max_ms": max((w["late_p90_ms"] for w in windows), default=None),
+        "loop_cpu_max": max((w["cpu"] for w in windows), default=None),
         "check_s_median": round(statistics.median(durations) / 1000, 1),
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_share": round(server_cpu / wall, 2),
@@ -210,11 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{a.client_cpus}"
         )
         print(
-            "| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | strained | check s | "
-            "server core | "
-            "CPU s/check | core per running check | client core | within targets |"
+            "| concurrent | checks | down min/med | up min/med | RTT med/max ms | verdicts | strained | "
+            "loop late ms / CPU, worst phase | check s | server core | CPU s/check | core per running check | "
+            "client core | within targets |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for k in levels:
             row = level(a, url, token_file, worker, k)
             report["levels"].append(row)
@@ -222,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {k} | {row['checks']} | {row['down_share_min']:.2f} / {row['down_share_median']:.2f} | "
                 f"{row['up_share_min']:.2f} / {row['up_share_median']:.2f} | {row['rtt_ms_median']} / "
                 f"{row['rtt_ms_max']} | "
-                f"{row['verdicts']} | {row['strained']} | {row['check_s_median']} | {row['server_cpu_share']:.0%} | "
+                f"{row['verdicts']} | {row['strained']} | "
+                f"{row['loop_late_max_ms']} / {row['loop_cpu_max']} | {row['check_s_median']} | "
+                f"{row['server_cpu_share']:.0%} | "
                 f"{row['server_cpu_s_per_check']} | "
                 f"{row['server_core_per_running_check']} | {row['client_cpu_share']:.0%} | "
                 f"{'yes' if row['ok'] else 'no'} |",
