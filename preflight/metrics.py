@@ -36,6 +36,12 @@ NETWORK_CHECK_DURATION = Histogram(
 NETWORK_CHECKS_REJECTED = Counter(
     "preflight_network_checks_rejected", "Offers answered 503 (every slot busy or no answer in time).", ["reason"]
 )
+NETWORK_PHASES_STRAINED = Counter(
+    "preflight_network_phases_strained",
+    "Phases of judged network checks in which the server's WebRTC loop could not keep up (their line failures "
+    "were set aside as 'test server busy').",
+    ["phase"],
+)
 RESULTS_STORED = Counter(
     "preflight_results_stored",
     "Check results posted by participants, by check and storage outcome.",
@@ -52,6 +58,12 @@ REQUEST_LATENCY = Histogram(
 def check_started() -> None:
     """A network check was admitted."""
     NETWORK_CHECKS_LIVE.inc()
+
+
+def network_judged(strained_phases: list[str]) -> None:
+    """A network result was judged; ``strained_phases`` are the phases its server could not keep up in."""
+    for phase in strained_phases:
+        NETWORK_PHASES_STRAINED.labels(phase=phase).inc()
 
 
 def check_finished(reason: str | None, seconds: float) -> None:

@@ -61,6 +61,8 @@ def post_results(token: str):
         return jsonify(error="too_many_runs", message=message, details=[]), 429
     for name, stored in saved.items():
         metrics.RESULTS_STORED.labels(check=name, stored=stored.status).inc()
+    if "network" in findings:
+        metrics.network_judged(findings["network"].details.get("server_strained") or [])
     on_run_judged(get_session(), run)  # a failing run is queued for the support team's next alert digest
     verdicts = {name: r.verdict for name, r in all_results.items()}
     results = {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from prometheus_client import REGISTRY
+
 from preflight.checks.network import NetworkPayload, assess, strained_phases
 from preflight.netrules import protocol as P
 from preflight.network.host import get_host
@@ -41,7 +43,7 @@ def test_each_phase_of_a_check_has_the_loops_load(net):
         assert window["ticks"] >= 5 and window["late_p90_ms"] >= 0 and 0 <= window["cpu"] <= 1
 
 
-def test_a_blocked_server_loop_is_recorded_and_its_failures_set_aside(net):
+def test_a_blocked_server_loop_is_recorded_and_its_failures_set_aside(net, client, link):
     with LoopHog():
         result = net.run("run-load-2")
     record = result["server_record"]
@@ -54,3 +56,15 @@ def test_a_blocked_server_loop_is_recorded_and_its_failures_set_aside(net):
     blamed = {"low_upload", "low_download", "high_latency", "high_jitter", "packet_loss", "bufferbloat"}
     assert not blamed & {issue["reason"] for issue in finding.details["issues"]}
     assert finding.reason in ("network_ok", "server_busy")
+
+    # Posted as the page would: the stored verdict is the same, and operators see the strain.
+    before = {phase: _strained_count(phase) for phase in ("idle", "down", "up")}
+    fields = page.model_dump(exclude_none=True)
+    response = client.post(f"/c/{link[1]}/results", json={"run_id": "run-load-2", "checks": {"network": fields}})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["results"]["network"]["reason"] == finding.reason
+    assert {phase: _strained_count(phase) - before[phase] for phase in before} == {"idle": 1, "down": 1, "up": 1}
+
+
+def _strained_count(phase: str) -> float:
+    return REGISTRY.get_sample_value("preflight_network_phases_strained_total", {"phase": phase}) or 0.0
