@@ -27,9 +27,9 @@ from . import dtls, sctp
 from .aiortc_internals import confine_ports, enlarge_receive_buffers, nominated_remote, sctp_rtt_ms
 from .download import DownloadSender
 from .hidden_hosts import reveal_hidden_hosts
+from .loop_load import LOOP_LOAD
 from .public_address import announce_public
 from .spare_uplink import SpareUplink
-from .loop_load import LOOP_LOAD
 from .timing import TRACE, now_ms, number, rounded, trace
 from .upload import UploadMeter
 

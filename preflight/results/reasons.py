@@ -52,7 +52,7 @@ REASONS = {
     "packet_loss": _l("Data lost on the way (packet loss)"),
     "bufferbloat": _l("Delay grows a lot when the connection is busy"),
     "tab_hidden": _l("Tab was in the background: figures may be too low"),
-    "server_busy": _l("Our server was busy: the network was not measured"),
+    "server_busy": _l("Our server was busy: the network was not measured, or not fully"),
     "measurement_incomplete": _l("Network measurement did not finish"),
 }
 
