@@ -59,8 +59,9 @@ def net(app, link):
 
 @pytest.fixture
 def net_for(app, make_participant):
-    """``net_for()``: a protocol client for a new participant (a participant's new check replaces their running one)."""
-    return lambda: NetClient(app, make_participant()[1])
+    """``net_for(**participant)``: a protocol client for a new participant (a participant's new check
+    replaces their running one); keywords go to ``make_participant`` (``role="presenter"``)."""
+    return lambda **participant: NetClient(app, make_participant(**participant)[1])
 
 
 def _wait_no_live(timeout: float = 10.0) -> int:
