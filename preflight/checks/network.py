@@ -303,6 +303,7 @@ def _proxy_suspected(record: dict | None) -> bool:
 def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) -> Finding:
     """The verdict from the page's payload, the verified server record (or None), the profile and role."""
     metrics = figures(p, record)
+    strained = strained_phases(record)
     issues: dict[str, str] = {}
     if p.state != "connected":
         if p.state == "busy":
@@ -344,7 +345,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
             issues["vpn_proxy"] = "warn"
         # A server that could not keep up must not call the line slow or lossy: "our server was too
         # busy" instead, which asks for another try later.
-        set_aside = {name for phase in strained_phases(record) for name in SET_ASIDE[phase] if name in issues}
+        set_aside = {name for phase in strained for name in SET_ASIDE[phase] if name in issues}
         for name in set_aside:
             del issues[name]
         if set_aside:
@@ -362,7 +363,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
         "selected": p.selected.model_dump() if p.selected else None,
         "timeouts": list(p.timeouts),
         "untrusted": p.hidden or p.throttled,
-        "server_strained": [name for name, phase in P.PHASE_NAMES.items() if phase in strained_phases(record)],
+        "server_strained": [name for name, phase in P.PHASE_NAMES.items() if phase in strained],
         "download_settled": p.download_settled,
         "upload_settled": bool(record and record.get("upload_settled")),
         "download_capped": (metrics.get("download_kbps") or 0) >= capped_kbps(record),

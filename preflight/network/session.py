@@ -107,8 +107,7 @@ class CheckSession:
         self._last_heard = self.created
         self._pcs: list[RTCPeerConnection] = []
         self.summary_sent = False
-        self.phase_starts: dict[int, float] = {P.PHASE_IDLE: self.created}
-        self.phase_ends: dict[int, float] = {}  # when each phase gave way to the next (server_load)
+        self.phase_starts: dict[int, float] = {P.PHASE_IDLE: self.created}  # each ends as the next starts
         self._holds_loop_load = False
 
     # ----- set-up -------------------------------------------------------------------------
@@ -280,9 +279,8 @@ class CheckSession:
             return  # phases only move forward
         if self.phase == P.PHASE_DOWN:
             self.spare_uplink.stop()
-        self.phase_ends[self.phase] = now_ms()
-        self.phase_starts[phase] = now_ms()
         self.phase, self.phase_started = phase, now_ms()
+        self.phase_starts[phase] = self.phase_started
         rtt = data.get("rtt_ms")
         if isinstance(rtt, (int, float)) and 0 <= rtt < 10_000:
             self.idle_rtt_hint_ms = self.download.rtt_hint_ms = float(rtt)
@@ -343,11 +341,14 @@ class CheckSession:
         """How busy the WebRTC loop was in each phase so far (loop_load.py), by phase number: the
         judge sets aside what a phase measured while the server could not keep up."""
         load = {}
-        for phase, started in self.phase_starts.items():
+        starts = sorted(self.phase_starts.items())  # phases only move forward
+        for (phase, started), (_, ended) in zip(starts, starts[1:] + [(None, now_ms())]):
+            if phase == P.PHASE_END:
+                continue
             if phase == P.PHASE_IDLE and self.connected_at is not None:
                 started = max(started, self.connected_at)  # the set-up's own work is not the idle phase's
-            window = LOOP_LOAD.window(started, self.phase_ends.get(phase, now_ms()))
-            if window is not None and phase != P.PHASE_END:
+            window = LOOP_LOAD.window(started, ended)
+            if window is not None:
                 load[str(phase)] = window
         return load
 
