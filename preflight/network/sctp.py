@@ -1,4 +1,4 @@
-"""Two corrections to aiortc's SCTP sender, which the bulk measurements depend on.
+"""Three corrections to aiortc's SCTP, which the bulk measurements depend on.
 
 aiortc (``RTCSctpTransport._receive_sack_chunk``, 1.x) counts a miss for every chunk a SACK
 reports missing and fast-retransmits it at every third miss, again and again: once a chunk has
@@ -27,6 +27,18 @@ meter never saw, and the upload read 15-25 % low in about half the runs (docs/ne
 reports has moved, and the same one again only once a retransmission timeout has passed
 without its acknowledgement, or when T3 expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is
 still repeated.
+
+A third correction, on the receiving side, for Firefox: aiortc (``_receive_forward_tsn_chunk``)
+answers every FORWARD TSN with a SACK at once, an out-of-date one too (its point already passed),
+and Firefox's SCTP (usrsctp) sends a FORWARD TSN for every SACK that reports a cumulative TSN
+below the point it has skipped to. Every SACK already on its way when a probe is abandoned comes
+back as a FORWARD TSN; all but the first are out of date, and each still drew a SACK, which drew
+a FORWARD TSN again whenever another probe had been abandoned in the meantime. With a new loss
+every round trip the chains never end: on the lab's 5 % loss link ~1,850 packets a second each
+way on the control connection in Firefox's upload phase (docs/netlab.md, "What filled Firefox's
+uplink"). ``install()`` answers an out-of-date FORWARD TSN that came without data at most once per
+``STALE_FORWARD_TSN_SACK_S`` (RFC 3758 section 3.6 says SHOULD: it may mean a SACK was lost, and
+the next one repeats it). A FORWARD TSN that moves the point is acknowledged at once, as before.
 """
 
 from __future__ import annotations
@@ -38,11 +50,16 @@ from typing import Any, Awaitable, Callable
 
 from aiortc.rtcsctptransport import RTCSctpTransport
 
-# The aiortc minor release whose private ``_receive_sack_chunk``, ``_update_advanced_peer_ack_point``
-# and ``_t3_expired``, transport fields (``_forward_tsn_chunk``, ``_rto``) and chunk fields
+# The aiortc minor release whose private ``_receive_sack_chunk``, ``_update_advanced_peer_ack_point``,
+# ``_t3_expired`` and ``_receive_forward_tsn_chunk``, transport fields (``_forward_tsn_chunk``,
+# ``_rto``, ``_sack_needed``, ``_last_received_tsn``) and chunk fields
 # (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``) this module was checked
 # against; pyproject.toml pins the same minor release.
 SUPPORTED_AIORTC = "1.16"
+
+# How often an out-of-date FORWARD TSN may draw a SACK of its own: the longest RFC 9260 (6.2)
+# lets a receiver delay one, so a peer that lost the SACK hears again in time.
+STALE_FORWARD_TSN_SACK_S = 0.2
 
 # A miss count no run of SACKs can raise to the fast-retransmit threshold (3).
 _NEVER = -(1 << 30)
@@ -99,6 +116,31 @@ def repeat_forward_tsn_on_timeout(original: Callable[[Any], None]) -> Callable[[
     return t3_expired
 
 
+ForwardTsnHandler = Callable[[Any, Any], Awaitable[None]]
+
+
+def quiet_stale_forward_tsn(original: ForwardTsnHandler) -> ForwardTsnHandler:
+    """``original`` (aiortc's FORWARD TSN handler), with an out-of-date FORWARD TSN answered by a
+    SACK at most once per ``STALE_FORWARD_TSN_SACK_S``."""
+
+    @functools.wraps(original)
+    async def receive_forward_tsn_chunk(self, chunk) -> None:
+        sack_owed = getattr(self, "_sack_needed", False)  # data earlier in the packet owes one anyway
+        last = getattr(self, "_last_received_tsn", None)
+        await original(self, chunk)
+        if sack_owed or last is None or getattr(self, "_last_received_tsn", None) != last:
+            return  # it moved the point (or data came with it): acknowledge at once
+        now = time.monotonic()
+        answered = getattr(self, "_pf_stale_forward_tsn_sack", None)
+        if answered is not None and now - answered < STALE_FORWARD_TSN_SACK_S:
+            self._sack_needed = False  # the next SACK reports the same point
+        else:
+            self._pf_stale_forward_tsn_sack = now
+
+    receive_forward_tsn_chunk.__wrapped_original__ = original  # type: ignore[attr-defined]
+    return receive_forward_tsn_chunk
+
+
 def original_receive_sack_chunk() -> SackHandler:
     """aiortc's own SACK handler (for tests that show why the patch exists)."""
     handler = RTCSctpTransport._receive_sack_chunk
@@ -116,7 +158,7 @@ def check_version(installed: str | None = None) -> None:
 
 
 def install() -> None:
-    """Patch aiortc's SACK handling and FORWARD TSN sending once per process (idempotent)."""
+    """Patch aiortc's SACK handling and FORWARD TSN sending and answering once per process (idempotent)."""
     check_version()
     if not hasattr(RTCSctpTransport._receive_sack_chunk, "__wrapped_original__"):
         RTCSctpTransport._receive_sack_chunk = wrap(RTCSctpTransport._receive_sack_chunk)
@@ -126,3 +168,7 @@ def install() -> None:
         )
     if not hasattr(RTCSctpTransport._t3_expired, "__wrapped_original__"):
         RTCSctpTransport._t3_expired = repeat_forward_tsn_on_timeout(RTCSctpTransport._t3_expired)
+    if not hasattr(RTCSctpTransport._receive_forward_tsn_chunk, "__wrapped_original__"):
+        RTCSctpTransport._receive_forward_tsn_chunk = quiet_stale_forward_tsn(
+            RTCSctpTransport._receive_forward_tsn_chunk
+        )

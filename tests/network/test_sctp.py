@@ -101,6 +101,8 @@ def test_install_is_idempotent():
     sctp.install()
     assert RTCSctpTransport._receive_sack_chunk is patched
     assert sctp.original_receive_sack_chunk() is not patched
+    for name in ("_update_advanced_peer_ack_point", "_t3_expired", "_receive_forward_tsn_chunk"):
+        assert hasattr(getattr(RTCSctpTransport, name), "__wrapped_original__"), name
 
 
 def test_a_transport_without_the_expected_internals_is_left_alone():
@@ -202,3 +204,115 @@ def test_a_forward_tsn_goes_out_once_per_new_point_and_the_receiver_still_skips_
     assert received == ECHOES - len(ECHOES_LOST)
     assert unacknowledged == 0  # every lost echo was skipped: nothing is left waiting
     assert 1 <= forward_tsns <= 2 * len(ECHOES_LOST)
+
+
+# ----- Out-of-date FORWARD TSNs: not every one answered (the Firefox ping-pong) -----------------
+# A sender that sends a FORWARD TSN on every SACK below its point, as Firefox's SCTP does (aiortc's
+# own sender as shipped does the same), loses every tenth of a fast run of probes, and hears the
+# receiver a round trip late: a new probe is abandoned every round trip, so each out-of-date
+# FORWARD TSN's SACK draws another FORWARD TSN.
+
+PROBES, PROBE_INTERVAL_S, LOSE_EVERY, RETURN_DELAY_S = 300, 0.002, 10, 0.05
+
+
+async def _probes(*, patched_receiver: bool) -> tuple[int, int, int, int]:
+    """(FORWARD TSNs sent, SACKs the receiver sent, probes received, TSNs left unacknowledged)."""
+    from aiortc.rtcsctptransport import ForwardTsnChunk, SackChunk
+
+    sctp.install()
+    config = RTCConfiguration(iceServers=[])
+    sender, receiver = RTCPeerConnection(config), RTCPeerConnection(config)
+    received: list[bytes] = []
+    receiver.on("datachannel", lambda channel: channel.on("message", received.append))
+    channel = sender.createDataChannel("probe", ordered=False, maxRetransmits=0)
+    try:
+        await _connect(sender, receiver, channel)
+        sending, receiving = sender.sctp, receiver.sctp
+        for name in ("_update_advanced_peer_ack_point", "_t3_expired"):  # Firefox-like sender
+            original = getattr(RTCSctpTransport, name).__wrapped_original__
+            setattr(sending, name, types.MethodType(original, sending))
+        if not patched_receiver:
+            original = RTCSctpTransport._receive_forward_tsn_chunk.__wrapped_original__
+            receiving._receive_forward_tsn_chunk = types.MethodType(original, receiving)
+        counts = {"forward_tsns": 0, "sacks": 0}
+        send_chunk, answer_chunk = sending._send_chunk, receiving._send_chunk
+        handle_data = sending._handle_data
+        loop = asyncio.get_running_loop()
+
+        async def lossy(chunk):
+            if isinstance(chunk, ForwardTsnChunk):
+                counts["forward_tsns"] += 1
+            if isinstance(chunk, DataChunk) and struct.unpack("!I", chunk.user_data[:4])[0] % LOSE_EVERY == 5:
+                return  # lost on the way
+            await send_chunk(chunk)
+
+        async def counted(chunk):
+            if isinstance(chunk, SackChunk):
+                counts["sacks"] += 1
+            await answer_chunk(chunk)
+
+        async def late(data):  # the return path's round trip
+            loop.call_later(RETURN_DELAY_S, lambda: asyncio.ensure_future(handle_data(data)))
+
+        sending._send_chunk, receiving._send_chunk, sending._handle_data = lossy, counted, late
+        for n in range(PROBES):
+            channel.send(struct.pack("!I", n) + bytes(28))
+            await asyncio.sleep(PROBE_INTERVAL_S)
+
+        def unacknowledged() -> int:
+            return (sending._local_tsn - 1 - receiving._last_received_tsn) % (1 << 32)
+
+        deadline = time.monotonic() + 6  # the last losses are skipped on a T3 timeout (>= 1 s)
+        while unacknowledged() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        return counts["forward_tsns"], counts["sacks"], len(received), unacknowledged()
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+def test_aiortc_as_shipped_answers_every_out_of_date_forward_tsn_and_the_exchange_runs_away():
+    # Why the third correction exists: if this starts failing, aiortc has changed and it can go.
+    forward_tsns, sacks, _, _ = asyncio.run(_probes(patched_receiver=False))
+    assert forward_tsns > 5 * PROBES
+    assert sacks > 5 * PROBES
+
+
+def test_out_of_date_forward_tsns_are_answered_sparingly_and_every_loss_is_still_skipped():
+    forward_tsns, sacks, received, unacknowledged = asyncio.run(_probes(patched_receiver=True))
+    assert received == PROBES - PROBES // LOSE_EVERY  # every probe not lost arrived
+    assert unacknowledged == 0  # every lost probe was skipped: nothing is left waiting
+    # About one SACK per probe received, plus one per FORWARD TSN that moved the point.
+    assert sacks <= 1.3 * PROBES
+    assert forward_tsns <= 1.3 * PROBES
+
+
+def test_an_out_of_date_forward_tsn_is_answered_again_once_the_interval_has_passed(monkeypatch):
+    """A duplicate may mean the SACK was lost (RFC 3758 3.6): one answer per interval, not none."""
+    clock = [100.0]
+    monkeypatch.setattr(sctp.time, "monotonic", lambda: clock[0])
+
+    async def original(self, chunk):  # aiortc's handler: always owes a SACK, moves the point if new
+        self._sack_needed = True
+        if chunk > self._last_received_tsn:
+            self._last_received_tsn = chunk
+
+    handler = sctp.quiet_stale_forward_tsn(original)
+    transport = types.SimpleNamespace(_sack_needed=False, _last_received_tsn=10)
+
+    def answered(cumulative_tsn: int) -> bool:
+        transport._sack_needed = False
+        asyncio.run(handler(transport, cumulative_tsn))
+        return transport._sack_needed
+
+    assert answered(12)  # moves the point: acknowledged at once
+    assert answered(12)  # the first out-of-date one is answered
+    clock[0] += 0.05
+    assert answered(11) is False  # within the interval: the next SACK will say it
+    assert answered(12) is False
+    clock[0] += sctp.STALE_FORWARD_TSN_SACK_S
+    assert answered(12)  # the interval has passed: answered again
+    assert answered(13)  # a new point is never held back
+    transport._sack_needed = True  # data earlier in the same packet owes a SACK anyway
+    asyncio.run(handler(transport, 13))
+    assert transport._sack_needed
