@@ -106,7 +106,8 @@ def run_one(lab: netlab.Lab, sc: scen.Scenario, args) -> dict:
         "repo": str(REPO),
     }
     env = dict(os.environ, PREFLIGHT_NETLAB_SCENARIO=json.dumps(sc.as_dict()))
-    log_path = Path(args.log_dir) / f"server-{sc.name}.log" if args.log_dir else None
+    # One log per run (a repeated scenario keeps every run's), named like the capture.
+    log_path = Path(args.log_dir) / f"server-{sc.name}-{int(time.time())}.log" if args.log_dir else None
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     server = lab.popen_in(
         netlab.SERVER_NS, fill(args.server_cmd, values), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -153,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=1, help="runs per scenario")
     p.add_argument("--server-timeout", type=float, default=30, help="seconds to wait for the server")
     p.add_argument("--client-timeout", type=float, default=120, help="seconds per client run")
-    p.add_argument("--log-dir", help="write each server's output to DIR/server-<scenario>.log")
+    p.add_argument("--log-dir", help="write each server's output to DIR/server-<scenario>-<time>.log (one per run)")
     p.add_argument("--json", help="write every record to this file")
     return p
 

@@ -24,9 +24,9 @@ download fills the downlink; on the lab's satellite link (600 ms) the loops then
 ~600 SACKs a second for 2-4 s of the upload phase, ~450 kbit/s of a 2 Mbit/s uplink the upload
 meter never saw, and the upload read 15-25 % low in about half the runs (docs/netlab.md,
 "The satellite upload's missing fifth"). ``install()`` sends a FORWARD TSN when the point it
-reports has moved, and the same one again only once a retransmission timeout has passed
-without its acknowledgement, or when T3 expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is
-still repeated.
+reports has moved, and the same one again only once 1.5 smoothed round trips have passed
+without its acknowledgement (by then every SACK sent before it arrived is in), or when T3
+expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is still repeated, within a round trip.
 
 A third correction, on the receiving side, for Firefox: aiortc (``_receive_forward_tsn_chunk``)
 answers every FORWARD TSN with a SACK at once, an out-of-date one too (its point already passed),
@@ -52,10 +52,19 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 
 # The aiortc minor release whose private ``_receive_sack_chunk``, ``_update_advanced_peer_ack_point``,
 # ``_t3_expired`` and ``_receive_forward_tsn_chunk``, transport fields (``_forward_tsn_chunk``,
-# ``_rto``, ``_sack_needed``, ``_last_received_tsn``) and chunk fields
+# ``_rto``, ``_srtt``, ``_sack_needed``, ``_last_received_tsn``) and chunk fields
 # (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``) this module was checked
 # against; pyproject.toml pins the same minor release.
 SUPPORTED_AIORTC = "1.16"
+
+# The same FORWARD TSN goes out again once the SACKs sent before it arrived have come back: past
+# one round trip (1.5 smoothed ones, for the spread) a SACK still below its point means it was
+# lost. Not a whole RTO (1 s at least in aiortc): meanwhile the peer's cumulative TSN stays put,
+# gaps pile up past what its SACKs report (Chromium's), their echoes stay "in flight", the window
+# fills and the echoes wait in aiortc until T3, read by the page as a queue of 0.7-1.2 s
+# (docs/netlab.md, "Probes at 600 a second").
+FORWARD_TSN_REPEAT_RTTS = 1.5
+FORWARD_TSN_REPEAT_MIN_S = 0.02
 
 # How often an out-of-date FORWARD TSN may draw a SACK of its own: the longest RFC 9260 (6.2)
 # lets a receiver delay one, so a peer that lost the SACK hears again in time.
@@ -83,9 +92,19 @@ def wrap(original: SackHandler) -> SackHandler:
     return receive_sack_chunk
 
 
+def forward_tsn_repeat_s(transport: Any) -> float:
+    """How long the same FORWARD TSN is kept back: FORWARD_TSN_REPEAT_RTTS smoothed round trips
+    (at least FORWARD_TSN_REPEAT_MIN_S), never more than the retransmission timeout."""
+    rto = getattr(transport, "_rto", 1.0)
+    srtt = getattr(transport, "_srtt", None)
+    if srtt is None:
+        return rto
+    return min(rto, max(FORWARD_TSN_REPEAT_MIN_S, FORWARD_TSN_REPEAT_RTTS * srtt))
+
+
 def limit_forward_tsn(original: Callable[[Any], None]) -> Callable[[Any], None]:
     """``original`` (aiortc's ``_update_advanced_peer_ack_point``), with a FORWARD TSN that reports
-    the same point as the last one kept back until a retransmission timeout has passed."""
+    the same point as the last one kept back for ``forward_tsn_repeat_s``."""
 
     @functools.wraps(original)
     def update_advanced_peer_ack_point(self) -> None:
@@ -95,7 +114,7 @@ def limit_forward_tsn(original: Callable[[Any], None]) -> Callable[[Any], None]:
             return
         now = time.monotonic()
         last = getattr(self, "_pf_forward_tsn", None)  # (cumulative TSN, when) of the last one sent
-        if last is not None and last[0] == chunk.cumulative_tsn and now - last[1] < getattr(self, "_rto", 1.0):
+        if last is not None and last[0] == chunk.cumulative_tsn and now - last[1] < forward_tsn_repeat_s(self):
             self._forward_tsn_chunk = None  # the same FORWARD TSN is still on its way
         else:
             self._pf_forward_tsn = (chunk.cumulative_tsn, now)

@@ -316,3 +316,67 @@ def test_an_out_of_date_forward_tsn_is_answered_again_once_the_interval_has_pass
     transport._sack_needed = True  # data earlier in the same packet owes a SACK anyway
     asyncio.run(handler(transport, 13))
     assert transport._sack_needed
+
+
+# ----- A lost FORWARD TSN is repeated within a round trip or two, not after a whole RTO --------
+
+
+def test_the_same_forward_tsn_waits_one_and_a_half_round_trips_at_most_an_rto():
+    def repeat(srtt, rto=1.0):
+        return sctp.forward_tsn_repeat_s(types.SimpleNamespace(_srtt=srtt, _rto=rto))
+
+    assert repeat(None) == 1.0  # no round trip measured yet: the RTO, as before
+    assert repeat(0.02) == 0.03
+    assert repeat(0.001) == sctp.FORWARD_TSN_REPEAT_MIN_S
+    assert repeat(0.9) == 1.0  # a long round trip: never longer than the RTO
+    assert sctp.forward_tsn_repeat_s(object()) == 1.0  # a transport without the fields
+
+
+async def _skipped_after_a_lost_forward_tsn() -> float:
+    """Seconds from the first (lost) FORWARD TSN until the receiver has skipped the lost echo."""
+    from aiortc.rtcsctptransport import ForwardTsnChunk
+
+    sctp.install()
+    config = RTCConfiguration(iceServers=[])
+    sender, receiver = RTCPeerConnection(config), RTCPeerConnection(config)
+    channel = sender.createDataChannel("probe", ordered=False, maxRetransmits=0)
+    try:
+        await _connect(sender, receiver, channel)
+        transport = sender.sctp
+        send_chunk, handle_data = transport._send_chunk, transport._handle_data
+        loop = asyncio.get_running_loop()
+        lost_at: list[float] = []
+        lost_tsn: list[int] = []
+
+        async def lossy(chunk):
+            if isinstance(chunk, DataChunk) and struct.unpack("!I", chunk.user_data[:4])[0] == 20:
+                lost_tsn.append(chunk.tsn)
+                return  # the echo is lost...
+            if isinstance(chunk, ForwardTsnChunk) and not lost_at:
+                lost_at.append(time.monotonic())
+                return  # ...and so is the first FORWARD TSN that skips it
+            await send_chunk(chunk)
+
+        async def late(data):  # the return path's round trip
+            loop.call_later(RETURN_DELAY_S, lambda: asyncio.ensure_future(handle_data(data)))
+
+        transport._send_chunk, transport._handle_data = lossy, late
+        skipped_at = None
+        for n in range(150):
+            channel.send(struct.pack("!I", n) + bytes(28))
+            await asyncio.sleep(0.005)
+            if skipped_at is None and lost_tsn and lost_at:
+                if (receiver.sctp._last_received_tsn - lost_tsn[0]) % (1 << 32) < (1 << 31):
+                    skipped_at = time.monotonic()
+        assert lost_at and skipped_at is not None
+        return skipped_at - lost_at[0]
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+def test_a_lost_forward_tsn_is_repeated_within_a_few_round_trips():
+    # With the repeat held back for a whole RTO (1 s at least), the receiver's cumulative TSN stood
+    # still that long, and a fast flow's echoes queued in aiortc behind a full window.
+    waited = asyncio.run(_skipped_after_a_lost_forward_tsn())
+    assert waited < 0.4, waited  # about 1.5 round trips of 50 ms, and a SACK to trigger it
