@@ -255,8 +255,8 @@ def mean_abs_delta(transits: Iterable[float]) -> float | None:
 
 
 # The idle phase lasts twice as long when more than LOSSY_SHARE of its probes made no round trip,
-# and the page sends its second half at twice the probe rate (network.js, lossyProbeHz): each
-# direction's loss is then counted on ~1,350 idle probes instead of ~450, and on the unloaded
+# and the page sends its second half at four times the probe rate (network.js, lossyProbeHz): each
+# direction's loss is then counted on ~2,150 idle probes instead of ~450, and on the unloaded
 # direction's probes in the bulk phases (SPARE_SHARE; the downlink's in the upload). Normal links
 # do not pay for it.
 LOSSY_SHARE = 0.01
@@ -273,7 +273,7 @@ def idle_is_lossy(echoes: int, highest_seq_echoed: int) -> bool:
 # upload measured, and the probes found no standing queue (median one-way delay at most
 # SPARE_QUEUE_MS over the idle one). A thin uplink that the acknowledgements crowd (300 kbit/s
 # beside a 4 Mbit/s download) drops probes for want of room, which says nothing of the line:
-# there only the idle probes count. At 5 % loss in the lab this adds ~230 probes to the ~1,350
+# there only the idle probes count. At 5 % loss in the lab this adds ~230 probes to the ~2,150
 # of a lossy idle phase.
 SPARE_SHARE = 0.5
 SPARE_QUEUE_MS = 20.0

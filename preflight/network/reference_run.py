@@ -23,7 +23,7 @@ class Plan:
     phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
     probe_hz: float = 100.0
     idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there mostly
-    lossy_probe_hz: float = 300.0  # a lossy idle phase's second half (stats.idle_is_lossy)
+    lossy_probe_hz: float = 600.0  # a lossy idle phase's second half (stats.idle_is_lossy)
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True

@@ -1,4 +1,4 @@
-"""Three corrections to aiortc's SCTP, which the bulk measurements depend on.
+"""Four corrections to aiortc's SCTP, which the bulk measurements depend on.
 
 aiortc (``RTCSctpTransport._receive_sack_chunk``, 1.x) counts a miss for every chunk a SACK
 reports missing and fast-retransmits it at every third miss, again and again: once a chunk has
@@ -28,7 +28,14 @@ reports has moved, and the same one again only once 1.5 smoothed round trips hav
 without its acknowledgement (by then every SACK sent before it arrived is in), or when T3
 expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is still repeated, within a round trip.
 
-A third correction, on the receiving side, for Firefox: aiortc (``_receive_forward_tsn_chunk``)
+A third correction: the round trip that paces those repeats must be the link's. aiortc times one on the first chunk
+each SACK acknowledges cumulatively, even one a gap block acknowledged long before, which waited
+for the hole ahead of it. On the control connection at 5 % loss its smoothed round trip grew to
+~0.5 s on a 20 ms link, the repeat waited as long, the window filled with echoes the browser no
+longer acknowledged, and nothing moved until T3. ``install()`` times only chunks acknowledged
+for the first time.
+
+A fourth correction, on the receiving side, for Firefox: aiortc (``_receive_forward_tsn_chunk``)
 answers every FORWARD TSN with a SACK at once, an out-of-date one too (its point already passed),
 and Firefox's SCTP (usrsctp) sends a FORWARD TSN for every SACK that reports a cumulative TSN
 below the point it has skipped to. Every SACK already on its way when a probe is abandoned comes
@@ -52,8 +59,8 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 
 # The aiortc minor release whose private ``_receive_sack_chunk``, ``_update_advanced_peer_ack_point``,
 # ``_t3_expired`` and ``_receive_forward_tsn_chunk``, transport fields (``_forward_tsn_chunk``,
-# ``_rto``, ``_srtt``, ``_sack_needed``, ``_last_received_tsn``) and chunk fields
-# (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``) this module was checked
+# ``_rto``, ``_srtt``, ``_rttvar``, ``_sack_needed``, ``_last_received_tsn``) and chunk fields
+# (``_sent_queue``, ``_sent_count``, ``_retransmit``, ``_misses``, ``_acked``) this module was checked
 # against; pyproject.toml pins the same minor release.
 SUPPORTED_AIORTC = "1.16"
 
@@ -77,16 +84,28 @@ SackHandler = Callable[[Any, Any], Awaitable[None]]
 
 
 def wrap(original: SackHandler) -> SackHandler:
-    """``original`` (aiortc's SACK handler), with chunks sent more than once kept from fast retransmission."""
+    """``original`` (aiortc's SACK handler), with chunks sent more than once kept from fast retransmission,
+    and no round trip timed on a chunk a gap block acknowledged earlier."""
 
     @functools.wraps(original)
     async def receive_sack_chunk(self, chunk):
-        for sent in getattr(self, "_sent_queue", ()):
+        queue = getattr(self, "_sent_queue", ())
+        for sent in queue:
             # Sent more than once and not already marked for retransmission: it has been
             # retransmitted, so only the T3 timer may resend it.
             if getattr(sent, "_sent_count", 1) > 1 and not getattr(sent, "_retransmit", False):
                 sent._misses = _NEVER
+        # aiortc times a round trip on the first chunk a SACK acknowledges cumulatively. One a gap
+        # block acknowledged before waited for the hole ahead of it to be filled or skipped: its
+        # "round trip" includes that wait, so it is not timed (RFC 9260 6.3.1 times a chunk on its
+        # first acknowledgement).
+        head = queue[0] if queue else None
+        kept = None
+        if head is not None and getattr(head, "_acked", False) and hasattr(self, "_srtt"):
+            kept = (self._srtt, getattr(self, "_rttvar", None), getattr(self, "_rto", None))
         await original(self, chunk)
+        if kept is not None:
+            self._srtt, self._rttvar, self._rto = kept
 
     receive_sack_chunk.__wrapped_original__ = original  # type: ignore[attr-defined]
     return receive_sack_chunk

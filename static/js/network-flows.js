@@ -17,9 +17,10 @@ function sendProbes(check) {
   // not the path (Firefox holds probes back while its SCTP window is small on a long round trip,
   // docs/netlab.md). Nothing was sent, so no sequence number is used and no loss is counted.
   if (check.probe.bufferedAmount > 0) { check.nextProbeAt = now(); return; }
-  // A lossy idle phase's second half probes twice as fast (stats.idle_is_lossy). Not the bulk
-  // phases: at that rate during the download, Firefox's uplink then held a standing queue of
-  // ~230 ms through the whole upload on a lossy link (docs/netlab.md, "Counting the loss").
+  // A lossy idle phase's second half probes four times as fast (stats.idle_is_lossy; it needs
+  // the SCTP corrections of docs/netlab.md, "Probes at 600 a second"). Not the bulk phases: at
+  // 300 a second during the download, Firefox's uplink then held a standing queue of ~230 ms
+  // through the whole upload on a lossy link (docs/netlab.md, "Counting the loss").
   var plan = check.plan, lossy = check.lossy && check.phase === PHASE.IDLE;
   var interval = 1000 / (lossy ? plan.lossyProbeHz : check.phase ? plan.probeHz : plan.idleProbeHz);
   var t = now(), packet = check.probePacket;

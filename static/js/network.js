@@ -28,7 +28,7 @@ var PLAN = {
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
-  lossyProbeHz: 300,    // a lossy idle phase's second half (stats.idle_is_lossy)
+  lossyProbeHz: 600,    // a lossy idle phase's second half (stats.idle_is_lossy): ~2,150 idle probes at 5 % loss
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };
@@ -42,7 +42,7 @@ var QUICK = {
   summaryMs: 800,
   idleProbeHz: 150,
   probeHz: 100,
-  lossyProbeHz: 300,
+  lossyProbeHz: 600,
   busyMaxMs: 0,
   httpBudgetMs: 0
 };
@@ -298,7 +298,7 @@ NetworkCheck.prototype.listen = function () {
 
 /* ----- idle -------------------------------------------------------------------------------- */
 
-/* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long. */
+/* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long, its second half four times as fast. */
 NetworkCheck.prototype.idle = async function () {
   var result = this.result, idleMs = this.longRtt && this.plan.idleLongRttMs || this.plan.idleMs;
   this.display.say("latency", 0.1);
