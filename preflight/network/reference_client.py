@@ -98,8 +98,9 @@ async def run_check(
         await asyncio.sleep(plan.idle_s)
         if stats.idle_is_lossy(run.echoes_recv.get(P.PHASE_IDLE, 0), run.idle_seq_seen):
             run.lossy = True
+            run.base_rtts = len(run.rtts[P.PHASE_IDLE])
             await asyncio.sleep(plan.idle_s)
-        idle_rtts = [r for _, r in run.rtts[P.PHASE_IDLE]]
+        idle_rtts = run.idle_rtts()
         rtt = median(idle_rtts) if idle_rtts else None
         if plan.download:
             await download(run, ctl, rtt, result)
@@ -148,7 +149,7 @@ async def _send_probes(run: ClientRun, channel) -> None:
 
 
 def _fill_result(run: ClientRun, result: dict, rtt: float | None, ctl_pc: RTCPeerConnection) -> None:
-    idle = [r for _, r in run.rtts[P.PHASE_IDLE]]
+    idle = run.idle_rtts()
     # The control connection's ICE pair, as the page reads it from getStats (host over UDP where unknown).
     selected = selected_pair(ctl_pc) or {"local_type": "host", "remote_type": "host", "protocol": "udp"}
     result.update(

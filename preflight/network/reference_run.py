@@ -64,6 +64,7 @@ class ClientRun:
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
         self.lossy = False  # the idle phase was lengthened for loss: its second half probes at lossy_probe_hz
+        self.base_rtts: int | None = None  # how many idle round trips came before that second half
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
         # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).
@@ -75,6 +76,12 @@ class ClientRun:
         self.summary_event = asyncio.Event()
         self.summary_phase: int | None = None
         self.progress_event = asyncio.Event()
+
+    def idle_rtts(self) -> list[float]:
+        """The idle round trips at the idle phase's own rate, as the page reads them (network.js): a
+        lossy second half probes four times as often, and on a jittery link packets sent closer
+        together wait behind each other."""
+        return [r for _, r in self.rtts[P.PHASE_IDLE][: self.base_rtts]]
 
     def up_queue(self, phase: int, ms: float, idle_rtt: float | None) -> float | None:
         """The uplink's queue over the last ``ms``: the echoes' round trip over the idle one, less
