@@ -28,12 +28,12 @@ reports has moved, and the same one again only once 1.5 smoothed round trips hav
 without its acknowledgement (by then every SACK sent before it arrived is in), or when T3
 expires (RFC 3758 section 3.5 A5): a lost FORWARD TSN is still repeated, within a round trip.
 
-A third correction: the round trip that paces those repeats must be the link's. aiortc times one on the first chunk
-each SACK acknowledges cumulatively, even one a gap block acknowledged long before, which waited
-for the hole ahead of it. On the control connection at 5 % loss its smoothed round trip grew to
-~0.5 s on a 20 ms link, the repeat waited as long, the window filled with echoes the browser no
-longer acknowledged, and nothing moved until T3. ``install()`` times only chunks acknowledged
-for the first time.
+A third correction: the round trip that paces those repeats must be the link's. aiortc times
+one on the first chunk each SACK acknowledges cumulatively, even one a gap block acknowledged
+long before, which waited for the hole ahead of it. On the control connection at 5 % loss its
+smoothed round trip grew to ~0.5 s on a 20 ms link, the repeat waited as long, the window filled
+with echoes the browser no longer acknowledged, and nothing moved until T3. ``install()`` times
+only chunks acknowledged for the first time.
 
 A fourth correction, on the receiving side, for Firefox: aiortc (``_receive_forward_tsn_chunk``)
 answers every FORWARD TSN with a SACK at once, an out-of-date one too (its point already passed),
@@ -93,10 +93,11 @@ STALE_FORWARD_TSN_SACK_S = 0.2
 # A miss count no run of SACKs can raise to the fast-retransmit threshold (3).
 _NEVER = -(1 << 30)
 
-SackHandler = Callable[[Any, Any], Awaitable[None]]
+# aiortc's handlers of a received chunk (SACK, FORWARD TSN): (transport, chunk) -> awaitable.
+ChunkHandler = Callable[[Any, Any], Awaitable[None]]
 
 
-def wrap(original: SackHandler) -> SackHandler:
+def wrap(original: ChunkHandler) -> ChunkHandler:
     """``original`` (aiortc's SACK handler), with chunks sent more than once kept from fast retransmission,
     and no round trip timed on a chunk a gap block acknowledged earlier."""
 
@@ -167,10 +168,7 @@ def repeat_forward_tsn_on_timeout(original: Callable[[Any], None]) -> Callable[[
     return t3_expired
 
 
-ForwardTsnHandler = Callable[[Any, Any], Awaitable[None]]
-
-
-def quiet_stale_forward_tsn(original: ForwardTsnHandler) -> ForwardTsnHandler:
+def quiet_stale_forward_tsn(original: ChunkHandler) -> ChunkHandler:
     """``original`` (aiortc's FORWARD TSN handler), with an out-of-date FORWARD TSN answered by a
     SACK at most once per ``STALE_FORWARD_TSN_SACK_S``."""
 
@@ -192,7 +190,7 @@ def quiet_stale_forward_tsn(original: ForwardTsnHandler) -> ForwardTsnHandler:
     return receive_forward_tsn_chunk
 
 
-def original_receive_sack_chunk() -> SackHandler:
+def original_receive_sack_chunk() -> ChunkHandler:
     """aiortc's own SACK handler (for tests that show why the patch exists)."""
     handler = RTCSctpTransport._receive_sack_chunk
     return getattr(handler, "__wrapped_original__", handler)
@@ -208,19 +206,20 @@ def check_version(installed: str | None = None) -> None:
         )
 
 
+# Each patched method of RTCSctpTransport and the wrapper that corrects it.
+_PATCHES = (
+    ("_receive_sack_chunk", wrap),
+    ("_update_advanced_peer_ack_point", limit_forward_tsn),
+    ("_t3_expired", repeat_forward_tsn_on_timeout),
+    ("_receive_forward_tsn_chunk", quiet_stale_forward_tsn),
+)
+
+
 def install() -> None:
     """Patch aiortc's SACK handling, FORWARD TSN sending and answering, and initial RTO (idempotent)."""
     check_version()
-    if not hasattr(RTCSctpTransport._receive_sack_chunk, "__wrapped_original__"):
-        RTCSctpTransport._receive_sack_chunk = wrap(RTCSctpTransport._receive_sack_chunk)
-    if not hasattr(RTCSctpTransport._update_advanced_peer_ack_point, "__wrapped_original__"):
-        RTCSctpTransport._update_advanced_peer_ack_point = limit_forward_tsn(
-            RTCSctpTransport._update_advanced_peer_ack_point
-        )
-    if not hasattr(RTCSctpTransport._t3_expired, "__wrapped_original__"):
-        RTCSctpTransport._t3_expired = repeat_forward_tsn_on_timeout(RTCSctpTransport._t3_expired)
+    for name, correct in _PATCHES:
+        method = getattr(RTCSctpTransport, name)
+        if not hasattr(method, "__wrapped_original__"):  # once per process
+            setattr(RTCSctpTransport, name, correct(method))
     rtcsctptransport.SCTP_RTO_INITIAL = RTO_INITIAL_S  # read by each transport as it is created
-    if not hasattr(RTCSctpTransport._receive_forward_tsn_chunk, "__wrapped_original__"):
-        RTCSctpTransport._receive_forward_tsn_chunk = quiet_stale_forward_tsn(
-            RTCSctpTransport._receive_forward_tsn_chunk
-        )
