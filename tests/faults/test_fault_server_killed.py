@@ -2,6 +2,9 @@
 
 Real gunicorn on the test database. Participants post their first checks, then the rest are posted
 concurrently and the whole process group is killed in the middle; some posts never get an answer.
+Two workers can answer every post in a few milliseconds, so a kill timed by the clock may land after
+the last answer: two participants' network posts are therefore held back by its last byte (a slow
+uplink) until the kill, which cuts those off for certain while the others race it.
 After a restart every participant's browser posts its run again (as check.js does for anything it
 has no answer for; here even the answered ones): each run is stored once, every check once, and the
 database is consistent.
@@ -16,6 +19,7 @@ import re
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +31,8 @@ SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 PARTICIPANTS = 8
 
 FIRST, REST = ("browser", "camera"), ("microphone", "speakers", "network")
+HELD = "network"  # the post the kill cuts off for certain...
+HOLDERS = 2  # ...for two participants only: a held post keeps one of the server's 8 threads waiting
 
 
 class Browser:
@@ -34,8 +40,8 @@ class Browser:
 
     def __init__(self, base: str, token: str, n: int):
         self.base, self.token, self.run_id = base, token, f"killtest-run-{n:04d}"
-        policy = http.cookiejar.DefaultCookiePolicy()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy)))
+        self.cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.csrf = ""
         self.answered: set[str] = set()
 
@@ -43,11 +49,15 @@ class Browser:
         with self.opener.open(f"{self.base}/c/{self.token}", timeout=10) as page:
             self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.read().decode()).group(1)
 
-    def post(self, check: str) -> int | None:
-        """Post one check's result; the status, or None when the connection died."""
-        body = json.dumps(
+    def body(self, check: str) -> bytes:
+        """The JSON the page posts for one check."""
+        return json.dumps(
             {"run_id": self.run_id, "checks": {check: PAYLOADS[check]}, "context": {"attempts": {check: 1}}}
         ).encode()
+
+    def post(self, check: str) -> int | None:
+        """Post one check's result; the status, or None when the connection died."""
+        body = self.body(check)
         request = urllib.request.Request(
             f"{self.base}/c/{self.token}/results",
             data=body,
@@ -62,6 +72,32 @@ class Browser:
             status = exc.code
         except (OSError, http.client.HTTPException):  # refused, reset, or cut off half-way through the answer
             return None
+        if status == 200:
+            self.answered.add(check)
+        return status
+
+    def post_held(self, check: str, sent: threading.Event, release: threading.Event) -> int | None:
+        """Post one check's result with its last byte held back until `release`; as `post` returns."""
+        body = self.body(check)
+        address = urllib.parse.urlsplit(self.base)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        try:
+            connection.putrequest("POST", f"/c/{self.token}/results")
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", str(len(body)))
+            connection.putheader("X-CSRFToken", self.csrf)
+            connection.putheader("Cookie", "; ".join(f"{c.name}={c.value}" for c in self.cookies))
+            connection.endheaders(body[:-1])
+            sent.set()
+            release.wait(10)
+            connection.send(body[-1:])
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
         if status == 200:
             self.answered.add(check)
         return status
@@ -113,23 +149,32 @@ def test_killed_server_restarts_clean_and_retried_runs_are_stored_once(
             for check in FIRST:
                 assert browser.post(check) == 200
 
-        # The rest of every run, all at once; the server dies while they are in flight.
+        # The rest of every run, all at once; the server dies while they are in flight. The network
+        # posts wait on their last byte, so at least those are cut off whatever the other posts do.
         statuses: list[int | None] = []
-        started = threading.Event()
+        held_statuses: list[int | None] = []
+        started, killed = threading.Event(), threading.Event()
+        held_sent = [threading.Event() for _ in range(HOLDERS)]
 
         def post(job):
             started.set()
             statuses.append(job[0].post(job[1]))
 
-        jobs = [(b, check) for check in REST for b in browsers]
-        with ThreadPoolExecutor(len(jobs)) as pool:
-            futures = [pool.submit(post, job) for job in jobs]
+        def post_held(n):
+            held_statuses.append(browsers[n].post_held(HELD, held_sent[n], killed))
+
+        jobs = [(b, check) for check in REST for n, b in enumerate(browsers) if check != HELD or n >= HOLDERS]
+        with ThreadPoolExecutor(len(jobs) + HOLDERS) as pool:
+            futures = [pool.submit(post_held, n) for n in range(HOLDERS)]
+            assert all(sent.wait(5) for sent in held_sent)
+            futures += [pool.submit(post, job) for job in jobs]
             started.wait(5)
             time.sleep(0.05)
             server.kill()
+            killed.set()
             for future in futures:
                 future.result()
-        assert None in statuses, "the kill should have cut some posts off"
+        assert held_statuses == [None] * HOLDERS, "the kill should have cut the held posts off"
     finally:
         server.kill() if server.proc and server.proc.poll() is None else None
 
