@@ -386,6 +386,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
                 "upload_settled",
                 "probes_up_sent",
                 "probes_up_recv",
+                "probes_longest_gap",
                 "jitter_up_ms",
                 "sctp_rtt_ms",
                 "down_connections",

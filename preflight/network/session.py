@@ -57,6 +57,26 @@ class ProbeCounts:
     received: dict[int, int] = field(default_factory=lambda: {p: 0 for p in range(4)})  # phase -> count
     seq_range: dict[int, list[int]] = field(default_factory=dict)  # phase -> [min, max]
     echoes_sent: dict[int, int] = field(default_factory=dict)  # echo tag (phase | SETTLING) -> count
+    # phase -> [most sequence numbers skipped between two arrivals, longest silence in ms]. Random
+    # loss skips a few probes at a time; hundreds in a row is an outage or a stalled connection,
+    # which the record must let an operator tell apart from a lossy line.
+    longest_gap: dict[int, list[float]] = field(default_factory=dict)
+    last_arrival: dict[int, tuple[int, float]] = field(default_factory=dict)  # phase -> (highest seq, ms)
+
+    def note(self, phase: int, seq: int, received: float) -> None:
+        """Count one probe of ``phase`` with sequence number ``seq`` that arrived at ``received`` ms."""
+        self.received[phase] = self.received.get(phase, 0) + 1
+        lo_hi = self.seq_range.setdefault(phase, [seq, seq])
+        lo_hi[0], lo_hi[1] = min(lo_hi[0], seq), max(lo_hi[1], seq)
+        last = self.last_arrival.get(phase)
+        if last is None:
+            self.last_arrival[phase] = (seq, received)
+            self.longest_gap[phase] = [0, 0.0]
+            return
+        gap = self.longest_gap[phase]
+        gap[0] = max(gap[0], seq - last[0] - 1)
+        gap[1] = max(gap[1], received - last[1])
+        self.last_arrival[phase] = (max(seq, last[0]), received)
 
 
 class CheckSession:
@@ -217,9 +237,7 @@ class CheckSession:
         received = now_ms()
         self._last_heard = received
         counts = self.probes
-        counts.received[phase] = counts.received.get(phase, 0) + 1
-        lo_hi = counts.seq_range.setdefault(phase, [seq, seq])
-        lo_hi[0], lo_hi[1] = min(lo_hi[0], seq), max(lo_hi[1], seq)
+        counts.note(phase, seq, received)
         self.upload.note_probe(received, received - t_page, phase == P.PHASE_IDLE, len(message))
         if phase == P.PHASE_DOWN:  # the page's tag: during the download, no queue settling on purpose
             self.spare_uplink.note_probe(received - t_page)
@@ -325,6 +343,7 @@ class CheckSession:
             "loss_up_pct": rounded(stats.loss_pct(up_sent, up_recv), 2),
             "loss_up_download": spare,  # whether the download phase's probes counted, and why
             "probes_recv": {str(k): v for k, v in counts.received.items()},
+            "probes_longest_gap": {str(k): [v[0], rounded(v[1])] for k, v in counts.longest_gap.items()},
             "echoes_sent": {str(k): v for k, v in counts.echoes_sent.items()},
             "jitter_up_ms": rounded(stats.mean_abs_delta(self.upload.idle_transits), 2),
             "sctp_rtt_ms": rounded(sctp_rtt_ms(self.ctl_pc)),

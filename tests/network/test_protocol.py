@@ -6,6 +6,11 @@ import asyncio
 import gzip
 import json
 
+from sqlmodel import select
+
+from preflight.checks.network import NetworkPayload
+from preflight.db import session_scope
+from preflight.models import CheckResult
 from preflight.netrules import protocol as P
 from preflight.netrules import stats
 from preflight.netrules.summary import verify
@@ -13,7 +18,7 @@ from preflight.profiles import get_profile
 from result_payloads import NETWORK_METRICS
 
 
-def test_full_check_measures_both_directions_and_signs_the_server_figures(app, net, link, wait_no_live):
+def test_full_check_measures_both_directions_and_signs_the_server_figures(app, client, net, link, wait_no_live):
     participant, _ = link
     result = net.run("run-full-1", idle_s=1.0, phase_cap_s=2.5)
     assert result["state"] == "connected", result
@@ -28,10 +33,21 @@ def test_full_check_measures_both_directions_and_signs_the_server_figures(app, n
     assert record["down_connections"] == 1 and record["up_connections"] == 2
     # The echoes the server says it sent in the idle phase all arrived (loopback).
     assert result["echoes_recv"][str(P.PHASE_IDLE)] == record["echoes_sent"][str(P.PHASE_IDLE)]
+    # No probe skipped on loopback, and the idle phase's probes came at its pace.
+    skipped, silence_ms = record["probes_longest_gap"][str(P.PHASE_IDLE)]
+    assert skipped == 0 and 0 < silence_ms < 1000
     with app.app_context():
         secret = app.config["SECRET_KEY"]
     assert verify(secret, result["server"], participant.id, "run-full-1") == record
     assert wait_no_live() == 0
+
+    # Posted as the page would: the stored details keep the gaps for an operator.
+    fields = NetworkPayload.model_validate({k: v for k, v in result.items() if k in NetworkPayload.model_fields})
+    body = {"run_id": "run-full-1", "checks": {"network": fields.model_dump(exclude_none=True)}}
+    assert client.post(f"/c/{net.token}/results", json=body).status_code == 200
+    with app.app_context(), session_scope() as session:
+        [stored] = session.exec(select(CheckResult).where(CheckResult.check == "network")).all()
+        assert stored.values["details"]["server"]["probes_longest_gap"] == record["probes_longest_gap"]
 
 
 def test_the_record_comes_as_the_upload_settles(net, wait_no_live, monkeypatch):
