@@ -70,6 +70,7 @@ EXPECTED = {
     # 5 % sits on the generic profile's fail limit: a reading either side of it is right.
     "lossy-5": {("warn", "packet_loss"), ("fail", "packet_loss")},
     "uplink-300k": ("warn", "low_upload"),
+    "thin-lossy": ("warn", "low_upload"),
     "udp-blocked": ("fail", "udp_blocked"),
     "udp-blocked-turn": ("warn", "tcp_only_turn"),
 }

@@ -111,6 +111,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "uplink-300k", "Starved 300 kbit/s uplink (too slow to send video)", down_kbit=4_000, up_kbit=300, rtt_ms=40
     ),
     Scenario(
+        "thin-lossy",
+        "Weak mobile signal: a thin, lossy link (2 % loss each way, 300 kbit/s up)",
+        down_kbit=2_000,
+        up_kbit=300,
+        rtt_ms=60,
+        loss_down_pct=2,
+        loss_up_pct=2,
+    ),
+    Scenario(
         "udp-blocked",
         "Firewall dropping all UDP (TCP allowed): WebRTC needs TURN over TCP/TLS",
         down_kbit=10_000,

@@ -58,7 +58,7 @@ CandidateType = Literal["host", "srflx", "prflx", "relay"]
 Ms = Field(default=None, ge=0, le=120_000)
 Kbps = Field(default=None, ge=0, le=10_000_000)
 Count = Field(default=0, ge=0, le=100_000)
-PhaseCounts = Field(default_factory=dict, max_length=8)
+PhaseCounts = Field(default_factory=dict, max_length=12)
 
 GUIDES = {
     # The browser lacks RTCPeerConnection: the browser is the fix, not the network.
@@ -192,6 +192,8 @@ class NetworkPayload(Payload):
     loaded_rtt_up_ms: Optional[float] = Ms
     probes_sent: dict[str, int] = PhaseCounts
     echoes_recv: dict[str, int] = PhaseCounts
+    # A lossy idle phase's fast half: its echoes' median one-way delay over the first half's (ms).
+    fast_queue_down_ms: Optional[float] = Field(default=None, ge=-120_000, le=120_000)
     timeouts: list[Literal["gather", "answer", "connect", "idle", "download", "upload", "summary", "busy"]] = Field(
         default_factory=list, max_length=8
     )
@@ -235,6 +237,17 @@ def _count(mapping: Any, keys: tuple[str, ...]) -> int:
     return sum(v for k, v in mapping.items() if k in keys and isinstance(v, int) and v > 0)
 
 
+def fast_down_counts(p: NetworkPayload, record: dict) -> bool:
+    """Whether a lossy idle phase's fast half counts toward the downlink's loss (stats.fast_half_counts)."""
+    echoes_sent = record.get("echoes_sent")
+
+    def pair(tag: int) -> tuple[int, int]:
+        sent = _count(echoes_sent, (str(tag),))
+        return sent, min(_count(p.echoes_recv, (str(tag),)), sent)
+
+    return stats.fast_half_counts(pair(P.PHASE_IDLE), pair(P.PHASE_IDLE | P.FAST), p.fast_queue_down_ms)
+
+
 def figures(p: NetworkPayload, record: dict | None) -> dict[str, float]:
     """The nine figures (those that could be measured), rounded for display."""
     out: dict[str, float | None] = {"connect_ms": p.connect_ms, "rtt_ms": p.rtt_ms, "download_kbps": p.download_kbps}
@@ -245,8 +258,11 @@ def figures(p: NetworkPayload, record: dict | None) -> dict[str, float]:
         out["upload_kbps"] = _num(record.get("upload_kbps"))
         out["loss_up_pct"] = _num(record.get("loss_up_pct"))
         jitters.append(_num(record.get("jitter_up_ms")))
-        # Echoes sent in the unloaded phases (idle, and upload once settled) vs echoes the page got.
+        # Echoes sent in the unloaded phases (idle, and upload once settled) vs echoes the page got;
+        # a lossy idle phase's fast half where it did not crowd the downlink.
         keys = (str(P.PHASE_IDLE), str(P.PHASE_UP))
+        if fast_down_counts(p, record):
+            keys += (str(P.PHASE_IDLE | P.FAST),)
         sent = _count(record.get("echoes_sent"), keys)
         received = min(_count(p.echoes_recv, keys), sent)
         out["loss_down_pct"] = stats.loss_pct(sent, received)
@@ -387,12 +403,14 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
                 "probes_up_sent",
                 "probes_up_recv",
                 "probes_longest_gap",
+                "loss_up_fast",
                 "jitter_up_ms",
                 "sctp_rtt_ms",
                 "down_connections",
                 "up_connections",
             )
         }
+        details["loss_down_fast"] = {"counted": fast_down_counts(p, record), "queue_ms": p.fast_queue_down_ms}
         remote = record.get("ice_remote")
         details["server"]["remote_type"] = remote.get("type") if isinstance(remote, dict) else None
     return Finding("network", verdict, reason, GUIDES.get(reason, ""), metrics, details)

@@ -51,6 +51,10 @@ PROBE_TYPE, ECHO_TYPE = 1, 2
 # queues still hold the previous phase's data: such echoes do not count for loss.
 SETTLING = 0x80
 SETTLE_MS = 500
+# Added to a probe's and its echo's tag in a lossy idle phase's fast second half (stats.idle_is_lossy):
+# counted apart, so that the loss of a half that crowded a thin link can be left out
+# (stats.fast_half_counts).
+FAST = 0x40
 
 # The data channels are negotiated out of band when the signalling request says
 # ``"channels": "negotiated"``: the page and the server each create them with these stream ids, so

@@ -287,6 +287,30 @@ def spare_direction(use_kbps: float | None, rate_kbps: float | None, queue_ms: f
     return use_kbps <= SPARE_SHARE * rate_kbps and queue_ms <= SPARE_QUEUE_MS
 
 
+# A lossy idle phase's fast half probes at four times the rate: ~480 kbit/s of probes up and ~560
+# of echoes down. Where that crowds a thin link (a 300 kbit/s uplink), its own queue drops probes
+# that say nothing of the line: that direction's fast half is then left out, and the loss is
+# counted on the first half alone. Crowded means a standing queue (median one-way delay more than
+# SPARE_QUEUE_MS over the first half's), or a loss so far above the first half's that sampling
+# cannot explain it (more than FAST_LOSS_Z standard errors: a small buffer overflows before a
+# queue shows).
+FAST_LOSS_Z = 3.0
+
+
+def fast_half_counts(base: tuple[int, int], fast: tuple[int, int], queue_ms: float | None) -> bool:
+    """Whether a lossy idle phase's fast half counts toward a direction's loss: ``base`` and
+    ``fast`` are (sent, received) of the first and second half, ``queue_ms`` the second half's median
+    one-way delay over the first's (None when unknown)."""
+    (base_sent, base_recv), (fast_sent, fast_recv) = base, fast
+    if fast_sent <= 0 or base_sent <= 0 or queue_ms is None or queue_ms > SPARE_QUEUE_MS:
+        return False
+    base_loss = 1 - min(base_recv, base_sent) / base_sent
+    fast_loss = 1 - min(fast_recv, fast_sent) / fast_sent
+    pooled = (base_sent + fast_sent - min(base_recv, base_sent) - min(fast_recv, fast_sent)) / (base_sent + fast_sent)
+    error = math.sqrt(max(pooled * (1 - pooled), 1e-9) * (1 / base_sent + 1 / fast_sent))
+    return fast_loss - base_loss <= FAST_LOSS_Z * error
+
+
 def loss_pct(sent: int, received: int) -> float | None:
     """Percentage of ``sent`` packets that did not arrive (None when nothing was sent)."""
     if sent <= 0:

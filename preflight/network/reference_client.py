@@ -138,9 +138,9 @@ async def _send_probes(run: ClientRun, channel) -> None:
         now = now_ms()
         next_at = max(next_at, now - 3 * interval)  # catch up at most 3 after a late wake-up
         while next_at <= now and channel.readyState == "open" and run.phase != P.PHASE_END:
-            tag = run.phase | run.settling
-            every = plan.lose_download_probes_every
-            if not (every and tag == P.PHASE_DOWN and run.seq % every == 0):
+            tag = run.phase | run.settling | (P.FAST if run.lossy and run.phase == P.PHASE_IDLE else 0)
+            every = plan.lose_probes_every.get(tag)
+            if not (every and run.seq % every == 0):
                 channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, run.seq, now_ms()))
             run.seq += 1
             run.sent[tag] = run.sent.get(tag, 0) + 1
@@ -158,6 +158,7 @@ def _fill_result(run: ClientRun, result: dict, rtt: float | None, ctl_pc: RTCPee
         jitter_down_ms=rounded(stats.mean_abs_delta(run.down_transits), 2),
         probes_sent={str(k): v for k, v in run.sent.items()},
         echoes_recv={str(k): v for k, v in run.echoes_recv.items()},
+        fast_queue_down_ms=run.fast_queue_down_ms(),
         hidden=False,
         throttled=False,
         candidates=local_candidates(ctl_pc) or {"host": 1, "srflx": 0, "relay": 0, "prflx": 0, "udp": 1, "tcp": 0},

@@ -9,7 +9,7 @@ from statistics import median
 from typing import Any
 
 from ..netrules import protocol as P
-from .timing import now_ms
+from .timing import now_ms, rounded
 
 
 @dataclass
@@ -32,9 +32,9 @@ class Plan:
     negotiated: bool = True  # data channels negotiated out of band, as the page does (protocol.py)
     # Test hook: after connecting, stay connected but silent for this many seconds, then close.
     stall_s: float | None = None
-    # Test hook: every nth probe of the download phase is never sent, its sequence number used as
-    # a lost one's is (the uplink's loss as the server counts it).
-    lose_download_probes_every: int | None = None
+    # Test hook: {tag: n}, every nth probe of that tag (phase | SETTLING | FAST) is never sent, its
+    # sequence number used as a lost one's is (the uplink's loss as the server counts it).
+    lose_probes_every: dict[int, int] = field(default_factory=dict)
 
 
 def send_ctl(channel, message: dict) -> bool:
@@ -57,6 +57,7 @@ class ClientRun:
         self.echoes_recv: dict[int, int] = {}
         self.rtts: dict[int, list[tuple[float, float]]] = {p: [] for p in range(4)}  # (recv time, rtt)
         self.down_transits: list[float] = []
+        self.fast_down_transits: list[float] = []  # the same in a lossy idle phase's fast half
         self.recent_down: list[tuple[float, float]] = []
         self.down_brake = None
         self.settling = 0  # P.SETTLING while a queue is filled on purpose or drains
@@ -83,6 +84,12 @@ class ClientRun:
         together wait behind each other."""
         return [r for _, r in self.rtts[P.PHASE_IDLE][: self.base_rtts]]
 
+    def fast_queue_down_ms(self) -> float | None:
+        """The fast half's echoes' median one-way delay over the first half's, as network.js reports it."""
+        if not self.fast_down_transits or not self.down_transits:
+            return None
+        return rounded(median(self.fast_down_transits) - median(self.down_transits))
+
     def up_queue(self, phase: int, ms: float, idle_rtt: float | None) -> float | None:
         """The uplink's queue over the last ``ms``: the echoes' round trip over the idle one, less
         what the downlink adds (its one-way delay over the idle one), as network.js's upQueue."""
@@ -106,6 +113,8 @@ class ClientRun:
         if tag == P.PHASE_IDLE:
             self.idle_seq_seen = max(self.idle_seq_seen, seq)
             self.down_transits.append(now - t_server)
+        elif tag == P.PHASE_IDLE | P.FAST:
+            self.fast_down_transits.append(now - t_server)
         self.recent_down.append((now, now - t_server))
         if len(self.recent_down) > 256:
             del self.recent_down[:64]

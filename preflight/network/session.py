@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # Server-side caps per phase (the page has its own, shorter ones): a silent page is dropped.
 CONNECT_TIMEOUT_S = 12.0
+# At most this many one-way delays of a lossy idle phase's fast half are kept (~1,800 at 600 a second).
+MAX_FAST_TRANSITS = 10_000
+
 # The page's cap for the phase (stats.phase_cap_ms) + saturation + drain, with margin.
 PHASE_CAP_MARGIN_S = 4.0
 IDLE_CAP_S = 6.0
@@ -61,6 +65,7 @@ class ProbeCounts:
     # loss skips a few probes at a time; hundreds in a row is an outage or a stalled connection,
     # which the record must let an operator tell apart from a lossy line.
     longest_gap: dict[int, list[float]] = field(default_factory=dict)
+    fast_transits: list[float] = field(default_factory=list)  # a lossy idle phase's fast half: one-way ms
     last_arrival: dict[int, tuple[int, float]] = field(default_factory=dict)  # phase -> (highest seq, ms)
 
     def note(self, phase: int, seq: int, received: float) -> None:
@@ -232,7 +237,7 @@ class CheckSession:
         if not isinstance(message, bytes) or len(message) != P.PROBE.size:
             return
         kind, phase, _pad, seq, t_page = P.PROBE.unpack(message)
-        if kind != P.PROBE_TYPE or (phase & ~P.SETTLING) > P.PHASE_END:
+        if kind != P.PROBE_TYPE or (phase & ~(P.SETTLING | P.FAST)) > P.PHASE_END:
             return
         received = now_ms()
         self._last_heard = received
@@ -241,9 +246,13 @@ class CheckSession:
         self.upload.note_probe(received, received - t_page, phase == P.PHASE_IDLE, len(message))
         if phase == P.PHASE_DOWN:  # the page's tag: during the download, no queue settling on purpose
             self.spare_uplink.note_probe(received - t_page)
+        elif phase == P.PHASE_IDLE | P.FAST and len(counts.fast_transits) < MAX_FAST_TRANSITS:
+            counts.fast_transits.append(received - t_page)
         channel = self.probe
         if channel is not None and channel.readyState == "open":
             tag = self.phase
+            if self.phase == P.PHASE_IDLE:
+                tag |= phase & P.FAST  # the page's fast half: its echoes are counted apart too
             if self.phase in (P.PHASE_DOWN, P.PHASE_UP) and received - self.phase_started < self._settle_ms():
                 tag |= P.SETTLING  # queues still hold the previous phase's data: not for loss counting
             elif self.summary_sent:
@@ -324,13 +333,15 @@ class CheckSession:
         # on a thin uplink the download's acknowledgements queue and drop probes that say nothing
         # about the line.
         spare = self.spare_uplink.judge(self.upload.transit_base, upload["upload_kbps"])
+        fast = self._judge_fast_half(sent)
+        phases = [P.PHASE_IDLE] + [P.PHASE_IDLE | P.FAST] * fast["counted"] + [P.PHASE_DOWN] * spare["spare"]
         up_sent, up_recv = 0, 0
-        for phase in (P.PHASE_IDLE, P.PHASE_DOWN) if spare["spare"] else (P.PHASE_IDLE,):
+        for phase in phases:
             lo_hi = counts.seq_range.get(phase)
             span = lo_hi[1] - lo_hi[0] + 1 if lo_hi else 0
             # The page's count can only make its loss look worse: never below what the server saw.
-            up_sent += max(sent.get(phase, 0), span, counts.received[phase])
-            up_recv += counts.received[phase]
+            up_sent += max(sent.get(phase, 0), span, counts.received.get(phase, 0))
+            up_recv += counts.received.get(phase, 0)
         return {
             "v": 1,
             "sid": self.id,
@@ -342,6 +353,7 @@ class CheckSession:
             "probes_up_recv": up_recv,
             "loss_up_pct": rounded(stats.loss_pct(up_sent, up_recv), 2),
             "loss_up_download": spare,  # whether the download phase's probes counted, and why
+            "loss_up_fast": fast,  # whether a lossy idle phase's fast half counted, and why
             "probes_recv": {str(k): v for k, v in counts.received.items()},
             "probes_longest_gap": {str(k): [v[0], rounded(v[1])] for k, v in counts.longest_gap.items()},
             "echoes_sent": {str(k): v for k, v in counts.echoes_sent.items()},
@@ -355,6 +367,17 @@ class CheckSession:
             "rate_cap_kbps": self.download.rate_cap_kbps,  # the judge's "at least" line (checks/network.py)
             "server_load": self._server_load(),
         }
+
+    def _judge_fast_half(self, sent: dict[int, int]) -> dict:
+        """Whether a lossy idle phase's fast half counts toward the uplink's loss (stats.fast_half_counts)."""
+        counts, base_tag, fast_tag = self.probes, P.PHASE_IDLE, P.PHASE_IDLE | P.FAST
+        idle = self.upload.idle_transits
+        queue = (
+            statistics.median(counts.fast_transits) - statistics.median(idle) if counts.fast_transits and idle else None
+        )
+        base = (sent.get(base_tag, 0), counts.received.get(base_tag, 0))
+        fast = (sent.get(fast_tag, 0), counts.received.get(fast_tag, 0))
+        return {"counted": stats.fast_half_counts(base, fast, queue), "queue_ms": rounded(queue)}
 
     def _server_load(self) -> dict[str, dict]:
         """How busy the WebRTC loop was in each phase so far (loop_load.py), by phase number: the
@@ -432,6 +455,11 @@ def _phase_counts(value: Any) -> dict[int, int]:
     counts: dict[int, int] = {}
     if isinstance(value, dict):
         for key, count in value.items():
-            if str(key).isdigit() and int(key) <= P.PHASE_END and isinstance(count, int) and 0 <= count < 10**7:
+            if (
+                str(key).isdigit()
+                and int(key) & ~P.FAST <= P.PHASE_END
+                and isinstance(count, int)
+                and 0 <= count < 10**7
+            ):
                 counts[int(key)] = count
     return counts

@@ -10,7 +10,8 @@ var PHASE = S.PHASE;
 var now = window.PreflightNetSupport.now;
 var sleep = window.PreflightNetSupport.sleep;
 
-/* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING). */
+/* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING, or FAST in a lossy
+ * idle phase's fast half: its loss is counted apart, and left out where it crowded a thin link). */
 function sendProbes(check) {
   if (check.probe.readyState !== "open" || check.phase === PHASE.END) return;
   // Never queue a probe behind another in the browser's own buffer: it would time the buffer,
@@ -27,7 +28,7 @@ function sendProbes(check) {
   // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
   if (t - check.nextProbeAt > 3 * interval) check.nextProbeAt = t - 3 * interval;
   for (; check.nextProbeAt <= t; check.nextProbeAt += interval) {
-    var tag = check.phase | check.settling;
+    var tag = check.phase | check.settling | (lossy ? S.FAST : 0);
     packet.setUint8(0, 1);
     packet.setUint8(1, tag);
     packet.setUint32(4, check.seq);
@@ -48,6 +49,7 @@ function onEcho(check, data) {
   if (tag === 0) check.idleSeqSeen = Math.max(check.idleSeqSeen, echo.getUint32(4));
   if (check.rtts[check.phase]) check.rtts[check.phase].push([t, t - echo.getFloat64(16)]);
   if (tag === PHASE.IDLE) check.downTransits.push(transit);
+  if (tag === (PHASE.IDLE | S.FAST)) check.fastDownTransits.push(transit);
   check.recentDown.push([t, transit]);
   if (check.recentDown.length > 256) check.recentDown.splice(0, 64);
   if (check.phase === PHASE.DOWN) {

@@ -10,6 +10,7 @@
 // ----- protocol sizes (protocol.py) -------------------------------------------------------
 var PHASE = { IDLE: 0, DOWN: 1, UP: 2, END: 3 };
 var SETTLING = 0x80;                 // tag of probes sent while a queue fills or drains
+var FAST = 0x40;                     // tag of a lossy idle phase's fast half (counted apart)
 var CHUNK_PAYLOAD = 1161;            // bytes of payload in a full SCTP data packet
 var PACKET_OVERHEAD = 93;            // IP + UDP + DTLS + SCTP bytes around it
 var IP_UDP_HEADERS = 28;             // what a UDP payload lacks of its IP size
@@ -273,7 +274,7 @@ Pacing.prototype.braking = function (queue) {
 };
 
 root.PreflightNetStats = {
-  PHASE: PHASE, SETTLING: SETTLING, CHUNK_PAYLOAD: CHUNK_PAYLOAD, PACKET_OVERHEAD: PACKET_OVERHEAD,
+  PHASE: PHASE, SETTLING: SETTLING, FAST: FAST, CHUNK_PAYLOAD: CHUNK_PAYLOAD, PACKET_OVERHEAD: PACKET_OVERHEAD,
   IP_UDP_HEADERS: IP_UDP_HEADERS,
   MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE, CHANNELS: CHANNELS,
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,

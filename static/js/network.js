@@ -105,6 +105,7 @@ function NetworkCheck(ctx, plan) {
   this.baseRtts = null;         // how many idle round trips came before that second half
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
+  this.fastDownTransits = [];   // the same in a lossy idle phase's fast half
   this.recentDown = [];         // [time, transit], any phase
   this.downBytes = 0;
   this.downBrake = null;        // set during the download: brakes the server on a queue
@@ -557,6 +558,9 @@ NetworkCheck.prototype.finish = async function () {
   if (!this.summary) result.timeouts.push("summary");
   result.probes_sent = this.sent;
   result.echoes_recv = Object.assign({}, this.echoes);
+  // The fast half's echoes' queue over the first half's: the server judges whether they count.
+  var fastQueue = S.median(this.fastDownTransits), baseQueue = S.median(this.downTransits);
+  if (fastQueue !== null && baseQueue !== null) result.fast_queue_down_ms = S.round(fastQueue - baseQueue);
   if (this.summary) {
     result.server = this.summary.signed;
     var record = this.summary.record || {};

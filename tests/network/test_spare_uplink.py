@@ -73,7 +73,7 @@ def test_the_meter_counts_every_packet_of_the_download_phase_only():
 def test_the_download_phase_probes_count_toward_the_uplink_loss_when_it_had_room(net, wait_no_live):
     """Every tenth download-phase probe is never sent. On loopback the uplink has room during the
     download, so the server counts those probes: the uplink's loss is the download phase's share."""
-    result = net.run("run-spare-1", idle_s=1.0, phase_cap_s=2.5, lose_download_probes_every=10)
+    result = net.run("run-spare-1", idle_s=1.0, phase_cap_s=2.5, lose_probes_every={P.PHASE_DOWN: 10})
     assert result["state"] == "connected", result
     record = result["server_record"]
     sent = result["probes_sent"]
@@ -93,7 +93,7 @@ def test_the_download_phase_probes_count_toward_the_uplink_loss_when_it_had_room
 def test_without_room_only_the_idle_probes_count(net, wait_no_live, monkeypatch):
     """The same check where no uplink would count as spare: the lost download probes are left out."""
     monkeypatch.setattr(stats, "SPARE_SHARE", 0.0)
-    result = net.run("run-spare-2", idle_s=1.0, phase_cap_s=2.5, lose_download_probes_every=10)
+    result = net.run("run-spare-2", idle_s=1.0, phase_cap_s=2.5, lose_probes_every={P.PHASE_DOWN: 10})
     assert result["state"] == "connected", result
     record = result["server_record"]
     assert record["loss_up_download"]["spare"] is False
