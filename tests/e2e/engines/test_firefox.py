@@ -141,7 +141,7 @@ def test_firefox_network_step_over_a_routed_path_with_default_prefs(
                 [*path.prefix(path.client), "node", str(firefox_driver), f"{server.url}/c/{token}", "network-only"],
                 capture_output=True,
                 text=True,
-                timeout=150,
+                timeout=240,
                 env=env,
                 cwd=HERE,
             )
@@ -199,7 +199,7 @@ def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, ma
         server = routed_server(app_config, tmp_path, path)
         try:
             back = run_node(
-                firefox_driver, f"{server.url}/c/{token}", "reprobe", prefix=path.prefix(path.client), timeout=90
+                firefox_driver, f"{server.url}/c/{token}", "reprobe", prefix=path.prefix(path.client), timeout=150
             )
         finally:
             server.stop()
