@@ -311,6 +311,22 @@ def fast_half_counts(base: tuple[int, int], fast: tuple[int, int], queue_ms: flo
     return fast_loss - base_loss <= FAST_LOSS_Z * error
 
 
+# The page watches its fast half as it goes: once the round trips of the last FAST_CROWDED_WINDOW_MS
+# stand more than FAST_CROWDED_MS over the first half's, the fast half is crowding the link and
+# would not count (fast_half_counts), so the idle phase ends there instead of probing on for nothing.
+# Twice SPARE_QUEUE_MS: the round trip holds both directions' queues (a thin uplink's was 300-450 ms
+# in the lab; 4g's jitter adds ~8 ms at the fast rate).
+FAST_CROWDED_MS = 2 * SPARE_QUEUE_MS
+FAST_CROWDED_WINDOW_MS = 200.0
+
+
+def fast_half_crowded(recent_rtt_ms: float | None, base_rtt_ms: float | None) -> bool:
+    """Whether the fast half's recent median round trip stands FAST_CROWDED_MS over the first half's."""
+    if recent_rtt_ms is None or base_rtt_ms is None:
+        return False
+    return recent_rtt_ms - base_rtt_ms > FAST_CROWDED_MS
+
+
 def loss_pct(sent: int, received: int) -> float | None:
     """Percentage of ``sent`` packets that did not arrive (None when nothing was sent)."""
     if sent <= 0:

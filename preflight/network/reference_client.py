@@ -99,7 +99,7 @@ async def run_check(
         if stats.idle_is_lossy(run.echoes_recv.get(P.PHASE_IDLE, 0), run.idle_seq_seen):
             run.lossy = True
             run.base_rtts = len(run.rtts[P.PHASE_IDLE])
-            await asyncio.sleep(plan.idle_s)
+            await _fast_half(run, plan.idle_s * 1000)
         idle_rtts = run.idle_rtts()
         rtt = median(idle_rtts) if idle_rtts else None
         if plan.download:
@@ -122,6 +122,20 @@ async def run_check(
         for pc in pcs:
             await pc.close()
         result["duration_ms"] = round(now_ms() - started, 1)
+
+
+async def _fast_half(run: ClientRun, ms: float) -> None:
+    """A lossy idle phase's fast second half: ``ms`` long, or until it crowds the link (network.js)."""
+    started = now_ms()
+    base = median(run.idle_rtts()) if run.idle_rtts() else None
+    window = stats.FAST_CROWDED_WINDOW_MS
+    while now_ms() - started < ms:
+        await asyncio.sleep(0.05)
+        if now_ms() - started >= window + (base or 0):
+            recent = [r for t, r in run.rtts[P.PHASE_IDLE] if t >= now_ms() - window]
+            if stats.fast_half_crowded(median(recent) if recent else None, base):
+                run.fast_half_crowded = True
+                return
 
 
 async def _send_probes(run: ClientRun, channel) -> None:

@@ -66,6 +66,7 @@ class ClientRun:
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
         self.lossy = False  # the idle phase was lengthened for loss: its second half probes at lossy_probe_hz
         self.base_rtts: int | None = None  # how many idle round trips came before that second half
+        self.fast_half_crowded = False  # that second half ended early: it crowded the link
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
         # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).

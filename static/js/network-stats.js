@@ -30,6 +30,8 @@ var TRIM_LOW = 0.3;
 var TRIM_HIGH = 0.1;
 var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
+var FAST_CROWDED_MS = 40;            // stats.FAST_CROWDED_MS: a fast half crowding the link ends there
+var FAST_CROWDED_WINDOW_MS = 200;
 var BUSY_MIN_SPAN_MS = 200;
 var BURST_RATIO = 1.10;
 var BURST_RATIO_DOWN = 1.08;
@@ -86,6 +88,13 @@ function quantile(values, q) {
 /* The median of the values of [time, value] pairs at or after `cut`. */
 function medianSince(pairs, cut) {
   return median(pairs.filter(function (pair) { return pair[0] >= cut; }).map(function (pair) { return pair[1]; }));
+}
+
+/* Whether the fast half's recent median round trip stands FAST_CROWDED_MS over the first half's
+ * (stats.fast_half_crowded). */
+function fastHalfCrowded(recentRtt, baseRtt) {
+  if (recentRtt == null || baseRtt == null) return false;
+  return recentRtt - baseRtt > FAST_CROWDED_MS;
 }
 
 function round(value, digits) {
@@ -279,7 +288,9 @@ root.PreflightNetStats = {
   MAX_RATE_KBPS: MAX_RATE_KBPS, PAYLOAD_SHARE: PAYLOAD_SHARE, CHANNELS: CHANNELS,
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
   SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
-  SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY, BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,
+  SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY,
+  FAST_CROWDED_MS: FAST_CROWDED_MS, FAST_CROWDED_WINDOW_MS: FAST_CROWDED_WINDOW_MS, fastHalfCrowded: fastHalfCrowded,
+  BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,
   BURST_RATIO_DOWN: BURST_RATIO_DOWN,
   PACE_START_UP_KBPS: PACE_START_UP_KBPS, PACE_MIN_KBPS: PACE_MIN_KBPS, QUEUE_MS: QUEUE_MS, QUEUE_SHARE: QUEUE_SHARE,
   QUEUE_MAX_MS: QUEUE_MAX_MS, BRAKE: BRAKE, BTL_WINDOWS: BTL_WINDOWS, SATURATE_MS: SATURATE_MS,

@@ -102,6 +102,7 @@ function NetworkCheck(ctx, plan) {
   this.echoes = {};
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
   this.lossy = false;           // the idle phase was lengthened for loss: its second half probes at lossyProbeHz
+  this.fastStart = null;        // when that second half began
   this.baseRtts = null;         // how many idle round trips came before that second half
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
@@ -319,6 +320,14 @@ NetworkCheck.prototype.idle = async function () {
     // echoes arriving before its end left the server before the download began, and the ones the
     // server sends after are tagged with its new phase (not counted for loss). Not in the re-probe.
     var sofar = S.median(idleRtts(this));
+    // A fast half that crowds the link would not count for loss (stats.fast_half_counts): it ends
+    // here, once its window holds only its own round trips.
+    var crowdMs = S.FAST_CROWDED_WINDOW_MS;
+    if (this.lossy && now() - this.fastStart >= crowdMs + (sofar || 0)
+        && S.fastHalfCrowded(S.medianSince(this.rtts[0], now() - crowdMs), sofar)) {
+      this.idleEnd = Math.min(this.idleEnd, now());
+      this.mark("fast half crowded");
+    }
     var lead = this.plan.quick ? 0 : Math.min(sofar || 0, idleMs / 2);
     var over = now() >= this.idleEnd - lead;
     // The re-probe never lengthens: its budget is fixed.
@@ -328,6 +337,7 @@ NetworkCheck.prototype.idle = async function () {
     if (over) {
       this.idleEnd += idleMs;
       this.lossy = true;
+      this.fastStart = now();
       this.baseRtts = this.rtts[0].length;
     }
     if (this.serverGone) break;

@@ -78,3 +78,58 @@ def test_a_fast_half_that_lost_far_more_than_the_first_is_left_out(net, wait_no_
 )
 def test_fast_half_counts(base, fast, queue_ms, counted):
     assert stats.fast_half_counts(base, fast, queue_ms) is counted
+
+
+@pytest.mark.parametrize(
+    ("recent", "base", "crowded"),
+    [(20.0, 20.0, False), (59.9, 20.0, False), (60.1, 20.0, True), (None, 20.0, False), (400.0, None, False)],
+)
+def test_fast_half_crowded(recent, base, crowded):
+    assert stats.fast_half_crowded(recent, base) is crowded
+
+
+def test_the_reference_client_ends_a_fast_half_that_crowds_the_link():
+    """Its round trips climb 300 ms over the first half's, as on a thin uplink: the half ends within
+    a window and a round trip or two, not after its full length."""
+    import asyncio
+
+    from preflight.network.reference_client import _fast_half
+    from preflight.network.reference_run import ClientRun, Plan
+    from preflight.network.timing import now_ms
+
+    run = ClientRun(Plan())
+    run.rtts[IDLE] = [(now_ms() - 1000 + i, 20.0) for i in range(100)]
+    run.base_rtts = len(run.rtts[IDLE])
+
+    async def crowd() -> float:
+        async def echoes():
+            while True:
+                run.rtts[IDLE].append((now_ms(), 320.0))
+                await asyncio.sleep(0.005)
+
+        feeder = asyncio.ensure_future(echoes())
+        started = now_ms()
+        try:
+            await _fast_half(run, 3000)
+        finally:
+            feeder.cancel()
+        return now_ms() - started
+
+    took = asyncio.run(crowd())
+    assert run.fast_half_crowded is True
+    assert took < 1000, took
+
+
+def test_the_reference_client_keeps_a_fast_half_that_does_not_crowd():
+    import asyncio
+
+    from preflight.network.reference_client import _fast_half
+    from preflight.network.reference_run import ClientRun, Plan
+    from preflight.network.timing import now_ms
+
+    run = ClientRun(Plan())
+    run.rtts[IDLE] = [(now_ms() - 1000 + i, 20.0) for i in range(100)]
+    run.base_rtts = len(run.rtts[IDLE])
+    run.rtts[IDLE].append((now_ms() + 10_000, 22.0))  # every round trip of the half: 2 ms more
+    asyncio.run(_fast_half(run, 400))
+    assert run.fast_half_crowded is False

@@ -338,3 +338,15 @@ def test_the_uplink_queue_leaves_out_the_downlinks():
     assert not stats.drained(run.up_queue(P.PHASE_DOWN, 200, 600.0), 600.0)
     # No echo yet: not drained (the wait is bounded by DRAIN_MAX_MS).
     assert not stats.drained(run.up_queue(P.PHASE_UP, 200, 600.0), 600.0)
+
+
+def test_network_js_judges_a_crowded_fast_half_like_stats():
+    """The page ends a lossy idle phase's fast half on the rule the reference client uses, and tags it
+    with the protocol's flag."""
+    cases = [(None, 20.0), (20.0, None), (59.0, 20.0), (61.0, 20.0), (420.0, 60.0), (68.0, 60.0)]
+    got = run_js(f"""
+        return {{crowded: {json.dumps(cases)}.map(function (c) {{ return fastHalfCrowded(c[0], c[1]); }}),
+                 constants: [FAST, SETTLING, FAST_CROWDED_MS, FAST_CROWDED_WINDOW_MS]}};""")
+    assert got["crowded"] == [stats.fast_half_crowded(recent, base) for recent, base in cases]
+    assert got["crowded"] == [False, False, False, True, True, False]
+    assert got["constants"] == [P.FAST, P.SETTLING, stats.FAST_CROWDED_MS, stats.FAST_CROWDED_WINDOW_MS]
