@@ -304,9 +304,9 @@ def fast_half_counts(base: tuple[int, int], fast: tuple[int, int], queue_ms: flo
     (base_sent, base_recv), (fast_sent, fast_recv) = base, fast
     if fast_sent <= 0 or base_sent <= 0 or queue_ms is None or queue_ms > SPARE_QUEUE_MS:
         return False
-    base_loss = 1 - min(base_recv, base_sent) / base_sent
-    fast_loss = 1 - min(fast_recv, fast_sent) / fast_sent
-    pooled = (base_sent + fast_sent - min(base_recv, base_sent) - min(fast_recv, fast_sent)) / (base_sent + fast_sent)
+    base_recv, fast_recv = min(base_recv, base_sent), min(fast_recv, fast_sent)
+    base_loss, fast_loss = 1 - base_recv / base_sent, 1 - fast_recv / fast_sent
+    pooled = 1 - (base_recv + fast_recv) / (base_sent + fast_sent)
     error = math.sqrt(max(pooled * (1 - pooled), 1e-9) * (1 / base_sent + 1 / fast_sent))
     return fast_loss - base_loss <= FAST_LOSS_Z * error
 

@@ -126,8 +126,8 @@ async def run_check(
 
 async def _fast_half(run: ClientRun, ms: float) -> None:
     """A lossy idle phase's fast second half: ``ms`` long, or until it crowds the link (network.js)."""
-    started = now_ms()
-    base = median(run.idle_rtts()) if run.idle_rtts() else None
+    started, first_half = now_ms(), run.idle_rtts()
+    base = median(first_half) if first_half else None
     window = stats.FAST_CROWDED_WINDOW_MS
     while now_ms() - started < ms:
         await asyncio.sleep(0.05)
