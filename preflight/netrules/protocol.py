@@ -7,10 +7,12 @@ gzips the request where it can (``Content-Encoding: gzip``) and the answers come
 compressed: two dozen of each fit in the first flight of a new TCP window.
 
 Control peer connection (``ctl``), two data channels created by the page:
-- ``probe``: unreliable, unordered. The page sends PROBE packets (150 per second while idle, 300
-  in a lossy idle phase's second half, 100 during the bulk phases), the server
-  answers each with an ECHO. Sequence numbers counted on each side give loss per direction;
-  timestamps give round-trip time (page) and one-way jitter (each receiver).
+- ``probe``: unreliable, unordered. The page sends PROBE packets (150 per second while idle, 600
+  in a lossy idle phase's fast half, 100 during the bulk phases), the server
+  answers each with an ECHO. Each tag (phase | SETTLING | FAST) numbers its probes from 0; the
+  counts on each side give loss per direction, a tag's span of sequence numbers a floor under
+  what the page says it sent; timestamps give round-trip time (page) and one-way jitter (each
+  receiver).
 - ``ctl``: reliable JSON messages: ``{"t": "phase", "phase": "down"|"up"}`` (the upload's
   carries ``"sent"``, the probes sent so far per phase), ``{"t": "stop"}``,
   ``{"t": "done", "sent": {...}}`` from the page; ``{"t": "up", ...}`` progress and the signed
@@ -42,7 +44,7 @@ PHASE_IDLE, PHASE_DOWN, PHASE_UP, PHASE_END = 0, 1, 2, 3
 PHASE_NAMES = {"idle": PHASE_IDLE, "down": PHASE_DOWN, "up": PHASE_UP, "end": PHASE_END}
 
 # Binary probe formats (network byte order).
-# PROBE (page -> server): type=1, phase, pad, seq, send time (ms, page clock).
+# PROBE (page -> server): type=1, tag, pad, seq (within the tag), send time (ms, page clock).
 PROBE = struct.Struct("!BBHId")
 # ECHO (server -> page): type=2, server phase, pad, probe seq, echo seq, pad, probe time, server send time (ms).
 ECHO = struct.Struct("!BBHIIIdd")

@@ -311,20 +311,51 @@ def fast_half_counts(base: tuple[int, int], fast: tuple[int, int], queue_ms: flo
     return fast_loss - base_loss <= FAST_LOSS_Z * error
 
 
-# The page watches its fast half as it goes: once the round trips of the last FAST_CROWDED_WINDOW_MS
-# stand more than FAST_CROWDED_MS over the first half's, the fast half is crowding the link and
-# would not count (fast_half_counts), so the idle phase ends there instead of probing on for nothing.
-# Twice SPARE_QUEUE_MS: the round trip holds both directions' queues (a thin uplink's was 300-450 ms
-# in the lab; 4g's jitter adds ~8 ms at the fast rate).
+# The page watches its fast half as it goes: once the median round trip of its last
+# FAST_CROWDED_ECHOES echoes (~35 ms of them at its rate) stands more than FAST_CROWDED_MS over the
+# first half's, the fast half is crowding the link and would not count (fast_half_counts), so it
+# stops there instead of probing on for nothing; the sooner it stops, the less queue there is to
+# drain. Twice SPARE_QUEUE_MS: the round trip holds both directions' queues (a thin uplink's was
+# 300-450 ms in the lab; 4g's jitter adds ~5 ms at the fast rate, and a median of 20 holds it).
 FAST_CROWDED_MS = 2 * SPARE_QUEUE_MS
-FAST_CROWDED_WINDOW_MS = 200.0
+FAST_CROWDED_ECHOES = 20
 
 
 def fast_half_crowded(recent_rtt_ms: float | None, base_rtt_ms: float | None) -> bool:
-    """Whether the fast half's recent median round trip stands FAST_CROWDED_MS over the first half's."""
+    """Whether the fast half's recent median round trip (of its last FAST_CROWDED_ECHOES echoes)
+    stands FAST_CROWDED_MS over the first half's."""
     if recent_rtt_ms is None or base_rtt_ms is None:
         return False
     return recent_rtt_ms - base_rtt_ms > FAST_CROWDED_MS
+
+
+# The fast half starts as soon as the first half's losses alone make the idle phase lossy (more
+# than LOSSY_SHARE of all the probes the first half will send are lost already: idle_is_lossy at
+# its end cannot say otherwise), but no sooner than FAST_EARLIEST_SHARE into the first half, which
+# keeps the round trip and the jitter read on enough unhurried probes. The step is as long as
+# before; at 5 % loss the fast half runs 4.5 s instead of 3 and counts ~800 more probes each way.
+FAST_EARLIEST_SHARE = 0.5
+
+
+def idle_lossy_already(echoes: int, highest_seq_echoed: int, planned_probes: float) -> bool:
+    """True when the idle probes lost so far (below the highest one echoed) exceed LOSSY_SHARE of the
+    ``planned_probes`` the whole first half sends: the idle phase will be lengthened whatever follows."""
+    return echoes > 0 and highest_seq_echoed + 1 - echoes > LOSSY_SHARE * planned_probes
+
+
+# A crowded fast half (fast_half_crowded) stops probing until the queue it built has drained: the
+# echoes of the probes still queued keep coming at the link's rate, and once none has come for
+# FAST_DRAINED_SILENCE_MS the queue is empty. (Probing on at the first half's rate, a thin uplink
+# took seconds to drain: the echoes' acknowledgements share it.) The first half's probing then
+# resumes until it has sent all it planned, so that a thin link's loss is still counted on the
+# whole first half. A queue that has not drained within FAST_DRAIN_MAX_MS ends the idle phase.
+FAST_DRAINED_SILENCE_MS = 100.0
+FAST_DRAIN_MAX_MS = 1500.0
+
+
+def fast_half_drained(silent_ms: float | None) -> bool:
+    """Whether a crowded fast half's queue has drained: no echo for FAST_DRAINED_SILENCE_MS since it stopped."""
+    return silent_ms is not None and silent_ms >= FAST_DRAINED_SILENCE_MS
 
 
 def loss_pct(sent: int, received: int) -> float | None:

@@ -95,11 +95,7 @@ async def run_check(
         tasks.append(asyncio.ensure_future(_send_probes(run, probe)))
         # Idle: round-trip time, jitter and loss on an unloaded link.
         run.phase_started = now_ms()
-        await asyncio.sleep(plan.idle_s)
-        if stats.idle_is_lossy(run.echoes_recv.get(P.PHASE_IDLE, 0), run.idle_seq_seen):
-            run.lossy = True
-            run.base_rtts = len(run.rtts[P.PHASE_IDLE])
-            await _fast_half(run, plan.idle_s * 1000)
+        await _idle(run)
         idle_rtts = run.idle_rtts()
         rtt = median(idle_rtts) if idle_rtts else None
         if plan.download:
@@ -124,40 +120,79 @@ async def run_check(
         result["duration_ms"] = round(now_ms() - started, 1)
 
 
-async def _fast_half(run: ClientRun, ms: float) -> None:
-    """A lossy idle phase's fast second half: ``ms`` long, or until it crowds the link (network.js)."""
-    started, first_half = now_ms(), run.idle_rtts()
-    base = median(first_half) if first_half else None
-    window = stats.FAST_CROWDED_WINDOW_MS
-    while now_ms() - started < ms:
-        await asyncio.sleep(0.05)
-        if now_ms() - started >= window + (base or 0):
-            recent = [r for t, r in run.rtts[P.PHASE_IDLE] if t >= now_ms() - window]
-            if stats.fast_half_crowded(median(recent) if recent else None, base):
-                run.fast_half_crowded = True
+async def _idle(run: ClientRun) -> None:
+    """The idle phase, as network.js runs it: lengthened on a lossy link, whose fast second half
+    starts as soon as the loss is certain (stats.idle_lossy_already) and stops where it crowds the
+    link until its queue drains, the first half's probing resuming then (stats.fast_half_crowded,
+    fast_half_drained)."""
+    plan = run.plan
+    idle_ms = plan.idle_s * 1000
+    planned = idle_ms * plan.idle_probe_hz / 1000  # the first half's probes
+    started = now_ms()
+    end = started + idle_ms
+    base: float | None = None
+    while True:
+        now = now_ms()
+        echoes = run.echoes_recv.get(P.PHASE_IDLE, 0)
+        if not run.lossy:
+            certain = now - started >= stats.FAST_EARLIEST_SHARE * idle_ms and stats.idle_lossy_already(
+                echoes, run.idle_seq_seen, planned
+            )
+            if now >= end and not certain and not stats.idle_is_lossy(echoes, run.idle_seq_seen):
                 return
+            if now >= end or certain:
+                _start_fast_half(run)
+                first_half = run.idle_rtts()
+                base = median(first_half) if first_half else None
+                end = started + 2 * idle_ms
+        elif now >= end:
+            return
+        if run.fast:
+            if run.drain_started is None:
+                rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
+                recent = [r for _, r in rtts[-count:]]
+                if len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base):
+                    run.fast_half_crowded = True
+                    run.drain_started = now
+            else:
+                drained = stats.fast_half_drained(now - max(run.last_echo_at or 0.0, run.drain_started))
+                if drained or now - run.drain_started >= stats.FAST_DRAIN_MAX_MS:
+                    run.fast = False
+                    left = max(0.0, planned - run.sent.get(P.PHASE_IDLE, 0)) if drained else 0.0
+                    end = min(end, now + left * 1000 / plan.idle_probe_hz)
+        await asyncio.sleep(0.02)
+
+
+def _start_fast_half(run: ClientRun) -> None:
+    run.lossy = run.fast = True
+    run.base_rtts = len(run.rtts[P.PHASE_IDLE])
 
 
 async def _send_probes(run: ClientRun, channel) -> None:
     """PROBE packets on an absolute schedule (faster while idle, faster still in a lossy idle
-    phase's second half), tagged with the current phase."""
+    phase's fast half), tagged with the current phase, each tag numbered from 0."""
     next_at = now_ms()
     plan = run.plan
     while True:
+        fast = run.fast and run.phase == P.PHASE_IDLE
+        now = now_ms()
+        if fast and run.drain_started is not None:  # a crowded fast half sends nothing while its queue drains
+            next_at = now
+            await asyncio.sleep(0.005)
+            continue
         if run.phase != P.PHASE_IDLE:
             hz = plan.probe_hz
         else:
-            hz = plan.lossy_probe_hz if run.lossy else plan.idle_probe_hz
+            hz = plan.lossy_probe_hz if fast else plan.idle_probe_hz
         interval = 1000 / hz
-        now = now_ms()
         next_at = max(next_at, now - 3 * interval)  # catch up at most 3 after a late wake-up
         while next_at <= now and channel.readyState == "open" and run.phase != P.PHASE_END:
-            tag = run.phase | run.settling | (P.FAST if run.lossy and run.phase == P.PHASE_IDLE else 0)
+            tag = run.phase | run.settling | (P.FAST if fast else 0)
+            seq = run.sent.get(tag, 0)  # each tag numbers its own probes (network-flows.js)
             every = plan.lose_probes_every.get(tag)
-            if not (every and run.seq % every == 0):
-                channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, run.seq, now_ms()))
-            run.seq += 1
-            run.sent[tag] = run.sent.get(tag, 0) + 1
+            if not (every and seq % every == 0):
+                channel.send(P.PROBE.pack(P.PROBE_TYPE, tag, 0, seq, now_ms()))
+            run.sent[tag] = seq + 1
             next_at += interval
         await asyncio.sleep(max(0.002, (next_at - now_ms()) / 1000))
 

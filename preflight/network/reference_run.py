@@ -23,7 +23,7 @@ class Plan:
     phase_cap_s: float | None = None  # None: stats.phase_cap_ms(idle RTT), as the page does
     probe_hz: float = 100.0
     idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there mostly
-    lossy_probe_hz: float = 600.0  # a lossy idle phase's second half (stats.idle_is_lossy)
+    lossy_probe_hz: float = 600.0  # a lossy idle phase's fast half (stats.idle_is_lossy)
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True
@@ -33,7 +33,7 @@ class Plan:
     # Test hook: after connecting, stay connected but silent for this many seconds, then close.
     stall_s: float | None = None
     # Test hook: {tag: n}, every nth probe of that tag (phase | SETTLING | FAST) is never sent, its
-    # sequence number used as a lost one's is (the uplink's loss as the server counts it).
+    # sequence number (within the tag) used as a lost one's is (the uplink's loss as the server counts it).
     lose_probes_every: dict[int, int] = field(default_factory=dict)
 
 
@@ -52,8 +52,7 @@ class ClientRun:
         self.plan = plan
         self.phase = P.PHASE_IDLE
         self.phase_started = 0.0
-        self.seq = 0
-        self.sent = {p: 0 for p in range(4)}
+        self.sent = {p: 0 for p in range(4)}  # per tag; also the tag's next sequence number
         self.echoes_recv: dict[int, int] = {}
         self.rtts: dict[int, list[tuple[float, float]]] = {p: [] for p in range(4)}  # (recv time, rtt)
         self.down_transits: list[float] = []
@@ -64,9 +63,12 @@ class ClientRun:
         self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
-        self.lossy = False  # the idle phase was lengthened for loss: its second half probes at lossy_probe_hz
-        self.base_rtts: int | None = None  # how many idle round trips came before that second half
-        self.fast_half_crowded = False  # that second half ended early: it crowded the link
+        self.lossy = False  # the idle phase was lengthened for loss: it has a fast half
+        self.fast = False  # that fast half is running: probes at lossy_probe_hz, tagged FAST
+        self.base_rtts: int | None = None  # how many idle round trips came before that fast half
+        self.fast_half_crowded = False  # that fast half crowded the link (network.js, watchFastHalf)
+        self.drain_started: float | None = None  # when: no probes until its queue drains
+        self.last_echo_at: float | None = None
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
         # (time, bytes) by then; "wire", (time, bytes at IP level) per packet (network.js).
@@ -110,6 +112,7 @@ class ClientRun:
             return
         now = now_ms()
         self.echoes_recv[tag] = self.echoes_recv.get(tag, 0) + 1
+        self.last_echo_at = now
         self.rtts[self.phase].append((now, now - t_page))
         if tag == P.PHASE_IDLE:
             self.idle_seq_seen = max(self.idle_seq_seen, seq)

@@ -11,7 +11,9 @@ var now = window.PreflightNetSupport.now;
 var sleep = window.PreflightNetSupport.sleep;
 
 /* PROBE packets on an absolute schedule, tagged with the phase (and SETTLING, or FAST in a lossy
- * idle phase's fast half: its loss is counted apart, and left out where it crowded a thin link). */
+ * idle phase's fast half: its loss is counted apart, and left out where it crowded a thin link).
+ * Each tag numbers its own probes from 0, so that a tag's span of sequence numbers is its count
+ * even where it resumes after another (the first half's after a crowded fast half). */
 function sendProbes(check) {
   if (check.probe.readyState !== "open" || check.phase === PHASE.END) return;
   // Never queue a probe behind another in the browser's own buffer: it would time the buffer,
@@ -22,20 +24,21 @@ function sendProbes(check) {
   // the SCTP corrections of docs/netlab.md, "Probes at 600 a second"). Not the bulk phases: at
   // 300 a second during the download, Firefox's uplink then held a standing queue of ~230 ms
   // through the whole upload on a lossy link (docs/netlab.md, "Counting the loss").
-  var plan = check.plan, lossy = check.lossy && check.phase === PHASE.IDLE;
-  var interval = 1000 / (lossy ? plan.lossyProbeHz : check.phase ? plan.probeHz : plan.idleProbeHz);
+  var plan = check.plan, fast = check.fast && check.phase === PHASE.IDLE;
+  // A crowded fast half sends nothing while its queue drains (network.js, watchFastHalf).
+  if (fast && check.drainStart !== null) { check.nextProbeAt = now(); return; }
+  var interval = 1000 / (fast ? plan.lossyProbeHz : check.phase ? plan.probeHz : plan.idleProbeHz);
   var t = now(), packet = check.probePacket;
   // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
   if (t - check.nextProbeAt > 3 * interval) check.nextProbeAt = t - 3 * interval;
   for (; check.nextProbeAt <= t; check.nextProbeAt += interval) {
-    var tag = check.phase | check.settling | (lossy ? S.FAST : 0);
+    var tag = check.phase | check.settling | (fast ? S.FAST : 0), seq = check.sent[tag] || 0;
     packet.setUint8(0, 1);
     packet.setUint8(1, tag);
-    packet.setUint32(4, check.seq);
+    packet.setUint32(4, seq);
     packet.setFloat64(8, now());
     check.probe.send(packet.buffer);
-    check.seq += 1;
-    check.sent[tag] = (check.sent[tag] || 0) + 1;
+    check.sent[tag] = seq + 1;
   }
 }
 
@@ -46,6 +49,7 @@ function onEcho(check, data) {
   if (echo.getUint8(0) !== 2) return;
   var tag = echo.getUint8(1), transit = t - echo.getFloat64(24);
   check.echoes[tag] = (check.echoes[tag] || 0) + 1;
+  check.lastEchoAt = t;
   if (tag === 0) check.idleSeqSeen = Math.max(check.idleSeqSeen, echo.getUint32(4));
   if (check.rtts[check.phase]) check.rtts[check.phase].push([t, t - echo.getFloat64(16)]);
   if (tag === PHASE.IDLE) check.downTransits.push(transit);

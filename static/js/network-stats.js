@@ -30,8 +30,11 @@ var TRIM_LOW = 0.3;
 var TRIM_HIGH = 0.1;
 var SATURATED_WINDOWS = 3;
 var LOSSY = 0.01;
-var FAST_CROWDED_MS = 40;            // stats.FAST_CROWDED_MS: a fast half crowding the link ends there
-var FAST_CROWDED_WINDOW_MS = 200;
+var FAST_CROWDED_MS = 40;            // stats.FAST_CROWDED_MS: a fast half crowding the link stops there
+var FAST_CROWDED_ECHOES = 20;
+var FAST_EARLIEST_SHARE = 0.5;       // stats.FAST_EARLIEST_SHARE: the fast half starts once loss is certain
+var FAST_DRAINED_SILENCE_MS = 100;   // stats.FAST_DRAINED_SILENCE_MS: a crowded fast half's queue has drained
+var FAST_DRAIN_MAX_MS = 1500;
 var BUSY_MIN_SPAN_MS = 200;
 var BURST_RATIO = 1.10;
 var BURST_RATIO_DOWN = 1.08;
@@ -90,11 +93,24 @@ function medianSince(pairs, cut) {
   return median(pairs.filter(function (pair) { return pair[0] >= cut; }).map(function (pair) { return pair[1]; }));
 }
 
-/* Whether the fast half's recent median round trip stands FAST_CROWDED_MS over the first half's
+/* Whether the fast half's recent median round trip (of its last FAST_CROWDED_ECHOES echoes) stands
+ * FAST_CROWDED_MS over the first half's
  * (stats.fast_half_crowded). */
 function fastHalfCrowded(recentRtt, baseRtt) {
   if (recentRtt == null || baseRtt == null) return false;
   return recentRtt - baseRtt > FAST_CROWDED_MS;
+}
+
+/* Whether the idle probes lost so far already exceed LOSSY of all the first half plans to send
+ * (stats.idle_lossy_already). */
+function idleLossyAlready(echoes, highestSeqEchoed, plannedProbes) {
+  return echoes > 0 && highestSeqEchoed + 1 - echoes > LOSSY * plannedProbes;
+}
+
+/* Whether a crowded fast half's queue has drained: no echo for FAST_DRAINED_SILENCE_MS since it
+ * stopped (stats.fast_half_drained). */
+function fastHalfDrained(silentMs) {
+  return silentMs != null && silentMs >= FAST_DRAINED_SILENCE_MS;
 }
 
 function round(value, digits) {
@@ -289,7 +305,9 @@ root.PreflightNetStats = {
   WINDOW_MS: WINDOW_MS, WARMUP_MS: WARMUP_MS, SETTLE_WINDOWS: SETTLE_WINDOWS, SETTLE_TOLERANCE: SETTLE_TOLERANCE,
   SETTLE_SPREAD: SETTLE_SPREAD, ESTIMATE_WINDOWS: ESTIMATE_WINDOWS, TRIM_LOW: TRIM_LOW, TRIM_HIGH: TRIM_HIGH,
   SATURATED_WINDOWS: SATURATED_WINDOWS, LOSSY: LOSSY,
-  FAST_CROWDED_MS: FAST_CROWDED_MS, FAST_CROWDED_WINDOW_MS: FAST_CROWDED_WINDOW_MS, fastHalfCrowded: fastHalfCrowded,
+  FAST_CROWDED_MS: FAST_CROWDED_MS, FAST_CROWDED_ECHOES: FAST_CROWDED_ECHOES, fastHalfCrowded: fastHalfCrowded,
+  FAST_EARLIEST_SHARE: FAST_EARLIEST_SHARE, FAST_DRAINED_SILENCE_MS: FAST_DRAINED_SILENCE_MS, FAST_DRAIN_MAX_MS: FAST_DRAIN_MAX_MS,
+  idleLossyAlready: idleLossyAlready, fastHalfDrained: fastHalfDrained,
   BUSY_MIN_SPAN_MS: BUSY_MIN_SPAN_MS, BURST_RATIO: BURST_RATIO,
   BURST_RATIO_DOWN: BURST_RATIO_DOWN,
   PACE_START_UP_KBPS: PACE_START_UP_KBPS, PACE_MIN_KBPS: PACE_MIN_KBPS, QUEUE_MS: QUEUE_MS, QUEUE_SHARE: QUEUE_SHARE,

@@ -97,12 +97,13 @@ function NetworkCheck(ctx, plan) {
   // What the probes measure (filled by onEcho).
   this.phase = PHASE.IDLE;
   this.settling = 0;            // SETTLING while a queue is filled on purpose or drains
-  this.seq = 0;
-  this.sent = { "0": 0, "1": 0, "2": 0, "3": 0 };
+  this.sent = { "0": 0, "1": 0, "2": 0, "3": 0 };   // per tag; also the tag's next sequence number
   this.echoes = {};
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
-  this.lossy = false;           // the idle phase was lengthened for loss: its second half probes at lossyProbeHz
-  this.fastStart = null;        // when that second half began
+  this.lossy = false;           // the idle phase was lengthened for loss: it has a fast half
+  this.fast = false;            // that fast half is running: probes at lossyProbeHz, tagged FAST
+  this.drainStart = null;       // when it was found crowding the link: no probes until its queue drains
+  this.lastEchoAt = null;
   this.baseRtts = null;         // how many idle round trips came before that second half
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
@@ -304,6 +305,7 @@ NetworkCheck.prototype.listen = function () {
 /* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long, its second half four times as fast. */
 NetworkCheck.prototype.idle = async function () {
   var result = this.result, idleMs = this.longRtt && this.plan.idleLongRttMs || this.plan.idleMs;
+  var planned = idleMs * this.plan.idleProbeHz / 1000;   // the first half's probes
   this.display.say("latency", 0.1);
   this.idleStart = now();
   this.idleEnd = this.idleStart + idleMs;
@@ -320,28 +322,21 @@ NetworkCheck.prototype.idle = async function () {
     // echoes arriving before its end left the server before the download began, and the ones the
     // server sends after are tagged with its new phase (not counted for loss). Not in the re-probe.
     var sofar = S.median(idleRtts(this));
-    // A fast half that crowds the link would not count for loss (stats.fast_half_counts): it ends
-    // here, once its window holds only its own round trips.
-    var crowdMs = S.FAST_CROWDED_WINDOW_MS;
-    if (this.lossy && now() - this.fastStart >= crowdMs + (sofar || 0)
-        && S.fastHalfCrowded(S.medianSince(this.rtts[0], now() - crowdMs), sofar)) {
-      this.idleEnd = Math.min(this.idleEnd, now());
-      this.mark("fast half crowded");
-    }
+    // The fast half starts as soon as the loss so far makes the idle phase lossy whatever follows
+    // (stats.idle_lossy_already): the step is no longer, and more of it probes fast.
+    if (!this.plan.quick && !this.lossy && now() - this.idleStart >= S.FAST_EARLIEST_SHARE * idleMs
+        && S.idleLossyAlready(this.echoes[0] || 0, this.idleSeqSeen, planned)) this.startFastHalf(idleMs);
+    if (this.fast) this.watchFastHalf(sofar, planned);
     var lead = this.plan.quick ? 0 : Math.min(sofar || 0, idleMs / 2);
     var over = now() >= this.idleEnd - lead;
-    // The re-probe never lengthens: its budget is fixed.
-    var lengthened = this.plan.quick || this.idleEnd > this.idleStart + idleMs;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
-    if (over && (lengthened || fewLost)) break;
-    if (over) {
-      this.idleEnd += idleMs;
-      this.lossy = true;
-      this.fastStart = now();
-      this.baseRtts = this.rtts[0].length;
-    }
+    // The re-probe never lengthens: its budget is fixed.
+    if (over && (this.plan.quick || this.lossy || fewLost)) break;
+    if (over) this.startFastHalf(idleMs);
     if (this.serverGone) break;
-    await sleep(Math.max(10, Math.min(250, this.idleEnd - lead - now())), this.ctx.signal);
+    // A fast half is watched closely: each 20 ms it crowds a thin link adds to the queue.
+    var step = this.fast ? 20 : 250;
+    await sleep(Math.max(10, Math.min(step, this.idleEnd - lead - now())), this.ctx.signal);
     if (sofar !== null) this.display.ms("rtt_ms", S.round(sofar), sofar);
     this.display.say("latency", 0.1 + 0.2 * Math.min(1, (now() - this.idleStart) / (this.idleEnd - this.idleStart)));
   }
@@ -362,6 +357,37 @@ NetworkCheck.prototype.idle = async function () {
   this.spread = result.rtt_p90_ms !== null && rtt !== null ? result.rtt_p90_ms - rtt : null;
   this.phaseCap = S.phaseCapMs(rtt);
   return rtt;
+};
+
+/* A lossy idle phase's fast half: probes at lossyProbeHz, tagged FAST (counted apart), until the
+ * idle phase's end, twice its planned length. */
+NetworkCheck.prototype.startFastHalf = function (idleMs) {
+  this.lossy = this.fast = true;
+  this.baseRtts = this.rtts[0].length;
+  this.idleEnd = this.idleStart + 2 * idleMs;
+  this.mark("fast half");
+};
+
+/* A fast half that crowds the link would not count for loss (stats.fast_half_counts), and only
+ * loads it: it stops until the queue it built has drained (stats.fast_half_drained), then the
+ * first half's probing resumes until it has sent all it planned, so that a thin link's loss is
+ * counted on as many probes as before. */
+NetworkCheck.prototype.watchFastHalf = function (sofar, planned) {
+  var t = now(), count = S.FAST_CROWDED_ECHOES, fastRtts = this.rtts[0].length - this.baseRtts;
+  if (this.drainStart === null) {
+    var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
+    if (fastRtts >= count && S.fastHalfCrowded(S.median(recent), sofar)) {
+      this.drainStart = t;
+      this.mark("fast half crowded");
+    }
+    return;
+  }
+  var drained = S.fastHalfDrained(t - Math.max(this.lastEchoAt || 0, this.drainStart));
+  if (!drained && t - this.drainStart < S.FAST_DRAIN_MAX_MS) return;
+  this.fast = false;
+  var left = drained ? Math.max(0, planned - this.sent[0]) : 0;
+  this.idleEnd = Math.min(this.idleEnd, t + left * 1000 / this.plan.idleProbeHz);
+  this.mark(drained ? "fast half drained" : "fast half did not drain");
 };
 
 /* ----- download ---------------------------------------------------------------------------- */

@@ -3,7 +3,7 @@ crowded the link (stats.fast_half_counts).
 
 End to end with the reference client against the app's own peer: loopback loses nothing, so the
 client's test hook leaves probes unsent, as a lossy line would lose them. Every twentieth idle
-probe makes the idle phase lossy (5 %), which starts the fast half.
+probe makes the idle phase lossy (5 %), which starts the fast half halfway through the first.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def _run(net, run_id: str, lose: dict[int, int]) -> tuple[dict, dict]:
 def test_a_fast_half_as_lossy_as_the_first_counts_in_both_directions(net, wait_no_live):
     result, record = _run(net, "run-fast-1", {IDLE: 20, FAST: 20})
     sent = result["probes_sent"]
-    assert sent[str(IDLE)] > 100 and sent[str(FAST)] > 2 * sent[str(IDLE)]  # four times the rate
+    # The loss was certain halfway through the first half (stats.idle_lossy_already): the fast half
+    # began there, and ran at four times the rate for the remaining 1.5 s.
+    assert 60 <= sent[str(IDLE)] <= 100 and sent[str(FAST)] > 6 * sent[str(IDLE)], sent
     assert record["loss_up_fast"]["counted"] is True, record["loss_up_fast"]
     assert record["probes_up_sent"] == sent[str(IDLE)] + sent[str(FAST)]
     assert record["loss_up_pct"] == pytest.approx(5.0, abs=0.5)
@@ -88,48 +90,98 @@ def test_fast_half_crowded(recent, base, crowded):
     assert stats.fast_half_crowded(recent, base) is crowded
 
 
-def test_the_reference_client_ends_a_fast_half_that_crowds_the_link():
-    """Its round trips climb 300 ms over the first half's, as on a thin uplink: the half ends within
-    a window and a round trip or two, not after its full length."""
+async def _idle_on_a_model_link(run, *, crowd_rtt: float | None, drains: bool, lose_every: int = 10) -> float:
+    """The reference client's idle phase (``_idle``) against a model of the link, fed every 5 ms as
+    echoes would feed it: a 20 ms round trip that loses every ``lose_every``-th idle probe; its fast
+    half's round trips stand at ``crowd_rtt`` (None: as the first half's). Once the fast half stops,
+    the echoes of its queued probes keep coming for 300 ms if the queue ``drains``, else for ever.
+    Returns how long the phase took (ms)."""
     import asyncio
 
-    from preflight.network.reference_client import _fast_half
-    from preflight.network.reference_run import ClientRun, Plan
+    from preflight.network.reference_client import _idle
     from preflight.network.timing import now_ms
 
-    run = ClientRun(Plan())
-    run.rtts[IDLE] = [(now_ms() - 1000 + i, 20.0) for i in range(100)]
-    run.base_rtts = len(run.rtts[IDLE])
+    async def link():
+        every, first_seq = 1000 / run.plan.idle_probe_hz, 0
+        next_first = now_ms()
+        while True:
+            now = now_ms()
+            if not run.fast:  # the first half's probes, at their own rate: before the fast half and after it
+                while now >= next_first:
+                    run.sent[IDLE] = first_seq + 1
+                    if (first_seq + 1) % lose_every:
+                        run.echoes_recv[IDLE] = run.echoes_recv.get(IDLE, 0) + 1
+                        run.idle_seq_seen = first_seq
+                        run.rtts[IDLE].append((now, 20.0))
+                        run.last_echo_at = now
+                    first_seq, next_first = first_seq + 1, next_first + every
+            else:
+                next_first = now
+                stopped = run.drain_started
+                if stopped is None or not drains or now - stopped < 300:
+                    run.rtts[IDLE].append((now, 20.0 if crowd_rtt is None else crowd_rtt))
+                    run.last_echo_at = now
+            await asyncio.sleep(0.005)
 
-    async def crowd() -> float:
-        async def echoes():
-            while True:
-                run.rtts[IDLE].append((now_ms(), 320.0))
-                await asyncio.sleep(0.005)
-
-        feeder = asyncio.ensure_future(echoes())
-        started = now_ms()
-        try:
-            await _fast_half(run, 3000)
-        finally:
-            feeder.cancel()
-        return now_ms() - started
-
-    took = asyncio.run(crowd())
-    assert run.fast_half_crowded is True
-    assert took < 1000, took
+    feeder = asyncio.ensure_future(link())
+    started = now_ms()
+    try:
+        await _idle(run)
+    finally:
+        feeder.cancel()
+    return now_ms() - started
 
 
-def test_the_reference_client_keeps_a_fast_half_that_does_not_crowd():
+def _client_run(idle_s: float):
+    from preflight.network.reference_run import ClientRun, Plan
+
+    return ClientRun(Plan(idle_s=idle_s))
+
+
+def test_the_fast_half_starts_halfway_once_the_loss_is_certain():
+    """Every tenth idle probe lost: the idle phase is lossy whatever follows, so its fast half starts
+    halfway through the first half, and the phase still ends at twice its planned length."""
     import asyncio
 
-    from preflight.network.reference_client import _fast_half
-    from preflight.network.reference_run import ClientRun, Plan
-    from preflight.network.timing import now_ms
+    run = _client_run(1.0)
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=None, drains=True))
+    assert run.lossy is True and run.fast_half_crowded is False
+    assert 60 <= run.sent[IDLE] <= 90, run.sent  # half of the first half's 150
+    assert 1900 <= took < 2300, took
 
-    run = ClientRun(Plan())
-    run.rtts[IDLE] = [(now_ms() - 1000 + i, 20.0) for i in range(100)]
-    run.base_rtts = len(run.rtts[IDLE])
-    run.rtts[IDLE].append((now_ms() + 10_000, 22.0))  # every round trip of the half: 2 ms more
-    asyncio.run(_fast_half(run, 400))
-    assert run.fast_half_crowded is False
+
+def test_a_clean_first_half_keeps_its_length_and_has_no_fast_half():
+    import asyncio
+
+    run = _client_run(0.6)
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=None, drains=True, lose_every=10_000))
+    assert run.lossy is False and run.base_rtts is None
+    assert 550 <= took < 800, took
+
+
+def test_a_crowded_fast_half_drains_then_the_first_half_resumes_its_count():
+    """Its round trips climb 300 ms over the first half's, as on a thin uplink: it stops, and once
+    the echoes of its queue stop coming, the first half's probing resumes until it has sent all it
+    planned (150 in 1 s), well before the lengthened phase's end."""
+    import asyncio
+
+    run = _client_run(1.0)
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=True))
+    assert run.fast_half_crowded is True and run.fast is False
+    assert run.sent[IDLE] >= 148, run.sent
+    # Halfway (0.5 s), crowded a window and a round trip later, 0.3 s of queue and the silence
+    # that says it drained, then the first half's other 75 probes (0.5 s).
+    assert 1300 <= took < 1900, took
+
+
+def test_a_crowded_fast_half_that_never_drains_ends_the_idle_phase():
+    import asyncio
+
+    from preflight.netrules import stats as rules
+
+    run = _client_run(2.0)
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=False))
+    assert run.fast_half_crowded is True and run.fast is False
+    assert run.sent[IDLE] < 200, run.sent  # the first half did not resume
+    # Halfway (1 s), crowded a window and a round trip later, then the drain's cap.
+    assert took < 1000 + 600 + rules.FAST_DRAIN_MAX_MS + 300, took

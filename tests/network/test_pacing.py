@@ -346,7 +346,28 @@ def test_network_js_judges_a_crowded_fast_half_like_stats():
     cases = [(None, 20.0), (20.0, None), (59.0, 20.0), (61.0, 20.0), (420.0, 60.0), (68.0, 60.0)]
     got = run_js(f"""
         return {{crowded: {json.dumps(cases)}.map(function (c) {{ return fastHalfCrowded(c[0], c[1]); }}),
-                 constants: [FAST, SETTLING, FAST_CROWDED_MS, FAST_CROWDED_WINDOW_MS]}};""")
+                 constants: [FAST, SETTLING, FAST_CROWDED_MS, FAST_CROWDED_ECHOES]}};""")
     assert got["crowded"] == [stats.fast_half_crowded(recent, base) for recent, base in cases]
     assert got["crowded"] == [False, False, False, True, True, False]
-    assert got["constants"] == [P.FAST, P.SETTLING, stats.FAST_CROWDED_MS, stats.FAST_CROWDED_WINDOW_MS]
+    assert got["constants"] == [P.FAST, P.SETTLING, stats.FAST_CROWDED_MS, stats.FAST_CROWDED_ECHOES]
+
+
+def test_network_js_starts_and_drains_a_fast_half_like_stats():
+    """The page starts a lossy idle phase's fast half early, and resumes the first half's probing
+    after a crowded one drains, on the rules the reference client uses."""
+    already = [(0, 0, 450), (441, 444, 450), (440, 444, 450), (70, 75, 450), (200, 230, 225), (0, 9, 450)]
+    drained = [None, 0.0, 99.9, 100.0, 400.0]
+    got = run_js(f"""
+        return {{already: {json.dumps(already)}.map(function (c) {{ return idleLossyAlready(c[0], c[1], c[2]); }}),
+                 drained: {json.dumps(drained)}.map(function (c) {{ return fastHalfDrained(c); }}),
+                 constants: [FAST_EARLIEST_SHARE, FAST_DRAINED_SILENCE_MS, FAST_DRAIN_MAX_MS, LOSSY]}};""")
+    assert got["already"] == [stats.idle_lossy_already(*case) for case in already]
+    assert got["already"] == [False, False, True, True, True, False]
+    assert got["drained"] == [stats.fast_half_drained(case) for case in drained]
+    assert got["drained"] == [False, False, False, True, True]
+    assert got["constants"] == [
+        stats.FAST_EARLIEST_SHARE,
+        stats.FAST_DRAINED_SILENCE_MS,
+        stats.FAST_DRAIN_MAX_MS,
+        stats.LOSSY_SHARE,
+    ]
