@@ -319,6 +319,10 @@ def fast_half_counts(base: tuple[int, int], fast: tuple[int, int], queue_ms: flo
 # 300-450 ms in the lab; 4g's jitter adds ~5 ms at the fast rate, and a median of 20 holds it).
 FAST_CROWDED_MS = 2 * SPARE_QUEUE_MS
 FAST_CROWDED_ECHOES = 20
+# ... and only once that has held for FAST_CROWDED_HOLD_MS: a stall of the browser or the server
+# delays a burst of echoes at once (one lossy-5 fast half stopped on it in the lab), and 20 fresh
+# echoes, ~35 ms of them, clear it again; a crowded link's queue only grows.
+FAST_CROWDED_HOLD_MS = 100.0
 
 
 def fast_half_crowded(recent_rtt_ms: float | None, base_rtt_ms: float | None) -> bool:

@@ -131,6 +131,7 @@ async def _idle(run: ClientRun) -> None:
     started = now_ms()
     end = started + idle_ms
     base: float | None = None
+    crowded_since: float | None = None  # since when the fast half's round trips stand over the first half's
     while True:
         now = now_ms()
         echoes = run.echoes_recv.get(P.PHASE_IDLE, 0)
@@ -151,7 +152,9 @@ async def _idle(run: ClientRun) -> None:
             if run.drain_started is None:
                 rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
                 recent = [r for _, r in rtts[-count:]]
-                if len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base):
+                crowded = len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base)
+                crowded_since = (crowded_since or now) if crowded else None
+                if crowded_since is not None and now - crowded_since >= stats.FAST_CROWDED_HOLD_MS:
                     run.fast_half_crowded = True
                     run.drain_started = now
             else:

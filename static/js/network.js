@@ -102,6 +102,7 @@ function NetworkCheck(ctx, plan) {
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
   this.lossy = false;           // the idle phase was lengthened for loss: it has a fast half
   this.fast = false;            // that fast half is running: probes at lossyProbeHz, tagged FAST
+  this.crowdedSince = null;     // since when its round trips stand over the first half's
   this.drainStart = null;       // when it was found crowding the link: no probes until its queue drains
   this.lastEchoAt = null;
   this.baseRtts = null;         // how many idle round trips came before that second half
@@ -376,7 +377,9 @@ NetworkCheck.prototype.watchFastHalf = function (sofar, planned) {
   var t = now(), count = S.FAST_CROWDED_ECHOES, fastRtts = this.rtts[0].length - this.baseRtts;
   if (this.drainStart === null) {
     var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
-    if (fastRtts >= count && S.fastHalfCrowded(S.median(recent), sofar)) {
+    var crowded = fastRtts >= count && S.fastHalfCrowded(S.median(recent), sofar);
+    this.crowdedSince = crowded ? this.crowdedSince || t : null;
+    if (crowded && t - this.crowdedSince >= S.FAST_CROWDED_HOLD_MS) {
       this.drainStart = t;
       this.mark("fast half crowded");
     }

@@ -90,12 +90,15 @@ def test_fast_half_crowded(recent, base, crowded):
     assert stats.fast_half_crowded(recent, base) is crowded
 
 
-async def _idle_on_a_model_link(run, *, crowd_rtt: float | None, drains: bool, lose_every: int = 10) -> float:
+async def _idle_on_a_model_link(
+    run, *, crowd_rtt: float | None, drains: bool, lose_every: int = 10, stall_ms: float | None = None
+) -> float:
     """The reference client's idle phase (``_idle``) against a model of the link, fed every 5 ms as
     echoes would feed it: a 20 ms round trip that loses every ``lose_every``-th idle probe; its fast
-    half's round trips stand at ``crowd_rtt`` (None: as the first half's). Once the fast half stops,
-    the echoes of its queued probes keep coming for 300 ms if the queue ``drains``, else for ever.
-    Returns how long the phase took (ms)."""
+    half's round trips stand at ``crowd_rtt`` (None: as the first half's), or only for ``stall_ms``
+    from 100 ms into it (a stall, not a queue). Once the fast half stops, the echoes of its queued
+    probes keep coming for 300 ms if the queue ``drains``, else for ever. Returns how long the
+    phase took (ms)."""
     import asyncio
 
     from preflight.network.reference_client import _idle
@@ -103,7 +106,7 @@ async def _idle_on_a_model_link(run, *, crowd_rtt: float | None, drains: bool, l
 
     async def link():
         every, first_seq = 1000 / run.plan.idle_probe_hz, 0
-        next_first = now_ms()
+        next_first, fast_since = now_ms(), None
         while True:
             now = now_ms()
             if not run.fast:  # the first half's probes, at their own rate: before the fast half and after it
@@ -117,9 +120,11 @@ async def _idle_on_a_model_link(run, *, crowd_rtt: float | None, drains: bool, l
                     first_seq, next_first = first_seq + 1, next_first + every
             else:
                 next_first = now
+                fast_since = fast_since or now
+                stalled = stall_ms is None or 100 <= now - fast_since < 100 + stall_ms
                 stopped = run.drain_started
                 if stopped is None or not drains or now - stopped < 300:
-                    run.rtts[IDLE].append((now, 20.0 if crowd_rtt is None else crowd_rtt))
+                    run.rtts[IDLE].append((now, crowd_rtt if crowd_rtt is not None and stalled else 20.0))
                     run.last_echo_at = now
             await asyncio.sleep(0.005)
 
@@ -185,3 +190,15 @@ def test_a_crowded_fast_half_that_never_drains_ends_the_idle_phase():
     assert run.sent[IDLE] < 200, run.sent  # the first half did not resume
     # Halfway (1 s), crowded a window and a round trip later, then the drain's cap.
     assert took < 1000 + 600 + rules.FAST_DRAIN_MAX_MS + 300, took
+
+
+def test_a_stall_does_not_stop_the_fast_half():
+    """60 ms of echoes delayed 300 ms at once (a stall of the browser or the server, not a queue):
+    the fast half runs on to the idle phase's end."""
+    import asyncio
+
+    run = _client_run(1.0)
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=True, stall_ms=60))
+    assert run.fast_half_crowded is False and run.lossy is True
+    assert run.sent[IDLE] <= 90, run.sent
+    assert took >= 1900, took

@@ -346,10 +346,16 @@ def test_network_js_judges_a_crowded_fast_half_like_stats():
     cases = [(None, 20.0), (20.0, None), (59.0, 20.0), (61.0, 20.0), (420.0, 60.0), (68.0, 60.0)]
     got = run_js(f"""
         return {{crowded: {json.dumps(cases)}.map(function (c) {{ return fastHalfCrowded(c[0], c[1]); }}),
-                 constants: [FAST, SETTLING, FAST_CROWDED_MS, FAST_CROWDED_ECHOES]}};""")
+                 constants: [FAST, SETTLING, FAST_CROWDED_MS, FAST_CROWDED_ECHOES, FAST_CROWDED_HOLD_MS]}};""")
     assert got["crowded"] == [stats.fast_half_crowded(recent, base) for recent, base in cases]
     assert got["crowded"] == [False, False, False, True, True, False]
-    assert got["constants"] == [P.FAST, P.SETTLING, stats.FAST_CROWDED_MS, stats.FAST_CROWDED_ECHOES]
+    assert got["constants"] == [
+        P.FAST,
+        P.SETTLING,
+        stats.FAST_CROWDED_MS,
+        stats.FAST_CROWDED_ECHOES,
+        stats.FAST_CROWDED_HOLD_MS,
+    ]
 
 
 def test_network_js_starts_and_drains_a_fast_half_like_stats():
