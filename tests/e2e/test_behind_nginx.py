@@ -272,7 +272,7 @@ def _stored(app, participant_id):
         return runs, {r.check: r for r in results}
 
 
-@pytest.mark.flaky(reruns=1)  # a loopback check on a shared machine: see tests/e2e/conftest.py
+@pytest.mark.flaky(reruns=2)  # a loopback check on a shared machine: see tests/e2e/conftest.py
 @pytest.mark.browser_context_args(ignore_https_errors=True)  # the test's self-signed certificate
 def test_participant_flow_in_chromium_through_nginx_with_the_network_step_on_the_media_pool(
     stack, page, make_participant, app

@@ -88,7 +88,7 @@ def network_diagnosis(app, participant_id) -> dict:
 
 
 @pytest.mark.db
-@pytest.mark.flaky(reruns=1)  # a loopback check on a shared machine: see tests/e2e/conftest.py
+@pytest.mark.flaky(reruns=2)  # a loopback check on a shared machine: see tests/e2e/conftest.py
 def test_happy_path_reaches_ready(page, make_participant, app):
     participant, token = make_participant(role="presenter")
     start(page, token, skip_network=False)

@@ -169,7 +169,7 @@ def routed_or_skip(app_config) -> None:
 # Once in a full run on this machine (and passing alone, 14 s), Firefox's first navigation in the
 # routed namespace did not reach its load event within 30 s; the rerun keeps that first failure
 # in the report (-raR).
-@pytest.mark.flaky(reruns=1)
+@pytest.mark.flaky(reruns=2)
 def test_firefox_reprobe_on_the_same_network(firefox_driver, app, app_config, make_participant, tmp_path):
     """Issue 15: a participant who completed the check from the routed client's address half an hour
     ago comes back in Firefox, gets "Check my connection again", clicks it; the server compares and
