@@ -332,16 +332,16 @@ class CheckSession:
         # Idle probes, and the download's where the uplink had room to spare then (stats.spare_direction):
         # on a thin uplink the download's acknowledgements queue and drop probes that say nothing
         # about the line.
-        spare = self.spare_uplink.judge(self.upload.transit_base, upload["upload_kbps"])
+        spare = self.spare_uplink.judge(
+            self.upload.transit_base,
+            upload["upload_kbps"],
+            self._probe_pair(P.PHASE_IDLE, sent),
+            self._probe_pair(P.PHASE_DOWN, sent),
+        )
         fast = self._judge_fast_half(sent)
         phases = [P.PHASE_IDLE] + [P.PHASE_IDLE | P.FAST] * fast["counted"] + [P.PHASE_DOWN] * spare["spare"]
-        up_sent, up_recv = 0, 0
-        for phase in phases:
-            lo_hi = counts.seq_range.get(phase)
-            span = lo_hi[1] - lo_hi[0] + 1 if lo_hi else 0
-            # The page's count can only make its loss look worse: never below what the server saw.
-            up_sent += max(sent.get(phase, 0), span, counts.received.get(phase, 0))
-            up_recv += counts.received.get(phase, 0)
+        pairs = [self._probe_pair(phase, sent) for phase in phases]
+        up_sent, up_recv = sum(s for s, _ in pairs), sum(r for _, r in pairs)
         return {
             "v": 1,
             "sid": self.id,
@@ -368,15 +368,20 @@ class CheckSession:
             "server_load": self._server_load(),
         }
 
+    def _probe_pair(self, tag: int, sent: dict[int, int]) -> tuple[int, int]:
+        """(sent, received) of the probes tagged ``tag``: the page's count of those it sent can only
+        make the loss look worse, never below what the server saw (their span of sequence numbers)."""
+        counts = self.probes
+        lo_hi = counts.seq_range.get(tag)
+        span = lo_hi[1] - lo_hi[0] + 1 if lo_hi else 0
+        received = counts.received.get(tag, 0)
+        return max(sent.get(tag, 0), span, received), received
+
     def _judge_fast_half(self, sent: dict[int, int]) -> dict:
         """Whether a lossy idle phase's fast half counts toward the uplink's loss (stats.fast_half_counts)."""
-        counts, base_tag, fast_tag = self.probes, P.PHASE_IDLE, P.PHASE_IDLE | P.FAST
-        idle = self.upload.idle_transits
-        queue = (
-            statistics.median(counts.fast_transits) - statistics.median(idle) if counts.fast_transits and idle else None
-        )
-        base = (sent.get(base_tag, 0), counts.received.get(base_tag, 0))
-        fast = (sent.get(fast_tag, 0), counts.received.get(fast_tag, 0))
+        fast_transits, idle = self.probes.fast_transits, self.upload.idle_transits
+        queue = statistics.median(fast_transits) - statistics.median(idle) if fast_transits and idle else None
+        base, fast = self._probe_pair(P.PHASE_IDLE, sent), self._probe_pair(P.PHASE_IDLE | P.FAST, sent)
         return {"counted": stats.fast_half_counts(base, fast, queue), "queue_ms": rounded(queue)}
 
     def _server_load(self) -> dict[str, dict]:

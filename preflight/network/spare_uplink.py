@@ -1,7 +1,7 @@
 """What the uplink carried during the download, to tell whether its probes then count toward its loss.
 
 During the download the uplink carries the download's acknowledgements, the probes and the
-control messages. Where that used little of the uplink (stats.spare_direction), the download
+control messages. Where that left room on the uplink (stats.spare_direction), the download
 phase's probes say as much about the line's loss as the idle ones, and the server counts them
 too: more probes, a closer loss figure. Where it crowded the uplink, only the idle probes count.
 """
@@ -64,11 +64,18 @@ class SpareUplink:
             return None
         return statistics.median(self.transits) - base_transit
 
-    def judge(self, base_transit: float | None, upload_kbps: float | None) -> dict:
-        """Whether the download phase's probes count toward the uplink's loss, with the figures why."""
+    def judge(
+        self,
+        base_transit: float | None,
+        upload_kbps: float | None,
+        idle: tuple[int, int] | None = None,
+        loaded: tuple[int, int] | None = None,
+    ) -> dict:
+        """Whether the download phase's probes count toward the uplink's loss, with the figures why;
+        ``idle`` and ``loaded`` are (sent, received) of the idle and the download phase's probes."""
         use, queue = self.use_kbps(), self.queue_ms(base_transit)
         return {
-            "spare": stats.spare_direction(use, upload_kbps, queue),
+            "spare": stats.spare_direction(use, upload_kbps, queue, idle, loaded),
             "use_kbps": rounded(use),
             "queue_ms": rounded(queue),
         }

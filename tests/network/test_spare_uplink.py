@@ -30,6 +30,44 @@ def test_a_direction_is_spare_with_room_and_no_queue(use_kbps, rate_kbps, queue_
     assert stats.spare_direction(use_kbps, rate_kbps, queue_ms) is spare
 
 
+# Chromium on thin-lossy (300 kbit/s up, 2 % loss): the 2 Mbit/s download's acknowledgements used
+# ~80 % of the uplink with no queue; 447 of 451 idle probes and 178 of 181 download ones arrived.
+IDLE, AGREES = (451, 447), (181, 178)
+
+
+@pytest.mark.parametrize(
+    ("use_kbps", "rate_kbps", "queue_ms", "idle", "loaded", "spare"),
+    [
+        (244, 292, 0.3, IDLE, AGREES, True),
+        (244, 292, 0.3, IDLE, (181, 160), False),  # 12 % lost against 1 %: a buffer overflowed
+        (257, 303, 395.5, IDLE, AGREES, False),  # Firefox's acknowledgements: a standing queue
+        (280, 292, 0.3, IDLE, AGREES, False),  # above SPARE_FULL_SHARE: no room, whatever the count
+        (244, 292, 0.3, None, None, False),  # no counts to compare
+        (244, 292, 0.3, IDLE, (0, 0), False),  # no download probes
+        (100, 292, 0.3, IDLE, (181, 160), True),  # plainly spare: the counts are not asked
+    ],
+)
+def test_a_busier_direction_counts_where_its_loss_agrees_with_the_idle_one(
+    use_kbps, rate_kbps, queue_ms, idle, loaded, spare
+):
+    assert stats.spare_direction(use_kbps, rate_kbps, queue_ms, idle, loaded) is spare
+
+
+@pytest.mark.parametrize(
+    ("base", "extra", "agrees"),
+    [
+        ((451, 447), (181, 178), True),
+        ((451, 447), (181, 170), False),  # 6 % against 1 %: z = 3.9
+        ((451, 447), (181, 173), True),  # 4.4 % against 0.9 %: z = 2.9, sampling can do that
+        ((2000, 1900), (2000, 1920), True),  # fewer lost than the base
+        ((0, 0), (181, 178), False),
+        ((451, 451), (181, 181), True),  # a clean line
+    ],
+)
+def test_loss_agrees_within_three_standard_errors(base, extra, agrees):
+    assert stats.loss_agrees(base, extra) is agrees
+
+
 class _Transport:
     async def _handle_data(self, data: bytes) -> None:
         pass
@@ -68,6 +106,10 @@ def test_the_meter_counts_every_packet_of_the_download_phase_only():
     assert judged == {"spare": True, "use_kbps": round(use, 1), "queue_ms": 0.5}
     assert meter.judge(base_transit=10.5, upload_kbps=use)["spare"] is False
     assert meter.judge(base_transit=None, upload_kbps=10_000)["spare"] is False
+    # Most of the uplink used: the probes count only where they lost no more than the idle ones.
+    busy = use / 0.8
+    assert meter.judge(10.5, busy, idle=(450, 441), loaded=(180, 176))["spare"] is True
+    assert meter.judge(10.5, busy, idle=(450, 441), loaded=(180, 150))["spare"] is False
 
 
 def test_the_download_phase_probes_count_toward_the_uplink_loss_when_it_had_room(net, wait_no_live):
@@ -93,10 +135,30 @@ def test_the_download_phase_probes_count_toward_the_uplink_loss_when_it_had_room
 def test_without_room_only_the_idle_probes_count(net, wait_no_live, monkeypatch):
     """The same check where no uplink would count as spare: the lost download probes are left out."""
     monkeypatch.setattr(stats, "SPARE_SHARE", 0.0)
+    monkeypatch.setattr(stats, "SPARE_FULL_SHARE", 0.0)
     result = net.run("run-spare-2", idle_s=1.0, phase_cap_s=2.5, lose_probes_every={P.PHASE_DOWN: 10})
     assert result["state"] == "connected", result
     record = result["server_record"]
     assert record["loss_up_download"]["spare"] is False
     assert record["probes_up_sent"] == result["probes_sent"][str(P.PHASE_IDLE)]
+    assert record["loss_up_pct"] == 0.0
+    assert wait_no_live() == 0
+
+
+def test_a_busier_uplink_counts_the_download_probes_only_where_they_lost_no_more(net, wait_no_live, monkeypatch):
+    """Every uplink counts as busier than plainly spare (SPARE_SHARE 0): the download phase's probes
+    count where they lost no more than the idle ones, and are left out where a tenth went missing."""
+    monkeypatch.setattr(stats, "SPARE_SHARE", 0.0)
+    clean = net.run("run-spare-3", idle_s=1.0, phase_cap_s=2.5)
+    assert clean["state"] == "connected", clean
+    record = clean["server_record"]
+    assert record["loss_up_download"]["spare"] is True, record["loss_up_download"]
+    sent = clean["probes_sent"]
+    assert record["probes_up_sent"] == sent[str(P.PHASE_IDLE)] + sent[str(P.PHASE_DOWN)]
+    lossy = net.run("run-spare-4", idle_s=1.0, phase_cap_s=2.5, lose_probes_every={P.PHASE_DOWN: 10})
+    assert lossy["state"] == "connected", lossy
+    record = lossy["server_record"]
+    assert record["loss_up_download"]["spare"] is False, record["loss_up_download"]
+    assert record["probes_up_sent"] == lossy["probes_sent"][str(P.PHASE_IDLE)]
     assert record["loss_up_pct"] == 0.0
     assert wait_no_live() == 0
