@@ -403,6 +403,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
                 "probes_up_sent",
                 "probes_up_recv",
                 "probes_longest_gap",
+                "loss_up_download",
                 "loss_up_fast",
                 "jitter_up_ms",
                 "sctp_rtt_ms",

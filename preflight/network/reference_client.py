@@ -131,7 +131,6 @@ async def _idle(run: ClientRun) -> None:
     started = now_ms()
     end = started + idle_ms
     base: float | None = None
-    crowded_since: float | None = None  # since when the fast half's round trips stand over the first half's
     while True:
         now = now_ms()
         echoes = run.echoes_recv.get(P.PHASE_IDLE, 0)
@@ -142,33 +141,39 @@ async def _idle(run: ClientRun) -> None:
             if now >= end and not certain and not stats.idle_is_lossy(echoes, run.idle_seq_seen):
                 return
             if now >= end or certain:
-                _start_fast_half(run)
                 first_half = run.idle_rtts()
                 base = median(first_half) if first_half else None
+                _start_fast_half(run)
                 end = started + 2 * idle_ms
         elif now >= end:
             return
         if run.fast:
-            if run.drain_started is None:
-                rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
-                recent = [r for _, r in rtts[-count:]]
-                crowded = len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base)
-                crowded_since = (crowded_since or now) if crowded else None
-                if crowded_since is not None and now - crowded_since >= stats.FAST_CROWDED_HOLD_MS:
-                    run.fast_half_crowded = True
-                    run.drain_started = now
-            else:
-                drained = stats.fast_half_drained(now - max(run.last_echo_at or 0.0, run.drain_started))
-                if drained or now - run.drain_started >= stats.FAST_DRAIN_MAX_MS:
-                    run.fast = False
-                    left = max(0.0, planned - run.sent.get(P.PHASE_IDLE, 0)) if drained else 0.0
-                    end = min(end, now + left * 1000 / plan.idle_probe_hz)
+            end = _watch_fast_half(run, now, base, planned, end)
         await asyncio.sleep(0.02)
 
 
 def _start_fast_half(run: ClientRun) -> None:
-    run.lossy = run.fast = True
+    run.fast = True
     run.base_rtts = len(run.rtts[P.PHASE_IDLE])
+
+
+def _watch_fast_half(run: ClientRun, now: float, base: float | None, planned: float, end: float) -> float:
+    """network.js's watchFastHalf: stop a fast half that crowds the link until its queue drains, then
+    resume the first half's probing until it has sent ``planned``; returns the idle phase's new end."""
+    if run.drain_started is None:
+        rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
+        recent = [r for _, r in rtts[-count:]]
+        crowded = len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base)
+        run.crowded_since = (run.crowded_since or now) if crowded else None
+        if run.crowded_since is not None and now - run.crowded_since >= stats.FAST_CROWDED_HOLD_MS:
+            run.drain_started = now
+        return end
+    drained = stats.fast_half_drained(now - max(run.last_echo_at or 0.0, run.drain_started))
+    if not drained and now - run.drain_started < stats.FAST_DRAIN_MAX_MS:
+        return end
+    run.fast = False
+    left = max(0.0, planned - run.sent.get(P.PHASE_IDLE, 0)) if drained else 0.0
+    return min(end, now + left * 1000 / run.plan.idle_probe_hz)
 
 
 async def _send_probes(run: ClientRun, channel) -> None:

@@ -63,11 +63,10 @@ class ClientRun:
         self.spread: float | None = None  # p90 - median of the idle RTT
         self.down_bytes = 0
         self.idle_seq_seen = 0  # highest idle probe echoed (stats.idle_is_lossy)
-        self.lossy = False  # the idle phase was lengthened for loss: it has a fast half
-        self.fast = False  # that fast half is running: probes at lossy_probe_hz, tagged FAST
+        self.fast = False  # a lossy idle phase's fast half is running: probes at lossy_probe_hz, tagged FAST
         self.base_rtts: int | None = None  # how many idle round trips came before that fast half
-        self.fast_half_crowded = False  # that fast half crowded the link (network.js, watchFastHalf)
-        self.drain_started: float | None = None  # when: no probes until its queue drains
+        self.crowded_since: float | None = None  # since when its round trips stand over the first half's
+        self.drain_started: float | None = None  # when it was found crowded: no probes until its queue drains
         self.last_echo_at: float | None = None
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
@@ -80,6 +79,16 @@ class ClientRun:
         self.summary_event = asyncio.Event()
         self.summary_phase: int | None = None
         self.progress_event = asyncio.Event()
+
+    @property
+    def lossy(self) -> bool:
+        """The idle phase was lengthened for loss: it has a fast half."""
+        return self.base_rtts is not None
+
+    @property
+    def fast_half_crowded(self) -> bool:
+        """That fast half crowded the link (network.js, watchFastHalf)."""
+        return self.drain_started is not None
 
     def idle_rtts(self) -> list[float]:
         """The idle round trips at the idle phase's own rate, as the page reads them (network.js): a

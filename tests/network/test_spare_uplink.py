@@ -7,9 +7,12 @@ import time
 
 import pytest
 
+from preflight.checks.network import NetworkPayload, assess
 from preflight.netrules import protocol as P
 from preflight.netrules import stats
+from preflight.network import reference_client
 from preflight.network.spare_uplink import SpareUplink
+from preflight.profiles import get_profile
 
 
 @pytest.mark.parametrize(
@@ -161,4 +164,8 @@ def test_a_busier_uplink_counts_the_download_probes_only_where_they_lost_no_more
     assert record["loss_up_download"]["spare"] is False, record["loss_up_download"]
     assert record["probes_up_sent"] == lossy["probes_sent"][str(P.PHASE_IDLE)]
     assert record["loss_up_pct"] == 0.0
+    # The stored verdict's details say why, for staff and operators.
+    payload = NetworkPayload.model_validate(reference_client.page_payload(lossy))
+    finding = assess(payload, record, get_profile("generic"), "attendee")
+    assert finding.details["server"]["loss_up_download"] == record["loss_up_download"]
     assert wait_no_live() == 0
