@@ -100,12 +100,11 @@ function NetworkCheck(ctx, plan) {
   this.sent = { "0": 0, "1": 0, "2": 0, "3": 0 };   // per tag; also the tag's next sequence number
   this.echoes = {};
   this.idleSeqSeen = 0;         // highest idle probe echoed (stats.idle_is_lossy)
-  this.lossy = false;           // the idle phase was lengthened for loss: it has a fast half
-  this.fast = false;            // that fast half is running: probes at lossyProbeHz, tagged FAST
+  this.fast = false;            // a lossy idle phase's fast half is running: probes at lossyProbeHz, tagged FAST
   this.crowdedSince = null;     // since when its round trips stand over the first half's
   this.drainStart = null;       // when it was found crowding the link: no probes until its queue drains
   this.lastEchoAt = null;
-  this.baseRtts = null;         // how many idle round trips came before that second half
+  this.baseRtts = null;         // how many idle round trips came before that fast half (null: none)
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
   this.fastDownTransits = [];   // the same in a lossy idle phase's fast half
@@ -360,10 +359,13 @@ NetworkCheck.prototype.idle = async function () {
   return rtt;
 };
 
+/* The idle phase was lengthened for loss: it has a fast half, begun after baseRtts round trips. */
+Object.defineProperty(NetworkCheck.prototype, "lossy", { get: function () { return this.baseRtts !== null; } });
+
 /* A lossy idle phase's fast half: probes at lossyProbeHz, tagged FAST (counted apart), until the
  * idle phase's end, twice its planned length. */
 NetworkCheck.prototype.startFastHalf = function (idleMs) {
-  this.lossy = this.fast = true;
+  this.fast = true;
   this.baseRtts = this.rtts[0].length;
   this.idleEnd = this.idleStart + 2 * idleMs;
   this.mark("fast half");
