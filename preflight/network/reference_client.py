@@ -188,7 +188,9 @@ async def _send_probes(run: ClientRun, channel) -> None:
             next_at = now
             await asyncio.sleep(0.005)
             continue
-        if run.phase != P.PHASE_IDLE:
+        if run.phase == P.PHASE_DOWN and run.fast_half_crowded:  # network-flows.js, bulkProbeHz
+            hz = plan.crowded_probe_hz
+        elif run.phase != P.PHASE_IDLE:
             hz = plan.probe_hz
         else:
             hz = plan.lossy_probe_hz if fast else plan.idle_probe_hz

@@ -24,6 +24,7 @@ class Plan:
     probe_hz: float = 100.0
     idle_probe_hz: float = 150.0  # more probes while idle: upload loss is counted there mostly
     lossy_probe_hz: float = 600.0  # a lossy idle phase's fast half (stats.idle_is_lossy)
+    crowded_probe_hz: float = 50.0  # the download phase after a fast half that crowded the link
     summary_s: float = 3.0
     upload: bool = True
     download: bool = True

@@ -29,6 +29,7 @@ var PLAN = {
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
   lossyProbeHz: 600,    // a lossy idle phase's second half (stats.idle_is_lossy): ~2,150 idle probes at 5 % loss
+  crowdedProbeHz: 50,   // the download phase after a fast half that crowded the link (network-flows.js)
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };

@@ -202,3 +202,45 @@ def test_a_stall_does_not_stop_the_fast_half():
     assert run.fast_half_crowded is False and run.lossy is True
     assert run.sent[IDLE] <= 90, run.sent
     assert took >= 1900, took
+
+
+class _CountingChannel:
+    readyState = "open"
+
+    def __init__(self) -> None:
+        self.tags: list[int] = []
+
+    def send(self, packet: bytes) -> None:
+        self.tags.append(P.PROBE.unpack(packet)[1])
+
+
+def _download_probes(crowded: bool) -> int:
+    """How many probes the reference client sends in 0.5 s of its download phase."""
+    import asyncio
+
+    from preflight.network.reference_client import _send_probes
+
+    run = _client_run(1.0)
+    run.phase = P.PHASE_DOWN
+    run.drain_started = 1.0 if crowded else None
+    channel = _CountingChannel()
+
+    async def half_a_second() -> None:
+        sender = asyncio.ensure_future(_send_probes(run, channel))
+        await asyncio.sleep(0.5)
+        sender.cancel()
+
+    asyncio.run(half_a_second())
+    assert set(channel.tags) <= {P.PHASE_DOWN}
+    return len(channel.tags)
+
+
+def test_after_a_crowded_fast_half_the_download_probes_at_half_the_rate():
+    """A fast half that crowded the link marks a thin one: the download phase then probes at
+    crowded_probe_hz (50 a second) so that its acknowledgements and probes leave the uplink room
+    (network-flows.js, bulkProbeHz); otherwise at probe_hz (100)."""
+    plan = _client_run(1.0).plan
+    assert plan.crowded_probe_hz == plan.probe_hz / 2
+    crowded, normal = _download_probes(crowded=True), _download_probes(crowded=False)
+    assert 0.5 * plan.crowded_probe_hz - 4 <= crowded <= 0.5 * plan.crowded_probe_hz + 4, crowded
+    assert 0.5 * plan.probe_hz - 4 <= normal <= 0.5 * plan.probe_hz + 4, normal
