@@ -136,17 +136,27 @@ def count_datagrams(channel: Any, count: Callable[[int], None]) -> bool:
     """Call ``count(size)`` for every SCTP packet the channel's association receives.
 
     Wraps the private ``RTCSctpTransport._handle_data`` of this one transport (each bulk
-    channel has its own peer connection); False, and nothing changed, where it is missing."""
+    channel has its own peer connection) once, however many meters count it (the control
+    connection has two: the upload's and the spare uplink's); False, and nothing changed, where
+    it is missing."""
     transport = getattr(channel, "transport", None)
+    counters = getattr(transport, "_pf_counters", None)
+    if counters is not None:
+        counters.append(count)
+        return True
     handle = getattr(transport, "_handle_data", None)
     if handle is None:
         return False
+    counters = [count]
 
     async def counted(data: bytes) -> None:
-        count(len(data))
+        size = len(data)
+        for each in counters:
+            each(size)
         await handle(data)
 
     transport._handle_data = counted
+    transport._pf_counters = counters
     return True
 
 

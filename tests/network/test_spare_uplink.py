@@ -11,6 +11,7 @@ from preflight.checks.network import NetworkPayload, assess
 from preflight.netrules import protocol as P
 from preflight.netrules import stats
 from preflight.network import reference_client
+from preflight.network.aiortc_internals import count_datagrams
 from preflight.network.spare_uplink import SpareUplink
 from preflight.profiles import get_profile
 
@@ -79,6 +80,19 @@ class _Transport:
 class _Channel:
     def __init__(self) -> None:
         self.transport = _Transport()
+
+
+def test_two_meters_on_one_connection_share_one_wrapper():
+    """The control connection is counted by the upload's meter and the spare uplink's: its packet
+    handler is wrapped once (one more step per packet, not two), and each meter sees every packet."""
+    channel, first, second = _Channel(), [], []
+    assert count_datagrams(channel, first.append)
+    wrapped = channel.transport._handle_data
+    assert count_datagrams(channel, second.append)
+    assert channel.transport._handle_data is wrapped
+    asyncio.run(wrapped(b"x" * 10))
+    assert first == second == [10]
+    assert count_datagrams(object(), first.append) is False  # nothing to wrap
 
 
 def test_the_meter_counts_every_packet_of_the_download_phase_only():
