@@ -68,6 +68,13 @@ class ProbeCounts:
     fast_transits: list[float] = field(default_factory=list)  # a lossy idle phase's fast half: one-way ms
     last_arrival: dict[int, tuple[int, float]] = field(default_factory=dict)  # phase -> (highest seq, ms)
 
+    def unhurried(self, phase: int) -> bool:
+        """Whether a probe of ``phase`` is an unhurried idle one, before any fast half: the zero of
+        the uplink's queue and its jitter, as the page reads its idle round trip. A first half
+        resumed after a crowded fast half met a standing queue in Firefox (docs/netlab.md, "A thin
+        lossy uplink"), which would shift that zero."""
+        return phase == P.PHASE_IDLE and not self.received.get(P.PHASE_IDLE | P.FAST)
+
     def note(self, phase: int, seq: int, received: float) -> None:
         """Count one probe of ``phase`` with sequence number ``seq`` that arrived at ``received`` ms."""
         self.received[phase] = self.received.get(phase, 0) + 1
@@ -243,7 +250,7 @@ class CheckSession:
         self._last_heard = received
         counts = self.probes
         counts.note(phase, seq, received)
-        self.upload.note_probe(received, received - t_page, phase == P.PHASE_IDLE, len(message))
+        self.upload.note_probe(received, received - t_page, counts.unhurried(phase), len(message))
         if phase == P.PHASE_DOWN:  # the page's tag: during the download, no queue settling on purpose
             self.spare_uplink.note_probe(received - t_page)
         elif phase == P.PHASE_IDLE | P.FAST and len(counts.fast_transits) < MAX_FAST_TRANSITS:

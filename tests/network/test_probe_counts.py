@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from preflight.netrules import protocol as P
 from preflight.network.session import ProbeCounts
 
 
@@ -40,3 +41,18 @@ def test_each_phase_keeps_its_own_gap():
     _arrive(counts, 0, [(0, 0.0), (1, 5.0)])
     _arrive(counts, 1, [(2, 500.0), (40, 700.0)])
     assert counts.longest_gap == {0: [0, 5.0], 1: [37, 200.0]}
+
+
+def test_idle_probes_are_unhurried_until_a_fast_half_begins():
+    """The uplink's queue zero and jitter come from the first half's probes before any fast half
+    (as the page's idle round trip does): a first half resumed after it is counted for loss, but
+    not timed for the zero."""
+    counts = ProbeCounts()
+    assert counts.unhurried(P.PHASE_IDLE)
+    _arrive(counts, P.PHASE_IDLE, [(0, 0.0), (1, 7.0)])
+    assert counts.unhurried(P.PHASE_IDLE)
+    assert not counts.unhurried(P.PHASE_IDLE | P.FAST) and not counts.unhurried(P.PHASE_DOWN)
+    _arrive(counts, P.PHASE_IDLE | P.FAST, [(0, 10.0)])
+    assert not counts.unhurried(P.PHASE_IDLE)
+    _arrive(counts, P.PHASE_IDLE, [(2, 900.0)])  # resumed: still counted
+    assert counts.received[P.PHASE_IDLE] == 3
