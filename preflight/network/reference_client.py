@@ -148,7 +148,9 @@ async def _idle(run: ClientRun) -> None:
         elif now >= end:
             return
         if run.fast:
-            end = _watch_fast_half(run, now, base, planned, end)
+            end = _watch_fast_half(run, now, base, end)
+        elif run.resuming_gently:
+            _watch_resume(run, base)
         await asyncio.sleep(0.02)
 
 
@@ -157,9 +159,10 @@ def _start_fast_half(run: ClientRun) -> None:
     run.base_rtts = len(run.rtts[P.PHASE_IDLE])
 
 
-def _watch_fast_half(run: ClientRun, now: float, base: float | None, planned: float, end: float) -> float:
+def _watch_fast_half(run: ClientRun, now: float, base: float | None, end: float) -> float:
     """network.js's watchFastHalf: stop a fast half that crowds the link until its queue drains, then
-    resume the first half's probing until it has sent ``planned``; returns the idle phase's new end."""
+    resume the first half's probing until ``end``; returns the idle phase's end (now, where the
+    queue did not drain)."""
     if run.drain_started is None:
         rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
         recent = [r for _, r in rtts[-count:]]
@@ -172,8 +175,20 @@ def _watch_fast_half(run: ClientRun, now: float, base: float | None, planned: fl
     if not drained and now - run.drain_started < stats.FAST_DRAIN_MAX_MS:
         return end
     run.fast = False
-    left = max(0.0, planned - run.sent.get(P.PHASE_IDLE, 0)) if drained else 0.0
-    return min(end, now + left * 1000 / run.plan.idle_probe_hz)
+    if not drained:
+        return min(end, now)
+    run.resumed_rtts = len(run.rtts[P.PHASE_IDLE])
+    return end
+
+
+def _watch_resume(run: ClientRun, base: float | None) -> None:
+    """network.js's watchResume: the resumed first half goes back to its own rate once the round
+    trip of its last echoes is back to the first half's."""
+    rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES // 2
+    if len(rtts) - (run.resumed_rtts or 0) < count:
+        return
+    if not stats.fast_half_crowded(median([r for _, r in rtts[-count:]]), base):
+        run.resume_cleared = True
 
 
 async def _send_probes(run: ClientRun, channel) -> None:
@@ -192,8 +207,10 @@ async def _send_probes(run: ClientRun, channel) -> None:
             hz = plan.crowded_probe_hz
         elif run.phase != P.PHASE_IDLE:
             hz = plan.probe_hz
-        else:
-            hz = plan.lossy_probe_hz if fast else plan.idle_probe_hz
+        elif fast:
+            hz = plan.lossy_probe_hz
+        else:  # network-flows.js, idleProbeHz
+            hz = plan.crowded_probe_hz if run.resuming_gently else plan.idle_probe_hz
         interval = 1000 / hz
         next_at = max(next_at, now - 3 * interval)  # catch up at most 3 after a late wake-up
         while next_at <= now and channel.readyState == "open" and run.phase != P.PHASE_END:

@@ -68,6 +68,8 @@ class ClientRun:
         self.base_rtts: int | None = None  # how many idle round trips came before that fast half
         self.crowded_since: float | None = None  # since when its round trips stand over the first half's
         self.drain_started: float | None = None  # when it was found crowded: no probes until its queue drains
+        self.resumed_rtts: int | None = None  # idle round trips before the first half resumed after that drain
+        self.resume_cleared = False  # the resumed first half's round trip is back to the first half's
         self.last_echo_at: float | None = None
         self.down_samples: list[tuple[float, int]] = []
         # While the download's rate is unknown: "queue", (time, queue) per echo; "arrivals",
@@ -90,6 +92,12 @@ class ClientRun:
     def fast_half_crowded(self) -> bool:
         """That fast half crowded the link (network.js, watchFastHalf)."""
         return self.drain_started is not None
+
+    @property
+    def resuming_gently(self) -> bool:
+        """The first half resumed after a crowded fast half and still finds a queue (network.js,
+        watchResume): it probes at ``crowded_probe_hz``."""
+        return self.resumed_rtts is not None and not self.resume_cleared
 
     def idle_rtts(self) -> list[float]:
         """The idle round trips at the idle phase's own rate, as the page reads them (network.js): a
@@ -126,7 +134,8 @@ class ClientRun:
         self.rtts[self.phase].append((now, now - t_page))
         if tag == P.PHASE_IDLE:
             self.idle_seq_seen = max(self.idle_seq_seen, seq)
-            self.down_transits.append(now - t_server)
+            if not self.lossy:  # the unhurried echoes only, as the idle round trip (network-flows.js)
+                self.down_transits.append(now - t_server)
         elif tag == P.PHASE_IDLE | P.FAST:
             self.fast_down_transits.append(now - t_server)
         self.recent_down.append((now, now - t_server))

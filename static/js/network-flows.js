@@ -27,7 +27,7 @@ function sendProbes(check) {
   var plan = check.plan, fast = check.fast && check.phase === PHASE.IDLE;
   // A crowded fast half sends nothing while its queue drains (network.js, watchFastHalf).
   if (fast && check.drainStart !== null) { check.nextProbeAt = now(); return; }
-  var interval = 1000 / (fast ? plan.lossyProbeHz : check.phase ? bulkProbeHz(check) : plan.idleProbeHz);
+  var interval = 1000 / (fast ? plan.lossyProbeHz : check.phase ? bulkProbeHz(check) : idleProbeHz(check));
   var t = now(), packet = check.probePacket;
   // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
   if (t - check.nextProbeAt > 3 * interval) check.nextProbeAt = t - 3 * interval;
@@ -53,6 +53,12 @@ function bulkProbeHz(check) {
   return crowded ? check.plan.crowdedProbeHz : check.plan.probeHz;
 }
 
+/* The idle phase's probe rate outside a fast half: gentler while a first half resumed after a
+ * crowded fast half still finds a queue (network.js, watchResume). */
+function idleProbeHz(check) {
+  return check.resumingGently ? check.plan.crowdedProbeHz : check.plan.idleProbeHz;
+}
+
 /* An ECHO: round trip (page clock), one-way transit from the server, bytes during the download. */
 function onEcho(check, data) {
   if (!(data instanceof ArrayBuffer) || data.byteLength !== 32) return;
@@ -63,7 +69,10 @@ function onEcho(check, data) {
   check.lastEchoAt = t;
   if (tag === 0) check.idleSeqSeen = Math.max(check.idleSeqSeen, echo.getUint32(4));
   if (check.rtts[check.phase]) check.rtts[check.phase].push([t, t - echo.getFloat64(16)]);
-  if (tag === PHASE.IDLE) check.downTransits.push(transit);
+  // The one-way zero (jitter, the download's queue) from the unhurried echoes only, as the idle
+  // round trip: a first half resumed after a crowded fast half meets the queues that fast half
+  // left, in the network or in either end's SCTP (ProbeCounts.unhurried on the server).
+  if (tag === PHASE.IDLE && !check.lossy) check.downTransits.push(transit);
   if (tag === (PHASE.IDLE | S.FAST)) check.fastDownTransits.push(transit);
   check.recentDown.push([t, transit]);
   if (check.recentDown.length > 256) check.recentDown.splice(0, 64);

@@ -29,7 +29,7 @@ var PLAN = {
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
   lossyProbeHz: 600,    // a lossy idle phase's second half (stats.idle_is_lossy): ~2,150 idle probes at 5 % loss
-  crowdedProbeHz: 50,   // the download phase after a fast half that crowded the link (network-flows.js)
+  crowdedProbeHz: 50,   // after a fast half that crowded the link: the download, and the resumed first half until its queue clears
   busyMaxMs: 120000,    // how long to wait for a free slot on a full server
   httpBudgetMs: 4000
 };
@@ -105,6 +105,8 @@ function NetworkCheck(ctx, plan) {
   this.crowdedSince = null;     // since when its round trips stand over the first half's
   this.drainStart = null;       // when it was found crowding the link: no probes until its queue drains
   this.lastEchoAt = null;
+  this.resumedRtts = null;      // round trips before the first half resumed after that drain (null: not resumed)
+  this.resumeCleared = false;   // the resumed first half's round trip is back to the first half's: full rate
   this.baseRtts = null;         // how many idle round trips came before that fast half (null: none)
   this.rtts = { 0: [], 1: [], 2: [] };     // per phase: [time, round trip]
   this.downTransits = [];       // idle echoes: one-way server -> page transit
@@ -327,7 +329,8 @@ NetworkCheck.prototype.idle = async function () {
     // (stats.idle_lossy_already): the step is no longer, and more of it probes fast.
     if (!this.plan.quick && !this.lossy && now() - this.idleStart >= S.FAST_EARLIEST_SHARE * idleMs
         && S.idleLossyAlready(this.echoes[0] || 0, this.idleSeqSeen, planned)) this.startFastHalf(idleMs);
-    if (this.fast) this.watchFastHalf(sofar, planned);
+    if (this.fast) this.watchFastHalf(sofar);
+    else if (this.resumingGently) this.watchResume(sofar);
     var lead = this.plan.quick ? 0 : Math.min(sofar || 0, idleMs / 2);
     var over = now() >= this.idleEnd - lead;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
@@ -336,7 +339,7 @@ NetworkCheck.prototype.idle = async function () {
     if (over) this.startFastHalf(idleMs);
     if (this.serverGone) break;
     // A fast half is watched closely: each 20 ms it crowds a thin link adds to the queue.
-    var step = this.fast ? 20 : 250;
+    var step = this.fast || this.resumingGently ? 20 : 250;
     await sleep(Math.max(10, Math.min(step, this.idleEnd - lead - now())), this.ctx.signal);
     if (sofar !== null) this.display.ms("rtt_ms", S.round(sofar), sofar);
     this.display.say("latency", 0.1 + 0.2 * Math.min(1, (now() - this.idleStart) / (this.idleEnd - this.idleStart)));
@@ -363,6 +366,12 @@ NetworkCheck.prototype.idle = async function () {
 /* The idle phase was lengthened for loss: it has a fast half, begun after baseRtts round trips. */
 Object.defineProperty(NetworkCheck.prototype, "lossy", { get: function () { return this.baseRtts !== null; } });
 
+/* The first half resumed after a crowded fast half, and its round trip is not yet back to the
+ * first half's: it probes at crowdedProbeHz (watchResume). */
+Object.defineProperty(NetworkCheck.prototype, "resumingGently", {
+  get: function () { return this.resumedRtts !== null && !this.resumeCleared; }
+});
+
 /* A lossy idle phase's fast half: probes at lossyProbeHz, tagged FAST (counted apart), until the
  * idle phase's end, twice its planned length. */
 NetworkCheck.prototype.startFastHalf = function (idleMs) {
@@ -374,9 +383,10 @@ NetworkCheck.prototype.startFastHalf = function (idleMs) {
 
 /* A fast half that crowds the link would not count for loss (stats.fast_half_counts), and only
  * loads it: it stops until the queue it built has drained (stats.fast_half_drained), then the
- * first half's probing resumes until it has sent all it planned, so that a thin link's loss is
- * counted on as many probes as before. */
-NetworkCheck.prototype.watchFastHalf = function (sofar, planned) {
+ * first half's probing resumes (watchResume) until the idle phase's end, so that a thin link's
+ * loss is counted on as many probes as its idle phase can carry. A queue that did not drain ends
+ * the idle phase there. */
+NetworkCheck.prototype.watchFastHalf = function (sofar) {
   var t = now(), count = S.FAST_CROWDED_ECHOES, fastRtts = this.rtts[0].length - this.baseRtts;
   if (this.drainStart === null) {
     var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
@@ -391,9 +401,25 @@ NetworkCheck.prototype.watchFastHalf = function (sofar, planned) {
   var drained = S.fastHalfDrained(t - Math.max(this.lastEchoAt || 0, this.drainStart));
   if (!drained && t - this.drainStart < S.FAST_DRAIN_MAX_MS) return;
   this.fast = false;
-  var left = drained ? Math.max(0, planned - this.sent[0]) : 0;
-  this.idleEnd = Math.min(this.idleEnd, t + left * 1000 / this.plan.idleProbeHz);
+  if (drained) this.resumedRtts = this.rtts[0].length;
+  else this.idleEnd = Math.min(this.idleEnd, t);
   this.mark(drained ? "fast half drained" : "fast half did not drain");
+};
+
+/* The first half resumed after a drained fast half probes at crowdedProbeHz until the round trip
+ * of its echoes is back to the first half's (stats.fast_half_crowded no longer holds for its last
+ * FAST_CROWDED_ECHOES / 2), then at idleProbeHz until the idle phase's end. Resuming at full rate
+ * at once kept Firefox's thin uplink crowded: the echoes' silence shows the downlink drained, but
+ * the uplink still held ~250 ms, and at that round trip Firefox's SCTP (usrsctp) answers each
+ * acknowledgement below a skipped probe with a FORWARD TSN, ~100 kbit/s that held the queue up
+ * (docs/netlab.md, "The resumed first half"). */
+NetworkCheck.prototype.watchResume = function (sofar) {
+  var count = S.FAST_CROWDED_ECHOES / 2, seen = this.rtts[0].length - this.resumedRtts;
+  if (seen < count) return;
+  var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
+  if (S.fastHalfCrowded(S.median(recent), sofar)) return;
+  this.resumeCleared = true;
+  this.mark("first half resumed");
 };
 
 /* ----- download ---------------------------------------------------------------------------- */

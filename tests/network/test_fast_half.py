@@ -91,33 +91,46 @@ def test_fast_half_crowded(recent, base, crowded):
 
 
 async def _idle_on_a_model_link(
-    run, *, crowd_rtt: float | None, drains: bool, lose_every: int = 10, stall_ms: float | None = None
+    run,
+    *,
+    crowd_rtt: float | None,
+    drains: bool,
+    lose_every: int = 10,
+    stall_ms: float | None = None,
+    left_ms: float = 0.0,
+    resumed: list | None = None,
 ) -> float:
     """The reference client's idle phase (``_idle``) against a model of the link, fed every 5 ms as
     echoes would feed it: a 20 ms round trip that loses every ``lose_every``-th idle probe; its fast
     half's round trips stand at ``crowd_rtt`` (None: as the first half's), or only for ``stall_ms``
     from 100 ms into it (a stall, not a queue). Once the fast half stops, the echoes of its queued
-    probes keep coming for 300 ms if the queue ``drains``, else for ever. Returns how long the
-    phase took (ms)."""
+    probes keep coming for 300 ms if the queue ``drains``, else for ever. The first half's probes
+    then go at the client's rate (gentler while it resumes), their round trips standing at
+    ``crowd_rtt`` for ``left_ms`` more (the queue an echo's silence does not show); ``resumed``
+    collects (time, rate) per probe sent after the fast half. Returns how long the phase took (ms)."""
     import asyncio
 
     from preflight.network.reference_client import _idle
     from preflight.network.timing import now_ms
 
     async def link():
-        every, first_seq = 1000 / run.plan.idle_probe_hz, 0
+        first_seq = 0
         next_first, fast_since = now_ms(), None
         while True:
             now = now_ms()
             if not run.fast:  # the first half's probes, at their own rate: before the fast half and after it
                 while now >= next_first:
+                    hz = run.plan.crowded_probe_hz if run.resuming_gently else run.plan.idle_probe_hz
+                    queued = run.drain_started is not None and now - run.drain_started < 300 + left_ms
+                    if run.drain_started is not None and resumed is not None:
+                        resumed.append((now, hz))
                     run.sent[IDLE] = first_seq + 1
                     if (first_seq + 1) % lose_every:
                         run.echoes_recv[IDLE] = run.echoes_recv.get(IDLE, 0) + 1
                         run.idle_seq_seen = first_seq
-                        run.rtts[IDLE].append((now, 20.0))
+                        run.rtts[IDLE].append((now, crowd_rtt if queued else 20.0))
                         run.last_echo_at = now
-                    first_seq, next_first = first_seq + 1, next_first + every
+                    first_seq, next_first = first_seq + 1, next_first + 1000 / hz
             else:
                 next_first = now
                 fast_since = fast_since or now
@@ -164,19 +177,55 @@ def test_a_clean_first_half_keeps_its_length_and_has_no_fast_half():
     assert 550 <= took < 800, took
 
 
-def test_a_crowded_fast_half_drains_then_the_first_half_resumes_its_count():
+def test_a_crowded_fast_half_drains_then_the_first_half_resumes_to_the_phases_end():
     """Its round trips climb 300 ms over the first half's, as on a thin uplink: it stops, and once
-    the echoes of its queue stop coming, the first half's probing resumes until it has sent all it
-    planned (150 in 1 s), well before the lengthened phase's end."""
+    the echoes of its queue stop coming, the first half's probing resumes, gently for the first
+    echoes, then at its own rate until the lengthened phase's end: more probes than it planned."""
     import asyncio
 
     run = _client_run(1.0)
-    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=True))
-    assert run.fast_half_crowded is True and run.fast is False
-    assert run.sent[IDLE] >= 148, run.sent
-    # Halfway (0.5 s), crowded a window and a round trip later, 0.3 s of queue and the silence
-    # that says it drained, then the first half's other 75 probes (0.5 s).
-    assert 1300 <= took < 1900, took
+    resumed: list = []
+    took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=True, resumed=resumed))
+    assert run.fast_half_crowded is True and run.fast is False and run.resume_cleared is True
+    # Halfway (0.5 s): 75; crowded a window and a round trip later, 0.3 s of queue and the
+    # silence that says it drained; ten gentle probes (0.2 s); then 150 a second to the end.
+    assert run.sent[IDLE] >= 150 + 30, run.sent
+    assert 1900 <= took < 2300, took
+    rates = [hz for _, hz in resumed]
+    gentle = rates.count(run.plan.crowded_probe_hz)
+    assert rates[0] == run.plan.crowded_probe_hz and rates[-1] == run.plan.idle_probe_hz, rates
+    assert stats.FAST_CROWDED_ECHOES // 2 <= gentle <= stats.FAST_CROWDED_ECHOES // 2 + 2, rates
+
+
+def test_a_resumed_first_half_stays_gentle_while_a_queue_is_left():
+    """The echoes' silence says the downlink drained; an uplink can still hold a queue (Firefox's
+    thin uplink held ~250 ms). The resumed first half probes at crowded_probe_hz until the round
+    trip of its last ten echoes is back to the first half's, then at idle_probe_hz."""
+    import asyncio
+
+    run = _client_run(1.0)
+    resumed: list = []
+    asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=True, left_ms=400.0, resumed=resumed))
+    gentle = [t for t, hz in resumed if hz == run.plan.crowded_probe_hz]
+    assert run.resume_cleared is True
+    # 0.4 s at 50 a second: ~20 probes, and the median of the last ten turning back after five more.
+    assert 0.4 * run.plan.crowded_probe_hz <= len(gentle) <= 0.4 * run.plan.crowded_probe_hz + 10, resumed
+    assert resumed[-1][1] == run.plan.idle_probe_hz
+
+
+def test_the_one_way_zero_comes_from_the_unhurried_echoes():
+    """down_transits (jitter, the download's zero queue) keep the idle echoes from before any fast
+    half: a first half resumed after it meets the queues that fast half left (network-flows.js)."""
+    run = _client_run(1.0)
+    echo = lambda tag, t_server: P.ECHO.pack(P.ECHO_TYPE, tag, 0, 1, 1, 0, 0.0, t_server)  # noqa: E731
+    run.on_echo(echo(IDLE, 0.0))
+    from preflight.network.reference_client import _start_fast_half
+
+    _start_fast_half(run)
+    run.on_echo(echo(FAST, 0.0))
+    run.on_echo(echo(IDLE, -250.0))  # 250 ms longer on its way
+    assert len(run.down_transits) == 1 and len(run.fast_down_transits) == 1
+    assert run.echoes_recv[IDLE] == 2
 
 
 def test_a_crowded_fast_half_that_never_drains_ends_the_idle_phase():
@@ -186,7 +235,7 @@ def test_a_crowded_fast_half_that_never_drains_ends_the_idle_phase():
 
     run = _client_run(2.0)
     took = asyncio.run(_idle_on_a_model_link(run, crowd_rtt=320.0, drains=False))
-    assert run.fast_half_crowded is True and run.fast is False
+    assert run.fast_half_crowded is True and run.fast is False and run.resumed_rtts is None
     assert run.sent[IDLE] < 200, run.sent  # the first half did not resume
     # Halfway (1 s), crowded a window and a round trip later, then the drain's cap.
     assert took < 1000 + 600 + rules.FAST_DRAIN_MAX_MS + 300, took
