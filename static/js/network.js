@@ -25,6 +25,7 @@ var PLAN = {
   connectMs: 10000,
   idleMs: 3000,
   idleLongRttMs: 1500,  // a 600 ms round trip: ~225 probes each way, 0.9 s of round trips; a lossy link doubles it
+  idleLongRttMinMs: 250, // ... where the idle phase's first echoes confirm a round trip this long (network.js, idle)
   summaryMs: 6000,      // "done" can queue behind a full thin uplink for seconds
   idleProbeHz: 150,     // more probes while idle: upload loss is counted there mostly
   probeHz: 100,
@@ -58,6 +59,7 @@ var QUICK = {
 var CONFIG_FRESH_MS = 10 * 60 * 1000;
 var CONFIG_WAIT_MS = 4000;  // for the fetch made on load, if still under way when the step starts
 var onLoad = null;  // { base, at, promise } of the fetch made on load
+var LONG_RTT_CONFIRM_ECHOES = 5;  // the idle echoes that confirm a long round trip (idle)
 
 function fetchConfig(ctx, base) {
   var asked = now();
@@ -307,8 +309,8 @@ NetworkCheck.prototype.listen = function () {
 
 /* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long, its second half four times as fast. */
 NetworkCheck.prototype.idle = async function () {
-  var result = this.result, idleMs = this.longRtt && this.plan.idleLongRttMs || this.plan.idleMs;
-  var planned = idleMs * this.plan.idleProbeHz / 1000;   // the first half's probes
+  var result = this.result, plan = this.plan, idleMs = this.longRtt && plan.idleLongRttMs || plan.idleMs;
+  var planned = idleMs * plan.idleProbeHz / 1000;   // the first half's probes
   this.display.say("latency", 0.1);
   this.idleStart = now();
   this.idleEnd = this.idleStart + idleMs;
@@ -325,6 +327,16 @@ NetworkCheck.prototype.idle = async function () {
     // echoes arriving before its end left the server before the download began, and the ones the
     // server sends after are tagged with its new phase (not counted for loss). Not in the re-probe.
     var sofar = S.median(idleRtts(this));
+    // A slow config request said the round trip is long, and so does one lost TCP packet on a
+    // lossy link (a lost SYN costs 1 s): the shorter idle phase stands only where its first echoes
+    // confirm it, since it counts half the probes. The upload's connections, already open, stay.
+    if (idleMs !== plan.idleMs && !this.lossy && this.rtts[0].length >= LONG_RTT_CONFIRM_ECHOES
+        && sofar < plan.idleLongRttMinMs) {
+      idleMs = plan.idleMs;
+      planned = idleMs * plan.idleProbeHz / 1000;
+      this.idleEnd = this.idleStart + idleMs;
+      this.mark("round trip not long");
+    }
     // The fast half starts as soon as the loss so far makes the idle phase lossy whatever follows
     // (stats.idle_lossy_already): the step is no longer, and more of it probes fast.
     if (!this.plan.quick && !this.lossy && now() - this.idleStart >= S.FAST_EARLIEST_SHARE * idleMs

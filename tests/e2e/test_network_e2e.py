@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from preflight.db import session_scope
+from preflight.netrules import protocol as P
 from preflight.models import CheckResult, CheckRun
 from preflight.network.registry import live_checks
 from result_payloads import NETWORK_METRICS
@@ -143,6 +144,30 @@ def test_the_config_comes_with_the_page_and_no_loaded_round_trip_where_the_idle_
     assert raw["loaded_rtt_down_ms"] is None and raw["loaded_rtt_up_ms"] is None
     assert raw["download_kbps"] > 1000 and "summary" not in raw["timeouts"]
     assert len(configs) == 2  # start() opened the page again: one more, and none from the step
+
+
+@pytest.mark.flaky(reruns=2)  # a loopback check on a shared machine: see tests/e2e/conftest.py
+def test_a_slow_config_request_alone_does_not_shorten_the_idle_phase(page, make_participant, app):
+    """A config request that took 0.6 s says "long round trip" (one lost TCP packet on a lossy link
+    says the same): the page opens the long round trip's upload connections, but its idle phase
+    keeps its full length once the first echoes show a short round trip, so it counts all of the
+    first half's probes (3 s at 150 a second, not 1.5 s)."""
+    participant, token = make_participant()
+
+    def slow(route):
+        time.sleep(0.6)
+        route.continue_()
+
+    page.route("**/network/config", slow)
+    start(page, token)
+    expect(network(page)).to_have_attribute("data-verdict", re.compile("^(pass|warn)$"), timeout=SLOW)
+    stored = network_result(app, participant.id)
+    raw = stored.values["raw"]
+    assert stored.values["details"]["server"]["up_connections"] == P.UP_CONNECTIONS_LONG_RTT
+    assert raw["state"] == "connected" and raw["rtt_ms"] < 100
+    # Loopback loses nothing: no fast half, the first half's probes alone (a late timer may skip
+    # a few; the shortened phase would send ~225).
+    assert raw["probes_sent"]["0"] >= 400, raw["probes_sent"]
 
 
 def test_closing_the_page_closes_the_peers(page, make_participant):
