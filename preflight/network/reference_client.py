@@ -123,8 +123,8 @@ async def run_check(
 async def _idle(run: ClientRun) -> None:
     """The idle phase, as network.js runs it: lengthened on a lossy link, whose fast second half
     starts as soon as the loss is certain (stats.idle_lossy_already) and stops where it crowds the
-    link until its queue drains, the first half's probing resuming then (stats.fast_half_crowded,
-    fast_half_drained)."""
+    link until its queue drains, the first half's probing resuming then, gently until its round
+    trip is back (stats.fast_half_crowded, fast_half_drained; ``_watch_resume``)."""
     plan = run.plan
     idle_ms = plan.idle_s * 1000
     planned = idle_ms * plan.idle_probe_hz / 1000  # the first half's probes
@@ -150,7 +150,7 @@ async def _idle(run: ClientRun) -> None:
         if run.fast:
             end = _watch_fast_half(run, now, base, end)
         elif run.resuming_gently:
-            _watch_resume(run, base)
+            end = _watch_resume(run, now, base, end, idle_ms)
         await asyncio.sleep(0.02)
 
 
@@ -181,14 +181,17 @@ def _watch_fast_half(run: ClientRun, now: float, base: float | None, end: float)
     return end
 
 
-def _watch_resume(run: ClientRun, base: float | None) -> None:
+def _watch_resume(run: ClientRun, now: float, base: float | None, end: float, idle_ms: float) -> float:
     """network.js's watchResume: the resumed first half goes back to its own rate once the round
-    trip of its last echoes is back to the first half's."""
+    trip of its last echoes is back to the first half's, and the idle phase gets back the time
+    since the fast half was found crowded (at most half its planned length); returns its end."""
     rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES // 2
     if len(rtts) - (run.resumed_rtts or 0) < count:
-        return
-    if not stats.fast_half_crowded(median([r for _, r in rtts[-count:]]), base):
-        run.resume_cleared = True
+        return end
+    if stats.fast_half_crowded(median([r for _, r in rtts[-count:]]), base):
+        return end
+    run.resume_cleared = True
+    return end + min(now - (run.drain_started or now), idle_ms / 2)
 
 
 async def _send_probes(run: ClientRun, channel) -> None:

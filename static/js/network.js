@@ -342,7 +342,7 @@ NetworkCheck.prototype.idle = async function () {
     if (!this.plan.quick && !this.lossy && now() - this.idleStart >= S.FAST_EARLIEST_SHARE * idleMs
         && S.idleLossyAlready(this.echoes[0] || 0, this.idleSeqSeen, planned)) this.startFastHalf(idleMs);
     if (this.fast) this.watchFastHalf(sofar);
-    else if (this.resumingGently) this.watchResume(sofar);
+    else if (this.resumingGently) this.watchResume(sofar, idleMs);
     var lead = this.plan.quick ? 0 : Math.min(sofar || 0, idleMs / 2);
     var over = now() >= this.idleEnd - lead;
     var fewLost = this.echoes[0] >= (1 - S.LOSSY) * (this.idleSeqSeen + 1);
@@ -420,17 +420,20 @@ NetworkCheck.prototype.watchFastHalf = function (sofar) {
 
 /* The first half resumed after a drained fast half probes at crowdedProbeHz until the round trip
  * of its echoes is back to the first half's (stats.fast_half_crowded no longer holds for its last
- * FAST_CROWDED_ECHOES / 2), then at idleProbeHz until the idle phase's end. Resuming at full rate
+ * FAST_CROWDED_ECHOES / 2), then at idleProbeHz until the idle phase's end, which gets back the
+ * time since the fast half was found crowded (at most half the planned length): on a thin link
+ * the first half's probes are most of what its loss is counted on. Resuming at full rate
  * at once kept Firefox's thin uplink crowded: the echoes' silence shows the downlink drained, but
  * the uplink still held ~250 ms, and at that round trip Firefox's SCTP (usrsctp) answers each
  * acknowledgement below a skipped probe with a FORWARD TSN, ~100 kbit/s that held the queue up
  * (docs/netlab.md, "The resumed first half"). */
-NetworkCheck.prototype.watchResume = function (sofar) {
+NetworkCheck.prototype.watchResume = function (sofar, idleMs) {
   var count = S.FAST_CROWDED_ECHOES / 2, seen = this.rtts[0].length - this.resumedRtts;
   if (seen < count) return;
   var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
   if (S.fastHalfCrowded(S.median(recent), sofar)) return;
   this.resumeCleared = true;
+  this.idleEnd += Math.min(now() - this.drainStart, idleMs / 2);
   this.mark("first half resumed");
 };
 
