@@ -8,8 +8,8 @@ compressed: two dozen of each fit in the first flight of a new TCP window.
 
 Control peer connection (``ctl``), two data channels created by the page:
 - ``probe``: unreliable, unordered. The page sends PROBE packets (150 per second while idle, 600
-  in a lossy idle phase's fast half, 100 during the bulk phases, 50 during the download after a
-  fast half that crowded the link), the server
+  in a lossy idle phase's fast half, 100 during the bulk phases; after a fast half that crowded
+  the link, 50 during the download and in the resumed first half until its queue clears), the server
   answers each with an ECHO. Each tag (phase | SETTLING | FAST) numbers its probes from 0; the
   counts on each side give loss per direction, a tag's span of sequence numbers a floor under
   what the page says it sent; timestamps give round-trip time (page) and one-way jitter (each

@@ -379,10 +379,17 @@ def idle_lossy_already(echoes: int, highest_seq_echoed: int, planned_probes: flo
 # echoes of the probes still queued keep coming at the link's rate, and once none has come for
 # FAST_DRAINED_SILENCE_MS the queue is empty. (Probing on at the first half's rate, a thin uplink
 # took seconds to drain: the echoes' acknowledgements share it.) The first half's probing then
-# resumes until it has sent all it planned, so that a thin link's loss is still counted on the
-# whole first half. A queue that has not drained within FAST_DRAIN_MAX_MS ends the idle phase.
+# resumes, gently until its round trip is back to the first half's (the echoes' silence shows the
+# downlink drained, not the uplink), and runs to the idle phase's end, which gets back the time
+# since the fast half was found crowded (network.js, watchResume): a thin link's loss is counted
+# mostly on the first half's probes. A queue that has not drained within FAST_DRAIN_MAX_MS ends
+# the idle phase.
 FAST_DRAINED_SILENCE_MS = 100.0
 FAST_DRAIN_MAX_MS = 1500.0
+# What the idle phase gets back after a crowded fast half: the time since it was found crowded, up
+# to this share of the planned length (1 s of 3). Half (1.5 s) took Firefox's thin-lossy step to
+# 13.1-13.7 s, too close to 15 s once a lossy link's DTLS set-up costs a second more.
+FAST_GIVEN_BACK_SHARE = 1 / 3
 
 
 def fast_half_drained(silent_ms: float | None) -> bool:

@@ -184,14 +184,15 @@ def _watch_fast_half(run: ClientRun, now: float, base: float | None, end: float)
 def _watch_resume(run: ClientRun, now: float, base: float | None, end: float, idle_ms: float) -> float:
     """network.js's watchResume: the resumed first half goes back to its own rate once the round
     trip of its last echoes is back to the first half's, and the idle phase gets back the time
-    since the fast half was found crowded (at most half its planned length); returns its end."""
+    since the fast half was found crowded (at most ``FAST_GIVEN_BACK_SHARE`` of its planned
+    length); returns its end."""
     rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES // 2
     if len(rtts) - (run.resumed_rtts or 0) < count:
         return end
     if stats.fast_half_crowded(median([r for _, r in rtts[-count:]]), base):
         return end
     run.resume_cleared = True
-    return end + min(now - (run.drain_started or now), idle_ms / 2)
+    return end + min(now - (run.drain_started or now), idle_ms * stats.FAST_GIVEN_BACK_SHARE)
 
 
 async def _send_probes(run: ClientRun, channel) -> None:

@@ -421,8 +421,9 @@ NetworkCheck.prototype.watchFastHalf = function (sofar) {
 /* The first half resumed after a drained fast half probes at crowdedProbeHz until the round trip
  * of its echoes is back to the first half's (stats.fast_half_crowded no longer holds for its last
  * FAST_CROWDED_ECHOES / 2), then at idleProbeHz until the idle phase's end, which gets back the
- * time since the fast half was found crowded (at most half the planned length): on a thin link
- * the first half's probes are most of what its loss is counted on. Resuming at full rate
+ * time since the fast half was found crowded (at most FAST_GIVEN_BACK_SHARE of the planned
+ * length): on a thin link the first half's probes are most of what its loss is counted on.
+ * Resuming at full rate
  * at once kept Firefox's thin uplink crowded: the echoes' silence shows the downlink drained, but
  * the uplink still held ~250 ms, and at that round trip Firefox's SCTP (usrsctp) answers each
  * acknowledgement below a skipped probe with a FORWARD TSN, ~100 kbit/s that held the queue up
@@ -433,7 +434,7 @@ NetworkCheck.prototype.watchResume = function (sofar, idleMs) {
   var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
   if (S.fastHalfCrowded(S.median(recent), sofar)) return;
   this.resumeCleared = true;
-  this.idleEnd += Math.min(now() - this.drainStart, idleMs / 2);
+  this.idleEnd += Math.min(now() - this.drainStart, idleMs * S.FAST_GIVEN_BACK_SHARE);
   this.mark("first half resumed");
 };
 

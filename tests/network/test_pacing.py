@@ -366,7 +366,8 @@ def test_network_js_starts_and_drains_a_fast_half_like_stats():
     got = run_js(f"""
         return {{already: {json.dumps(already)}.map(function (c) {{ return idleLossyAlready(c[0], c[1], c[2]); }}),
                  drained: {json.dumps(drained)}.map(function (c) {{ return fastHalfDrained(c); }}),
-                 constants: [FAST_EARLIEST_SHARE, FAST_DRAINED_SILENCE_MS, FAST_DRAIN_MAX_MS, LOSSY]}};""")
+                 constants: [FAST_EARLIEST_SHARE, FAST_DRAINED_SILENCE_MS, FAST_DRAIN_MAX_MS, LOSSY,
+                             FAST_GIVEN_BACK_SHARE]}};""")
     assert got["already"] == [stats.idle_lossy_already(*case) for case in already]
     assert got["already"] == [False, False, True, True, True, False]
     assert got["drained"] == [stats.fast_half_drained(case) for case in drained]
@@ -376,4 +377,5 @@ def test_network_js_starts_and_drains_a_fast_half_like_stats():
         stats.FAST_DRAINED_SILENCE_MS,
         stats.FAST_DRAIN_MAX_MS,
         stats.LOSSY_SHARE,
+        stats.FAST_GIVEN_BACK_SHARE,
     ]
