@@ -248,8 +248,9 @@ def fast_down_counts(p: NetworkPayload, record: dict) -> bool:
     return stats.fast_half_counts(pair(P.PHASE_IDLE), pair(P.PHASE_IDLE | P.FAST), p.fast_queue_down_ms)
 
 
-def figures(p: NetworkPayload, record: dict | None) -> dict[str, float]:
-    """The nine figures (those that could be measured), rounded for display."""
+def figures(p: NetworkPayload, record: dict | None, fast_down: bool = False) -> dict[str, float]:
+    """The nine figures (those that could be measured), rounded for display; ``fast_down``: the
+    fast half counts toward the downlink's loss (``fast_down_counts``)."""
     out: dict[str, float | None] = {"connect_ms": p.connect_ms, "rtt_ms": p.rtt_ms, "download_kbps": p.download_kbps}
     loaded = [v for v in (p.loaded_rtt_down_ms, p.loaded_rtt_up_ms) if v is not None]
     out["loaded_rtt_ms"] = max(loaded) if loaded else None
@@ -261,7 +262,7 @@ def figures(p: NetworkPayload, record: dict | None) -> dict[str, float]:
         # Echoes sent in the unloaded phases (idle, and upload once settled) vs echoes the page got;
         # a lossy idle phase's fast half where it did not crowd the downlink.
         keys = (str(P.PHASE_IDLE), str(P.PHASE_UP))
-        if fast_down_counts(p, record):
+        if fast_down:
             keys += (str(P.PHASE_IDLE | P.FAST),)
         sent = _count(record.get("echoes_sent"), keys)
         received = min(_count(p.echoes_recv, keys), sent)
@@ -318,7 +319,8 @@ def _proxy_suspected(record: dict | None) -> bool:
 
 def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) -> Finding:
     """The verdict from the page's payload, the verified server record (or None), the profile and role."""
-    metrics = figures(p, record)
+    fast_down = bool(record) and fast_down_counts(p, record)
+    metrics = figures(p, record, fast_down)
     strained = strained_phases(record)
     issues: dict[str, str] = {}
     if p.state != "connected":
@@ -411,7 +413,7 @@ def assess(p: NetworkPayload, record: dict | None, profile: Profile, role: str) 
                 "up_connections",
             )
         }
-        details["loss_down_fast"] = {"counted": fast_down_counts(p, record), "queue_ms": p.fast_queue_down_ms}
+        details["loss_down_fast"] = {"counted": fast_down, "queue_ms": p.fast_queue_down_ms}
         remote = record.get("ice_remote")
         details["server"]["remote_type"] = remote.get("type") if isinstance(remote, dict) else None
     return Finding("network", verdict, reason, GUIDES.get(reason, ""), metrics, details)

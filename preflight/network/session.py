@@ -339,16 +339,13 @@ class CheckSession:
         # Idle probes, and the download's where the uplink had room to spare then (stats.spare_direction):
         # on a thin uplink the download's acknowledgements queue and drop probes that say nothing
         # about the line.
+        pairs = {tag: self._probe_pair(tag, sent) for tag in (P.PHASE_IDLE, P.PHASE_IDLE | P.FAST, P.PHASE_DOWN)}
         spare = self.spare_uplink.judge(
-            self.upload.transit_base,
-            upload["upload_kbps"],
-            self._probe_pair(P.PHASE_IDLE, sent),
-            self._probe_pair(P.PHASE_DOWN, sent),
+            self.upload.transit_base, upload["upload_kbps"], pairs[P.PHASE_IDLE], pairs[P.PHASE_DOWN]
         )
-        fast = self._judge_fast_half(sent)
+        fast = self._judge_fast_half(pairs[P.PHASE_IDLE], pairs[P.PHASE_IDLE | P.FAST])
         phases = [P.PHASE_IDLE] + [P.PHASE_IDLE | P.FAST] * fast["counted"] + [P.PHASE_DOWN] * spare["spare"]
-        pairs = [self._probe_pair(phase, sent) for phase in phases]
-        up_sent, up_recv = sum(s for s, _ in pairs), sum(r for _, r in pairs)
+        up_sent, up_recv = sum(pairs[tag][0] for tag in phases), sum(pairs[tag][1] for tag in phases)
         return {
             "v": 1,
             "sid": self.id,
@@ -384,11 +381,11 @@ class CheckSession:
         received = counts.received.get(tag, 0)
         return max(sent.get(tag, 0), span, received), received
 
-    def _judge_fast_half(self, sent: dict[int, int]) -> dict:
-        """Whether a lossy idle phase's fast half counts toward the uplink's loss (stats.fast_half_counts)."""
+    def _judge_fast_half(self, base: tuple[int, int], fast: tuple[int, int]) -> dict:
+        """Whether a lossy idle phase's fast half counts toward the uplink's loss (stats.fast_half_counts),
+        from the (sent, received) probe pairs of the first half and the fast one."""
         fast_transits, idle = self.probes.fast_transits, self.upload.idle_transits
         queue = statistics.median(fast_transits) - statistics.median(idle) if fast_transits and idle else None
-        base, fast = self._probe_pair(P.PHASE_IDLE, sent), self._probe_pair(P.PHASE_IDLE | P.FAST, sent)
         return {"counted": stats.fast_half_counts(base, fast, queue), "queue_ms": rounded(queue)}
 
     def _server_load(self) -> dict[str, dict]:

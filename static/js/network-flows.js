@@ -26,7 +26,7 @@ function sendProbes(check) {
   // through the whole upload on a lossy link (docs/netlab.md, "Counting the loss").
   var plan = check.plan, fast = check.fast && check.phase === PHASE.IDLE;
   // A crowded fast half sends nothing while its queue drains (network.js, watchFastHalf).
-  if (fast && check.drainStart !== null) { check.nextProbeAt = now(); return; }
+  if (fast && check.fastHalfCrowded) { check.nextProbeAt = now(); return; }
   var interval = 1000 / (fast ? plan.lossyProbeHz : check.phase ? bulkProbeHz(check) : idleProbeHz(check));
   var t = now(), packet = check.probePacket;
   // Catch up after a late timer (at most 3): a gap in the sequence would count as loss.
@@ -49,7 +49,7 @@ function sendProbes(check) {
  * probes out of the uplink's loss (stats.spare_direction). The upload keeps its rate: its queue
  * is read on its probes. */
 function bulkProbeHz(check) {
-  var crowded = check.phase === PHASE.DOWN && check.drainStart !== null;
+  var crowded = check.phase === PHASE.DOWN && check.fastHalfCrowded;
   return crowded ? check.plan.crowdedProbeHz : check.plan.probeHz;
 }
 

@@ -378,6 +378,9 @@ NetworkCheck.prototype.idle = async function () {
 /* The idle phase was lengthened for loss: it has a fast half, begun after baseRtts round trips. */
 Object.defineProperty(NetworkCheck.prototype, "lossy", { get: function () { return this.baseRtts !== null; } });
 
+/* That fast half crowded the link: it was stopped to drain (watchFastHalf). */
+Object.defineProperty(NetworkCheck.prototype, "fastHalfCrowded", { get: function () { return this.drainStart !== null; } });
+
 /* The first half resumed after a crowded fast half, and its round trip is not yet back to the
  * first half's: it probes at crowdedProbeHz (watchResume). */
 Object.defineProperty(NetworkCheck.prototype, "resumingGently", {
