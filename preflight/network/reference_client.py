@@ -164,9 +164,7 @@ def _watch_fast_half(run: ClientRun, now: float, base: float | None, end: float)
     resume the first half's probing until ``end``; returns the idle phase's end (now, where the
     queue did not drain)."""
     if run.drain_started is None:
-        rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES
-        recent = [r for _, r in rtts[-count:]]
-        crowded = len(rtts) - (run.base_rtts or 0) >= count and stats.fast_half_crowded(median(recent), base)
+        crowded = stats.fast_half_crowded(run.recent_idle_rtt(stats.FAST_CROWDED_ECHOES, run.base_rtts or 0), base)
         run.crowded_since = (run.crowded_since or now) if crowded else None
         if run.crowded_since is not None and now - run.crowded_since >= stats.FAST_CROWDED_HOLD_MS:
             run.drain_started = now
@@ -186,10 +184,8 @@ def _watch_resume(run: ClientRun, now: float, base: float | None, end: float, id
     trip of its last echoes is back to the first half's, and the idle phase gets back the time
     since the fast half was found crowded (at most ``FAST_GIVEN_BACK_SHARE`` of its planned
     length); returns its end."""
-    rtts, count = run.rtts[P.PHASE_IDLE], stats.FAST_CROWDED_ECHOES // 2
-    if len(rtts) - (run.resumed_rtts or 0) < count:
-        return end
-    if stats.fast_half_crowded(median([r for _, r in rtts[-count:]]), base):
+    recent = run.recent_idle_rtt(stats.FAST_CROWDED_ECHOES // 2, run.resumed_rtts or 0)
+    if recent is None or stats.fast_half_crowded(recent, base):
         return end
     run.resume_cleared = True
     return end + min(now - (run.drain_started or now), idle_ms * stats.FAST_GIVEN_BACK_SHARE)

@@ -99,6 +99,14 @@ class ClientRun:
         watchResume): it probes at ``crowded_probe_hz``."""
         return self.resumed_rtts is not None and not self.resume_cleared
 
+    def recent_idle_rtt(self, count: int, since: int) -> float | None:
+        """The median of the last ``count`` idle round trips, or None where fewer than ``count`` came
+        after the first ``since`` (network.js, recentIdleRtt)."""
+        rtts = self.rtts[P.PHASE_IDLE]
+        if len(rtts) - since < count:
+            return None
+        return median([r for _, r in rtts[-count:]])
+
     def idle_rtts(self) -> list[float]:
         """The idle round trips at the idle phase's own rate, as the page reads them (network.js): a
         lossy second half probes four times as often, and on a jittery link packets sent closer

@@ -310,7 +310,6 @@ NetworkCheck.prototype.listen = function () {
 /* Round trip, jitter and loss on an unloaded link; a lossy link probes twice as long, its second half four times as fast. */
 NetworkCheck.prototype.idle = async function () {
   var result = this.result, plan = this.plan, idleMs = this.longRtt && plan.idleLongRttMs || plan.idleMs;
-  var planned = idleMs * plan.idleProbeHz / 1000;   // the first half's probes
   this.display.say("latency", 0.1);
   this.idleStart = now();
   this.idleEnd = this.idleStart + idleMs;
@@ -333,10 +332,10 @@ NetworkCheck.prototype.idle = async function () {
     if (idleMs !== plan.idleMs && !this.lossy && this.rtts[0].length >= LONG_RTT_CONFIRM_ECHOES
         && sofar < plan.idleLongRttMinMs) {
       idleMs = plan.idleMs;
-      planned = idleMs * plan.idleProbeHz / 1000;
       this.idleEnd = this.idleStart + idleMs;
       this.mark("round trip not long");
     }
+    var planned = idleMs * plan.idleProbeHz / 1000;   // the first half's probes
     // The fast half starts as soon as the loss so far makes the idle phase lossy whatever follows
     // (stats.idle_lossy_already): the step is no longer, and more of it probes fast.
     if (!this.plan.quick && !this.lossy && now() - this.idleStart >= S.FAST_EARLIEST_SHARE * idleMs
@@ -402,10 +401,9 @@ NetworkCheck.prototype.startFastHalf = function (idleMs) {
  * loss is counted on as many probes as its idle phase can carry. A queue that did not drain ends
  * the idle phase there. */
 NetworkCheck.prototype.watchFastHalf = function (sofar) {
-  var t = now(), count = S.FAST_CROWDED_ECHOES, fastRtts = this.rtts[0].length - this.baseRtts;
+  var t = now();
   if (this.drainStart === null) {
-    var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
-    var crowded = fastRtts >= count && S.fastHalfCrowded(S.median(recent), sofar);
+    var crowded = S.fastHalfCrowded(this.recentIdleRtt(S.FAST_CROWDED_ECHOES, this.baseRtts), sofar);
     this.crowdedSince = crowded ? this.crowdedSince || t : null;
     if (crowded && t - this.crowdedSince >= S.FAST_CROWDED_HOLD_MS) {
       this.drainStart = t;
@@ -426,19 +424,24 @@ NetworkCheck.prototype.watchFastHalf = function (sofar) {
  * FAST_CROWDED_ECHOES / 2), then at idleProbeHz until the idle phase's end, which gets back the
  * time since the fast half was found crowded (at most FAST_GIVEN_BACK_SHARE of the planned
  * length): on a thin link the first half's probes are most of what its loss is counted on.
- * Resuming at full rate
- * at once kept Firefox's thin uplink crowded: the echoes' silence shows the downlink drained, but
- * the uplink still held ~250 ms, and at that round trip Firefox's SCTP (usrsctp) answers each
- * acknowledgement below a skipped probe with a FORWARD TSN, ~100 kbit/s that held the queue up
- * (docs/netlab.md, "The resumed first half"). */
+ * Resuming at full rate at once kept Firefox's thin uplink crowded: the echoes' silence shows the
+ * downlink drained, but the uplink still held ~250 ms, and at that round trip Firefox's SCTP
+ * (usrsctp) answers each acknowledgement below a skipped probe with a FORWARD TSN, ~100 kbit/s
+ * that held the queue up (docs/netlab.md, "The resumed first half"). */
 NetworkCheck.prototype.watchResume = function (sofar, idleMs) {
-  var count = S.FAST_CROWDED_ECHOES / 2, seen = this.rtts[0].length - this.resumedRtts;
-  if (seen < count) return;
-  var recent = this.rtts[0].slice(-count).map(function (pair) { return pair[1]; });
-  if (S.fastHalfCrowded(S.median(recent), sofar)) return;
+  var recent = this.recentIdleRtt(S.FAST_CROWDED_ECHOES / 2, this.resumedRtts);
+  if (recent === null || S.fastHalfCrowded(recent, sofar)) return;
   this.resumeCleared = true;
   this.idleEnd += Math.min(now() - this.drainStart, idleMs * S.FAST_GIVEN_BACK_SHARE);
   this.mark("first half resumed");
+};
+
+/* The median of the last `count` idle round trips, or null where fewer than `count` came after
+ * the first `since` (the fast half's, or the resumed first half's, own). */
+NetworkCheck.prototype.recentIdleRtt = function (count, since) {
+  var rtts = this.rtts[0];
+  if (rtts.length - since < count) return null;
+  return S.median(rtts.slice(-count).map(function (pair) { return pair[1]; }));
 };
 
 /* ----- download ---------------------------------------------------------------------------- */
