@@ -56,6 +56,7 @@ function Display(ctx) {
   this.step = ctx.el || document.querySelector('[data-check="network"]');
   this.bar = this.step && this.step.querySelector('[data-role="step-progress"]');
   this.locale = document.documentElement.lang || undefined;
+  this.shown = 0;   // the progress shown so far: it never moves back
 }
 
 Display.prototype.text = function (selector, fallback) {
@@ -63,10 +64,13 @@ Display.prototype.text = function (selector, fallback) {
   return el ? el.textContent.trim() : fallback;
 };
 
-/* Progress: the step's bar, the page's progress card and the step's status line. */
+/* Progress: the step's bar, the page's progress card and the step's status line. A phase that
+ * grows longer as it runs (a lossy idle phase, twice its length and more after a crowded fast
+ * half) holds the bar where it is rather than moving it back. */
 Display.prototype.say = function (key, fraction) {
-  if (this.bar) this.bar.value = Math.round(100 * Math.max(0, Math.min(1, fraction)));
-  if (this.ctx.progress) this.ctx.progress(fraction, this.text('[data-msg="' + key + '"]', key));
+  var shown = this.shown = Math.max(this.shown, Math.max(0, Math.min(1, fraction)));
+  if (this.bar) this.bar.value = Math.round(100 * shown);
+  if (this.ctx.progress) this.ctx.progress(shown, this.text('[data-msg="' + key + '"]', key));
 };
 
 Display.prototype.number = function (value, digits) {
